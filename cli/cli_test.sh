@@ -1,0 +1,43 @@
+#!/bin/bash
+# End-to-end checks of the smart-autoscaler binary's command line: exit codes and output.
+set -u
+bin="$TEST_SRCDIR/smart_autoscaler/cli/smart-autoscaler"
+tmp="${TEST_TMPDIR:-$(mktemp -d)}"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect CODE PATTERN -- ARGS...: runs the binary, checks exit code and that output matches.
+expect() {
+  local code="$1" pattern="$2"; shift 3
+  local out rc
+  out="$("$bin" "$@" 2>&1)"; rc=$?
+  [ "$rc" -eq "$code" ] || fail "'$*' exited $rc, want $code; output: $out"
+  echo "$out" | grep -qE -- "$pattern" || fail "'$*' output lacks /$pattern/: $out"
+}
+
+expect 0 '^smart-autoscaler [0-9]+\.[0-9]+\.[0-9]+' -- version
+expect 0 'Commands:' -- --help
+expect 0 'ingest' -- help
+expect 2 'Commands:' --
+expect 2 "unknown command 'frobnicate'" -- frobnicate
+expect 0 -- '--series' -- ingest --help
+expect 2 'takes no arguments' -- version extra
+expect 2 'out of range' -- ingest --series=0
+expect 1 'Unknown command line flag' -- ingest --no-such-flag
+
+# The default job: the bundled trace, stored and read back.
+expect 0 'verify     OK' -- ingest --series=3 --batch=500
+
+# A persistent store path is reported and reusable.
+expect 0 "store      $tmp/db" -- ingest --series=2 --db="$tmp/db"
+
+# A bad CSV names the line and loses nothing silently.
+printf 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,oops\n' > "$tmp/bad.csv"
+expect 1 "bad.csv:3: bad value 'oops'" -- ingest --input="$tmp/bad.csv"
+expect 1 'cannot open' -- ingest --input="$tmp/missing.csv"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all CLI checks passed"

@@ -1,0 +1,20 @@
+// The subcommands of the `smart-autoscaler` binary. Each takes the positional arguments left
+// after flag parsing (the subcommand name removed) and returns the process exit code.
+// Flags are Abseil flags defined in each subcommand's own .cc file; `smart-autoscaler SUB
+// --help` lists exactly those.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cli {
+
+int VersionMain(const std::vector<std::string>& args);
+int IngestMain(const std::vector<std::string>& args);
+
+// The bundled default trace (data/traces/nab/ec2_cpu_utilization_5f5533.csv), compiled in so
+// the default run works from any directory.
+extern const char kEmbeddedTraceName[];
+extern const char kEmbeddedTrace[];
+
+}  // namespace cli

@@ -1,0 +1,107 @@
+// smart-autoscaler: one binary, several subcommands.
+//
+//   smart-autoscaler version
+//   smart-autoscaler ingest --db /tmp/tsdb
+//   smart-autoscaler ingest --help
+//
+// Flags may appear before or after the subcommand; every flag is an Abseil flag and may be
+// given as --name=value or --name value. Unknown flags and unknown subcommands are errors
+// (exit 2) with a hint.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "glog/logging.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  const char* usage;
+  const char* source;  // the file defining this command's flags
+  int (*run)(const std::vector<std::string>&);
+};
+
+const Command kCommands[] = {
+    {"ingest", "store a CSV trace in the RocksDB store, read it back, print timings",
+     "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc", cli::IngestMain},
+    {"version", "print the version", "version", "cli/version.cc", cli::VersionMain},
+};
+
+void PrintTopHelp(std::ostream& out) {
+  out << "smart-autoscaler: smart CPU metrics for Kubernetes HPAs.\n\n"
+         "Usage: smart-autoscaler <command> [flags]\n\nCommands:\n";
+  for (const Command& c : kCommands) {
+    out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
+  }
+  out << "\nRun 'smart-autoscaler <command> --help' for the command's flags.\n";
+}
+
+void PrintCommandHelp(const Command& c) {
+  std::cout << "Usage: smart-autoscaler " << c.usage << "\n\n" << c.summary << "\n\nFlags:\n";
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!absl::EndsWith(flag->Filename(), c.source)) continue;
+    lines.push_back({name, absl::StrCat("  --", name, " (default: ", flag->DefaultValue(),
+                                        ")\n      ", flag->Help(), "\n")});
+  }
+  std::sort(lines.begin(), lines.end());
+  for (const auto& l : lines) std::cout << l.second;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  absl::SetProgramUsageMessage("smart-autoscaler <command> [flags]; see 'smart-autoscaler help'");
+
+  // Find the subcommand (first non-flag argument) and any help request before Abseil parses,
+  // so `--help` is per command rather than a dump of every flag in the binary.
+  const Command* command = nullptr;
+  bool help = false;
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "-help" || arg == "--helpfull") {
+      help = true;
+      continue;
+    }
+    if (command == nullptr && !arg.empty() && arg[0] != '-') {
+      if (arg == "help") {
+        help = true;
+        continue;
+      }
+      for (const Command& c : kCommands) {
+        if (arg == c.name) command = &c;
+      }
+      if (command == nullptr) {
+        std::cerr << "smart-autoscaler: unknown command '" << arg << "'\n\n";
+        PrintTopHelp(std::cerr);
+        return 2;
+      }
+      continue;
+    }
+    rest.push_back(argv[i]);
+  }
+  if (help || command == nullptr) {
+    if (command != nullptr) {
+      PrintCommandHelp(*command);
+    } else {
+      PrintTopHelp(help ? std::cout : std::cerr);
+    }
+    return help ? 0 : 2;
+  }
+  std::vector<char*> positional_raw = absl::ParseCommandLine(rest.size(), rest.data());
+  std::vector<std::string> positional(positional_raw.begin() + 1, positional_raw.end());
+  return command->run(positional);
+}

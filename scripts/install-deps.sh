@@ -1,0 +1,27 @@
+#!/bin/bash
+# Installs the Debian 12 packages smart-autoscaler builds, tests and runs with.
+# Idempotent: apt-get only installs what is missing. Needs root (or sudo).
+set -euo pipefail
+PACKAGES=(
+  bazel-bootstrap                          # Bazel 4.2.3
+  g++ libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libcurl4-openssl-dev rapidjson-dev librocksdb-dev libeigen3-dev
+  prometheus-cpp-dev libgoogle-glog-dev libgtest-dev libgmock-dev libssl-dev
+  libbenchmark-dev libsqlite3-dev libcivetweb-dev
+  prometheus                               # real Prometheus + promtool for tests and the demo
+  clang-14 libclang-rt-14-dev              # libFuzzer targets
+  curl openssl ca-certificates
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
