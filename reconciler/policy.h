@@ -1,0 +1,132 @@
+// policy: the per-deployment rules of the reconciler's loop, as pure functions.
+//
+//   reconciler::PodFilter f = reconciler::FilterStartupPods(pods, now, absl::Minutes(2));
+//   absl::optional<double> blended = reconciler::BlendedCpuPct(f.pods);
+//   double target = reconciler::RecommendTarget(ClassifyNodePressure(nodes), 80, {});
+//
+// Inputs are typed values gathered elsewhere (Kubernetes cache, Prometheus); nothing here does
+// I/O or reads the clock, so every rule is tested directly. CPU is in millicores, memory in
+// bytes, percentages are 0-100. Thread-compatible.
+//
+// Where these differ from the original project (../shared/reference/SEED-ALGORITHMS.md):
+// - when every pod is young the most mature pods are used (the original used all, unfiltered)
+//   and confidence drops;
+// - CPU requests are summed over all containers (the original read the first container only);
+// - missing data is "unknown" (absl::nullopt), never zero, so a Prometheus outage can never
+//   look like an idle cluster or lower a target;
+// - the node-pressure table yields an HPA target directly (the served smart_cpu_target), not a
+//   ±5 step on the previous target.
+#pragma once
+
+#include <vector>
+
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+
+namespace reconciler {
+
+// One pod of a deployment, as seen this cycle.
+struct PodUsage {
+  absl::Time start_time;
+  bool ready = true;
+  // Sum of the containers' CPU requests.
+  int64_t cpu_request_millicores = 0;
+  // rate(container_cpu_usage_seconds_total[10m]) and [5m] summed over containers, in
+  // millicores; nullopt when Prometheus had no series for the pod.
+  absl::optional<double> cpu_10m_millicores;
+  absl::optional<double> cpu_5m_millicores;
+};
+
+struct PodFilter {
+  std::vector<PodUsage> pods;  // the pods whose usage counts
+  int excluded = 0;            // young pods left out
+  bool all_young = false;      // every pod was young: the most mature ones were kept
+};
+
+// Leaves out pods younger than `window` (their start-up CPU spike is not load). When every
+// pod is young, keeps the most mature ones (those started within one minute of the oldest)
+// and sets all_young. An empty input gives an empty result.
+PodFilter FilterStartupPods(const std::vector<PodUsage>& pods, absl::Time now,
+                            absl::Duration window);
+
+// 0.7 x 10-minute rate + 0.3 x 5-minute rate, as % of the summed CPU requests of the pods
+// that have data. A pod without a 5-minute rate uses its 10-minute rate for both. nullopt
+// when no pod has data or the requests sum to zero (utilization is undefined then).
+absl::optional<double> BlendedCpuPct(const std::vector<PodUsage>& pods);
+
+// Deployment CPU demand in cores with the same blend (sum over pods with data); nullopt when
+// no pod has data. This, not utilization, is what the forecaster models.
+absl::optional<double> BlendedDemandCores(const std::vector<PodUsage>& pods);
+
+// Confidence of this cycle's reading, 0-1: 1.0, x0.5 when a pod started within
+// `recent_window` (scheduling in progress), x0.5 when all pods were young.
+double ReadingConfidence(const std::vector<PodUsage>& all_pods, const PodFilter& filter,
+                         absl::Time now, absl::Duration recent_window = absl::Minutes(3));
+
+// The minimum confidence below which the previous served value stands.
+inline constexpr double kMinConfidence = 0.6;
+
+// One ready, schedulable node that matches the deployment's nodeSelector.
+struct NodeUsage {
+  double allocatable_millicores = 0;
+  double requested_millicores = 0;  // sum of pod CPU requests scheduled on it
+  absl::optional<double> used_millicores;  // blended node CPU use; nullopt when unknown
+};
+
+enum class PressureLevel { kUnknown, kSafe, kWarning, kCritical };
+
+struct NodePressure {
+  PressureLevel level = PressureLevel::kUnknown;
+  double utilization_pct = 0;       // used / allocatable over the nodes, 0-100+
+  double schedulable_fraction = 0;  // (allocatable - requested) / allocatable, may be < 0
+};
+
+const char* PressureLevelName(PressureLevel level);
+
+// The original's thresholds over the summed nodes: safe when utilization < 65 % and more
+// than 30 % is schedulable; warning when < 80 % and more than 15 %; else critical. Unknown
+// when there are no nodes, no allocatable CPU, or any node's usage is unknown.
+NodePressure ClassifyNodePressure(const std::vector<NodeUsage>& nodes);
+
+struct TargetPolicy {
+  double base_pct = 70;           // warning pressure, and unknown pressure
+  double safe_min_pct = 75;       // safe: 75 at 30 % schedulable ...
+  double safe_max_pct = 85;       // ... rising to 85 at 60 % schedulable or more
+  double critical_max_pct = 60;   // critical: 60 at 80 % utilization ...
+  double critical_min_pct = 50;   // ... falling to 50 at 95 % or more
+};
+
+// The HPA target (% of CPU request) for the node pressure, before the low-request rule.
+double TargetForPressure(const NodePressure& pressure, const TargetPolicy& policy);
+
+// Small CPU requests make utilization jumpy (a few millicores are a large percentage), so
+// their targets are held high: < 50m -> within [85, 90]; 50m-99m -> within [75, 85];
+// otherwise unchanged. A request of 0 (none set) is left unchanged.
+double ApplyLowRequestRule(double target_pct, int64_t cpu_request_millicores);
+
+// The recommended target: node pressure, then the low-request rule. `learned_pct`, when set
+// (auto-tuning after 7 days), replaces the pressure table's value under warning/safe/unknown
+// pressure but never raises the target under critical pressure.
+double RecommendTarget(const NodePressure& pressure, int64_t cpu_request_millicores,
+                       const TargetPolicy& policy,
+                       absl::optional<double> learned_pct = absl::nullopt);
+
+// Cooldown between target changes: returns `current_pct` while fewer than `cooldown` has
+// passed since `last_change` (and the recommendation differs), else `recommended_pct`.
+// Critical pressure lowering the target bypasses the cooldown: protecting a saturated node
+// must not wait five minutes.
+double ApplyCooldown(double current_pct, double recommended_pct, absl::Time last_change,
+                     absl::Time now, PressureLevel level,
+                     absl::Duration cooldown = absl::Minutes(5));
+
+// smart_cpu_predicted: max(blended, forecast peak demand / capacity of the ready pods), % of
+// request. Falls back to `blended_pct` when the forecast is not trusted or capacity is 0.
+double PredictedCpuPct(double blended_pct, absl::optional<double> forecast_peak_p90_cores,
+                       int ready_pods, int64_t cpu_request_millicores_per_pod, bool trusted);
+
+// smart_cpu_pressure: predicted / target. An HPA with target Value 1 then computes
+// desired = ceil(replicas x predicted / target), which is what a CPU HPA with the smart target
+// would do. target_pct <= 0 is treated as 100.
+double PressureRatio(double predicted_pct, double target_pct);
+
+}  // namespace reconciler
