@@ -10,12 +10,17 @@ PACKAGES=(
   libbenchmark-dev libsqlite3-dev libcivetweb-dev
   prometheus                               # real Prometheus + promtool for tests and the demo
   clang-14 libclang-rt-14-dev              # libFuzzer targets
-  curl openssl ca-certificates
+  curl openssl ca-certificates python3 python3-yaml   # test helpers
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# kubectl is not a Debian 12 package (Debian's kubernetes-client is 1.20, too old for the
+# kustomize features deploy/ uses); the test machines come with it. Say so when it is missing.
+if ! command -v kubectl >/dev/null; then
+  echo "install-deps: warning: kubectl not found; the kubectl-based tests need kubectl >= 1.27" >&2
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   exit 0
