@@ -32,6 +32,10 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
+     "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
+     "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",
+     "cli/forecast.cc", cli::ForecastMain},
     {"ingest", "store a CSV trace in the RocksDB store, read it back, print timings",
      "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc", cli::IngestMain},
     {"version", "print the version", "version", "cli/version.cc", cli::VersionMain},
@@ -51,7 +55,7 @@ void PrintCommandHelp(const Command& c) {
   std::vector<std::pair<std::string, std::string>> lines;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     if (!absl::EndsWith(flag->Filename(), c.source)) continue;
-    lines.push_back({name, absl::StrCat("  --", name, " (default: ", flag->DefaultValue(),
+    lines.push_back({std::string(name), absl::StrCat("  --", name, " (default: ", flag->DefaultValue(),
                                         ")\n      ", flag->Help(), "\n")});
   }
   std::sort(lines.begin(), lines.end());
@@ -71,6 +75,12 @@ int main(int argc, char** argv) {
   bool help = false;
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
+    // Accept --foo-bar for the Abseil flag --foo_bar (flag names cannot hold '-').
+    if (std::strncmp(argv[i], "--", 2) == 0) {
+      for (char* c = argv[i] + 2; *c != '\0' && *c != '='; ++c) {
+        if (*c == '-') *c = '_';
+      }
+    }
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h" || arg == "-help" || arg == "--helpfull") {
       help = true;

@@ -1,0 +1,347 @@
+// One class serves every model and the ensemble: a list of members fitted on the same
+// history, each backtested at recent origins (out of sample for the state and, for the trees,
+// for the parameters too). A single model is an "ensemble" whose first member gets all the
+// weight while it can forecast, with persistence as its fallback.
+#include "predictor/forecaster.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "predictor/internal/model.h"
+
+namespace predictor {
+namespace {
+
+using internal::Model;
+
+double Quantile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0.0;
+  const double pos = q * (v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  std::nth_element(v.begin(), v.begin() + lo, v.end());
+  const double a = v[lo];
+  if (lo + 1 >= v.size()) return a;
+  const double b = *std::min_element(v.begin() + lo + 1, v.end());
+  return a + (pos - lo) * (b - a);
+}
+
+std::unique_ptr<Model> NewModel(ModelKind kind) {
+  switch (kind) {
+    case ModelKind::kPersistence:
+      return internal::NewPersistence();
+    case ModelKind::kSeasonalNaiveDaily:
+      return internal::NewSeasonalNaive(false);
+    case ModelKind::kSeasonalNaiveWeekly:
+      return internal::NewSeasonalNaive(true);
+    case ModelKind::kHoltWinters:
+      return internal::NewHoltWinters();
+    case ModelKind::kArima:
+      return internal::NewArima();
+    case ModelKind::kGradientBoosting:
+      return internal::NewTreeModel(true);
+    case ModelKind::kRandomForest:
+      return internal::NewTreeModel(false);
+    case ModelKind::kEnsemble:
+      break;
+  }
+  return nullptr;
+}
+
+class PathForecaster : public Forecaster {
+ public:
+  PathForecaster(std::string name, std::vector<ModelKind> kinds, bool ensemble,
+                 const Options& options)
+      : name_(std::move(name)), kinds_(std::move(kinds)), ensemble_(ensemble), options_(options) {}
+
+  std::string Name() const override { return name_; }
+
+  absl::Status Fit(const Series& history, int horizon) override {
+    if (history.values.empty()) return absl::InvalidArgumentError("empty history");
+    if (horizon < 1) return absl::InvalidArgumentError("horizon must be at least 1 step");
+    fitted_ = false;
+    y_ = history.values;
+    h_ = horizon;
+    const int n = static_cast<int>(y_.size());
+    const int64_t step_s = std::max<int64_t>(1, absl::ToInt64Seconds(history.step));
+    internal::FitContext ctx;
+    ctx.horizon = h_;
+    ctx.steps_per_day = history.StepsPerDay();
+    ctx.steps_per_week = history.StepsPerWeek();
+    ctx.daily_season = DetectDailySeason(y_.data(), n, ctx.steps_per_day);
+    ctx.weekly_season = DetectWeeklySeason(y_.data(), n, ctx.steps_per_week, ctx.steps_per_day);
+    ctx.start_unix = absl::ToUnixSeconds(history.start);
+    ctx.step_seconds = step_s;
+    ctx.max_tree_rows = options_.max_tree_rows;
+    ctx.arima_history_steps =
+        static_cast<int>(absl::ToInt64Seconds(options_.arima_history) / step_s);
+    // Backtest origins: the last window whose horizon has been observed.
+    const int window = std::max<int>(1, absl::ToInt64Seconds(options_.backtest_window) / step_s);
+    const int last_origin = n - 1 - h_;
+    const int first_origin = std::max(1, last_origin - window + 1);
+    origins_.clear();
+    if (last_origin >= first_origin) {
+      const int count = last_origin - first_origin + 1;
+      const int k = std::min(count, options_.max_backtest_origins);
+      for (int i = 0; i < k; ++i) {
+        origins_.push_back(first_origin + static_cast<int>(static_cast<int64_t>(i) * count / k));
+      }
+    }
+    ctx.holdout_start = origins_.empty() ? n - 1 : origins_.front();
+
+    const int64_t history_s = static_cast<int64_t>(n) * step_s;
+    short_history_ = history_s < absl::ToInt64Seconds(options_.min_history);
+    members_.clear();
+    // Persistence first: always present, the fallback of every forecaster.
+    AddMember(ModelKind::kPersistence, ctx);
+    if (!(ensemble_ && short_history_)) {
+      for (ModelKind kind : kinds_) {
+        if (kind != ModelKind::kPersistence) AddMember(kind, ctx);
+      }
+    }
+    Weigh();
+    fitted_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::Status Append(double value) override {
+    if (!fitted_) return absl::FailedPreconditionError("Append before Fit");
+    if (!std::isfinite(value)) return absl::InvalidArgumentError("non-finite value");
+    y_.push_back(value);
+    for (Member& m : members_) {
+      if (m.weight > 0) m.model->Extend(y_);
+    }
+    return absl::OkStatus();
+  }
+
+  Band Forecast(int horizon) const override {
+    Band band;
+    if (!fitted_) return band;
+    const int h = std::clamp(horizon, 1, h_);
+    const int o = static_cast<int>(y_.size()) - 1;
+    std::vector<double> path(h_, 0.0);
+    Combine(o, path.data());
+    band.p50.assign(path.begin(), path.begin() + h);
+    band.p10.resize(h);
+    band.p90.resize(h);
+    for (int k = 0; k < h; ++k) {
+      band.p10[k] = band.p50[k] + std::min(0.0, q10_[k]);
+      band.p90[k] = band.p50[k] + std::max(0.0, q90_[k]);
+    }
+    return band;
+  }
+
+  double Confidence() const override { return confidence_; }
+
+  std::vector<std::pair<std::string, double>> Weights() const {
+    std::vector<std::pair<std::string, double>> out;
+    for (const Member& m : members_) out.push_back({m.model->Name(), m.weight});
+    return out;
+  }
+
+ private:
+  struct Member {
+    std::unique_ptr<Model> model;
+    bool primary = false;               // the model a single-model forecaster is named after
+    std::vector<double> paths;          // origins x h_, backtest forecasts
+    double mae = 0;                     // at the horizon step over the backtest origins
+    double weight = 0;
+  };
+
+  void AddMember(ModelKind kind, const internal::FitContext& ctx) {
+    Member m;
+    m.model = NewModel(kind);
+    m.primary = !ensemble_ && kind == kinds_.front();
+    if (!m.model->Fit(y_, ctx)) return;
+    m.paths.assign(origins_.size() * h_, 0.0);
+    double err = 0;
+    for (size_t i = 0; i < origins_.size(); ++i) {
+      double* p = &m.paths[i * h_];
+      if (!m.model->Predict(y_, origins_[i], h_, p)) {
+        // Cannot backtest here: an ensemble leaves the model out; a single model borrows
+        // persistence's errors for this origin so it still forecasts from the end.
+        if (ensemble_) return;
+        std::fill(p, p + h_, y_[origins_[i]]);
+      }
+      for (int k = 0; k < h_; ++k) {
+        if (!std::isfinite(p[k])) return;
+      }
+      err += std::abs(y_[origins_[i] + h_] - p[h_ - 1]);
+    }
+    // It must also be able to forecast from the end of the history.
+    std::vector<double> tail(h_);
+    if (!m.model->Predict(y_, static_cast<int>(y_.size()) - 1, h_, tail.data())) return;
+    m.mae = origins_.empty() ? 0.0 : err / origins_.size();
+    members_.push_back(std::move(m));
+  }
+
+  void Weigh() {
+    double scale = 0;
+    for (double v : y_) scale += std::abs(v);
+    scale = scale / y_.size() + 1e-9;
+    const double eps = 1e-9 * scale;
+    const double persistence_mae = members_.front().mae;
+    double total = 0;
+    for (Member& m : members_) m.weight = 0;
+    if (!ensemble_) {
+      Member* primary = nullptr;
+      for (Member& m : members_) {
+        if (m.primary) primary = &m;
+      }
+      (primary != nullptr ? *primary : members_.front()).weight = 1;
+    } else {
+      for (Member& m : members_) {
+        if (&m != &members_.front() &&
+            m.mae > options_.max_member_mae_ratio * persistence_mae + eps) {
+          continue;
+        }
+        m.weight = std::pow(1.0 / (m.mae + eps), options_.weight_power);
+        total += m.weight;
+      }
+      for (Member& m : members_) m.weight /= total;
+    }
+    // Intervals from the combined backtest residuals per horizon step.
+    q10_.assign(h_, 0.0);
+    q90_.assign(h_, 0.0);
+    double mae = 0;
+    if (!origins_.empty()) {
+      std::vector<std::vector<double>> res(h_);
+      std::vector<double> path(h_);
+      for (size_t i = 0; i < origins_.size(); ++i) {
+        CombineBacktest(i, origins_[i], path.data());
+        for (int k = 0; k < h_; ++k) res[k].push_back(y_[origins_[i] + k + 1] - path[k]);
+        mae += std::abs(res[h_ - 1].back());
+      }
+      mae /= origins_.size();
+      for (int k = 0; k < h_; ++k) {
+        q10_[k] = Quantile(res[k], 0.1);
+        q90_[k] = Quantile(res[k], 0.9);
+      }
+    } else {
+      // No observed horizon yet: a random-walk band from the one-step changes.
+      double ss = 0;
+      int cnt = 0;
+      for (size_t i = 1; i < y_.size(); ++i, ++cnt) ss += (y_[i] - y_[i - 1]) * (y_[i] - y_[i - 1]);
+      const double sd = cnt > 0 ? std::sqrt(ss / cnt) : 0.0;
+      for (int k = 0; k < h_; ++k) {
+        q10_[k] = -1.2816 * sd * std::sqrt(k + 1.0);
+        q90_[k] = -q10_[k];
+      }
+      mae = 0.8 * sd * std::sqrt(double(h_));
+    }
+    // Confidence: relative out-of-sample error, scaled down for short histories.
+    const double rel = mae / scale;
+    confidence_ = std::clamp(1.0 - rel, 0.0, 1.0);
+    const int64_t need = absl::ToInt64Seconds(options_.min_history);
+    if (short_history_ || origins_.size() < 10) {
+      confidence_ *= 0.3;
+    } else {
+      (void)need;
+    }
+    const bool fallback = ensemble_ ? false : !members_.empty() && !members_.front().primary &&
+                                                   members_.front().weight == 1 &&
+                                                   kinds_.front() != ModelKind::kPersistence;
+    if (fallback) confidence_ *= 0.3;
+  }
+
+  // Weighted combination anchored on the last value so that equal forecasts combine exactly.
+  void CombineBacktest(size_t i, int o, double* out) const {
+    const double base = y_[o];
+    std::fill(out, out + h_, 0.0);
+    for (const Member& m : members_) {
+      if (m.weight <= 0) continue;
+      const double* p = &m.paths[i * h_];
+      for (int k = 0; k < h_; ++k) out[k] += m.weight * (p[k] - base);
+    }
+    for (int k = 0; k < h_; ++k) out[k] += base;
+  }
+
+  void Combine(int o, double* out) const {
+    const double base = y_[o];
+    std::fill(out, out + h_, 0.0);
+    std::vector<double> p(h_);
+    double used = 0;
+    for (const Member& m : members_) {
+      if (m.weight <= 0) continue;
+      if (!m.model->Predict(y_, o, h_, p.data())) continue;
+      used += m.weight;
+      for (int k = 0; k < h_; ++k) out[k] += m.weight * (p[k] - base);
+    }
+    for (int k = 0; k < h_; ++k) {
+      out[k] = used > 0 ? base + out[k] / used : base;
+      if (!std::isfinite(out[k])) out[k] = base;
+    }
+  }
+
+  std::string name_;
+  std::vector<ModelKind> kinds_;
+  bool ensemble_;
+  Options options_;
+  bool fitted_ = false;
+  bool short_history_ = false;
+  std::vector<double> y_;
+  int h_ = 1;
+  std::vector<int> origins_;
+  std::vector<Member> members_;
+  std::vector<double> q10_, q90_;
+  double confidence_ = 0;
+};
+
+}  // namespace
+
+const char* ModelName(ModelKind kind) {
+  switch (kind) {
+    case ModelKind::kPersistence:
+      return "persistence";
+    case ModelKind::kSeasonalNaiveDaily:
+      return "seasonal_naive_daily";
+    case ModelKind::kSeasonalNaiveWeekly:
+      return "seasonal_naive_weekly";
+    case ModelKind::kHoltWinters:
+      return "holt_winters";
+    case ModelKind::kArima:
+      return "arima";
+    case ModelKind::kGradientBoosting:
+      return "gradient_boosting";
+    case ModelKind::kRandomForest:
+      return "random_forest";
+    case ModelKind::kEnsemble:
+      return "ensemble";
+  }
+  return "unknown";
+}
+
+std::vector<ModelKind> AllModels() {
+  return {ModelKind::kPersistence,    ModelKind::kSeasonalNaiveDaily,
+          ModelKind::kSeasonalNaiveWeekly, ModelKind::kHoltWinters,
+          ModelKind::kArima,          ModelKind::kGradientBoosting,
+          ModelKind::kRandomForest};
+}
+
+std::unique_ptr<Forecaster> NewForecaster(ModelKind kind, const Options& options) {
+  if (kind == ModelKind::kEnsemble) return NewEnsemble(options);
+  return std::make_unique<PathForecaster>(ModelName(kind), std::vector<ModelKind>{kind},
+                                          /*ensemble=*/false, options);
+}
+
+std::unique_ptr<Forecaster> NewEnsemble(const Options& options) {
+  return std::make_unique<PathForecaster>("ensemble", AllModels(), /*ensemble=*/true, options);
+}
+
+std::vector<std::pair<std::string, double>> EnsembleWeights(const Forecaster& f) {
+  const auto* p = dynamic_cast<const PathForecaster*>(&f);
+  return p != nullptr ? p->Weights() : std::vector<std::pair<std::string, double>>{};
+}
+
+Derived Derive(const Band& band, int lead_steps) {
+  Derived d;
+  if (band.size() == 0) return d;
+  const int lead = std::clamp(lead_steps, 1, band.size());
+  d.at_horizon = band.p50.back();
+  d.at_horizon_p90 = band.p90.back();
+  d.peak_lead = *std::max_element(band.p50.begin(), band.p50.begin() + lead);
+  d.peak_lead_p90 = *std::max_element(band.p90.begin(), band.p90.begin() + lead);
+  return d;
+}
+
+}  // namespace predictor

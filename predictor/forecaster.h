@@ -1,0 +1,102 @@
+// Forecasting models behind one interface, and the ensemble the reconciler uses.
+//
+//   std::unique_ptr<predictor::Forecaster> f = predictor::NewEnsemble();
+//   if (f->Fit(series, /*horizon=*/12).ok()) {
+//     predictor::Band band = f->Forecast(12);          // p10/p50/p90 for steps 1..12
+//     predictor::Derived d = predictor::Derive(band, /*lead_steps=*/2);
+//   }
+//
+// Every model forecasts a path of H steps after the last point of the history it was fitted
+// on. Intervals are empirical quantiles of the model's own out-of-sample errors per horizon
+// step over the recent past (the last `Options::backtest_window` of the history). The ensemble
+// weights its members by inverse out-of-sample MAE over that window; persistence is always a
+// member, so a series the models cannot learn degrades to persistence. Pure computation, no
+// I/O; a Forecaster is thread-compatible (one thread at a time) and owned by its caller.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "predictor/series.h"
+
+namespace predictor {
+
+// A forecast path: element k is the forecast for step k+1 after the last observation.
+struct Band {
+  std::vector<double> p10, p50, p90;
+  int size() const { return static_cast<int>(p50.size()); }
+};
+
+enum class ModelKind {
+  kPersistence,
+  kSeasonalNaiveDaily,
+  kSeasonalNaiveWeekly,
+  kHoltWinters,
+  kArima,
+  kGradientBoosting,
+  kRandomForest,
+  kEnsemble,
+};
+
+// "persistence", "seasonal_naive_daily", ..., "ensemble".
+const char* ModelName(ModelKind kind);
+// Every individual model (not the ensemble), in a fixed order.
+std::vector<ModelKind> AllModels();
+
+struct Options {
+  // Recent past whose out-of-sample errors set intervals and ensemble weights.
+  absl::Duration backtest_window = absl::Hours(24);
+  // At most this many backtest origins (spread evenly over the window).
+  int max_backtest_origins = 144;
+  // Below this much history the ensemble uses persistence only (low confidence).
+  absl::Duration min_history = absl::Hours(24 * 4);
+  // The tree models train on at most this many rows (evenly subsampled).
+  int max_tree_rows = 1500;
+  // Ensemble members whose backtest MAE exceeds persistence's by this factor get no weight.
+  double max_member_mae_ratio = 1.0;
+  // Weight = MAE^-weight_power.
+  double weight_power = 2.0;
+  // The ARIMA fits on at most this much recent history.
+  absl::Duration arima_history = absl::Hours(24 * 3);
+};
+
+class Forecaster {
+ public:
+  virtual ~Forecaster() = default;
+  virtual std::string Name() const = 0;
+  // Fits on the whole history, for forecasts up to `horizon` steps ahead (the interval
+  // calibration and the tree targets use it). InvalidArgument on an empty history or a
+  // horizon < 1. Models that need more history than given fall back to persistence
+  // internally and report a low Confidence(); they never fail for that reason.
+  virtual absl::Status Fit(const Series& history, int horizon) = 0;
+  // Appends one new observation at the next step without refitting parameters, weights or
+  // intervals (the cheap incremental update). FailedPrecondition before Fit.
+  virtual absl::Status Append(double value) = 0;
+  // Forecast for steps 1..horizon after the last observation; horizon is clamped to
+  // [1, the horizon given to Fit]. Never NaN. Empty before a successful Fit.
+  virtual Band Forecast(int horizon) const = 0;
+  // 0..1: how far to trust the forecast (history length and out-of-sample error).
+  virtual double Confidence() const = 0;
+};
+
+// One individual model, or the ensemble for kEnsemble.
+std::unique_ptr<Forecaster> NewForecaster(ModelKind kind, const Options& options = {});
+std::unique_ptr<Forecaster> NewEnsemble(const Options& options = {});
+
+// Ensemble-specific view (for reports): current member weights by model name.
+std::vector<std::pair<std::string, double>> EnsembleWeights(const Forecaster& ensemble);
+
+// What the reconciler needs from a path.
+struct Derived {
+  double at_horizon = 0;      // p50 at the last step
+  double at_horizon_p90 = 0;  // p90 at the last step
+  double peak_lead = 0;       // max p50 over steps 1..lead
+  double peak_lead_p90 = 0;   // max p90 over steps 1..lead
+};
+// lead_steps is clamped to [1, band.size()]. All zero for an empty band.
+Derived Derive(const Band& band, int lead_steps);
+
+}  // namespace predictor

@@ -1,0 +1,171 @@
+#include "predictor/forecaster.h"
+
+#include <cmath>
+#include <random>
+
+#include "gtest/gtest.h"
+
+namespace predictor {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+Series Make(int n, const std::function<double(int)>& f, absl::Duration step = absl::Minutes(5)) {
+  Series s;
+  s.start = absl::FromUnixSeconds(1700000000 - 1700000000 % 86400);
+  s.step = step;
+  for (int i = 0; i < n; ++i) s.values.push_back(f(i));
+  s.gap.assign(n, 0);
+  return s;
+}
+
+double DailySine(int i) { return 100 + 20 * std::sin(2 * kPi * i / 288.0); }
+
+TEST(ForecasterTest, HoltWintersForecastsDailySineWithinOnePercent) {
+  const int n = 7 * 288;
+  Series s = Make(n, DailySine);
+  auto f = NewForecaster(ModelKind::kHoltWinters);
+  ASSERT_TRUE(f->Fit(s, 12).ok());
+  Band b = f->Forecast(12);
+  ASSERT_EQ(b.size(), 12);
+  for (int k = 0; k < 12; ++k) {
+    const double truth = DailySine(n + k);
+    EXPECT_NEAR(b.p50[k], truth, 0.01 * std::abs(truth)) << "step " << k + 1;
+    EXPECT_LE(b.p10[k], b.p50[k]);
+    EXPECT_GE(b.p90[k], b.p50[k]);
+  }
+}
+
+TEST(ForecasterTest, ArimaForecastsLinearRamp) {
+  const int n = 3 * 288;
+  auto ramp = [](int i) { return 10 + 0.5 * i; };
+  Series s = Make(n, ramp);
+  auto f = NewForecaster(ModelKind::kArima);
+  ASSERT_TRUE(f->Fit(s, 12).ok());
+  Band b = f->Forecast(12);
+  for (int k = 0; k < 12; ++k) EXPECT_NEAR(b.p50[k], ramp(n + k), 1e-6) << "step " << k + 1;
+  // Persistence, by contrast, is off by the ramp.
+  auto p = NewForecaster(ModelKind::kPersistence);
+  ASSERT_TRUE(p->Fit(s, 12).ok());
+  EXPECT_GT(std::abs(p->Forecast(12).p50.back() - ramp(n + 11)), 5.0);
+}
+
+TEST(ForecasterTest, ConstantAndAllZeroSeriesGiveExactForecasts) {
+  std::vector<ModelKind> kinds = AllModels();
+  kinds.push_back(ModelKind::kEnsemble);
+  for (double c : {0.0, 0.37, 42.0}) {
+    Series s = Make(8 * 288, [c](int) { return c; });
+    for (ModelKind kind : kinds) {
+      auto f = NewForecaster(kind);
+      ASSERT_TRUE(f->Fit(s, 12).ok()) << ModelName(kind);
+      Band b = f->Forecast(12);
+      ASSERT_EQ(b.size(), 12) << ModelName(kind);
+      for (int k = 0; k < 12; ++k) {
+        EXPECT_DOUBLE_EQ(b.p50[k], c) << ModelName(kind) << " step " << k + 1;
+        EXPECT_DOUBLE_EQ(b.p10[k], c) << ModelName(kind);
+        EXPECT_DOUBLE_EQ(b.p90[k], c) << ModelName(kind);
+      }
+      EXPECT_TRUE(std::isfinite(f->Confidence()));
+      if (c == 0.0) EXPECT_EQ(b.p50.back(), 0.0) << ModelName(kind);
+    }
+  }
+}
+
+TEST(ForecasterTest, ThreeDaySeriesFallsBackToPersistenceWithLowConfidence) {
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0, 1);
+  Series s = Make(3 * 288, [&](int i) { return DailySine(i) + noise(rng); });
+  auto f = NewEnsemble();
+  ASSERT_TRUE(f->Fit(s, 12).ok());
+  Band b = f->Forecast(12);
+  for (int k = 0; k < 12; ++k) EXPECT_EQ(b.p50[k], s.values.back());
+  EXPECT_LT(f->Confidence(), 0.5);
+  auto weights = EnsembleWeights(*f);
+  ASSERT_EQ(weights.size(), 1u);
+  EXPECT_EQ(weights[0].first, "persistence");
+
+  // With ten days the same signal gets a confident, non-trivial ensemble.
+  Series long_s = Make(10 * 288, [&](int i) { return DailySine(i) + noise(rng); });
+  auto g = NewEnsemble();
+  ASSERT_TRUE(g->Fit(long_s, 12).ok());
+  EXPECT_GT(g->Confidence(), 0.8);
+  EXPECT_GT(EnsembleWeights(*g).size(), 3u);
+}
+
+TEST(ForecasterTest, TreesRecoverNoiselessFunctionOfLags) {
+  // A sawtooth of period 36 steps: the change over 12 steps is +12 while the level is below
+  // 24 and -24 above, a noiseless function of the lag features.
+  auto saw = [](int i) { return static_cast<double>(i % 36); };
+  Series s = Make(7 * 288 + 5, saw);
+  for (ModelKind kind : {ModelKind::kGradientBoosting, ModelKind::kRandomForest}) {
+    for (int extra = 0; extra < 36; extra += 7) {
+      Series t = Make(7 * 288 + extra, saw);
+      auto f = NewForecaster(kind);
+      ASSERT_TRUE(f->Fit(t, 12).ok());
+      const double truth = saw(t.size() - 1 + 12);
+      EXPECT_NEAR(f->Forecast(12).p50.back(), truth, 0.5) << ModelName(kind) << " " << extra;
+    }
+  }
+}
+
+TEST(ForecasterTest, SpikyAndShortSeriesNeverProduceNaN) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<ModelKind> kinds = AllModels();
+  kinds.push_back(ModelKind::kEnsemble);
+  for (int n : {1, 2, 5, 40, 300, 9 * 288}) {
+    Series s = Make(n, [&](int) {
+      const double r = u(rng);
+      return r < 0.02 ? 1e6 : (r < 0.3 ? 0.0 : r);
+    });
+    for (ModelKind kind : kinds) {
+      auto f = NewForecaster(kind);
+      ASSERT_TRUE(f->Fit(s, 12).ok());
+      Band b = f->Forecast(12);
+      ASSERT_EQ(b.size(), 12);
+      for (int k = 0; k < 12; ++k) {
+        ASSERT_TRUE(std::isfinite(b.p10[k]) && std::isfinite(b.p50[k]) && std::isfinite(b.p90[k]))
+            << ModelName(kind) << " n=" << n;
+      }
+      ASSERT_TRUE(std::isfinite(f->Confidence()));
+    }
+  }
+}
+
+TEST(ForecasterTest, AppendUpdatesWithoutRefit) {
+  Series s = Make(8 * 288, DailySine);
+  auto f = NewEnsemble();
+  EXPECT_EQ(f->Append(1.0).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(f->Fit(s, 12).ok());
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(f->Append(DailySine(s.size() + i)).ok());
+  Band b = f->Forecast(12);
+  for (int k = 0; k < 12; ++k) {
+    EXPECT_NEAR(b.p50[k], DailySine(s.size() + 30 + k), 1.0) << "step " << k + 1;
+  }
+  EXPECT_FALSE(f->Append(std::nan("")).ok());
+}
+
+TEST(ForecasterTest, RejectsEmptyHistoryAndBadHorizon) {
+  auto f = NewEnsemble();
+  Series empty;
+  EXPECT_EQ(f->Fit(empty, 12).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(f->Fit(Make(10, DailySine), 0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(f->Forecast(12).size(), 0);
+}
+
+TEST(ForecasterTest, DeriveTakesHorizonValueAndLeadPeak) {
+  Band b;
+  b.p10 = {1, 2, 0, 1};
+  b.p50 = {2, 5, 3, 4};
+  b.p90 = {3, 6, 9, 8};
+  Derived d = Derive(b, 2);
+  EXPECT_EQ(d.at_horizon, 4);
+  EXPECT_EQ(d.at_horizon_p90, 8);
+  EXPECT_EQ(d.peak_lead, 5);
+  EXPECT_EQ(d.peak_lead_p90, 6);
+  EXPECT_EQ(Derive(b, 99).peak_lead_p90, 9);
+  EXPECT_EQ(Derive(Band{}, 2).peak_lead, 0);
+}
+
+}  // namespace
+}  // namespace predictor
