@@ -10,6 +10,7 @@
 namespace cli {
 
 int VersionMain(const std::vector<std::string>& args);
+int AdapterMain(const std::vector<std::string>& args);
 int IngestMain(const std::vector<std::string>& args);
 int ForecastMain(const std::vector<std::string>& args);
 

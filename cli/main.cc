@@ -32,6 +32,9 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"adapter", "serve the external/custom metrics APIs (HTTPS) from the snapshot stream",
+     "adapter [--secure-port 6443] [--snapshot-address ADDR | --static-metrics FILE]",
+     "cli/adapter.cc", cli::AdapterMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",

@@ -1,0 +1,157 @@
+// `smart-autoscaler adapter`: the aggregated metrics API server (external.metrics.k8s.io,
+// custom.metrics.k8s.io) that HPAs read. Values come from the reconciler's snapshot stream
+// (--snapshot-address) or, for tests and the demo, from a JSON file (--static-metrics).
+//
+//   smart-autoscaler adapter --snapshot-address=unix:///run/smart-autoscaler/snapshots.sock
+//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json --client-ca-file=ca.pem
+//
+// Runs until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "adapter/handler.h"
+#include "adapter/interim_auth.h"
+#include "adapter/metric_table.h"
+#include "adapter/server.h"
+#include "adapter/snapshot_client.h"
+#include "adapter/static_metrics.h"
+#include "base/clock.h"
+#include "cli/commands.h"
+#include "cli/version.h"
+#include "glog/logging.h"
+
+ABSL_FLAG(int, secure_port, 6443, "HTTPS port to serve on (0 picks a free port, see --port-file)");
+ABSL_FLAG(std::string, bind_address, "0.0.0.0", "IP address to listen on");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "serving certificate (PEM, with intermediates); re-read when it changes. Empty: a "
+          "self-signed certificate for <service>.<namespace>.svc and localhost");
+ABSL_FLAG(std::string, tls_private_key_file, "", "private key of --tls-cert-file (PEM)");
+ABSL_FLAG(std::string, service_name, "smart-autoscaler",
+          "Service name for the self-signed certificate's SAN");
+ABSL_FLAG(std::string, service_namespace, "smart-autoscaler",
+          "Service namespace for the self-signed certificate's SAN");
+ABSL_FLAG(std::string, snapshot_address, "",
+          "reconciler snapshot stream: unix:///path.sock or 127.0.0.1:port");
+ABSL_FLAG(std::string, static_metrics, "",
+          "serve values from this JSON file instead of the snapshot stream (tests, demo)");
+ABSL_FLAG(absl::Duration, max_staleness, absl::Minutes(5),
+          "values older than this are answered with 503 so the HPA holds still");
+ABSL_FLAG(int, server_threads, 2, "threads serving HTTPS");
+ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (tests)");
+
+// ---- Authentication / authorization flags (adapter/auth/) ---------------------------------
+// Interim until adapter/auth/ is wired in here: client certificates from this CA bundle are
+// authenticated (CN = user, O = groups) and every authenticated user is allowed.
+ABSL_FLAG(std::string, client_ca_file, "",
+          "CA bundle (PEM) for client certificates; empty rejects every non-health request");
+// ---------------------------------------------------------------------------------------------
+
+namespace cli {
+
+int AdapterMain(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::cerr << "adapter: unexpected argument '" << args[0] << "'\n";
+    return 2;
+  }
+  const std::string static_file = absl::GetFlag(FLAGS_static_metrics);
+  const std::string snapshot_address = absl::GetFlag(FLAGS_snapshot_address);
+  if (static_file.empty() == snapshot_address.empty()) {
+    std::cerr << "adapter: give exactly one of --snapshot-address and --static-metrics\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_max_staleness) <= absl::ZeroDuration()) {
+    std::cerr << "adapter: --max-staleness must be positive\n";
+    return 2;
+  }
+
+  // Block the stop signals before any thread starts so only sigwait() below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  base::Clock& clock = base::RealClock();
+  adapter::MetricTable table;
+  std::unique_ptr<adapter::SnapshotClient> stream;
+  if (!static_file.empty()) {
+    absl::StatusOr<std::vector<adapter::MetricPoint>> points = adapter::LoadStaticMetrics(static_file);
+    if (!points.ok()) {
+      std::cerr << "adapter: " << points.status().message() << "\n";
+      return 1;
+    }
+    // Static tables never go stale as a whole (per-value timestamps still apply).
+    table.Replace(*points, absl::InfiniteFuture());
+    LOG(INFO) << "serving " << table.Get()->size << " static values from " << static_file;
+  } else {
+    adapter::SnapshotClientOptions options;
+    options.address = snapshot_address;
+    if (const char* pod = std::getenv("POD_NAME")) options.client_name = pod;
+    stream = std::make_unique<adapter::SnapshotClient>(&table, &clock, options);
+    stream->Start();
+  }
+
+  // ---- Authentication / authorization wiring (adapter/auth/) --------------------------------
+  absl::StatusOr<std::unique_ptr<adapter::auth::Authenticator>> authenticator =
+      adapter::NewClientCertAuthenticator(absl::GetFlag(FLAGS_client_ca_file));
+  if (!authenticator.ok()) {
+    std::cerr << "adapter: " << authenticator.status().message() << "\n";
+    return 1;
+  }
+  std::unique_ptr<adapter::auth::Authorizer> authorizer = adapter::NewAuthenticatedOnlyAuthorizer();
+  std::vector<std::string> client_ca_files;
+  if (!absl::GetFlag(FLAGS_client_ca_file).empty()) {
+    client_ca_files.push_back(absl::GetFlag(FLAGS_client_ca_file));
+  }
+  // ---------------------------------------------------------------------------------------------
+
+  adapter::HandlerOptions handler_options;
+  handler_options.max_staleness = absl::GetFlag(FLAGS_max_staleness);
+  handler_options.version = kVersion;
+  adapter::Handler handler(&table, authenticator->get(), authorizer.get(), &clock, handler_options);
+
+  adapter::ServerOptions server_options;
+  server_options.bind_address = absl::GetFlag(FLAGS_bind_address);
+  server_options.port = absl::GetFlag(FLAGS_secure_port);
+  server_options.threads = absl::GetFlag(FLAGS_server_threads);
+  server_options.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  server_options.key_file = absl::GetFlag(FLAGS_tls_private_key_file);
+  const std::string service = absl::GetFlag(FLAGS_service_name);
+  const std::string ns = absl::GetFlag(FLAGS_service_namespace);
+  server_options.self_signed_names = {service + "." + ns + ".svc", service + "." + ns,
+                                      service + "." + ns + ".svc.cluster.local", "localhost",
+                                      "127.0.0.1"};
+  server_options.client_ca_files = client_ca_files;
+  absl::StatusOr<std::unique_ptr<adapter::Server>> server =
+      adapter::Server::Start(&handler, server_options);
+  if (!server.ok()) {
+    std::cerr << "adapter: " << server.status().message() << "\n";
+    return 1;
+  }
+  if (const std::string port_file = absl::GetFlag(FLAGS_port_file); !port_file.empty()) {
+    FILE* f = std::fopen((port_file + ".tmp").c_str(), "w");
+    if (f == nullptr || std::fprintf(f, "%d\n", (*server)->port()) < 0 || std::fclose(f) != 0 ||
+        std::rename((port_file + ".tmp").c_str(), port_file.c_str()) != 0) {
+      std::cerr << "adapter: cannot write --port-file " << port_file << "\n";
+      return 1;
+    }
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LOG(INFO) << "adapter stopping on signal " << signal_number;
+  (*server)->Stop();
+  if (stream) stream->Stop();
+  return 0;
+}
+
+}  // namespace cli
