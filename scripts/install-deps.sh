@@ -7,7 +7,7 @@ PACKAGES=(
   g++ libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcurl4-openssl-dev rapidjson-dev librocksdb-dev libeigen3-dev
   prometheus-cpp-dev libgoogle-glog-dev libgtest-dev libgmock-dev libssl-dev
-  libbenchmark-dev libsqlite3-dev libcivetweb-dev
+  libbenchmark-dev libsqlite3-dev libcivetweb-dev libyaml-dev
   prometheus                               # real Prometheus + promtool for tests and the demo
   clang-14 libclang-rt-14-dev              # libFuzzer targets
   curl openssl ca-certificates python3 python3-yaml   # test helpers
