@@ -1,0 +1,61 @@
+// ClusterConfig: where the Kubernetes API is and how to talk to it, from the Pod's service
+// account (in cluster) or from a kubeconfig file (out of cluster).
+//
+//   absl::StatusOr<clients::kube::ClusterConfig> c = clients::kube::InClusterConfig();
+//   if (!c.ok()) c = clients::kube::LoadKubeconfig("/home/me/.kube/config", /*context=*/"");
+//   std::unique_ptr<clients::http::HttpClient> http = clients::kube::MakeHttpClient(*c);
+//
+// Kubeconfig files are YAML (kubectl writes block style; a JSON kubeconfig is valid YAML too);
+// they are read with libyaml. Supported: clusters (server, certificate-authority[-data],
+// insecure-skip-tls-verify), users (client-certificate[-data], client-key[-data], token,
+// tokenFile), contexts and current-context. Exec/auth-provider plugins are not supported and
+// give kUnimplemented. Plain functions, thread-compatible.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "clients/http/curl_http_client.h"
+#include "clients/http/http_client.h"
+
+namespace clients::kube {
+
+struct ClusterConfig {
+  std::string server;  // "https://10.96.0.1:443", no trailing slash
+  clients::http::TlsOptions tls;
+  // Static bearer token, or a file re-read on every request (projected service-account
+  // tokens rotate); token_file wins when both are set.
+  std::string bearer_token;
+  std::string token_file;
+};
+
+// Where the service-account files and the API address come from; defaults are the real ones.
+struct InClusterEnv {
+  std::string host;  // empty: $KUBERNETES_SERVICE_HOST
+  std::string port;  // empty: $KUBERNETES_SERVICE_PORT
+  std::string token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+};
+
+// kNotFound when not running in a Pod (no KUBERNETES_SERVICE_HOST/PORT); kFailedPrecondition
+// when the token or CA file cannot be read.
+absl::StatusOr<ClusterConfig> InClusterConfig(const InClusterEnv& env = {});
+
+// Reads `path` and resolves `context` (empty = current-context). Relative file names in the
+// kubeconfig are relative to its directory. kNotFound for a missing file or named entry,
+// kInvalidArgument for a malformed file, kUnimplemented for exec/auth-provider users.
+absl::StatusOr<ClusterConfig> LoadKubeconfig(const std::string& path, const std::string& context);
+
+// The same, from text; `base_dir` resolves relative file names.
+absl::StatusOr<ClusterConfig> ParseKubeconfig(const std::string& text, const std::string& base_dir,
+                                              const std::string& context);
+
+// The bearer token to send now ("" for none): re-reads token_file when set.
+absl::StatusOr<std::string> CurrentBearerToken(const ClusterConfig& config);
+
+// A libcurl HttpClient with the cluster's TLS settings (the bearer token is added per request
+// by the API clients, so rotated tokens are picked up).
+std::unique_ptr<clients::http::HttpClient> MakeHttpClient(const ClusterConfig& config);
+
+}  // namespace clients::kube
