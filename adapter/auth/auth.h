@@ -1,20 +1,35 @@
-// The authentication/authorization seam of the adapter (contract sections 5.3 and 5.4).
+// The authentication/authorization seam of the adapter (contract sections 5.3 and 5.4), and
+// the delegating implementations that ask the Kubernetes API (TokenReview,
+// SubjectAccessReview) the way k8s.io/apiserver does for aggregated API servers.
 //
 //   absl::StatusOr<adapter::auth::UserInfo> user = authenticator.Authenticate(request);
 //   if (user.ok()) absl::Status allowed = authorizer.Authorize(*user, attributes);
 //
+// Wiring in main (see flags.h for the one-call version):
+//   absl::StatusOr<adapter::auth::AuthConfig> config = adapter::auth::AuthConfigFromFlags();
+//   auto authn = adapter::auth::MakeAuthenticator(*config, api, &base::RealClock());
+//   auto authz = adapter::auth::MakeAuthorizer(*config, api, &base::RealClock());
+//
 // The HTTPS server (adapter/) builds a Request per HTTP request and the Attributes from the
-// path; the implementations (front-proxy headers, client-ca certificates, TokenReview,
-// SubjectAccessReview, caches) live in adapter/auth/. Implementations must be safe for
-// concurrent use: the server calls them from several threads at once.
+// path. Implementations must be safe for concurrent use: the server calls them from several
+// threads at once.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace base {
+class Clock;
+}
+namespace clients::kube {
+class AuthApi;
+}
 
 namespace adapter::auth {
 
@@ -23,6 +38,7 @@ struct UserInfo {
   std::string name;
   std::vector<std::string> groups;
   std::map<std::string, std::vector<std::string>> extra;
+  std::string uid;  // from TokenReview or the front proxy's UID header; often empty
 };
 
 // What the server hands the authenticator.
@@ -58,5 +74,78 @@ class Authorizer {
   // contract).
   virtual absl::Status Authorize(const UserInfo& u, const Attributes& a) = 0;
 };
+
+// ---- Delegating implementations -------------------------------------------------------------
+
+// Everything the delegating authenticator and authorizer need, as read from the
+// kube-system/extension-apiserver-authentication ConfigMap and/or flags (contract 5.1).
+struct AuthConfig {
+  // Front proxy (the aggregator): CA bundle (PEM) that signs its client certificate. Empty =
+  // request-header authentication off (X-Remote-* headers are then never honoured).
+  std::string requestheader_ca_pem;
+  // Allowed CNs of the front-proxy certificate; empty = any certificate signed by the CA.
+  std::vector<std::string> requestheader_allowed_names;
+  // Header names, matched case-insensitively. Defaults as upstream.
+  std::vector<std::string> requestheader_username_headers = {"X-Remote-User"};
+  std::vector<std::string> requestheader_uid_headers;
+  std::vector<std::string> requestheader_group_headers = {"X-Remote-Group"};
+  std::vector<std::string> requestheader_extra_headers_prefix = {"X-Remote-Extra-"};
+  // Ordinary client certificates (user = CN, groups = O). Empty = off.
+  std::string client_ca_pem;
+  // Non-resource paths allowed for everyone, anonymous included (exact; "/x*" = prefix).
+  std::vector<std::string> always_allow_paths = {"/healthz", "/readyz", "/livez"};
+  // Groups allowed everything without a SubjectAccessReview.
+  std::vector<std::string> always_allow_groups = {"system:masters"};
+  // TokenReview audiences (empty: none sent).
+  std::vector<std::string> api_audiences;
+  absl::Duration token_cache_ttl = absl::Seconds(10);       // positive and negative
+  absl::Duration authorized_cache_ttl = absl::Seconds(10);  // SAR allowed
+  absl::Duration unauthorized_cache_ttl = absl::Seconds(10);  // SAR denied / no opinion
+};
+
+// Reads the ConfigMap's .data (keys client-ca-file, requestheader-client-ca-file,
+// requestheader-allowed-names, requestheader-username-headers, requestheader-uid-headers,
+// requestheader-group-headers, requestheader-extra-headers-prefix; list keys are JSON arrays,
+// "" = absent). Missing header keys keep the upstream defaults. kInvalidArgument names the key
+// that does not parse. Other AuthConfig fields keep their defaults.
+absl::StatusOr<AuthConfig> LoadAuthConfigFromConfigMap(
+    const std::map<std::string, std::string>& data);
+
+// The same from a whole ConfigMap object as JSON (as kubectl get -o json prints it).
+absl::StatusOr<AuthConfig> LoadAuthConfigFromConfigMapJson(const std::string& json);
+
+// The union chain of contract 5.3, in order: front-proxy certificate + X-Remote-* headers
+// (verified against requestheader_ca_pem, CN in the allowed names), client certificate
+// (client_ca_pem; user = CN, groups = O), bearer token (TokenReview through `api`, results
+// cached token_cache_ttl keyed by the token's SHA-256). Every authenticated user also gets the
+// group system:authenticated. Results:
+//   OK                with the user when one method succeeds;
+//   kUnauthenticated  ("Unauthorized") when no credentials were presented (no anonymous
+//                     access) or every presented credential failed (bad chain, wrong CA,
+//                     expired, CN not allowed, token rejected);
+//   kUnavailable      when a token could not be reviewed (API down / erroring): fail closed,
+//                     not cached.
+// `api` may be null (no credentials for the Kubernetes API): bearer tokens then fail with
+// kUnauthenticated. `api` and `clock` must outlive the authenticator. The clock also sets the
+// "now" of certificate validity checks.
+absl::StatusOr<std::unique_ptr<Authenticator>> MakeAuthenticator(const AuthConfig& config,
+                                                                 clients::kube::AuthApi* api,
+                                                                 const base::Clock* clock);
+
+// The union of contract 5.4: always-allow groups, always-allow non-resource paths, then a
+// SubjectAccessReview through `api` with resourceAttributes / nonResourceAttributes from the
+// Attributes (allowed and denied answers cached for their TTLs, keyed by the review spec).
+// Results:
+//   OK                 allowed;
+//   kPermissionDenied  denied, no opinion, the anonymous user off the always-allow paths, or
+//                      no `api` (null) for a request that needs a review; the message is
+//                      Kubernetes' "... is forbidden: User ... cannot ..." text;
+//   kInternal          the review failed (API down / erroring): fail closed (500), not cached.
+absl::StatusOr<std::unique_ptr<Authorizer>> MakeAuthorizer(const AuthConfig& config,
+                                                           clients::kube::AuthApi* api,
+                                                           const base::Clock* clock);
+
+// The Kubernetes-style 403 message for `a` denied to `u` (reason appended when not empty).
+std::string ForbiddenMessage(const UserInfo& u, const Attributes& a, const std::string& reason);
 
 }  // namespace adapter::auth

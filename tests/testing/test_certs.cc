@@ -140,7 +140,8 @@ absl::StatusOr<TestCert> MakeLeaf(const TestCert& issuer, const LeafSpec& spec) 
   for (const auto& d : spec.dns_names) sans.push_back(absl::StrCat("DNS:", d));
   for (const auto& ip : spec.ip_addresses) sans.push_back(absl::StrCat("IP:", ip));
   if (!sans.empty()) ok = ok && AddExt(c, icert.get(), NID_subject_alt_name, absl::StrJoin(sans, ","));
-  ok = ok && AddExt(c, icert.get(), NID_authority_key_identifier, "keyid:always");
+  ok = ok && AddExt(c, icert.get(), NID_subject_key_identifier, "hash");
+  ok = ok && AddExt(c, icert.get(), NID_authority_key_identifier, "keyid");
   if (!ok) return absl::InternalError("adding leaf extensions failed");
   if (X509_sign(c, ikey.get(), EVP_sha256()) == 0) return absl::InternalError("signing failed");
   TestCert out;

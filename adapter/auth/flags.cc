@@ -1,0 +1,212 @@
+#include "adapter/auth/flags.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "clients/http/resilient_http_client.h"
+#include "clients/http/sleeper.h"
+#include "glog/logging.h"
+
+ABSL_FLAG(std::string, requestheader_client_ca_file, "",
+          "CA bundle (PEM) that signs the front proxy's (aggregator's) client certificate; "
+          "empty = from the extension-apiserver-authentication ConfigMap");
+ABSL_FLAG(std::vector<std::string>, requestheader_allowed_names, {},
+          "comma list of allowed front-proxy certificate CNs; empty = any cert from that CA");
+ABSL_FLAG(std::vector<std::string>, requestheader_username_headers, {"X-Remote-User"},
+          "request headers carrying the user name (first non-empty wins)");
+ABSL_FLAG(std::vector<std::string>, requestheader_uid_headers, {},
+          "request headers carrying the user UID");
+ABSL_FLAG(std::vector<std::string>, requestheader_group_headers, {"X-Remote-Group"},
+          "request headers carrying groups (every value of every header)");
+ABSL_FLAG(std::vector<std::string>, requestheader_extra_headers_prefix, {"X-Remote-Extra-"},
+          "request header prefixes carrying extra user attributes");
+ABSL_FLAG(std::string, client_ca_file, "",
+          "CA bundle (PEM) for client certificates (user = CN, groups = O); empty = from the "
+          "extension-apiserver-authentication ConfigMap");
+ABSL_FLAG(std::string, authentication_kubeconfig, "",
+          "kubeconfig for TokenReview calls; empty = in-cluster service account");
+ABSL_FLAG(std::string, authorization_kubeconfig, "",
+          "kubeconfig for SubjectAccessReview calls; empty = in-cluster service account");
+ABSL_FLAG(std::vector<std::string>, authorization_always_allow_paths,
+          std::vector<std::string>({"/healthz", "/readyz", "/livez"}),
+          "non-resource paths allowed without authorization (\"/x*\" = prefix)");
+ABSL_FLAG(bool, authentication_skip_lookup, false,
+          "do not read kube-system/extension-apiserver-authentication");
+ABSL_FLAG(bool, authentication_tolerate_lookup_failure, false,
+          "start even if kube-system/extension-apiserver-authentication cannot be read");
+ABSL_FLAG(absl::Duration, authentication_token_webhook_cache_ttl, absl::Seconds(10),
+          "how long TokenReview results are cached");
+ABSL_FLAG(absl::Duration, authorization_webhook_cache_authorized_ttl, absl::Seconds(10),
+          "how long allowed SubjectAccessReview results are cached");
+ABSL_FLAG(absl::Duration, authorization_webhook_cache_unauthorized_ttl, absl::Seconds(10),
+          "how long denied SubjectAccessReview results are cached");
+
+namespace adapter::auth {
+namespace {
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& flag, const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// The cluster behind a kubeconfig flag, or in-cluster; nullopt-like kNotFound when neither.
+absl::StatusOr<clients::kube::ClusterConfig> ClusterFor(const std::string& flag,
+                                                        const std::string& kubeconfig,
+                                                        const clients::kube::InClusterEnv& env) {
+  if (!kubeconfig.empty()) {
+    absl::StatusOr<clients::kube::ClusterConfig> c = clients::kube::LoadKubeconfig(kubeconfig, "");
+    if (!c.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", c.status().message()));
+    }
+    return c;
+  }
+  return clients::kube::InClusterConfig(env);
+}
+
+// The API client with the shared resilience policy tuned for the request path: short
+// retries (a request waits on it) and a breaker that fails fast while the API is down.
+std::unique_ptr<clients::kube::AuthApi> MakeApi(const clients::kube::ClusterConfig& cluster,
+                                                const base::Clock* clock, AuthStack* stack,
+                                                const std::string& name) {
+  stack->http.push_back(clients::kube::MakeHttpClient(cluster));
+  clients::http::ResilienceOptions r;
+  r.backoff.max_retries = 2;
+  r.backoff.initial_delay = absl::Milliseconds(200);
+  r.breaker.open_duration = absl::Seconds(10);
+  stack->http.push_back(std::make_unique<clients::http::ResilientHttpClient>(
+      stack->http.back().get(), r, clock, &clients::http::RealSleeper(), name));
+  return std::make_unique<clients::kube::KubeAuthApiClient>(stack->http.back().get(), cluster);
+}
+
+}  // namespace
+
+std::vector<std::string> AuthStack::client_ca_pems() const {
+  std::vector<std::string> out;
+  if (!config.client_ca_pem.empty()) out.push_back(config.client_ca_pem);
+  if (!config.requestheader_ca_pem.empty()) out.push_back(config.requestheader_ca_pem);
+  return out;
+}
+
+AuthFlags AuthFlagsFromCommandLine() {
+  AuthFlags f;
+  f.requestheader_client_ca_file = absl::GetFlag(FLAGS_requestheader_client_ca_file);
+  f.requestheader_allowed_names = absl::GetFlag(FLAGS_requestheader_allowed_names);
+  f.requestheader_username_headers = absl::GetFlag(FLAGS_requestheader_username_headers);
+  f.requestheader_uid_headers = absl::GetFlag(FLAGS_requestheader_uid_headers);
+  f.requestheader_group_headers = absl::GetFlag(FLAGS_requestheader_group_headers);
+  f.requestheader_extra_headers_prefix = absl::GetFlag(FLAGS_requestheader_extra_headers_prefix);
+  f.client_ca_file = absl::GetFlag(FLAGS_client_ca_file);
+  f.authentication_kubeconfig = absl::GetFlag(FLAGS_authentication_kubeconfig);
+  f.authorization_kubeconfig = absl::GetFlag(FLAGS_authorization_kubeconfig);
+  f.always_allow_paths = absl::GetFlag(FLAGS_authorization_always_allow_paths);
+  f.skip_lookup = absl::GetFlag(FLAGS_authentication_skip_lookup);
+  f.tolerate_lookup_failure = absl::GetFlag(FLAGS_authentication_tolerate_lookup_failure);
+  f.token_cache_ttl = absl::GetFlag(FLAGS_authentication_token_webhook_cache_ttl);
+  f.authorized_cache_ttl = absl::GetFlag(FLAGS_authorization_webhook_cache_authorized_ttl);
+  f.unauthorized_cache_ttl = absl::GetFlag(FLAGS_authorization_webhook_cache_unauthorized_ttl);
+  return f;
+}
+
+absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStack(const AuthFlags& flags,
+                                                         const base::Clock* clock) {
+  auto stack = std::make_unique<AuthStack>();
+  AuthConfig& c = stack->config;
+  c.always_allow_paths = flags.always_allow_paths;
+  c.token_cache_ttl = flags.token_cache_ttl;
+  c.authorized_cache_ttl = flags.authorized_cache_ttl;
+  c.unauthorized_cache_ttl = flags.unauthorized_cache_ttl;
+  if (!flags.client_ca_file.empty()) {
+    absl::StatusOr<std::string> pem = ReadPemFile("client-ca-file", flags.client_ca_file);
+    if (!pem.ok()) return pem.status();
+    c.client_ca_pem = *pem;
+  }
+  if (!flags.requestheader_client_ca_file.empty()) {
+    absl::StatusOr<std::string> pem =
+        ReadPemFile("requestheader-client-ca-file", flags.requestheader_client_ca_file);
+    if (!pem.ok()) return pem.status();
+    c.requestheader_ca_pem = *pem;
+    c.requestheader_allowed_names = flags.requestheader_allowed_names;
+    c.requestheader_username_headers = flags.requestheader_username_headers;
+    c.requestheader_uid_headers = flags.requestheader_uid_headers;
+    c.requestheader_group_headers = flags.requestheader_group_headers;
+    c.requestheader_extra_headers_prefix = flags.requestheader_extra_headers_prefix;
+  }
+
+  // The Kubernetes API for TokenReview (and the ConfigMap) and for SubjectAccessReview.
+  absl::StatusOr<clients::kube::ClusterConfig> authn_cluster =
+      ClusterFor("authentication-kubeconfig", flags.authentication_kubeconfig, flags.in_cluster);
+  if (authn_cluster.ok()) {
+    stack->authn_api = MakeApi(*authn_cluster, clock, stack.get(), "kube-authn");
+  } else if (authn_cluster.status().code() != absl::StatusCode::kNotFound) {
+    return authn_cluster.status();
+  } else {
+    LOG(WARNING) << "no Kubernetes API for authentication (" << authn_cluster.status().message()
+                 << "): bearer tokens will be rejected";
+  }
+  absl::StatusOr<clients::kube::ClusterConfig> authz_cluster =
+      ClusterFor("authorization-kubeconfig", flags.authorization_kubeconfig, flags.in_cluster);
+  if (authz_cluster.ok()) {
+    stack->authz_api = MakeApi(*authz_cluster, clock, stack.get(), "kube-authz");
+  } else if (authz_cluster.status().code() != absl::StatusCode::kNotFound) {
+    return authz_cluster.status();
+  } else {
+    LOG(WARNING) << "no Kubernetes API for authorization (" << authz_cluster.status().message()
+                 << "): only " << "always-allow paths and system:masters are allowed";
+  }
+
+  // Fill what the flags left open from the ConfigMap, as upstream does.
+  const bool need_lookup = c.client_ca_pem.empty() || c.requestheader_ca_pem.empty();
+  if (need_lookup && !flags.skip_lookup) {
+    absl::Status lookup = absl::UnavailableError("no Kubernetes API to read it from");
+    if (stack->authn_api != nullptr) {
+      absl::StatusOr<std::map<std::string, std::string>> data =
+          stack->authn_api->GetConfigMapData("kube-system", "extension-apiserver-authentication");
+      lookup = data.status();
+      if (data.ok()) {
+        absl::StatusOr<AuthConfig> from_cm = LoadAuthConfigFromConfigMap(*data);
+        if (!from_cm.ok()) return from_cm.status();
+        if (c.client_ca_pem.empty()) c.client_ca_pem = from_cm->client_ca_pem;
+        if (c.requestheader_ca_pem.empty()) {
+          c.requestheader_ca_pem = from_cm->requestheader_ca_pem;
+          c.requestheader_allowed_names = from_cm->requestheader_allowed_names;
+          c.requestheader_username_headers = from_cm->requestheader_username_headers;
+          c.requestheader_uid_headers = from_cm->requestheader_uid_headers;
+          c.requestheader_group_headers = from_cm->requestheader_group_headers;
+          c.requestheader_extra_headers_prefix = from_cm->requestheader_extra_headers_prefix;
+        }
+        LOG(INFO) << "read kube-system/extension-apiserver-authentication: client CA "
+                  << (c.client_ca_pem.empty() ? "absent" : "present") << ", request-header CA "
+                  << (c.requestheader_ca_pem.empty() ? "absent" : "present");
+      }
+    }
+    if (!lookup.ok()) {
+      std::string msg = absl::StrCat(
+          "cannot read kube-system/extension-apiserver-authentication: ", lookup.message(),
+          " (use --authentication-skip-lookup with --client-ca-file / "
+          "--requestheader-client-ca-file, or --authentication-tolerate-lookup-failure)");
+      if (!flags.tolerate_lookup_failure) return absl::UnavailableError(msg);
+      LOG(WARNING) << msg;
+    }
+  }
+
+  absl::StatusOr<std::unique_ptr<Authenticator>> authn =
+      MakeAuthenticator(c, stack->authn_api.get(), clock);
+  if (!authn.ok()) return authn.status();
+  stack->authenticator = std::move(*authn);
+  absl::StatusOr<std::unique_ptr<Authorizer>> authz =
+      MakeAuthorizer(c, stack->authz_api.get(), clock);
+  if (!authz.ok()) return authz.status();
+  stack->authorizer = std::move(*authz);
+  return stack;
+}
+
+absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStackFromFlags(const base::Clock* clock) {
+  return MakeAuthStack(AuthFlagsFromCommandLine(), clock);
+}
+
+}  // namespace adapter::auth

@@ -1,0 +1,43 @@
+// Internal: a pool of trusted CA certificates and client-certificate verification against it
+// (contract 5.2: chain to a root in the pool using the intermediates the client sent, extended
+// key usage clientAuth, validity at "now"). Like Go's x509, any certificate in the pool is a
+// trust anchor (it need not be self-signed). Thread-safe after construction.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+struct x509_store_st;  // OpenSSL's X509_STORE
+
+namespace adapter::auth::internal {
+
+struct VerifiedCert {
+  std::string common_name;
+  std::vector<std::string> organizations;
+};
+
+class CertPool {
+ public:
+  // kInvalidArgument when `pem` holds no certificate.
+  static absl::StatusOr<std::unique_ptr<CertPool>> FromPem(const std::string& pem);
+  ~CertPool();
+
+  // OK with the subject's CN and O values when `leaf_der` verifies; kUnauthenticated with
+  // OpenSSL's reason otherwise (malformed, unknown issuer, expired, wrong key usage...).
+  absl::StatusOr<VerifiedCert> Verify(const std::string& leaf_der,
+                                      const std::vector<std::string>& chain_der,
+                                      absl::Time now) const;
+
+  int size() const { return size_; }
+
+ private:
+  CertPool() = default;
+  ::x509_store_st* store_ = nullptr;
+  int size_ = 0;
+};
+
+}  // namespace adapter::auth::internal
