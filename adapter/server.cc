@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -198,6 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
       } else {
         r = Handler::Status(400, "BadRequest", absl::StrCat("malformed HTTP request: ", ec.message()));
       }
+      linger_ = true;
       return Write(std::move(r), /*keep_alive=*/false, /*head=*/false, 11);
     }
     const auto& req = parser_->get();
@@ -231,6 +233,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_ = res;
     http::async_write(stream_, *res, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
       self->res_.reset();
+      if (!ec && self->linger_) return self->LingeringClose();
       if (ec || !keep_alive) return self->Close();
       self->Read();
     });
@@ -244,6 +247,28 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // After an error answer to a request we did not read in full (e.g. 200 KB of headers),
+  // closing at once would reset the connection with unread data and the client could lose
+  // the answer. Stop sending, discard what still arrives (raw TCP) for up to 2 s, then close.
+  void LingeringClose() {
+    beast::error_code ignored;
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest.expires_after(std::chrono::seconds(2));
+    Drain();
+  }
+
+  void Drain() {
+    auto buf = std::make_shared<std::array<char, 16384>>();
+    beast::get_lowest_layer(stream_).async_read_some(
+        net::buffer(*buf), [self = shared_from_this(), buf](beast::error_code ec, size_t) {
+          if (!ec) return self->Drain();
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->stream_).socket().close(ignored);
+        });
+  }
+
+  bool linger_ = false;
   std::shared_ptr<ssl::context> ctx_;  // keeps the context alive across a certificate reload
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
