@@ -1,7 +1,12 @@
 #!/bin/bash
 # The test command of the README: installs what is missing, builds everything, runs every
-# test, and ends with one line `tests: N passed, M failed` counted from Bazel's results.
-# Extra arguments go to `bazel test` (e.g. --test_env=CRASH_ROUNDS=100).
+# test (`bazel test //...`: unit, integration with real Prometheus/kubectl/RocksDB crash
+# tests), then a short libFuzzer run of each fuzz target, and ends with one line
+# `tests: N passed, M failed` counted from Bazel's results plus one per fuzz target.
+#
+#   scripts/test.sh                                   # everything, 60 s per fuzz target
+#   FUZZ_SECONDS=0 scripts/test.sh                    # skip fuzzing
+#   scripts/test.sh --test_env=CRASH_ROUNDS=100       # extra args go to `bazel test`
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
@@ -15,6 +20,19 @@ failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|FLAKY|NO STATUS|INCOM
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1  # the build itself failed before any test ran
 fi
+
+fuzz_seconds="${FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" -gt 0 ] && [ -x tests/fuzz/run_fuzz.sh ]; then
+  tests/fuzz/run_fuzz.sh "$fuzz_seconds" 2>&1 | tee "$log"
+  fuzz_rc=${PIPESTATUS[0]}
+  fuzz_ok=$(grep -cE '^== [a-z_]+: ok$' "$log")
+  fuzz_failed=$(grep -cE '^== [a-z_]+: FAILED' "$log")
+  if [ "$fuzz_rc" -ne 0 ] && [ "$fuzz_failed" -eq 0 ]; then
+    fuzz_failed=1  # the clang build failed
+  fi
+  passed=$((passed + fuzz_ok))
+  failed=$((failed + fuzz_failed))
+fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed"
-[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$rc" -eq 0 ]
