@@ -85,13 +85,6 @@ std::unique_ptr<clients::kube::AuthApi> MakeApi(const clients::kube::ClusterConf
 
 }  // namespace
 
-std::vector<std::string> AuthStack::client_ca_pems() const {
-  std::vector<std::string> out;
-  if (!config.client_ca_pem.empty()) out.push_back(config.client_ca_pem);
-  if (!config.requestheader_ca_pem.empty()) out.push_back(config.requestheader_ca_pem);
-  return out;
-}
-
 AuthFlags AuthFlagsFromCommandLine() {
   AuthFlags f;
   f.requestheader_client_ca_file = absl::GetFlag(FLAGS_requestheader_client_ca_file);
@@ -112,10 +105,15 @@ AuthFlags AuthFlagsFromCommandLine() {
   return f;
 }
 
-absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStack(const AuthFlags& flags,
-                                                         const base::Clock* clock) {
-  auto stack = std::make_unique<AuthStack>();
-  AuthConfig& c = stack->config;
+namespace {
+
+// The effective configuration: flag files first, then (unless skipped) what the flags left
+// open from the ConfigMap, as upstream does. `lookup_error` receives a ConfigMap read failure
+// (the caller decides whether it is fatal); other errors are returned.
+absl::StatusOr<AuthConfig> BuildConfig(const AuthFlags& flags, clients::kube::AuthApi* authn_api,
+                                       absl::Status* lookup_error) {
+  *lookup_error = absl::OkStatus();
+  AuthConfig c;
   c.always_allow_paths = flags.always_allow_paths;
   c.token_cache_ttl = flags.token_cache_ttl;
   c.authorized_cache_ttl = flags.authorized_cache_ttl;
@@ -136,6 +134,132 @@ absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStack(const AuthFlags& flags,
     c.requestheader_group_headers = flags.requestheader_group_headers;
     c.requestheader_extra_headers_prefix = flags.requestheader_extra_headers_prefix;
   }
+  const bool client_from_cm = flags.client_ca_file.empty();
+  const bool requestheader_from_cm = flags.requestheader_client_ca_file.empty();
+  if ((!client_from_cm && !requestheader_from_cm) || flags.skip_lookup) return c;
+  if (authn_api == nullptr) {
+    *lookup_error = absl::UnavailableError("no Kubernetes API to read it from");
+    return c;
+  }
+  absl::StatusOr<std::map<std::string, std::string>> data =
+      authn_api->GetConfigMapData("kube-system", "extension-apiserver-authentication");
+  if (!data.ok()) {
+    *lookup_error = data.status();
+    return c;
+  }
+  absl::StatusOr<AuthConfig> from_cm = LoadAuthConfigFromConfigMap(*data);
+  if (!from_cm.ok()) return from_cm.status();
+  if (client_from_cm) c.client_ca_pem = from_cm->client_ca_pem;
+  if (requestheader_from_cm) {
+    c.requestheader_ca_pem = from_cm->requestheader_ca_pem;
+    c.requestheader_allowed_names = from_cm->requestheader_allowed_names;
+    c.requestheader_username_headers = from_cm->requestheader_username_headers;
+    c.requestheader_uid_headers = from_cm->requestheader_uid_headers;
+    c.requestheader_group_headers = from_cm->requestheader_group_headers;
+    c.requestheader_extra_headers_prefix = from_cm->requestheader_extra_headers_prefix;
+  }
+  return c;
+}
+
+bool SameAuthenticatorConfig(const AuthConfig& a, const AuthConfig& b) {
+  return a.client_ca_pem == b.client_ca_pem && a.requestheader_ca_pem == b.requestheader_ca_pem &&
+         a.requestheader_allowed_names == b.requestheader_allowed_names &&
+         a.requestheader_username_headers == b.requestheader_username_headers &&
+         a.requestheader_uid_headers == b.requestheader_uid_headers &&
+         a.requestheader_group_headers == b.requestheader_group_headers &&
+         a.requestheader_extra_headers_prefix == b.requestheader_extra_headers_prefix;
+}
+
+std::string LookupMessage(const absl::Status& s) {
+  return absl::StrCat(
+      "cannot read kube-system/extension-apiserver-authentication: ", s.message(),
+      " (use --authentication-skip-lookup with --client-ca-file / "
+      "--requestheader-client-ca-file, or --authentication-tolerate-lookup-failure)");
+}
+
+}  // namespace
+
+// Forwards to the current authenticator; Refresh() swaps it. Thread-safe.
+class AuthStack::Swappable : public Authenticator {
+ public:
+  explicit Swappable(std::shared_ptr<Authenticator> a) : current_(std::move(a)) {}
+  absl::StatusOr<UserInfo> Authenticate(const Request& r) override {
+    std::shared_ptr<Authenticator> a;
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      a = current_;
+    }
+    return a->Authenticate(r);
+  }
+  void Set(std::shared_ptr<Authenticator> a) {
+    absl::MutexLock lock(&mu_);
+    current_ = std::move(a);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<Authenticator> current_ ABSL_GUARDED_BY(mu_);
+};
+
+AuthStack::~AuthStack() {
+  if (refresh_thread_.joinable()) {
+    stop_.Notify();
+    refresh_thread_.join();
+  }
+}
+
+AuthConfig AuthStack::config() const {
+  absl::MutexLock lock(&config_mu_);
+  return config_;
+}
+
+std::vector<std::string> AuthStack::client_ca_pems() const {
+  AuthConfig c = config();
+  std::vector<std::string> out;
+  if (!c.client_ca_pem.empty()) out.push_back(c.client_ca_pem);
+  if (!c.requestheader_ca_pem.empty()) out.push_back(c.requestheader_ca_pem);
+  return out;
+}
+
+absl::Status AuthStack::Refresh() {
+  absl::Status lookup;
+  absl::StatusOr<AuthConfig> next = BuildConfig(flags_, authn_api.get(), &lookup);
+  if (!next.ok()) return next.status();
+  if (!lookup.ok()) return absl::UnavailableError(LookupMessage(lookup));
+  {
+    absl::MutexLock lock(&config_mu_);
+    if (SameAuthenticatorConfig(config_, *next)) return absl::OkStatus();
+  }
+  absl::StatusOr<std::unique_ptr<Authenticator>> authn =
+      MakeAuthenticator(*next, authn_api.get(), clock_);
+  if (!authn.ok()) return authn.status();
+  swappable_->Set(std::shared_ptr<Authenticator>(std::move(*authn)));
+  {
+    absl::MutexLock lock(&config_mu_);
+    config_ = *next;
+  }
+  LOG(INFO) << "authentication configuration changed: new CA bundles / request-header settings "
+               "in effect";
+  return absl::OkStatus();
+}
+
+void AuthStack::StartRefresh(absl::Duration interval) {
+  if (refresh_thread_.joinable()) return;
+  refresh_thread_ = std::thread([this, interval] {
+    while (!stop_.WaitForNotificationWithTimeout(interval)) {
+      if (absl::Status s = Refresh(); !s.ok()) {
+        LOG(WARNING) << "authentication configuration refresh failed, keeping the current one: "
+                     << s;
+      }
+    }
+  });
+}
+
+absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStack(const AuthFlags& flags,
+                                                         const base::Clock* clock) {
+  std::unique_ptr<AuthStack> stack(new AuthStack());
+  stack->flags_ = flags;
+  stack->clock_ = clock;
 
   // The Kubernetes API for TokenReview (and the ConfigMap) and for SubjectAccessReview.
   absl::StatusOr<clients::kube::ClusterConfig> authn_cluster =
@@ -156,50 +280,32 @@ absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStack(const AuthFlags& flags,
     return authz_cluster.status();
   } else {
     LOG(WARNING) << "no Kubernetes API for authorization (" << authz_cluster.status().message()
-                 << "): only " << "always-allow paths and system:masters are allowed";
+                 << "): only always-allow paths and system:masters are allowed";
   }
 
-  // Fill what the flags left open from the ConfigMap, as upstream does.
-  const bool need_lookup = c.client_ca_pem.empty() || c.requestheader_ca_pem.empty();
-  if (need_lookup && !flags.skip_lookup) {
-    absl::Status lookup = absl::UnavailableError("no Kubernetes API to read it from");
-    if (stack->authn_api != nullptr) {
-      absl::StatusOr<std::map<std::string, std::string>> data =
-          stack->authn_api->GetConfigMapData("kube-system", "extension-apiserver-authentication");
-      lookup = data.status();
-      if (data.ok()) {
-        absl::StatusOr<AuthConfig> from_cm = LoadAuthConfigFromConfigMap(*data);
-        if (!from_cm.ok()) return from_cm.status();
-        if (c.client_ca_pem.empty()) c.client_ca_pem = from_cm->client_ca_pem;
-        if (c.requestheader_ca_pem.empty()) {
-          c.requestheader_ca_pem = from_cm->requestheader_ca_pem;
-          c.requestheader_allowed_names = from_cm->requestheader_allowed_names;
-          c.requestheader_username_headers = from_cm->requestheader_username_headers;
-          c.requestheader_uid_headers = from_cm->requestheader_uid_headers;
-          c.requestheader_group_headers = from_cm->requestheader_group_headers;
-          c.requestheader_extra_headers_prefix = from_cm->requestheader_extra_headers_prefix;
-        }
-        LOG(INFO) << "read kube-system/extension-apiserver-authentication: client CA "
-                  << (c.client_ca_pem.empty() ? "absent" : "present") << ", request-header CA "
-                  << (c.requestheader_ca_pem.empty() ? "absent" : "present");
-      }
-    }
-    if (!lookup.ok()) {
-      std::string msg = absl::StrCat(
-          "cannot read kube-system/extension-apiserver-authentication: ", lookup.message(),
-          " (use --authentication-skip-lookup with --client-ca-file / "
-          "--requestheader-client-ca-file, or --authentication-tolerate-lookup-failure)");
-      if (!flags.tolerate_lookup_failure) return absl::UnavailableError(msg);
-      LOG(WARNING) << msg;
-    }
+  absl::Status lookup;
+  absl::StatusOr<AuthConfig> config = BuildConfig(flags, stack->authn_api.get(), &lookup);
+  if (!config.ok()) return config.status();
+  if (!lookup.ok()) {
+    if (!flags.tolerate_lookup_failure) return absl::UnavailableError(LookupMessage(lookup));
+    LOG(WARNING) << LookupMessage(lookup);
   }
+  stack->config_ = *config;
+  LOG(INFO) << "authentication: client CA " << (config->client_ca_pem.empty() ? "off" : "on")
+            << ", request-header (front proxy) CA "
+            << (config->requestheader_ca_pem.empty() ? "off" : "on") << ", TokenReview "
+            << (stack->authn_api != nullptr ? "on" : "off") << ", SubjectAccessReview "
+            << (stack->authz_api != nullptr ? "on" : "off");
 
   absl::StatusOr<std::unique_ptr<Authenticator>> authn =
-      MakeAuthenticator(c, stack->authn_api.get(), clock);
+      MakeAuthenticator(*config, stack->authn_api.get(), clock);
   if (!authn.ok()) return authn.status();
-  stack->authenticator = std::move(*authn);
+  auto swappable =
+      std::make_unique<AuthStack::Swappable>(std::shared_ptr<Authenticator>(std::move(*authn)));
+  stack->swappable_ = swappable.get();
+  stack->authenticator = std::move(swappable);
   absl::StatusOr<std::unique_ptr<Authorizer>> authz =
-      MakeAuthorizer(c, stack->authz_api.get(), clock);
+      MakeAuthorizer(*config, stack->authz_api.get(), clock);
   if (!authz.ok()) return authz.status();
   stack->authorizer = std::move(*authz);
   return stack;

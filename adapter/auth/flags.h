@@ -5,6 +5,7 @@
 //   absl::StatusOr<std::unique_ptr<adapter::auth::AuthStack>> auth =
 //       adapter::auth::MakeAuthStackFromFlags(&base::RealClock());
 //   if (!auth.ok()) { std::cerr << "adapter: " << auth.status().message() << "\n"; return 1; }
+//   (*auth)->StartRefresh();   // re-read the ConfigMap / CA files every minute
 //   adapter::Handler handler(&table, (*auth)->authenticator.get(), (*auth)->authorizer.get(), ...);
 //
 // Flags (defined in flags.cc; cli/main.cc maps --foo-bar to --foo_bar):
@@ -23,16 +24,20 @@
 //   --authorization-webhook-cache-unauthorized-ttl   (10s each)
 //
 // Like upstream: values missing from the flags (client CA; request-header CA with its names
-// and headers) are taken from the ConfigMap, read once at start through the authentication
-// Kubernetes API. With no Kubernetes API at all (not in a Pod, no kubeconfig), bearer tokens
+// and headers) are taken from the ConfigMap, read at start through the authentication
+// Kubernetes API and, after StartRefresh(), every minute (CA rotation is picked up). With no
+// Kubernetes API at all (not in a Pod, no kubeconfig), bearer tokens
 // are rejected and everything but always-allow paths and system:masters is forbidden.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "adapter/auth/auth.h"
 #include "base/clock.h"
 #include "clients/http/http_client.h"
@@ -66,18 +71,47 @@ struct AuthFlags {
 AuthFlags AuthFlagsFromCommandLine();
 
 // Everything behind the authenticator and authorizer; destroy it after the server stops.
-struct AuthStack {
-  AuthConfig config;  // the effective configuration (flags merged with the ConfigMap)
+// Thread-safe: Refresh() may run (StartRefresh's thread) while requests are authenticated.
+class AuthStack {
+ public:
+  ~AuthStack();
+
+  // The effective configuration (flags merged with the ConfigMap), as of the last refresh.
+  AuthConfig config() const;
   // PEM bundles the TLS server should list as acceptable client CAs (both pools).
   std::vector<std::string> client_ca_pems() const;
 
-  std::unique_ptr<Authenticator> authenticator;
-  std::unique_ptr<Authorizer> authorizer;
+  // Re-reads the CA files named by flags and the ConfigMap; when the CA bundles or
+  // request-header settings changed, later requests use a new authenticator (upstream
+  // hot-reloads the same way). On error the current configuration stays: kUnavailable when the
+  // ConfigMap cannot be read, kNotFound / kInvalidArgument for bad files or bundles.
+  absl::Status Refresh();
+  // Calls Refresh() every `interval` on a background thread until destruction (errors are
+  // logged). Idempotent.
+  void StartRefresh(absl::Duration interval = absl::Seconds(60));
 
-  // Internals kept alive for the above (null when there is no Kubernetes API).
+  std::unique_ptr<Authenticator> authenticator;  // never null
+  std::unique_ptr<Authorizer> authorizer;        // never null
+
+  // Internals kept alive for the above (APIs are null when there is no Kubernetes API).
   std::vector<std::unique_ptr<clients::http::HttpClient>> http;
   std::unique_ptr<clients::kube::AuthApi> authn_api;
   std::unique_ptr<clients::kube::AuthApi> authz_api;
+
+  class Swappable;
+
+ private:
+  friend absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStack(const AuthFlags&,
+                                                                  const base::Clock*);
+  AuthStack() = default;
+
+  AuthFlags flags_;
+  const base::Clock* clock_ = nullptr;
+  Swappable* swappable_ = nullptr;  // owned by `authenticator`
+  mutable absl::Mutex config_mu_;
+  AuthConfig config_ ABSL_GUARDED_BY(config_mu_);
+  absl::Notification stop_;
+  std::thread refresh_thread_;
 };
 
 // Builds the stack. Errors (one line each, for start-up): kNotFound / kInvalidArgument for an

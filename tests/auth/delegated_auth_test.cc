@@ -367,8 +367,8 @@ current-context: test
 TEST_F(AuthStackTest, ReadsTheConfigMapAndAuthenticatesTheFrontProxy) {
   absl::StatusOr<std::unique_ptr<AuthStack>> stack = MakeAuthStack(flags_, &clock_);
   ASSERT_TRUE(stack.ok()) << stack.status();
-  EXPECT_EQ((*stack)->config.requestheader_ca_pem, proxy_ca_.cert_pem);
-  EXPECT_THAT((*stack)->config.requestheader_allowed_names, ElementsAre("front-proxy-client"));
+  EXPECT_EQ((*stack)->config().requestheader_ca_pem, proxy_ca_.cert_pem);
+  EXPECT_THAT((*stack)->config().requestheader_allowed_names, ElementsAre("front-proxy-client"));
   EXPECT_EQ((*stack)->client_ca_pems().size(), 1u);
 
   tests::LeafSpec spec;
@@ -386,6 +386,33 @@ TEST_F(AuthStackTest, ReadsTheConfigMapAndAuthenticatesTheFrontProxy) {
             "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication");
   EXPECT_EQ((*recorded)[1].path, kSars);
   EXPECT_EQ((*recorded)[1].authorization, "Bearer adapter-sa-token");
+}
+
+TEST_F(AuthStackTest, RefreshPicksUpARotatedFrontProxyCa) {
+  absl::StatusOr<std::unique_ptr<AuthStack>> stack = MakeAuthStack(flags_, &clock_);
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  tests::TestCert rotated = *tests::MakeCa("front-proxy-ca-2");
+  tests::LeafSpec spec;
+  spec.common_name = "front-proxy-client";
+  Request r;
+  r.peer_cert_der = tests::MakeLeaf(rotated, spec)->cert_der;
+  AddHeader(&r, "x-remote-user", "system:kube-controller-manager");
+  EXPECT_EQ((*stack)->authenticator->Authenticate(r).status().code(),
+            absl::StatusCode::kUnauthenticated);
+
+  ASSERT_TRUE(kube_->Configure(absl::StrCat(
+      R"({"configmaps": {"kube-system/extension-apiserver-authentication": {)",
+      R"("requestheader-client-ca-file": )", Quote(rotated.cert_pem + proxy_ca_.cert_pem), ",",
+      R"("requestheader-allowed-names": "[\"front-proxy-client\"]"}}})")).ok());
+  ASSERT_TRUE((*stack)->Refresh().ok());
+  EXPECT_TRUE((*stack)->authenticator->Authenticate(r).ok());
+  EXPECT_EQ((*stack)->client_ca_pems().size(), 1u);
+
+  // A failed refresh keeps the configuration that works.
+  ASSERT_TRUE(kube_->Configure(R"({"faults": {"configmaps": {"status": 500}}})").ok());
+  EXPECT_EQ((*stack)->Refresh().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE((*stack)->authenticator->Authenticate(r).ok());
+  (*stack)->StartRefresh(absl::Milliseconds(10));  // the thread stops with the stack
 }
 
 TEST_F(AuthStackTest, LookupFailureStopsStartUnlessTolerated) {
@@ -407,8 +434,8 @@ TEST_F(AuthStackTest, FlagsWinOverTheConfigMapAndBadFilesAreErrors) {
   flags_.requestheader_allowed_names = {"aggregator"};
   absl::StatusOr<std::unique_ptr<AuthStack>> stack = MakeAuthStack(flags_, &clock_);
   ASSERT_TRUE(stack.ok()) << stack.status();
-  EXPECT_EQ((*stack)->config.requestheader_ca_pem, local.cert_pem);
-  EXPECT_THAT((*stack)->config.requestheader_allowed_names, ElementsAre("aggregator"));
+  EXPECT_EQ((*stack)->config().requestheader_ca_pem, local.cert_pem);
+  EXPECT_THAT((*stack)->config().requestheader_allowed_names, ElementsAre("aggregator"));
 
   flags_.client_ca_file = dir_ + "/missing.crt";
   EXPECT_EQ(MakeAuthStack(flags_, &clock_).status().code(), absl::StatusCode::kNotFound);
