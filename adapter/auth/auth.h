@@ -5,16 +5,19 @@
 //   absl::StatusOr<adapter::auth::UserInfo> user = authenticator.Authenticate(request);
 //   if (user.ok()) absl::Status allowed = authorizer.Authorize(*user, attributes);
 //
-// Wiring in main (see flags.h for the one-call version):
-//   absl::StatusOr<adapter::auth::AuthConfig> config = adapter::auth::AuthConfigFromFlags();
-//   auto authn = adapter::auth::MakeAuthenticator(*config, api, &base::RealClock());
-//   auto authz = adapter::auth::MakeAuthorizer(*config, api, &base::RealClock());
+// Wiring by hand (main uses the one-call MakeAuthStackFromFlags() in flags.h instead):
+//   absl::StatusOr<adapter::auth::AuthConfig> config =
+//   adapter::auth::LoadAuthConfigFromConfigMap(data); auto authn =
+//   adapter::auth::MakeAuthenticator(*config, api, &base::RealClock()); auto authz =
+//   adapter::auth::MakeAuthorizer(*config, api, &base::RealClock());
 //
 // The HTTPS server (adapter/) builds a Request per HTTP request and the Attributes from the
 // path. Implementations must be safe for concurrent use: the server calls them from several
 // threads at once.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,7 +49,8 @@ struct Request {
   std::string method, path;  // path without query
   // Lower-cased names; when a header repeats, the first value (see header_values for all).
   std::map<std::string, std::string> headers;
-  std::multimap<std::string, std::string> header_values;  // lower-cased name -> each value, in order
+  std::multimap<std::string, std::string>
+      header_values;          // lower-cased name -> each value, in order
   std::string peer_cert_der;  // client leaf certificate (DER) as presented in TLS; empty if none
   std::vector<std::string> peer_chain_der;  // intermediates, if any
 };
@@ -98,9 +102,22 @@ struct AuthConfig {
   std::vector<std::string> always_allow_groups = {"system:masters"};
   // TokenReview audiences (empty: none sent).
   std::vector<std::string> api_audiences;
-  absl::Duration token_cache_ttl = absl::Seconds(10);       // positive and negative
-  absl::Duration authorized_cache_ttl = absl::Seconds(10);  // SAR allowed
+  absl::Duration token_cache_ttl = absl::Seconds(10);         // positive and negative
+  absl::Duration authorized_cache_ttl = absl::Seconds(10);    // SAR allowed
   absl::Duration unauthorized_cache_ttl = absl::Seconds(10);  // SAR denied / no opinion
+};
+
+// Counts of decisions and handled failures, for export as Prometheus metrics by the owner.
+// Every field is updated with relaxed atomics; safe to read at any time.
+struct AuthCounters {
+  // Authentication successes by method.
+  std::atomic<int64_t> front_proxy{0}, client_cert{0}, token{0};
+  std::atomic<int64_t> unauthenticated{0};    // 401: no or bad credentials
+  std::atomic<int64_t> authn_unavailable{0};  // TokenReview failed: fail closed
+  std::atomic<int64_t> token_reviews{0}, token_cache_hits{0};
+  std::atomic<int64_t> allowed{0}, forbidden{0};
+  std::atomic<int64_t> authz_errors{0};  // SubjectAccessReview failed: fail closed
+  std::atomic<int64_t> access_reviews{0}, access_cache_hits{0};
 };
 
 // Reads the ConfigMap's .data (keys client-ca-file, requestheader-client-ca-file,
@@ -126,11 +143,12 @@ absl::StatusOr<AuthConfig> LoadAuthConfigFromConfigMapJson(const std::string& js
 //   kUnavailable      when a token could not be reviewed (API down / erroring): fail closed,
 //                     not cached.
 // `api` may be null (no credentials for the Kubernetes API): bearer tokens then fail with
-// kUnauthenticated. `api` and `clock` must outlive the authenticator. The clock also sets the
-// "now" of certificate validity checks.
+// kUnauthenticated. `api`, `clock` and `counters` (may be null) must outlive the
+// authenticator. The clock also sets the "now" of certificate validity checks.
 absl::StatusOr<std::unique_ptr<Authenticator>> MakeAuthenticator(const AuthConfig& config,
                                                                  clients::kube::AuthApi* api,
-                                                                 const base::Clock* clock);
+                                                                 const base::Clock* clock,
+                                                                 AuthCounters* counters = nullptr);
 
 // The union of contract 5.4: always-allow groups, always-allow non-resource paths, then a
 // SubjectAccessReview through `api` with resourceAttributes / nonResourceAttributes from the
@@ -143,7 +161,8 @@ absl::StatusOr<std::unique_ptr<Authenticator>> MakeAuthenticator(const AuthConfi
 //   kInternal          the review failed (API down / erroring): fail closed (500), not cached.
 absl::StatusOr<std::unique_ptr<Authorizer>> MakeAuthorizer(const AuthConfig& config,
                                                            clients::kube::AuthApi* api,
-                                                           const base::Clock* clock);
+                                                           const base::Clock* clock,
+                                                           AuthCounters* counters = nullptr);
 
 // The Kubernetes-style 403 message for `a` denied to `u` (reason appended when not empty).
 std::string ForbiddenMessage(const UserInfo& u, const Attributes& a, const std::string& reason);

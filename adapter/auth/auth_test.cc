@@ -1,9 +1,10 @@
 // Unit tests of the delegating authenticator/authorizer with in-process certificates and a
 // fake Kubernetes AuthApi (the same paths against a real test API server are exercised in
 // tests/auth/).
+#include "adapter/auth/auth.h"
+
 #include <deque>
 
-#include "adapter/auth/auth.h"
 #include "base/clock.h"
 #include "clients/kube/auth_api.h"
 #include "gmock/gmock.h"
@@ -40,7 +41,7 @@ class FakeAuthApi : public clients::kube::AuthApi {
     return sar_status;
   }
   absl::StatusOr<std::map<std::string, std::string>> GetConfigMapData(const std::string&,
-                                                                       const std::string&) override {
+                                                                      const std::string&) override {
     return absl::NotFoundError("no");
   }
 
@@ -75,7 +76,9 @@ class AuthTest : public ::testing::Test {
     EXPECT_TRUE(a.ok()) << a.status();
     return std::move(*a);
   }
-  std::unique_ptr<Authorizer> Authz() { return std::move(*MakeAuthorizer(config_, &api_, &clock_)); }
+  std::unique_ptr<Authorizer> Authz() {
+    return std::move(*MakeAuthorizer(config_, &api_, &clock_));
+  }
 
   static void AddHeader(Request* r, const std::string& name, const std::string& value) {
     r->headers.emplace(name, value);
@@ -250,7 +253,9 @@ Attributes ExternalList() {
 TEST_F(AuthTest, AuthorizerSendsContractSarAndCachesBothAnswers) {
   auto authz = Authz();
   UserInfo hpa{"system:serviceaccount:kube-system:horizontal-pod-autoscaler",
-               {"system:serviceaccounts", "system:authenticated"}, {}, "5c0e"};
+               {"system:serviceaccounts", "system:authenticated"},
+               {},
+               "5c0e"};
   api_.sar_status.allowed = true;
   EXPECT_TRUE(authz->Authorize(hpa, ExternalList()).ok());
   EXPECT_TRUE(api_.last_sar.is_resource);
@@ -375,6 +380,43 @@ TEST(ConfigMapTest, ParsesListsAndKeepsDefaults) {
   ASSERT_TRUE(j.ok());
   EXPECT_EQ(j->client_ca_pem, "X");
   EXPECT_TRUE(j->requestheader_allowed_names.empty());
+}
+
+}  // namespace
+}  // namespace adapter::auth
+
+namespace adapter::auth {
+namespace {
+
+TEST_F(AuthTest, CountersTrackDecisionsAndFailures) {
+  AuthCounters counters;
+  api_.tokens["good"] = {"alice", "", {}, {}};
+  auto authn = *MakeAuthenticator(config_, &api_, &clock_, &counters);
+  auto authz = *MakeAuthorizer(config_, &api_, &clock_, &counters);
+  Request good;
+  AddHeader(&good, "authorization", "Bearer good");
+  Request cert;
+  cert.peer_cert_der = Leaf(client_ca_, "jane");
+  UserInfo alice = *authn->Authenticate(good);
+  EXPECT_TRUE(authn->Authenticate(good).ok());
+  EXPECT_TRUE(authn->Authenticate(cert).ok());
+  EXPECT_FALSE(authn->Authenticate(Request{}).ok());
+  api_.sar_status.allowed = true;
+  EXPECT_TRUE(authz->Authorize(alice, ExternalList()).ok());
+  EXPECT_TRUE(authz->Authorize(alice, ExternalList()).ok());
+  api_.sar_error = absl::UnavailableError("down");
+  Attributes other = ExternalList();
+  other.namespace_name = "other";
+  EXPECT_FALSE(authz->Authorize(alice, other).ok());
+  EXPECT_EQ(counters.token, 2);
+  EXPECT_EQ(counters.token_reviews, 1);
+  EXPECT_EQ(counters.token_cache_hits, 1);
+  EXPECT_EQ(counters.client_cert, 1);
+  EXPECT_EQ(counters.unauthenticated, 1);
+  EXPECT_EQ(counters.allowed, 2);
+  EXPECT_EQ(counters.access_reviews, 2);
+  EXPECT_EQ(counters.access_cache_hits, 1);
+  EXPECT_EQ(counters.authz_errors, 1);
 }
 
 }  // namespace

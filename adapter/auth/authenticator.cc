@@ -62,6 +62,8 @@ std::string Sha256Hex(const std::string& s) {
       absl::string_view(reinterpret_cast<const char*>(md), SHA256_DIGEST_LENGTH));
 }
 
+void Bump(std::atomic<int64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
 // A cached TokenReview outcome (positive or negative).
 struct TokenResult {
   bool authenticated = false;
@@ -72,7 +74,7 @@ struct TokenResult {
 class DelegatingAuthenticator : public Authenticator {
  public:
   DelegatingAuthenticator(const AuthConfig& config, clients::kube::AuthApi* api,
-                          const base::Clock* clock)
+                          const base::Clock* clock, AuthCounters* counters)
       : config_(config),
         username_headers_(Lower(config.requestheader_username_headers)),
         uid_headers_(Lower(config.requestheader_uid_headers)),
@@ -80,6 +82,7 @@ class DelegatingAuthenticator : public Authenticator {
         extra_prefixes_(Lower(config.requestheader_extra_headers_prefix)),
         api_(api),
         clock_(clock),
+        counters_(counters != nullptr ? counters : &own_counters_),
         token_cache_(clock, 100000) {}
 
   absl::Status Init() {
@@ -94,7 +97,8 @@ class DelegatingAuthenticator : public Authenticator {
     if (!config_.client_ca_pem.empty()) {
       auto pool = internal::CertPool::FromPem(config_.client_ca_pem);
       if (!pool.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("client-ca-file: ", pool.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("client-ca-file: ", pool.status().message()));
       }
       client_pool_ = std::move(*pool);
     }
@@ -119,6 +123,7 @@ class DelegatingAuthenticator : public Authenticator {
                                         " is not in the allowed list"));
         } else if (std::optional<UserInfo> user = FromHeaders(r)) {
           AddAuthenticatedGroup(&*user);
+          Bump(counters_->front_proxy);
           VLOG(2) << "front-proxy " << cert->common_name << " asserts user " << user->name;
           return *user;
         }
@@ -137,6 +142,7 @@ class DelegatingAuthenticator : public Authenticator {
           user.name = cert->common_name;
           user.groups = cert->organizations;
           AddAuthenticatedGroup(&user);
+          Bump(counters_->client_cert);
           return user;
         }
       }
@@ -146,6 +152,7 @@ class DelegatingAuthenticator : public Authenticator {
     if (!token.empty()) {
       absl::StatusOr<TokenResult> result = ReviewToken(token);
       if (!result.ok()) {
+        Bump(counters_->authn_unavailable);
         LOG_EVERY_N(WARNING, 100) << "TokenReview failed, denying (fail closed): "
                                   << result.status();
         return absl::UnavailableError(
@@ -154,6 +161,7 @@ class DelegatingAuthenticator : public Authenticator {
       if (result->authenticated) {
         UserInfo user = result->user;
         AddAuthenticatedGroup(&user);
+        Bump(counters_->token);
         return user;
       }
       errors.push_back(absl::StrCat("token: ", result->error.empty() ? "rejected" : result->error));
@@ -163,6 +171,7 @@ class DelegatingAuthenticator : public Authenticator {
     } else {
       VLOG(1) << r.method << " " << r.path << ": " << absl::StrJoin(errors, "; ");
     }
+    Bump(counters_->unauthenticated);
     return absl::UnauthenticatedError("Unauthorized");
   }
 
@@ -243,13 +252,18 @@ class DelegatingAuthenticator : public Authenticator {
   }
 
   absl::StatusOr<TokenResult> ReviewToken(const std::string& token) {
-    std::string key = Sha256Hex(absl::StrCat(token, "\n", absl::StrJoin(config_.api_audiences, ",")));
-    if (std::optional<TokenResult> hit = token_cache_.Get(key)) return *hit;
+    std::string key =
+        Sha256Hex(absl::StrCat(token, "\n", absl::StrJoin(config_.api_audiences, ",")));
+    if (std::optional<TokenResult> hit = token_cache_.Get(key)) {
+      Bump(counters_->token_cache_hits);
+      return *hit;
+    }
     if (api_ == nullptr) {
       TokenResult r;
       r.error = "token authentication is not configured (no Kubernetes API credentials)";
       return r;
     }
+    Bump(counters_->token_reviews);
     absl::StatusOr<clients::kube::TokenReviewStatus> s =
         api_->ReviewToken(token, config_.api_audiences);
     if (!s.ok()) return s.status();
@@ -260,8 +274,8 @@ class DelegatingAuthenticator : public Authenticator {
       // The review must confirm at least one of our audiences.
       bool match = false;
       for (const auto& a : s->audiences) {
-        match = match || std::find(config_.api_audiences.begin(), config_.api_audiences.end(),
-                                   a) != config_.api_audiences.end();
+        match = match || std::find(config_.api_audiences.begin(), config_.api_audiences.end(), a) !=
+                             config_.api_audiences.end();
       }
       if (!match) {
         r.authenticated = false;
@@ -279,12 +293,13 @@ class DelegatingAuthenticator : public Authenticator {
   }
 
   const AuthConfig config_;
-  const std::vector<std::string> username_headers_, uid_headers_, group_headers_,
-      extra_prefixes_;
+  const std::vector<std::string> username_headers_, uid_headers_, group_headers_, extra_prefixes_;
   clients::kube::AuthApi* const api_;
   const base::Clock* const clock_;
   std::unique_ptr<internal::CertPool> requestheader_pool_;
   std::unique_ptr<internal::CertPool> client_pool_;
+  AuthCounters own_counters_;
+  AuthCounters* const counters_;
   internal::TtlCache<TokenResult> token_cache_;
 };
 
@@ -292,8 +307,9 @@ class DelegatingAuthenticator : public Authenticator {
 
 absl::StatusOr<std::unique_ptr<Authenticator>> MakeAuthenticator(const AuthConfig& config,
                                                                  clients::kube::AuthApi* api,
-                                                                 const base::Clock* clock) {
-  auto a = std::make_unique<DelegatingAuthenticator>(config, api, clock);
+                                                                 const base::Clock* clock,
+                                                                 AuthCounters* counters) {
+  auto a = std::make_unique<DelegatingAuthenticator>(config, api, clock, counters);
   if (absl::Status s = a->Init(); !s.ok()) return s;
   return std::unique_ptr<Authenticator>(std::move(a));
 }

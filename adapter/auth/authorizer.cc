@@ -20,6 +20,8 @@ bool IsAnonymous(const UserInfo& u) {
          std::find(u.groups.begin(), u.groups.end(), "system:unauthenticated") != u.groups.end();
 }
 
+void Bump(std::atomic<int64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
 // A cached SAR decision.
 struct Decision {
   bool allowed = false;
@@ -29,10 +31,26 @@ struct Decision {
 class DelegatingAuthorizer : public Authorizer {
  public:
   DelegatingAuthorizer(const AuthConfig& config, clients::kube::AuthApi* api,
-                       const base::Clock* clock)
-      : config_(config), api_(api), cache_(clock, 100000) {}
+                       const base::Clock* clock, AuthCounters* counters)
+      : config_(config),
+        api_(api),
+        counters_(counters != nullptr ? counters : &own_counters_),
+        cache_(clock, 100000) {}
 
   absl::Status Authorize(const UserInfo& u, const Attributes& a) override {
+    absl::Status s = Decide(u, a);
+    if (s.ok()) {
+      Bump(counters_->allowed);
+    } else if (s.code() == absl::StatusCode::kPermissionDenied) {
+      Bump(counters_->forbidden);
+    } else {
+      Bump(counters_->authz_errors);
+    }
+    return s;
+  }
+
+ private:
+  absl::Status Decide(const UserInfo& u, const Attributes& a) {
     for (const std::string& g : u.groups) {
       if (std::find(config_.always_allow_groups.begin(), config_.always_allow_groups.end(), g) !=
           config_.always_allow_groups.end()) {
@@ -50,7 +68,10 @@ class DelegatingAuthorizer : public Authorizer {
     clients::kube::SubjectAccessReviewSpec spec = SpecFor(u, a);
     const std::string key = clients::kube::SubjectAccessReviewJson(spec);
     std::optional<Decision> d = cache_.Get(key);
-    if (!d.has_value()) {
+    if (d.has_value()) {
+      Bump(counters_->access_cache_hits);
+    } else {
+      Bump(counters_->access_reviews);
       absl::StatusOr<clients::kube::SubjectAccessReviewStatus> s = api_->ReviewAccess(spec);
       if (!s.ok()) {
         LOG_EVERY_N(WARNING, 100) << "SubjectAccessReview failed, denying (fail closed): "
@@ -66,7 +87,6 @@ class DelegatingAuthorizer : public Authorizer {
     return absl::PermissionDeniedError(ForbiddenMessage(u, a, d->reason));
   }
 
- private:
   bool PathAlwaysAllowed(const std::string& path) const {
     for (const std::string& p : config_.always_allow_paths) {
       if (!p.empty() && p.back() == '*') {
@@ -102,6 +122,8 @@ class DelegatingAuthorizer : public Authorizer {
 
   const AuthConfig config_;
   clients::kube::AuthApi* const api_;
+  AuthCounters own_counters_;
+  AuthCounters* const counters_;
   internal::TtlCache<Decision> cache_;
 };
 
@@ -111,7 +133,8 @@ std::string ForbiddenMessage(const UserInfo& u, const Attributes& a, const std::
   std::string msg;
   if (a.resource_request) {
     std::string gr = a.group.empty() ? a.resource : absl::StrCat(a.resource, ".", a.group);
-    std::string res = a.subresource.empty() ? a.resource : absl::StrCat(a.resource, "/", a.subresource);
+    std::string res =
+        a.subresource.empty() ? a.resource : absl::StrCat(a.resource, "/", a.subresource);
     msg = a.name.empty() ? absl::StrCat(gr, " is forbidden: ")
                          : absl::StrCat(gr, " \"", a.name, "\" is forbidden: ");
     absl::StrAppend(&msg, "User \"", u.name, "\" cannot ", a.verb, " resource \"", res,
@@ -122,8 +145,8 @@ std::string ForbiddenMessage(const UserInfo& u, const Attributes& a, const std::
       absl::StrAppend(&msg, " in the namespace \"", a.namespace_name, "\"");
     }
   } else {
-    msg = absl::StrCat("forbidden: User \"", u.name, "\" cannot ", a.verb, " path \"", a.path,
-                       "\"");
+    msg =
+        absl::StrCat("forbidden: User \"", u.name, "\" cannot ", a.verb, " path \"", a.path, "\"");
   }
   if (!reason.empty()) absl::StrAppend(&msg, ": ", reason);
   return msg;
@@ -131,8 +154,9 @@ std::string ForbiddenMessage(const UserInfo& u, const Attributes& a, const std::
 
 absl::StatusOr<std::unique_ptr<Authorizer>> MakeAuthorizer(const AuthConfig& config,
                                                            clients::kube::AuthApi* api,
-                                                           const base::Clock* clock) {
-  return std::unique_ptr<Authorizer>(new DelegatingAuthorizer(config, api, clock));
+                                                           const base::Clock* clock,
+                                                           AuthCounters* counters) {
+  return std::unique_ptr<Authorizer>(new DelegatingAuthorizer(config, api, clock, counters));
 }
 
 }  // namespace adapter::auth

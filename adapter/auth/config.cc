@@ -20,8 +20,8 @@ absl::Status ParseList(const std::map<std::string, std::string>& data, const std
   std::vector<std::string> values;
   for (const auto& v : doc.GetArray()) {
     if (!v.IsString()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "extension-apiserver-authentication: ", key, " holds a non-string element"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("extension-apiserver-authentication: ", key, " holds a non-string element"));
     }
     values.push_back(v.GetString());
   }
@@ -38,8 +38,7 @@ absl::StatusOr<AuthConfig> LoadAuthConfigFromConfigMap(
   if (auto it = data.find("requestheader-client-ca-file"); it != data.end()) {
     c.requestheader_ca_pem = it->second;
   }
-  for (const auto& [key, field] :
-       std::vector<std::pair<std::string, std::vector<std::string>*>>{
+  for (const auto& [key, field] : std::vector<std::pair<std::string, std::vector<std::string>*>>{
            {"requestheader-allowed-names", &c.requestheader_allowed_names},
            {"requestheader-username-headers", &c.requestheader_username_headers},
            {"requestheader-uid-headers", &c.requestheader_uid_headers},

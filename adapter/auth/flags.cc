@@ -231,7 +231,7 @@ absl::Status AuthStack::Refresh() {
     if (SameAuthenticatorConfig(config_, *next)) return absl::OkStatus();
   }
   absl::StatusOr<std::unique_ptr<Authenticator>> authn =
-      MakeAuthenticator(*next, authn_api.get(), clock_);
+      MakeAuthenticator(*next, authn_api.get(), clock_, &counters);
   if (!authn.ok()) return authn.status();
   swappable_->Set(std::shared_ptr<Authenticator>(std::move(*authn)));
   {
@@ -298,14 +298,14 @@ absl::StatusOr<std::unique_ptr<AuthStack>> MakeAuthStack(const AuthFlags& flags,
             << (stack->authz_api != nullptr ? "on" : "off");
 
   absl::StatusOr<std::unique_ptr<Authenticator>> authn =
-      MakeAuthenticator(*config, stack->authn_api.get(), clock);
+      MakeAuthenticator(*config, stack->authn_api.get(), clock, &stack->counters);
   if (!authn.ok()) return authn.status();
   auto swappable =
       std::make_unique<AuthStack::Swappable>(std::shared_ptr<Authenticator>(std::move(*authn)));
   stack->swappable_ = swappable.get();
   stack->authenticator = std::move(swappable);
   absl::StatusOr<std::unique_ptr<Authorizer>> authz =
-      MakeAuthorizer(*config, stack->authz_api.get(), clock);
+      MakeAuthorizer(*config, stack->authz_api.get(), clock, &stack->counters);
   if (!authz.ok()) return authz.status();
   stack->authorizer = std::move(*authz);
   return stack;

@@ -92,6 +92,7 @@ class AuthStack {
 
   std::unique_ptr<Authenticator> authenticator;  // never null
   std::unique_ptr<Authorizer> authorizer;        // never null
+  AuthCounters counters;                         // of both, across refreshes
 
   // Internals kept alive for the above (APIs are null when there is no Kubernetes API).
   std::vector<std::unique_ptr<clients::http::HttpClient>> http;

@@ -75,8 +75,8 @@ absl::StatusOr<VerifiedCert> CertPool::Verify(const std::string& leaf_der,
     X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(absl::ToUnixSeconds(now)));
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-    ok = X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) == 1 &&
-         X509_verify_cert(ctx) == 1;
+    ok =
+        X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) == 1 && X509_verify_cert(ctx) == 1;
   }
   std::string why =
       ok || ctx == nullptr ? "" : X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));

@@ -34,8 +34,8 @@ TEST(BackoffTest, RetriesConnectErrors429And5xxThenGivesUp) {
   fake.Push(Status(503));
   fake.Push(Status(500));
   int retries = -1;
-  absl::StatusOr<HttpResponse> r =
-      RetryWithBackoff(BackoffPolicy{}, sleeper, [&] { return fake.Do({}); }, &retries);
+  absl::StatusOr<HttpResponse> r = RetryWithBackoff(
+      BackoffPolicy{}, sleeper, [&] { return fake.Do({}); }, &retries);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 500);  // the last outcome
   EXPECT_EQ(retries, 3);
@@ -49,9 +49,8 @@ TEST(BackoffTest, StopsAtFirstSuccess) {
   FakeHttpClient fake;
   fake.Push(Status(502));
   fake.Push(Status(200));
-  absl::StatusOr<HttpResponse> r = RetryWithBackoff(BackoffPolicy{}, sleeper, [&] {
-    return fake.Do({});
-  });
+  absl::StatusOr<HttpResponse> r =
+      RetryWithBackoff(BackoffPolicy{}, sleeper, [&] { return fake.Do({}); });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
   EXPECT_THAT(sleeper.sleeps(), ElementsAre(absl::Seconds(1)));

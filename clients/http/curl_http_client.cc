@@ -201,8 +201,8 @@ class CurlHttpClient : public HttpClient {
     curl_slist_free_all(list);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
     if (sink.overflow) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "response from ", request.url, " exceeds ", options_.max_response_bytes, " bytes"));
+      return absl::ResourceExhaustedError(absl::StrCat("response from ", request.url, " exceeds ",
+                                                       options_.max_response_bytes, " bytes"));
     }
     if (code != CURLE_OK) {
       VLOG(1) << request.method << " " << request.url << ": " << curl_easy_strerror(code);

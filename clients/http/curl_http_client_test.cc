@@ -28,7 +28,8 @@ TEST(CurlHttpClientTest, GetAndPostOverHttp) {
   post.method = "POST";
   post.url = (*kube)->url() + "/apis/authentication.k8s.io/v1/tokenreviews";
   post.headers.push_back({"Content-Type", "application/json"});
-  post.body = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"x"}})";
+  post.body =
+      R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"x"}})";
   r = http->Do(post);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 201);

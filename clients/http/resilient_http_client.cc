@@ -14,9 +14,9 @@ ResilientHttpClient::ResilientHttpClient(HttpClient* inner, const ResilienceOpti
       name_(std::move(name)),
       breaker_(clock, options.breaker) {
   if (options.rate_per_second > 0) {
-    bucket_ = std::make_unique<TokenBucket>(
-        clock, options.rate_per_second,
-        options.burst > 0 ? options.burst : options.rate_per_second);
+    bucket_ =
+        std::make_unique<TokenBucket>(clock, options.rate_per_second,
+                                      options.burst > 0 ? options.burst : options.rate_per_second);
   }
 }
 
@@ -27,8 +27,8 @@ absl::StatusOr<HttpResponse> ResilientHttpClient::Attempt(const HttpRequest& req
     absl::Duration wait = bucket_->Reserve();
     if (wait > options_.max_rate_limit_wait) {
       *refused = true;
-      return absl::ResourceExhaustedError(
-          absl::StrCat(name_, ": rate limit would delay the request by ", absl::FormatDuration(wait)));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          name_, ": rate limit would delay the request by ", absl::FormatDuration(wait)));
     }
     sleeper_->Sleep(wait);
   }

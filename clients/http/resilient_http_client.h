@@ -38,20 +38,20 @@ struct ResilienceOptions {
 
 // Counters for export as Prometheus metrics by the owner of the client.
 struct ResilienceStats {
-  int64_t requests = 0;           // Do() calls
-  int64_t attempts = 0;           // calls handed to the wrapped client
+  int64_t requests = 0;  // Do() calls
+  int64_t attempts = 0;  // calls handed to the wrapped client
   int64_t retries = 0;
-  int64_t failures = 0;           // attempts counted as breaker failures
+  int64_t failures = 0;  // attempts counted as breaker failures
   int64_t breaker_rejections = 0;
   int64_t breaker_opens = 0;
-  int64_t rate_limited = 0;       // calls that had to wait for a token
+  int64_t rate_limited = 0;  // calls that had to wait for a token
 };
 
 class ResilientHttpClient : public HttpClient {
  public:
   // `inner`, `clock` and `sleeper` must outlive this client. `name` labels log lines.
-  ResilientHttpClient(HttpClient* inner, const ResilienceOptions& options,
-                      const base::Clock* clock, Sleeper* sleeper, std::string name);
+  ResilientHttpClient(HttpClient* inner, const ResilienceOptions& options, const base::Clock* clock,
+                      Sleeper* sleeper, std::string name);
 
   absl::StatusOr<HttpResponse> Do(const HttpRequest& request) override;
 

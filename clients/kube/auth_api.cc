@@ -11,7 +11,9 @@ namespace {
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void Key(Writer& w, const char* k) { w.Key(k); }
-void Str(Writer& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void Str(Writer& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
 void OptField(Writer& w, const char* k, const std::string& v) {
   if (v.empty()) return;
   Key(w, k);
@@ -212,7 +214,8 @@ absl::StatusOr<std::string> KubeAuthApiClient::Call(const std::string& method,
   absl::StatusOr<clients::http::HttpResponse> r = http_->Do(req);
   if (!r.ok()) {
     if (r.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      return absl::UnavailableError(absl::StrCat("kubernetes API ", path, ": ", r.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("kubernetes API ", path, ": ", r.status().message()));
     }
     return r.status();
   }
@@ -234,8 +237,8 @@ absl::StatusOr<std::string> KubeAuthApiClient::Call(const std::string& method,
 
 absl::StatusOr<TokenReviewStatus> KubeAuthApiClient::ReviewToken(
     const std::string& token, const std::vector<std::string>& audiences) {
-  absl::StatusOr<std::string> body = Call(
-      "POST", "/apis/authentication.k8s.io/v1/tokenreviews", TokenReviewJson(token, audiences), 201);
+  absl::StatusOr<std::string> body = Call("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                                          TokenReviewJson(token, audiences), 201);
   if (!body.ok()) return body.status();
   absl::StatusOr<TokenReviewStatus> s = ParseTokenReviewResponse(*body);
   if (!s.ok()) return absl::InternalError(s.status().message());
@@ -255,9 +258,8 @@ absl::StatusOr<SubjectAccessReviewStatus> KubeAuthApiClient::ReviewAccess(
 
 absl::StatusOr<std::map<std::string, std::string>> KubeAuthApiClient::GetConfigMapData(
     const std::string& namespace_name, const std::string& name) {
-  absl::StatusOr<std::string> body =
-      Call("GET", absl::StrCat("/api/v1/namespaces/", namespace_name, "/configmaps/", name), "",
-           200);
+  absl::StatusOr<std::string> body = Call(
+      "GET", absl::StrCat("/api/v1/namespaces/", namespace_name, "/configmaps/", name), "", 200);
   if (!body.ok()) return body.status();
   absl::StatusOr<std::map<std::string, std::string>> data = ParseConfigMapData(*body);
   if (!data.ok()) return absl::InternalError(data.status().message());

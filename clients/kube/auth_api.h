@@ -68,8 +68,7 @@ std::string TokenReviewJson(const std::string& token, const std::vector<std::str
 std::string SubjectAccessReviewJson(const SubjectAccessReviewSpec& spec);
 // kInvalidArgument when the body is not a TokenReview / SubjectAccessReview / ConfigMap.
 absl::StatusOr<TokenReviewStatus> ParseTokenReviewResponse(const std::string& body);
-absl::StatusOr<SubjectAccessReviewStatus> ParseSubjectAccessReviewResponse(
-    const std::string& body);
+absl::StatusOr<SubjectAccessReviewStatus> ParseSubjectAccessReviewResponse(const std::string& body);
 absl::StatusOr<std::map<std::string, std::string>> ParseConfigMapData(const std::string& body);
 
 // The interface the authenticator/authorizer depend on, so tests may fake it.

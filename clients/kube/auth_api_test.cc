@@ -65,7 +65,8 @@ class AuthApiServerTest : public ::testing::Test {
 };
 
 TEST_F(AuthApiServerTest, ReviewsTokensAndAccess) {
-  ASSERT_TRUE(kube_->Configure(R"({"bearer_token": "adapter-sa-token",
+  ASSERT_TRUE(kube_
+                  ->Configure(R"({"bearer_token": "adapter-sa-token",
       "tokens": {"good": {"username": "alice", "groups": ["devs"]}},
       "sar_rules": [{"user": "alice", "resource": "pods", "allowed": true},
                     {"user": "alice", "denied": true, "reason": "nope"}]})")
@@ -104,7 +105,8 @@ TEST_F(AuthApiServerTest, ReviewsTokensAndAccess) {
 }
 
 TEST_F(AuthApiServerTest, ReadsConfigMapData) {
-  ASSERT_TRUE(kube_->Configure(R"({"configmaps": {"kube-system/extension-apiserver-authentication":
+  ASSERT_TRUE(kube_
+                  ->Configure(R"({"configmaps": {"kube-system/extension-apiserver-authentication":
       {"client-ca-file": "PEM", "requestheader-allowed-names": "[\"front-proxy-client\"]"}}})")
                   .ok());
   auto data = api_->GetConfigMapData("kube-system", "extension-apiserver-authentication");

@@ -143,7 +143,8 @@ absl::StatusOr<ClusterConfig> InClusterConfig(const InClusterEnv& env) {
         "not running in a cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT unset");
   }
   // An IPv6 service address needs brackets in a URL.
-  if (absl::StrContains(host, ':') && !absl::StartsWith(host, "[")) host = absl::StrCat("[", host, "]");
+  if (absl::StrContains(host, ':') && !absl::StartsWith(host, "["))
+    host = absl::StrCat("[", host, "]");
   ClusterConfig c;
   c.server = absl::StrCat("https://", host, ":", port);
   absl::StatusOr<std::string> token = ReadFile(env.token_file);
@@ -169,7 +170,8 @@ absl::StatusOr<ClusterConfig> ParseKubeconfig(const std::string& text, const std
   const Node& ctx = *ctx_item->Get("context");
   const Node* cluster_item = FindNamed(*root, "clusters", ctx.Str("cluster"));
   if (cluster_item == nullptr || cluster_item->Get("cluster") == nullptr) {
-    return absl::NotFoundError(absl::StrCat("kubeconfig has no cluster \"", ctx.Str("cluster"), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("kubeconfig has no cluster \"", ctx.Str("cluster"), "\""));
   }
   const Node& cluster = *cluster_item->Get("cluster");
   ClusterConfig c;
@@ -208,7 +210,8 @@ absl::StatusOr<ClusterConfig> ParseKubeconfig(const std::string& text, const std
         c.tls.client_cert_file = Resolve(base_dir, user->Str("client-certificate"));
       }
       if (!user->Str("client-key-data").empty()) {
-        absl::StatusOr<std::string> v = Base64Field(user->Str("client-key-data"), "client-key-data");
+        absl::StatusOr<std::string> v =
+            Base64Field(user->Str("client-key-data"), "client-key-data");
         if (!v.ok()) return v.status();
         c.tls.client_key_pem = *v;
       } else {

@@ -103,7 +103,8 @@ TEST(KubeconfigTest, ParsesJsonKubeconfigWithEmbeddedData) {
   std::string json = absl::StrCat(
       R"({"apiVersion":"v1","kind":"Config","current-context":"c",
           "clusters":[{"name":"k","cluster":{"server":"https://k:6443",
-             "certificate-authority-data":")", absl::Base64Escape("CA"), R"("}}],
+             "certificate-authority-data":")",
+      absl::Base64Escape("CA"), R"("}}],
           "users":[{"name":"u","user":{"client-certificate-data":")",
       absl::Base64Escape("CERT"), R"(","client-key-data":")", absl::Base64Escape("KEY"),
       R"("}}],
@@ -120,8 +121,7 @@ TEST(KubeconfigTest, Errors) {
   EXPECT_EQ(ParseKubeconfig("a: [b", "", "").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseKubeconfig(kKubectlYaml, "", "missing").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(ParseKubeconfig("kind: Config\n", "", "").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(ParseKubeconfig("kind: Config\n", "", "").status().code(), absl::StatusCode::kNotFound);
   constexpr char kExec[] = R"(current-context: c
 clusters: [{name: k, cluster: {server: "https://k"}}]
 contexts: [{name: c, context: {cluster: k, user: u}}]

@@ -67,7 +67,8 @@ class DelegatedAuthTest : public ::testing::Test {
     config_.requestheader_ca_pem = proxy_ca_.cert_pem;
     config_.requestheader_allowed_names = {"front-proxy-client"};
     config_.client_ca_pem = client_ca_.cert_pem;
-    ASSERT_TRUE(kube_->Configure(R"({
+    ASSERT_TRUE(kube_
+                    ->Configure(R"({
       "bearer_token": "adapter-sa-token",
       "tokens": {"hpa-token": {"username": "system:serviceaccount:kube-system:horizontal-pod-autoscaler",
                                "uid": "5c0e", "groups": ["system:serviceaccounts",
@@ -136,9 +137,8 @@ TEST_F(DelegatedAuthTest, TokenAuthenticatedAndAccessAllowedWithContractSar) {
   ASSERT_EQ(recorded->size(), 2u);
   EXPECT_EQ((*recorded)[0].path, kTokenReviews);
   EXPECT_EQ((*recorded)[0].authorization, "Bearer adapter-sa-token");
-  EXPECT_EQ((*recorded)[0].body,
-            R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview",)"
-            R"("spec":{"token":"hpa-token"}})");
+  EXPECT_EQ((*recorded)[0].body, R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview",)"
+                                 R"("spec":{"token":"hpa-token"}})");
   EXPECT_EQ((*recorded)[1].body,
             R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview",)"
             R"("spec":{"resourceAttributes":{"namespace":"prod","verb":"list",)"
@@ -188,13 +188,15 @@ TEST_F(DelegatedAuthTest, ServerDownFailsClosed) {
   Attributes health;
   health.path = "/readyz";
   EXPECT_TRUE(authz_->Authorize({"system:anonymous", {"system:unauthenticated"}, {}}, health).ok());
-  EXPECT_TRUE(authz_->Authorize({"system:kube-aggregator", {"system:masters"}, {}},
-                                ExternalList("prod", "queue_depth"))
+  EXPECT_TRUE(authz_
+                  ->Authorize({"system:kube-aggregator", {"system:masters"}, {}},
+                              ExternalList("prod", "queue_depth"))
                   .ok());
 }
 
 TEST_F(DelegatedAuthTest, ServerErrorsFailClosedAndAreNotCached) {
-  ASSERT_TRUE(kube_->Configure(R"({"faults": {"tokenreviews": {"status": 500, "count": 1},
+  ASSERT_TRUE(kube_
+                  ->Configure(R"({"faults": {"tokenreviews": {"status": 500, "count": 1},
                                               "subjectaccessreviews": {"status": 503, "count": 1}}})")
                   .ok());
   EXPECT_EQ(authn_->Authenticate(WithToken("hpa-token")).status().code(),
@@ -317,7 +319,8 @@ kind: Config
 clusters:
 - name: test
   cluster:
-    server: )", kube_->url(), R"(
+    server: )",
+                                                                        kube_->url(), R"(
     certificate-authority: ca.crt
 users:
 - name: adapter
@@ -327,7 +330,8 @@ contexts:
 - name: test
   context: {cluster: test, user: adapter}
 current-context: test
-)")).ok());
+)"))
+                    .ok());
     proxy_ca_ = *tests::MakeCa("front-proxy-ca");
     std::string cm = absl::StrCat(
         R"({"configmaps": {"kube-system/extension-apiserver-authentication": {)",
@@ -400,10 +404,13 @@ TEST_F(AuthStackTest, RefreshPicksUpARotatedFrontProxyCa) {
   EXPECT_EQ((*stack)->authenticator->Authenticate(r).status().code(),
             absl::StatusCode::kUnauthenticated);
 
-  ASSERT_TRUE(kube_->Configure(absl::StrCat(
-      R"({"configmaps": {"kube-system/extension-apiserver-authentication": {)",
-      R"("requestheader-client-ca-file": )", Quote(rotated.cert_pem + proxy_ca_.cert_pem), ",",
-      R"("requestheader-allowed-names": "[\"front-proxy-client\"]"}}})")).ok());
+  ASSERT_TRUE(
+      kube_
+          ->Configure(absl::StrCat(
+              R"({"configmaps": {"kube-system/extension-apiserver-authentication": {)",
+              R"("requestheader-client-ca-file": )", Quote(rotated.cert_pem + proxy_ca_.cert_pem),
+              ",", R"("requestheader-allowed-names": "[\"front-proxy-client\"]"}}})"))
+          .ok());
   ASSERT_TRUE((*stack)->Refresh().ok());
   EXPECT_TRUE((*stack)->authenticator->Authenticate(r).ok());
   EXPECT_EQ((*stack)->client_ca_pems().size(), 1u);

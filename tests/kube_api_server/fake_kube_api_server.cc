@@ -35,8 +35,8 @@ absl::StatusOr<std::unique_ptr<FakeKubeApiServer>> FakeKubeApiServer::Start(
   std::string script = RunfilePath("tests/kube_api_server/kube_api_server.py");
   std::vector<std::string> args = {"/usr/bin/python3", script, "--port-file", port_file};
   if (!options.tls_cert_file.empty()) {
-    args.insert(args.end(), {"--tls-cert", options.tls_cert_file, "--tls-key",
-                             options.tls_key_file});
+    args.insert(args.end(),
+                {"--tls-cert", options.tls_cert_file, "--tls-key", options.tls_key_file});
     if (!options.client_ca_file.empty()) {
       args.insert(args.end(), {"--client-ca", options.client_ca_file});
     }
@@ -56,8 +56,7 @@ absl::StatusOr<std::unique_ptr<FakeKubeApiServer>> FakeKubeApiServer::Start(
   while (absl::Now() < deadline) {
     std::ifstream f(port_file);
     std::string text;
-    if (f && std::getline(f, text) && absl::SimpleAtoi(text, &server->port_) &&
-        server->port_ > 0) {
+    if (f && std::getline(f, text) && absl::SimpleAtoi(text, &server->port_) && server->port_ > 0) {
       break;
     }
     int st = 0;
@@ -87,8 +86,9 @@ void FakeKubeApiServer::Stop() {
   pid_ = -1;
 }
 
-absl::StatusOr<clients::http::HttpResponse> FakeKubeApiServer::Control(
-    const std::string& method, const std::string& path, const std::string& body) {
+absl::StatusOr<clients::http::HttpResponse> FakeKubeApiServer::Control(const std::string& method,
+                                                                       const std::string& path,
+                                                                       const std::string& body) {
   clients::http::HttpRequest req;
   req.method = method;
   req.url = url_ + path;

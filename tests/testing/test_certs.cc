@@ -76,8 +76,10 @@ absl::StatusOr<Ptr<X509>> NewCert(const std::string& cn, const std::vector<std::
   Ptr<X509> cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), Serial());
-  X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, absl::ToUnixSeconds(nb) - absl::ToUnixSeconds(now), nullptr);
-  X509_time_adj_ex(X509_getm_notAfter(cert.get()), 0, absl::ToUnixSeconds(na) - absl::ToUnixSeconds(now), nullptr);
+  X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0,
+                   absl::ToUnixSeconds(nb) - absl::ToUnixSeconds(now), nullptr);
+  X509_time_adj_ex(X509_getm_notAfter(cert.get()), 0,
+                   absl::ToUnixSeconds(na) - absl::ToUnixSeconds(now), nullptr);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (const std::string& o : orgs) {
@@ -139,7 +141,8 @@ absl::StatusOr<TestCert> MakeLeaf(const TestCert& issuer, const LeafSpec& spec) 
   std::vector<std::string> sans;
   for (const auto& d : spec.dns_names) sans.push_back(absl::StrCat("DNS:", d));
   for (const auto& ip : spec.ip_addresses) sans.push_back(absl::StrCat("IP:", ip));
-  if (!sans.empty()) ok = ok && AddExt(c, icert.get(), NID_subject_alt_name, absl::StrJoin(sans, ","));
+  if (!sans.empty())
+    ok = ok && AddExt(c, icert.get(), NID_subject_alt_name, absl::StrJoin(sans, ","));
   ok = ok && AddExt(c, icert.get(), NID_subject_key_identifier, "hash");
   ok = ok && AddExt(c, icert.get(), NID_authority_key_identifier, "keyid");
   if (!ok) return absl::InternalError("adding leaf extensions failed");
