@@ -3,7 +3,8 @@
 // (--snapshot-address) or, for tests and the demo, from a JSON file (--static-metrics).
 //
 //   smart-autoscaler adapter --snapshot-address=unix:///run/smart-autoscaler/snapshots.sock
-//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json --client-ca-file=ca.pem
+//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json --client-ca-file=ca.pem \
+//       --authentication-skip-lookup
 //
 // Runs until SIGTERM or SIGINT.
 #include <signal.h>
@@ -18,7 +19,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "adapter/handler.h"
-#include "adapter/interim_auth.h"
+#include "adapter/auth/auth.h"
+#include "adapter/auth/flags.h"
 #include "adapter/metric_table.h"
 #include "adapter/server.h"
 #include "adapter/snapshot_client.h"
@@ -47,12 +49,8 @@ ABSL_FLAG(absl::Duration, max_staleness, absl::Minutes(5),
 ABSL_FLAG(int, server_threads, 2, "threads serving HTTPS");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (tests)");
 
-// ---- Authentication / authorization flags (adapter/auth/) ---------------------------------
-// Interim until adapter/auth/ is wired in here: client certificates from this CA bundle are
-// authenticated (CN = user, O = groups) and every authenticated user is allowed.
-ABSL_FLAG(std::string, client_ca_file, "",
-          "CA bundle (PEM) for client certificates; empty rejects every non-health request");
-// ---------------------------------------------------------------------------------------------
+// Authentication/authorization flags (--client-ca-file, --requestheader-*, --authentication-*,
+// --authorization-*) are defined with the code that uses them, in adapter/auth/flags.cc.
 
 namespace cli {
 
@@ -100,24 +98,21 @@ int AdapterMain(const std::vector<std::string>& args) {
     stream->Start();
   }
 
-  // ---- Authentication / authorization wiring (adapter/auth/) --------------------------------
-  absl::StatusOr<std::unique_ptr<adapter::auth::Authenticator>> authenticator =
-      adapter::NewClientCertAuthenticator(absl::GetFlag(FLAGS_client_ca_file));
-  if (!authenticator.ok()) {
-    std::cerr << "adapter: " << authenticator.status().message() << "\n";
+  // ---- Authentication / authorization (adapter/auth/, contract section 5) ----------------------
+  absl::StatusOr<std::unique_ptr<adapter::auth::AuthStack>> auth =
+      adapter::auth::MakeAuthStackFromFlags(&clock);
+  if (!auth.ok()) {
+    std::cerr << "adapter: " << auth.status().message() << "\n";
     return 1;
   }
-  std::unique_ptr<adapter::auth::Authorizer> authorizer = adapter::NewAuthenticatedOnlyAuthorizer();
-  std::vector<std::string> client_ca_files;
-  if (!absl::GetFlag(FLAGS_client_ca_file).empty()) {
-    client_ca_files.push_back(absl::GetFlag(FLAGS_client_ca_file));
-  }
+  (*auth)->StartRefresh();  // re-reads the CA files and the ConfigMap every minute
   // ---------------------------------------------------------------------------------------------
 
   adapter::HandlerOptions handler_options;
   handler_options.max_staleness = absl::GetFlag(FLAGS_max_staleness);
   handler_options.version = kVersion;
-  adapter::Handler handler(&table, authenticator->get(), authorizer.get(), &clock, handler_options);
+  adapter::Handler handler(&table, (*auth)->authenticator.get(), (*auth)->authorizer.get(), &clock,
+                           handler_options);
 
   adapter::ServerOptions server_options;
   server_options.bind_address = absl::GetFlag(FLAGS_bind_address);
@@ -130,7 +125,8 @@ int AdapterMain(const std::vector<std::string>& args) {
   server_options.self_signed_names = {service + "." + ns + ".svc", service + "." + ns,
                                       service + "." + ns + ".svc.cluster.local", "localhost",
                                       "127.0.0.1"};
-  server_options.client_ca_files = client_ca_files;
+  // No acceptable-CA list is sent: Go clients (kubectl, the aggregator) then always present
+  // their certificate, and a CA rotated through the ConfigMap cannot hide it.
   absl::StatusOr<std::unique_ptr<adapter::Server>> server =
       adapter::Server::Start(&handler, server_options);
   if (!server.ok()) {
