@@ -26,9 +26,16 @@ sign() {  # name subject extfile-lines
 }
 sign serving "/CN=localhost" "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
 sign client "/O=system:masters/CN=jane" "extendedKeyUsage=clientAuth\n"
+sign plain "/CN=bob" "extendedKeyUsage=clientAuth\n"
 gen_key rogue-ca.key
 openssl req -x509 -new -key rogue-ca.key -out rogue-ca.pem -days 2 -subj /CN=rogue-ca 2>/dev/null
 sign rogue "/CN=mallory" "extendedKeyUsage=clientAuth\n" rogue-ca
+# The aggregator's front-proxy identity, from its own CA; and a front-proxy cert with a CN
+# that is not in --requestheader-allowed-names.
+gen_key proxy-ca.key
+openssl req -x509 -new -key proxy-ca.key -out proxy-ca.pem -days 2 -subj /CN=front-proxy-ca 2>/dev/null
+sign proxy "/CN=front-proxy-client" "extendedKeyUsage=clientAuth\n" proxy-ca
+sign proxy-other "/CN=not-the-aggregator" "extendedKeyUsage=clientAuth\n" proxy-ca
 
 cat > metrics.json <<'JSON'
 {"metrics": [
@@ -44,7 +51,8 @@ JSON
 
 "$BIN" adapter --secure-port=0 --bind-address=127.0.0.1 --port-file="$WORK/port" \
   --static-metrics=metrics.json --tls-cert-file=serving.pem --tls-private-key-file=serving.key \
-  --client-ca-file=ca.pem --authentication-skip-lookup > adapter.log 2>&1 &
+  --client-ca-file=ca.pem --requestheader-client-ca-file=proxy-ca.pem \
+  --requestheader-allowed-names=front-proxy-client --authentication-skip-lookup > adapter.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 200); do [ -s port ] && break; kill -0 $PID 2>/dev/null || fail "adapter exited"; sleep 0.05; done
@@ -137,6 +145,22 @@ code=$(curl -sS --cacert ca.pem --cert rogue.pem --key rogue.key -o body -w '%{h
 ok "certificate from another CA -> 401"
 code=$(curl -sS --cacert ca.pem -o body -w '%{http_code}' "$URL/healthz"); [ "$code" = 200 ] && [ "$(cat body)" = ok ] || fail "healthz without cert: $code"
 ok "healthz without credentials -> 200 ok"
+P=(curl -sS --max-time 10 --cacert ca.pem -o body -w '%{http_code}')
+code=$("${P[@]}" --cert proxy.pem --key proxy.key -H 'X-Remote-User: system:kube-aggregator' \
+  -H 'X-Remote-Group: system:masters' "$URL/apis/external.metrics.k8s.io/v1beta1")
+[ "$code" = 200 ] && grep -q '"kind":"APIResourceList"' body || fail "front proxy probe: $code $(cat body)"
+ok "front-proxy cert + X-Remote-User/Group (aggregator probe) -> 200"
+code=$("${P[@]}" --cert proxy-other.pem --key proxy-other.key -H 'X-Remote-User: system:kube-aggregator' \
+  -H 'X-Remote-Group: system:masters' "$URL/apis/external.metrics.k8s.io/v1beta1")
+[ "$code" = 401 ] || fail "front proxy with a CN not allowed: $code $(cat body)"
+ok "front-proxy cert with a CN not allowed -> 401"
+code=$("${P[@]}" --cert plain.pem --key plain.key -H 'X-Remote-User: system:kube-aggregator' \
+  -H 'X-Remote-Group: system:masters' "$EXT/smart_cpu_pressure")
+[ "$code" = 403 ] || fail "client-ca cert with forged X-Remote headers: $code $(cat body)"
+ok "forged X-Remote-* headers on a client-ca cert are ignored (user bob) -> 403"
+code=$("${P[@]}" --cert proxy.pem --key proxy.key -H 'X-Remote-User: jane' "$EXT/smart_cpu_pressure")
+[ "$code" = 403 ] && grep -q '"reason":"Forbidden"' body || fail "front proxy, ordinary user without a Kubernetes API: $code $(cat body)"
+ok "front-proxy user outside system:masters, no SubjectAccessReview API -> 403 (fail closed)"
 expect "HTTP/1.0" 200 -0 "$EXT/smart_cpu_pressure"
 code=$("${C[@]}" -0 -sv -o /dev/null "$EXT/smart_cpu_pressure" 2>&1 | grep -c '^< HTTP/1.0 200') || true
 [ "$code" = 1 ] || fail "HTTP/1.0 response version"
