@@ -11,18 +11,6 @@
 namespace storage::internal {
 namespace {
 
-void AppendLittleEndian64(uint64_t v, std::string* dst) {
-  char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  dst->append(buf, 8);
-}
-
-uint64_t ReadLittleEndian64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 uint64_t DoubleBits(double d) {
   uint64_t bits;
   std::memcpy(&bits, &d, sizeof(bits));
@@ -159,34 +147,34 @@ std::optional<std::string> PrefixSuccessor(absl::string_view prefix) {
 
 std::string EncodeDouble(double v) {
   std::string out;
-  AppendLittleEndian64(DoubleBits(v), &out);
+  AppendBigEndian64(DoubleBits(v), &out);
   return out;
 }
 
 std::optional<double> DecodeDouble(absl::string_view bytes) {
   if (bytes.size() != kSampleValueSize) return std::nullopt;
-  return BitsToDouble(ReadLittleEndian64(bytes.data()));
+  return BitsToDouble(ReadBigEndian64(bytes.data()));
 }
 
 std::string EncodeRollupValue(const Rollup& r) {
   std::string out;
   out.reserve(kRollupValueSize);
-  AppendLittleEndian64(r.count, &out);
-  AppendLittleEndian64(DoubleBits(r.min), &out);
-  AppendLittleEndian64(DoubleBits(r.max), &out);
-  AppendLittleEndian64(DoubleBits(r.sum), &out);
-  AppendLittleEndian64(DoubleBits(r.sum_squares), &out);
+  AppendBigEndian64(r.count, &out);
+  AppendBigEndian64(DoubleBits(r.min), &out);
+  AppendBigEndian64(DoubleBits(r.max), &out);
+  AppendBigEndian64(DoubleBits(r.sum), &out);
+  AppendBigEndian64(DoubleBits(r.sum_squares), &out);
   return out;
 }
 
 std::optional<Rollup> DecodeRollupValue(absl::string_view bytes) {
   if (bytes.size() != kRollupValueSize) return std::nullopt;
   Rollup r;
-  r.count = ReadLittleEndian64(bytes.data());
-  r.min = BitsToDouble(ReadLittleEndian64(bytes.data() + 8));
-  r.max = BitsToDouble(ReadLittleEndian64(bytes.data() + 16));
-  r.sum = BitsToDouble(ReadLittleEndian64(bytes.data() + 24));
-  r.sum_squares = BitsToDouble(ReadLittleEndian64(bytes.data() + 32));
+  r.count = ReadBigEndian64(bytes.data());
+  r.min = BitsToDouble(ReadBigEndian64(bytes.data() + 8));
+  r.max = BitsToDouble(ReadBigEndian64(bytes.data() + 16));
+  r.sum = BitsToDouble(ReadBigEndian64(bytes.data() + 24));
+  r.sum_squares = BitsToDouble(ReadBigEndian64(bytes.data() + 32));
   return r;
 }
 
