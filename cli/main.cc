@@ -18,6 +18,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "glog/logging.h"
 
@@ -27,14 +28,14 @@ struct Command {
   const char* name;
   const char* summary;
   const char* usage;
-  const char* source;  // the file defining this command's flags
+  const char* source;  // the file(s) defining this command's flags, ','-separated
   int (*run)(const std::vector<std::string>&);
 };
 
 const Command kCommands[] = {
     {"adapter", "serve the external/custom metrics APIs (HTTPS) from the snapshot stream",
      "adapter [--secure-port 6443] [--snapshot-address ADDR | --static-metrics FILE]",
-     "cli/adapter.cc", cli::AdapterMain},
+     "cli/adapter.cc,adapter/auth/flags.cc", cli::AdapterMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",
@@ -57,7 +58,11 @@ void PrintCommandHelp(const Command& c) {
   std::cout << "Usage: smart-autoscaler " << c.usage << "\n\n" << c.summary << "\n\nFlags:\n";
   std::vector<std::pair<std::string, std::string>> lines;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (!absl::EndsWith(flag->Filename(), c.source)) continue;
+    bool mine = false;
+    for (absl::string_view source : absl::StrSplit(c.source, ',')) {
+      mine = mine || absl::EndsWith(flag->Filename(), source);
+    }
+    if (!mine) continue;
     lines.push_back({std::string(name), absl::StrCat("  --", name, " (default: ", flag->DefaultValue(),
                                         ")\n      ", flag->Help(), "\n")});
   }
