@@ -4,6 +4,9 @@
 #include "adapter/auth/auth.h"
 
 #include <deque>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
 
 #include "base/clock.h"
 #include "clients/kube/auth_api.h"
@@ -417,6 +420,75 @@ TEST_F(AuthTest, CountersTrackDecisionsAndFailures) {
   EXPECT_EQ(counters.access_reviews, 2);
   EXPECT_EQ(counters.access_cache_hits, 1);
   EXPECT_EQ(counters.authz_errors, 1);
+}
+
+}  // namespace
+}  // namespace adapter::auth
+
+namespace adapter::auth {
+namespace {
+
+// A thread-safe AuthApi: every token is valid, every review allowed.
+class AllowAllApi : public clients::kube::AuthApi {
+ public:
+  absl::StatusOr<clients::kube::TokenReviewStatus> ReviewToken(
+      const std::string& token, const std::vector<std::string>&) override {
+    calls.fetch_add(1);
+    clients::kube::TokenReviewStatus s;
+    s.authenticated = true;
+    s.user.username = token;
+    return s;
+  }
+  absl::StatusOr<clients::kube::SubjectAccessReviewStatus> ReviewAccess(
+      const clients::kube::SubjectAccessReviewSpec&) override {
+    calls.fetch_add(1);
+    clients::kube::SubjectAccessReviewStatus s;
+    s.allowed = true;
+    return s;
+  }
+  absl::StatusOr<std::map<std::string, std::string>> GetConfigMapData(const std::string&,
+                                                                       const std::string&) override {
+    return absl::NotFoundError("no");
+  }
+  std::atomic<int> calls{0};
+};
+
+TEST_F(AuthTest, ConcurrentRequestsAreSafe) {
+  AllowAllApi api;
+  AuthCounters counters;
+  auto authn = *MakeAuthenticator(config_, &api, &clock_, &counters);
+  auto authz = *MakeAuthorizer(config_, &api, &clock_, &counters);
+  std::string proxy = Leaf(proxy_ca_, "front-proxy-client");
+  std::string client = Leaf(client_ca_, "jane");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        Request r;
+        switch ((t + i) % 3) {
+          case 0:
+            r.peer_cert_der = proxy;
+            AddHeader(&r, "x-remote-user", absl::StrCat("u", i % 7));
+            break;
+          case 1:
+            r.peer_cert_der = client;
+            break;
+          default:
+            AddHeader(&r, "authorization", absl::StrCat("Bearer t", i % 5));
+        }
+        absl::StatusOr<UserInfo> u = authn->Authenticate(r);
+        ASSERT_TRUE(u.ok()) << u.status();
+        Attributes a = ExternalList();
+        a.namespace_name = absl::StrCat("ns", i % 3);
+        ASSERT_TRUE(authz->Authorize(*u, a).ok());
+        if (i % 50 == 0) clock_.Advance(absl::Seconds(3));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(counters.allowed, 1600);
+  EXPECT_EQ(counters.front_proxy + counters.client_cert + counters.token, 1600);
+  EXPECT_LT(api.calls.load(), 1600);  // the caches absorb most reviews
 }
 
 }  // namespace
