@@ -15,15 +15,34 @@ namespace {
 
 using internal::Model;
 
-double Quantile(std::vector<double>& v, double q) {
+// Weighted quantile of (value, weight) pairs: the smallest value whose cumulative weight
+// reaches q of the total, interpolated between neighbours.
+double Quantile(std::vector<std::pair<double, double>>& v, double q) {
   if (v.empty()) return 0.0;
-  const double pos = q * (v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  std::nth_element(v.begin(), v.begin() + lo, v.end());
-  const double a = v[lo];
-  if (lo + 1 >= v.size()) return a;
-  const double b = *std::min_element(v.begin() + lo + 1, v.end());
-  return a + (pos - lo) * (b - a);
+  std::sort(v.begin(), v.end());
+  double total = 0;
+  for (const auto& p : v) total += p.second;
+  if (!(total > 0)) return v[v.size() / 2].first;
+  const double target = q * total;
+  double cum = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double next = cum + v[i].second;
+    if (next >= target) {
+      // Mid-point convention: value i stands at cumulative weight cum + w/2.
+      const double mid = cum + v[i].second / 2;
+      if (target <= mid || i + 1 == v.size()) {
+        if (i == 0 || target >= mid) return v[i].first;
+        const double prev_mid = cum - v[i - 1].second / 2;
+        const double f = (target - prev_mid) / (mid - prev_mid);
+        return v[i - 1].first + f * (v[i].first - v[i - 1].first);
+      }
+      const double next_mid = next + v[i + 1].second / 2;
+      const double f = (target - mid) / (next_mid - mid);
+      return v[i].first + f * (v[i + 1].first - v[i].first);
+    }
+    cum = next;
+  }
+  return v.back().first;
 }
 
 std::unique_ptr<Model> NewModel(ModelKind kind) {
@@ -88,6 +107,14 @@ class PathForecaster : public Forecaster {
       }
     }
     ctx.holdout_start = origins_.empty() ? n - 1 : origins_.front();
+    recency_.assign(origins_.size(), 1.0);
+    const double half_life_steps =
+        absl::ToDoubleSeconds(options_.recency_half_life) / static_cast<double>(step_s);
+    if (half_life_steps > 0) {
+      for (size_t i = 0; i < origins_.size(); ++i) {
+        recency_[i] = std::exp2(-(last_origin - origins_[i]) / half_life_steps);
+      }
+    }
 
     const int64_t history_s = static_cast<int64_t>(n) * step_s;
     short_history_ = history_s < absl::ToInt64Seconds(options_.min_history);
@@ -166,12 +193,14 @@ class PathForecaster : public Forecaster {
       for (int k = 0; k < h_; ++k) {
         if (!std::isfinite(p[k])) return;
       }
-      err += std::abs(y_[origins_[i] + h_] - p[h_ - 1]);
+      err += recency_[i] * std::abs(y_[origins_[i] + h_] - p[h_ - 1]);
     }
     // It must also be able to forecast from the end of the history.
     std::vector<double> tail(h_);
     if (!m.model->Predict(y_, static_cast<int>(y_.size()) - 1, h_, tail.data())) return;
-    m.mae = origins_.empty() ? 0.0 : err / origins_.size();
+    double total = 0;
+    for (double w : recency_) total += w;
+    m.mae = origins_.empty() ? 0.0 : err / total;
     members_.push_back(std::move(m));
   }
 
@@ -181,6 +210,8 @@ class PathForecaster : public Forecaster {
     scale = scale / y_.size() + 1e-9;
     const double eps = 1e-9 * scale;
     const double persistence_mae = members_.front().mae;
+    double best_mae = persistence_mae;
+    for (const Member& m : members_) best_mae = std::min(best_mae, m.mae);
     double total = 0;
     for (Member& m : members_) m.weight = 0;
     if (!ensemble_) {
@@ -192,30 +223,52 @@ class PathForecaster : public Forecaster {
     } else {
       for (Member& m : members_) {
         if (&m != &members_.front() &&
-            m.mae > options_.max_member_mae_ratio * persistence_mae + eps) {
+            (m.mae > options_.max_member_mae_ratio * persistence_mae + eps ||
+             m.mae > options_.max_best_mae_ratio * best_mae + eps)) {
           continue;
         }
         m.weight = std::pow(1.0 / (m.mae + eps), options_.weight_power);
         total += m.weight;
       }
       for (Member& m : members_) m.weight /= total;
+      // Shrink the combination toward persistence by the factor that minimises the backtest
+      // error: the members' departures from the last value are trusted only as far as they
+      // paid off recently. No worthwhile gain at all means persistence alone.
+      double best_mae = BacktestMae(), best_shrink = 1.0;
+      const std::vector<double> full = Weights01();
+      for (double shrink : {0.75, 0.5, 0.25}) {
+        SetShrunk(full, shrink);
+        const double mae = BacktestMae();
+        if (mae < best_mae) {
+          best_mae = mae;
+          best_shrink = shrink;
+        }
+      }
+      SetShrunk(full, best_shrink);
+      if (members_.size() > 1 && best_mae > (1 - options_.min_gain) * persistence_mae) {
+        SetShrunk(full, 0.0);
+      }
     }
     // Intervals from the combined backtest residuals per horizon step.
     q10_.assign(h_, 0.0);
     q90_.assign(h_, 0.0);
     double mae = 0;
     if (!origins_.empty()) {
-      std::vector<std::vector<double>> res(h_);
+      std::vector<std::vector<std::pair<double, double>>> res(h_);
       std::vector<double> path(h_);
+      double total = 0;
       for (size_t i = 0; i < origins_.size(); ++i) {
         CombineBacktest(i, origins_[i], path.data());
-        for (int k = 0; k < h_; ++k) res[k].push_back(y_[origins_[i] + k + 1] - path[k]);
-        mae += std::abs(res[h_ - 1].back());
+        for (int k = 0; k < h_; ++k) {
+          res[k].push_back({y_[origins_[i] + k + 1] - path[k], recency_[i]});
+        }
+        mae += recency_[i] * std::abs(res[h_ - 1].back().first);
+        total += recency_[i];
       }
-      mae /= origins_.size();
+      mae /= total;
       for (int k = 0; k < h_; ++k) {
-        q10_[k] = Quantile(res[k], 0.1);
-        q90_[k] = Quantile(res[k], 0.9);
+        q10_[k] = options_.interval_scale * Quantile(res[k], 0.1);
+        q90_[k] = options_.interval_scale * Quantile(res[k], 0.9);
       }
     } else {
       // No observed horizon yet: a random-walk band from the one-step changes.
@@ -242,6 +295,30 @@ class PathForecaster : public Forecaster {
                                                    members_.front().weight == 1 &&
                                                    kinds_.front() != ModelKind::kPersistence;
     if (fallback) confidence_ *= 0.3;
+  }
+
+  std::vector<double> Weights01() const {
+    std::vector<double> w;
+    for (const Member& m : members_) w.push_back(m.weight);
+    return w;
+  }
+  // Weights `full` scaled by `shrink`, the rest given to persistence (member 0).
+  void SetShrunk(const std::vector<double>& full, double shrink) {
+    for (size_t i = 0; i < members_.size(); ++i) members_[i].weight = shrink * full[i];
+    members_.front().weight += 1.0 - shrink;
+  }
+
+  // Recency-weighted MAE at the horizon step of the current combination over the backtest.
+  double BacktestMae() const {
+    if (origins_.empty()) return 0.0;
+    std::vector<double> path(h_);
+    double err = 0, total = 0;
+    for (size_t i = 0; i < origins_.size(); ++i) {
+      CombineBacktest(i, origins_[i], path.data());
+      err += recency_[i] * std::abs(y_[origins_[i] + h_] - path[h_ - 1]);
+      total += recency_[i];
+    }
+    return err / total;
   }
 
   // Weighted combination anchored on the last value so that equal forecasts combine exactly.
@@ -282,6 +359,7 @@ class PathForecaster : public Forecaster {
   std::vector<double> y_;
   int h_ = 1;
   std::vector<int> origins_;
+  std::vector<double> recency_;  // weight of each backtest origin's error
   std::vector<Member> members_;
   std::vector<double> q10_, q90_;
   double confidence_ = 0;

@@ -57,8 +57,19 @@ struct Options {
   int max_tree_rows = 1500;
   // Ensemble members whose backtest MAE exceeds persistence's by this factor get no weight.
   double max_member_mae_ratio = 1.0;
+  // ... and so do members whose MAE exceeds the best member's by this factor.
+  double max_best_mae_ratio = 1.25;
+  // When the weighted combination does not beat persistence's backtest MAE by at least this
+  // share, the ensemble serves persistence alone (no signal worth the variance).
+  double min_gain = 0.03;
   // Weight = MAE^-weight_power.
   double weight_power = 2.0;
+  // The p10/p90 offsets are the backtest residual quantiles times this factor (the backtest
+  // is partly in-sample for the parametric models, so its residuals run slightly small).
+  double interval_scale = 1.0;
+  // Backtest errors are weighted by recency with this half-life (zero: all equal), for both
+  // the member weights and the interval quantiles, so both follow a change of regime.
+  absl::Duration recency_half_life = absl::Hours(6);
   // The ARIMA fits on at most this much recent history.
   absl::Duration arima_history = absl::Hours(24 * 3);
 };

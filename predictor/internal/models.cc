@@ -34,7 +34,7 @@ class SeasonalNaive : public Model {
   }
   bool Fit(const std::vector<double>& y, const FitContext& ctx) override {
     period_ = weekly_ ? ctx.steps_per_week : ctx.steps_per_day;
-    return period_ > 0 && static_cast<int>(y.size()) > period_;
+    return period_ > 0 && static_cast<int>(y.size()) >= period_;
   }
   bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
     if (period_ <= 0) return false;
@@ -81,14 +81,25 @@ class HoltWinters : public Model {
       }
     }
     // Parameters through logistic transforms: alpha, beta (share of alpha), gamma, phi.
+    // Huber loss on the one-step errors (threshold: 3 robust standard deviations of the
+    // one-step changes) so that isolated spikes do not choose the parameters.
+    {
+      std::vector<double> d;
+      for (int i = 1; i < n; ++i) d.push_back(std::abs(y[i] - y[i - 1]));
+      std::nth_element(d.begin(), d.begin() + d.size() / 2, d.end());
+      huber_ = 3.0 * 1.4826 * d[d.size() / 2];
+    }
     std::vector<double> x = {0.0, -2.0, -2.0, 1.5};
+    // Parameters come from the history before the backtest window only, so the backtest
+    // errors that weigh the ensemble are out of sample for the parameters too.
+    const int fit_end = std::max(std::min(n, 2 * m_ + 2 + 8), std::min(n, ctx.holdout_start + 1));
     auto sse = [&](const std::vector<double>& p) {
       SetParams(p);
-      return Filter(y, /*store=*/false);
+      return Filter(y, /*store=*/false, fit_end);
     };
-    NelderMead(sse, x, 1.0, 160);
+    NelderMead(sse, x, 1.0, 120);
     SetParams(x);
-    Filter(y, /*store=*/true);
+    Filter(y, /*store=*/true, n);
     return true;
   }
 
@@ -121,8 +132,7 @@ class HoltWinters : public Model {
   double SeasonAt(int idx) const { return m_ > 0 ? season_[idx + m_] : 0.0; }
 
   // Runs the recursions over all of y; returns the one-step SSE. With store, keeps the states.
-  double Filter(const std::vector<double>& y, bool store) {
-    const int n = static_cast<int>(y.size());
+  double Filter(const std::vector<double>& y, bool store, int n) {
     level_.clear();
     trend_.clear();
     season_.assign(season0_.begin(), season0_.end());
@@ -140,7 +150,10 @@ class HoltWinters : public Model {
       if (m_ > 0) s_prev = store ? season_[t] : ring[t % m_];
       const double pred = l + phi_ * b + s_prev;
       const double e = y[t] - pred;
-      if (t > 0) sse += e * e;
+      if (t > 0) {
+        const double a = std::abs(e);
+        sse += (huber_ <= 0 || a <= huber_) ? e * e : huber_ * (2 * a - huber_);
+      }
       const double l_new = l + phi_ * b + alpha_ * e;
       b = phi_ * b + beta_ * e;
       l = l_new;
@@ -171,6 +184,7 @@ class HoltWinters : public Model {
   }
 
   int m_ = 0;
+  double huber_ = 0;
   double alpha_ = 0.5, beta_ = 0.05, gamma_ = 0.1, phi_ = 0.95;
   double level0_ = 0, trend0_ = 0;
   std::vector<double> season0_;
@@ -193,6 +207,8 @@ class Arima : public Model {
     if (n - begin_ < 30) return false;
     double best_aic = std::numeric_limits<double>::infinity();
     Order best;
+    // Orders and coefficients come from the history before the backtest window only.
+    fit_end_ = std::max(std::min(n, begin_ + 2 * D_ + 50), std::min(n, ctx.holdout_start + 1));
     for (int d = 0; d <= 1; ++d) {
       if (D_ == 0 && d == 0) continue;  // without a seasonal difference, always difference once
       for (int p = 0; p <= 2; ++p) {
@@ -207,6 +223,7 @@ class Arima : public Model {
       }
     }
     order_ = best;
+    fit_end_ = n;
     Residuals(y, order_, /*store=*/true);
     return true;
   }
@@ -270,11 +287,12 @@ class Arima : public Model {
   // Computes w_ and e_ over the fit window; returns the conditional sum of squares.
   double Residuals(const std::vector<double>& y, const Order& o, bool store) {
     const int n = static_cast<int>(y.size());
+    const int end = fit_end_;
     if (store || static_cast<int>(w_.size()) != n || w_d_ != o.d) FillW(y, o.d);
     e_.assign(n, 0);
     const int t0 = begin_ + D_ + o.d + std::max(o.p, o.q);
     double css = 0;
-    for (int t = t0; t < n; ++t) {
+    for (int t = t0; t < end; ++t) {
       e_[t] = Innovation(t, o);
       css += e_[t] * e_[t];
     }
@@ -290,12 +308,12 @@ class Arima : public Model {
     const int n = static_cast<int>(y.size());
     if (static_cast<int>(w_.size()) != n || w_d_ != o->d) FillW(y, o->d);
     const int t0 = begin_ + D_ + o->d + std::max(o->p, o->q);
-    const int m = n - t0;
+    const int m = fit_end_ - t0;
     if (m < 10 + o->p + o->q) return;
     // Start from the least-squares AR fit (Eigen), then refine with MA terms by Nelder-Mead.
     Eigen::MatrixXd X(m, 1 + o->p);
     Eigen::VectorXd target(m);
-    for (int t = t0; t < n; ++t) {
+    for (int t = t0; t < fit_end_; ++t) {
       X(t - t0, 0) = 1.0;
       for (int j = 0; j < o->p; ++j) X(t - t0, 1 + j) = w_[t - 1 - j];
       target(t - t0) = w_[t];
@@ -319,19 +337,19 @@ class Arima : public Model {
         for (double ph : t.phi) pen += std::max(0.0, std::abs(ph) - 0.99) * 1e6;
         return Residuals(y, t, false) * (1 + pen);
       };
-      NelderMead(f, x, 0.1, 60 + 20 * o->p);
+      NelderMead(f, x, 0.1, 40 + 10 * o->p);
       o->c = x[0];
       for (int j = 0; j < o->p; ++j) o->phi[j] = x[1 + j];
       o->theta[0] = 0.98 * std::tanh(x[1 + o->p]);
     }
     css = Residuals(y, *o, false);
     double var = 0;
-    for (int t = t0; t < n; ++t) var += w_[t] * w_[t];
+    for (int t = t0; t < fit_end_; ++t) var += w_[t] * w_[t];
     const double sigma2 = std::max(css / m, 1e-12 * (1 + var / m));
     o->aic = m * std::log(sigma2) + 2.0 * (1 + o->p + o->q);
   }
 
-  int D_ = 0, begin_ = 0, w_d_ = -1;
+  int D_ = 0, begin_ = 0, w_d_ = -1, fit_end_ = 0;
   Order order_;
   std::vector<double> w_, e_;
   mutable std::vector<double> buf_y_, buf_z_, buf_w_, buf_e_;

@@ -36,6 +36,15 @@ class TreeModel : public Model {
       Features(y, o, &data.x(r, 0));
       data.y[r] = y[o + h_] - y[o];
     }
+    // Clip the targets to their 2nd-98th percentiles: a few spikes would otherwise own the
+    // leaves, and the ensemble is scored on typical hours.
+    {
+      std::vector<double> sorted = data.y;
+      std::sort(sorted.begin(), sorted.end());
+      const double lo = sorted[sorted.size() * 2 / 100];
+      const double hi = sorted[sorted.size() * 98 / 100];
+      for (double& v : data.y) v = std::clamp(v, lo, hi);
+    }
     if (boosting_) {
       model_ = FitBoosting(data, BoostingParams{});
     } else {
