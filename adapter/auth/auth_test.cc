@@ -103,6 +103,8 @@ TEST_F(AuthTest, FrontProxyCertWithAllowedCnTakesUserFromHeaders) {
   AddHeader(&r, "x-remote-group", "");
   AddHeader(&r, "x-remote-extra-authentication.kubernetes.io%2fpod-name", "web-0");
   AddHeader(&r, "x-remote-extra-scopes", "a");
+  AddHeader(&r, "x-remote-extra-key%41", "upper");
+  AddHeader(&r, "x-remote-extra-bad%zz", "raw");
   AddHeader(&r, "x-remote-extra-scopes", "b");
   absl::StatusOr<UserInfo> u = Authn()->Authenticate(r);
   ASSERT_TRUE(u.ok()) << u.status();
@@ -111,6 +113,8 @@ TEST_F(AuthTest, FrontProxyCertWithAllowedCnTakesUserFromHeaders) {
                                      "system:authenticated"));
   EXPECT_THAT(u->extra.at("authentication.kubernetes.io/pod-name"), ElementsAre("web-0"));
   EXPECT_THAT(u->extra.at("scopes"), ElementsAre("a", "b"));
+  EXPECT_THAT(u->extra.at("keyA"), ElementsAre("upper"));
+  EXPECT_THAT(u->extra.at("bad%zz"), ElementsAre("raw"));
 }
 
 TEST_F(AuthTest, FrontProxyCnNotAllowedIsUnauthenticated) {

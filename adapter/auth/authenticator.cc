@@ -242,8 +242,9 @@ class DelegatingAuthenticator : public Authenticator {
         if (prefix.empty() || !absl::StartsWith(name, prefix)) continue;
         std::string raw = name.substr(prefix.size());
         std::string key;
-        if (!PathUnescape(raw, &key)) key = raw;
-        key = absl::AsciiStrToLower(key);
+        // Upstream lower-cases the name, then unescapes (so "%41" stays "A"); our header
+        // names arrive lower-cased already.
+        if (!PathUnescape(absl::AsciiStrToLower(raw), &key)) key = raw;
         if (!key.empty()) user.extra[key].push_back(value);
         break;
       }
