@@ -128,3 +128,18 @@ TEST_F(AuthApiServerTest, MapsFailuresToStatusCodes) {
 
 }  // namespace
 }  // namespace clients::kube
+
+namespace clients::kube {
+namespace {
+
+TEST_F(AuthApiServerTest, SlowOrDroppedAnswersAreUnavailable) {
+  KubeAuthApiClient quick(http_.get(), cluster_, absl::Milliseconds(300));
+  ASSERT_TRUE(kube_->Configure(R"({"faults": {"tokenreviews": {"delay": 1.5, "count": 1},
+                                              "subjectaccessreviews": {"status": "close"}}})")
+                  .ok());
+  EXPECT_EQ(quick.ReviewToken("x", {}).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(quick.ReviewAccess({}).status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace clients::kube

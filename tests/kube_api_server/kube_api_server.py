@@ -26,8 +26,9 @@ Configuration keys:
                 rule whose given fields all match the review decides; no match = no opinion
                 (allowed=false, denied=false).
   faults        {"tokenreviews"|"subjectaccessreviews"|"configmaps": {"status": 500,
-                  "count": n}}: answer that many requests (n < 0: all) with that HTTP status and
-                a metav1.Status body. "close" instead of a status drops the connection.
+                  "count": n, "delay": seconds}}: answer that many requests (n < 0 or absent:
+                all) with that HTTP status and a metav1.Status body; "close" instead of a status
+                drops the connection; "delay" alone (no status) answers normally, that late.
   configmaps    {"<ns>/<name>": {"<key>": "<value>"}}
   bearer_token  if set, every Kubernetes request must carry "Authorization: Bearer <it>" (401
                 otherwise), like the adapter's ServiceAccount token.
@@ -147,7 +148,12 @@ class Handler(BaseHTTPRequestHandler):
                 return False
             if count > 0:
                 fault["count"] = count - 1
-            status = fault.get("status", 500)
+            status = fault.get("status")
+            delay = float(fault.get("delay", 0))
+        if delay > 0:
+            time.sleep(delay)
+        if status is None:
+            return delay <= 0 and self._fault_default(kind)
         if status == "close":
             self.close_connection = True
             try:
@@ -157,6 +163,11 @@ class Handler(BaseHTTPRequestHandler):
             return True
         self._send_json(int(status), _status_body(int(status), "InternalError",
                                                   "injected fault for " + kind))
+        return True
+
+    def _fault_default(self, kind):
+        # A fault entry with neither status nor delay keeps the old default: HTTP 500.
+        self._send_json(500, _status_body(500, "InternalError", "injected fault for " + kind))
         return True
 
     def _check_caller(self):
