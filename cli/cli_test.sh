@@ -36,6 +36,20 @@ printf 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,oops\n' > "$
 expect 1 "bad.csv:3: bad value 'oops'" -- ingest --input="$tmp/bad.csv"
 expect 1 'cannot open' -- ingest --input="$tmp/missing.csv"
 
+# forecast: five days of a 5-minute daily sine, generated here.
+awk 'BEGIN { print "timestamp,value"; for (i = 0; i < 1440; i++)
+  printf "%d,%.4f\n", 1700006400 + 300 * i, 50 + 20 * sin(2 * 3.14159265 * i / 288) }' \
+  > "$tmp/sine.csv"
+expect 0 '"at_horizon":' -- forecast --input="$tmp/sine.csv" --horizon=60m --output="$tmp/f.csv"
+[ "$(wc -l < "$tmp/f.csv")" -eq 13 ] || fail "forecast --output: want 12 rows and a header"
+expect 0 '"ensemble":\{"origins":24' -- forecast --input="$tmp/sine.csv" --evaluate \
+  --origin-step 60m --eval-days 1 --train-days 4 --output="$tmp/e.csv"
+head -1 "$tmp/e.csv" | grep -q '^origin,target,actual,forecast,p10,p90,peak_lead,peak_lead_p90$' \
+  || fail "forecast --evaluate --output header"
+expect 1 "bad.csv:3: bad value 'oops'" -- forecast --input="$tmp/bad.csv"
+expect 2 'required' -- forecast
+expect 2 'unknown model' -- forecast --input="$tmp/sine.csv" --evaluate --models=nope
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"
   exit 1
