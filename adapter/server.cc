@@ -126,11 +126,15 @@ class ServerImpl;
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<ssl::context> ctx, const Handler* handler,
-          const ServerOptions* options)
+          const ServerOptions* options, std::shared_ptr<std::atomic<int>> open)
       : ctx_(std::move(ctx)),
         stream_(std::move(socket), *ctx_),
         handler_(handler),
-        options_(options) {}
+        options_(options),
+        open_(std::move(open)) {
+    ++*open_;
+  }
+  ~Session() { --*open_; }
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Handshake(); });
@@ -269,6 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   bool linger_ = false;
+  std::shared_ptr<std::atomic<int>> open_;  // live sessions, shared with the server
   std::shared_ptr<ssl::context> ctx_;  // keeps the context alive across a certificate reload
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
@@ -375,13 +380,21 @@ class ServerImpl : public Server {
         if (ec == net::error::operation_aborted) return;
         VLOG(1) << "accept: " << ec.message();
       } else {
+        if (open_->load() >= options_.max_connections) {
+          ++rejected_connections_;
+          LOG_EVERY_N(WARNING, 100) << "connection limit " << options_.max_connections
+                                    << " reached; closing new connections";
+          socket.close(ec);
+          return Accept();
+        }
         socket.set_option(tcp::no_delay(true), ec);
         std::shared_ptr<ssl::context> ctx;
         {
           absl::MutexLock lock(&mu_);
           ctx = ctx_;
         }
-        std::make_shared<Session>(std::move(socket), std::move(ctx), handler_, &options_)->Run();
+        std::make_shared<Session>(std::move(socket), std::move(ctx), handler_, &options_, open_)
+            ->Run();
       }
       Accept();
     });
@@ -396,6 +409,8 @@ class ServerImpl : public Server {
   std::shared_ptr<ssl::context> ctx_ ABSL_GUARDED_BY(mu_);
   std::string stamp_;
   std::atomic<int> reload_failures_{0};
+  std::atomic<uint64_t> rejected_connections_{0};
+  std::shared_ptr<std::atomic<int>> open_ = std::make_shared<std::atomic<int>>(0);
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   int port_ = 0;

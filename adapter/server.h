@@ -37,6 +37,9 @@ struct ServerOptions {
   size_t header_limit = 64 * 1024;  // request line + headers; larger -> 431
   size_t body_limit = 64 * 1024;    // request bodies are ignored; larger -> 413
   absl::Duration idle_timeout = absl::Seconds(90);
+  // Connections beyond this are closed right after accept (protects memory: each TLS
+  // connection holds ~50 KB of buffers).
+  int max_connections = 4096;
 };
 
 class Server {

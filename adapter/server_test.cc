@@ -184,6 +184,32 @@ TEST_F(ServerTest, MalformedRequestsGetAStatus) {
   EXPECT_NE(r.response.find("431"), std::string::npos) << r.response;
 }
 
+TEST_F(ServerTest, ClosesConnectionsBeyondTheLimit) {
+  ServerOptions o;
+  o.bind_address = "127.0.0.1";
+  o.port = 0;
+  o.max_connections = 1;
+  auto server = Server::Start(&handler_, o);
+  ASSERT_TRUE(server.ok());
+  // Hold one connection open (TCP only), then a second one must be refused a handshake.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((*server)->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  absl::SleepFor(absl::Milliseconds(100));  // let the server accept it
+  EXPECT_FALSE(Fetch((*server)->port(), kGet).handshake);
+  close(fd);
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  bool served = false;
+  while (!served && absl::Now() < deadline) {
+    served = Fetch((*server)->port(), kGet).handshake;
+    if (!served) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+}
+
 TEST(SelfSignedCertTest, CarriesTheNamesAsSans) {
   auto pair = GenerateSelfSignedCert({"svc.ns.svc", "localhost", "127.0.0.1"});
   ASSERT_TRUE(pair.ok());
