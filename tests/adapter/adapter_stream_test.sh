@@ -1,0 +1,78 @@
+#!/bin/bash
+# Integration test of the Values path: the adapter binary fed by a stand-in reconciler over the
+# gRPC snapshot stream on a Unix socket. Checks: not ready and 503 before the first snapshot;
+# values served once it arrives; when the feeder dies the last values are still served while
+# fresh, then 503 + not ready after --max-staleness; a new feeder is picked up (reconnect with
+# backoff) and values come back.
+set -euo pipefail
+abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+BIN="$(abs "$1")"
+FEEDER="$(abs "$2")"
+WORK="${TEST_TMPDIR:-$(mktemp -d)}/stream"
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
+SOCK="/tmp/adapter-stream-test-$$.sock"  # TEST_TMPDIR is too long for a socket path
+rm -f "$SOCK"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; rm -f "$SOCK"' EXIT
+fail() { echo "FAIL: $*" >&2; tail -20 adapter.log >&2 || true; exit 1; }
+PASS=0
+ok() { PASS=$((PASS + 1)); echo "ok: $*"; }
+
+gen_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+gen_key ca.key
+openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=stream-test-ca 2>/dev/null
+gen_key client.key
+openssl req -new -key client.key -out client.csr -subj "/O=system:masters/CN=hpa" 2>/dev/null
+printf "extendedKeyUsage=clientAuth\n" > ext
+openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile ext 2>/dev/null
+
+"$BIN" adapter --secure-port=0 --bind-address=127.0.0.1 --port-file="$WORK/port" \
+  --snapshot-address="unix://$SOCK" --max-staleness=2s --client-ca-file=ca.pem \
+  --authentication-skip-lookup > adapter.log 2>&1 &
+APID=$!; PIDS+=($APID)
+for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.05; done
+[ -s port ] || fail "adapter did not start"
+URL="https://127.0.0.1:$(cat port)"
+VALUE="$URL/apis/external.metrics.k8s.io/v1beta1/namespaces/default/smart_cpu_pressure?labelSelector=deployment%3Dapi"
+C=(curl -sk --max-time 5 --cert client.pem --key client.key -o body -w '%{http_code}')
+wait_code() {  # url code seconds
+  local deadline=$((SECONDS + $3)) code=""
+  while [ $SECONDS -le $deadline ]; do
+    code=$("${C[@]}" "$1") || true
+    [ "$code" = "$2" ] && return 0
+    sleep 0.1
+  done
+  fail "$1: HTTP $code, want $2 after $3 s: $(cat body)"
+}
+
+wait_code "$URL/readyz" 500 2; ok "not ready before the first snapshot"
+wait_code "$VALUE" 503 2; grep -q 'no metric snapshot received yet' body || fail "503 body: $(cat body)"
+ok "metric requests 503 before the first snapshot"
+
+start_feeder() {
+  "$FEEDER" --listen="unix://$SOCK" --values="default/smart_cpu_pressure/api=$1,default/smart_cpu_pressure/web=0.25" \
+    > "feeder-$1.log" 2>&1 &
+  FPID=$!; PIDS+=($FPID)
+}
+start_feeder 1.5
+wait_code "$VALUE" 200 15
+grep -q '"metricLabels":{"deployment":"api"},"timestamp":"[^"]*","window":60,"value":"1500m"' body || fail "value: $(cat body)"
+ok "value from the stream (1500m)"
+wait_code "$URL/readyz" 200 2; ok "ready once a fresh snapshot arrived"
+sleep 2.5   # longer than --max-staleness: the feeder's deltas keep values fresh
+wait_code "$VALUE" 200 1; ok "periodic deltas keep values fresh"
+
+kill -9 $FPID
+wait_code "$VALUE" 200 1; ok "last values still served right after the stream dropped"
+wait_code "$VALUE" 503 5; grep -q 'is stale' body || fail "stale body: $(cat body)"
+ok "503 once the values are older than --max-staleness"
+wait_code "$URL/readyz" 500 2; ok "not ready while stale"
+
+rm -f "$SOCK"
+start_feeder 0.5
+wait_code "$VALUE" 200 40
+grep -q '"value":"500m"' body || fail "value after reconnect: $(cat body)"
+ok "reconnects to a new feeder and serves its values (500m)"
+wait_code "$URL/readyz" 200 2; ok "ready again"
+kill -0 $APID || fail "adapter died"
+echo "tests: $PASS passed, 0 failed"
