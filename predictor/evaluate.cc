@@ -58,7 +58,9 @@ absl::StatusOr<EvalReport> Evaluate(const Series& series, const EvalOptions& opt
     report.mase_scale = c > 0 ? s / c : 0.0;
     if (!(report.mase_scale > 0)) report.mase_scale = 1.0;
   }
-  auto now = opt.now ? opt.now : [] { return absl::Now(); };
+  std::function<absl::Time()> now = opt.now ? opt.now : [] { return absl::Now(); };
+  // A series built by hand may leave `gap` empty: then nothing is marked.
+  const bool has_gap = series.gap.size() == series.values.size();
 
   for (ModelKind kind : opt.models) {
     ModelScore score;
@@ -67,13 +69,14 @@ absl::StatusOr<EvalReport> Evaluate(const Series& series, const EvalOptions& opt
     int covered = 0;
     double ms = 0;
     for (int o : origins) {
-      if (series.gap[o + h]) continue;  // never score an interpolated long gap
+      if (has_gap && series.gap[o + h]) continue;  // never score an interpolated long gap
       const int begin = std::max(0, o - train + 1);
       Series hist;
       hist.start = series.TimeAt(begin);
       hist.step = series.step;
       hist.values.assign(series.values.begin() + begin, series.values.begin() + o + 1);
-      hist.gap.assign(series.gap.begin() + begin, series.gap.begin() + o + 1);
+      hist.gap.assign(o + 1 - begin, 0);
+      if (has_gap) std::copy(series.gap.begin() + begin, series.gap.begin() + o + 1, hist.gap.begin());
       std::unique_ptr<Forecaster> f = NewForecaster(kind, opt.forecaster);
       const absl::Time t0 = now();
       absl::Status st = f->Fit(hist, h);

@@ -43,6 +43,20 @@ TEST(EvaluateTest, EnsembleBeatsPersistenceOnDailyCycle) {
   EXPECT_EQ(e.rows[0].target - e.rows[0].origin, absl::Hours(1));
 }
 
+TEST(EvaluateTest, SeriesWithoutGapMarksAndLongGapsAreHandled) {
+  Series s = Noisy(9);
+  EvalOptions opt;
+  opt.models = {ModelKind::kPersistence};
+  s.gap.clear();
+  absl::StatusOr<EvalReport> r = Evaluate(s, opt);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->models[0].origins, 48);
+  s.gap.assign(s.values.size(), 1);  // every target inside a long gap: nothing is scored
+  r = Evaluate(s, opt);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->models[0].origins, 0);
+}
+
 TEST(EvaluateTest, TooShortSeriesIsAnError) {
   Series s = Noisy(1);
   s.values.resize(100);
