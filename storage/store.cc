@@ -65,7 +65,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -119,7 +118,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
       // RocksDB reports a held LOCK file as a plain IOError ("While lock file: ...:
       // Resource temporarily unavailable" from another process, "lock hold by current
       // process" from this one); only the message tells it apart.
-      if (absl::StrContains(absl::AsciiStrToLower(s.ToString()), "lock")) {
+      if (absl::StrContains(s.ToString(), "While lock file") ||
+          absl::StrContains(s.ToString(), "lock hold by current process")) {
         return absl::UnavailableError(msg);
       }
       return absl::InternalError(msg);
@@ -184,29 +184,38 @@ class RetentionFilterFactory : public rocksdb::CompactionFilterFactory {
   const absl::Duration retention_;
 };
 
+// Adds rollup records of one (series, hour). A record that does not decode is dropped with
+// an ERROR log instead of failing the merge: a failed merge inside a compaction puts RocksDB
+// into a read-only background-error state, so one bad record would stop every write to the
+// store, while a rollup is a derived statistic that the next samples of the hour rebuild.
+// A corrupt record with no merge on top still reads as DataLoss (see ScanRollups).
 class RollupMergeOperator : public rocksdb::AssociativeMergeOperator {
  public:
   bool Merge(const rocksdb::Slice& key, const rocksdb::Slice* existing_value,
              const rocksdb::Slice& value, std::string* new_value,
              rocksdb::Logger* /*logger*/) const override {
-    std::optional<Rollup> acc;
+    Rollup acc;
     if (existing_value != nullptr) {
-      acc = internal::DecodeRollupValue(
-          absl::string_view(existing_value->data(), existing_value->size()));
-    } else {
-      acc = Rollup{};
+      acc = Decode(key, *existing_value).value_or(Rollup{});
     }
-    const auto operand = internal::DecodeRollupValue(absl::string_view(value.data(), value.size()));
-    if (!acc.has_value() || !operand.has_value()) {
-      // Returning false makes RocksDB report Corruption to the reader (DataLoss for us).
-      LOG(ERROR) << "rollup record of " << key.size() << "-byte key does not decode";
-      return false;
-    }
-    *new_value = internal::EncodeRollupValue(internal::MergeRollups(*acc, *operand));
+    acc = internal::MergeRollups(acc, Decode(key, value).value_or(Rollup{}));
+    *new_value = internal::EncodeRollupValue(acc);
     return true;
   }
 
   const char* Name() const override { return "storage.RollupMergeOperator"; }
+
+ private:
+  static std::optional<Rollup> Decode(const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    auto r = internal::DecodeRollupValue(absl::string_view(value.data(), value.size()));
+    if (!r.has_value()) {
+      const auto parts = internal::DecodeSeriesTimeKey(absl::string_view(key.data(), key.size()));
+      LOG(ERROR) << "dropping a " << value.size() << "-byte rollup record (want "
+                 << internal::kRollupValueSize << ") of series "
+                 << (parts.has_value() ? parts->series : 0) << " while merging";
+    }
+    return r;
+  }
 };
 
 std::string MetaIdKey(SeriesId id) {

@@ -126,8 +126,8 @@ class Store {
   // Writes the batch atomically (all or nothing) and updates the hourly rollups. A sample at
   // a time that already holds one overwrites it (the rollup then counts both: rollups are
   // statistics of what was appended). InvalidArgument, writing nothing, when any sample
-  // names an unknown series or has a NaN or infinite value; the message names the first
-  // bad entry by index.
+  // names an unknown series or has a NaN or infinite value (or an infinite time, or one
+  // more than ~146 million years from 1970); the message names the first bad entry by index.
   virtual absl::Status Append(const std::vector<SeriesSample>& batch,
                               const WriteOptions& options) = 0;
 
@@ -147,14 +147,17 @@ class Store {
   // NotFound when unknown.
   virtual absl::Status DeleteSeries(SeriesId id) = 0;
 
-  // Event logs. AppendEvent keeps every event, even several at the same time.
+  // Event logs. AppendEvent keeps every event, even several at the same time; events at one
+  // millisecond come back in append order. InvalidArgument for a log outside EventLog or a
+  // time Append would reject; ScanEvents (from <= time < to) as Scan for a reversed range.
   virtual absl::Status AppendEvent(EventLog log, absl::Time time, absl::string_view payload,
                                    const WriteOptions& options) = 0;
   virtual absl::StatusOr<std::vector<Event>> ScanEvents(EventLog log, absl::Time from,
                                                         absl::Time to) const = 0;
 
   // Writes a consistent backup into `backup_dir` (RocksDB BackupEngine; incremental when the
-  // directory already holds earlier backups).
+  // directory already holds earlier backups). Flushes memtables first; never deletes older
+  // backups.
   virtual absl::Status Backup(const std::string& backup_dir) = 0;
 
   virtual absl::StatusOr<Stats> GetStats() const = 0;
@@ -170,7 +173,8 @@ class Store {
 absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(const Options& options);
 
 // Restores the newest backup in `backup_dir` into `db_path` (which must not be open).
-// NotFound when there is no backup.
+// NotFound when there is no backup; Unavailable when a store is open at `db_path` (its LOCK
+// is held), in which case nothing is touched.
 absl::Status RestoreLatestBackup(const std::string& backup_dir, const std::string& db_path);
 
 }  // namespace storage

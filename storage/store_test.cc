@@ -1,15 +1,22 @@
 #include "storage/store.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "gmock/gmock.h"
@@ -39,7 +46,8 @@ SeriesKey Key(const std::string& deployment, const std::string& metric = "cpu_co
 }
 
 // Opens plain RocksDB over a store directory (no store options), for planting or counting
-// raw records.
+// raw records. It has no merge operator, so close the store with its WAL flushed
+// (CompactAll) before using it on a store that holds rollup merges.
 struct RawDb {
   explicit RawDb(const std::string& path) {
     std::vector<std::string> names;
@@ -543,6 +551,84 @@ TEST_F(StoreTest, SecondOpenOfSamePathIsUnavailable) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
 }
 
+TEST_F(StoreTest, LockHeldByAnotherProcessIsUnavailable) {
+  const std::string dir = TestDir("other");
+  {
+    auto s = OpenRocksStore({.path = dir, .clock = &clock_});
+    ASSERT_TRUE(s.ok()) << s.status();
+  }
+  // A child process takes the same POSIX record lock RocksDB uses on LOCK and holds it until
+  // the parent has tried to open.
+  int ready[2], done[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(done), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int fd = open((dir + "/LOCK").c_str(), O_RDWR);
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    char c = (fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0) ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    (void)!read(done[0], &c, 1);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto second = OpenRocksStore({.path = dir, .clock = &clock_});
+  (void)!write(done[1], "x", 1);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  for (int fd : {ready[0], ready[1], done[0], done[1]}) close(fd);
+}
+
+TEST_F(StoreTest, ReadersRunConcurrentlyWithOneWriter) {
+  const SeriesId a = Register("api");
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::atomic<int> reads{0};
+  // Every sample i has value i at kT0 + i seconds, so any scan must return consecutive
+  // values starting at 0, whatever prefix of the batches it sees.
+  auto reader = [&] {
+    while (!stop.load()) {
+      auto r = store_->Scan(a, kT0, kT0 + absl::Hours(1));
+      if (!r.ok()) {
+        ++failures;
+        continue;
+      }
+      for (size_t i = 0; i < r->size(); ++i) {
+        if ((*r)[i].value != static_cast<double>(i) || (*r)[i].time != kT0 + absl::Seconds(i)) {
+          ++failures;
+          break;
+        }
+      }
+      (void)store_->Latest(a);
+      (void)store_->ListSeries();
+      ++reads;
+    }
+  };
+  std::thread r1(reader), r2(reader);
+  for (int b = 0; b < 200; ++b) {
+    std::vector<SeriesSample> batch;
+    for (int i = b * 10; i < b * 10 + 10; ++i) {
+      batch.push_back({a, {kT0 + absl::Seconds(i), static_cast<double>(i)}});
+    }
+    ASSERT_TRUE(store_->Append(batch, {}).ok());
+    if (b % 50 == 0) {
+      Register(absl::StrCat("extra", b));
+      ASSERT_TRUE(store_->CompactAll().ok());
+    }
+  }
+  stop = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(ScanAll(a).size(), 2000u);
+}
+
 TEST_F(StoreTest, BadOptionsAreInvalidArgument) {
   EXPECT_EQ(OpenRocksStore({.path = ""}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
@@ -553,6 +639,7 @@ TEST_F(StoreTest, BadOptionsAreInvalidArgument) {
 TEST_F(StoreTest, CorruptSampleValueIsDataLoss) {
   const SeriesId a = Register("api");
   ASSERT_TRUE(store_->Append({{a, {kT0, 1.0}}}, {}).ok());
+  ASSERT_TRUE(store_->CompactAll().ok());
   store_.reset();
   {
     RawDb raw(dir_);
@@ -567,6 +654,37 @@ TEST_F(StoreTest, CorruptSampleValueIsDataLoss) {
   EXPECT_EQ(store_->Latest(a).status().code(), absl::StatusCode::kDataLoss);
   // Other ranges still read fine.
   EXPECT_THAT(*store_->Scan(a, kT0, kT0 + absl::Milliseconds(1)), ElementsAre(Sample{kT0, 1.0}));
+}
+
+TEST_F(StoreTest, CorruptRollupIsDataLossUntilTheHourIsRebuilt) {
+  const SeriesId a = Register("api");
+  const SeriesId b = Register("web");
+  ASSERT_TRUE(store_->Append({{b, {kT0, 4.0}}}, {}).ok());
+  // Leave no WAL behind: plain RocksDB has no merge operator to replay rollup merges with.
+  ASSERT_TRUE(store_->CompactAll().ok());
+  store_.reset();
+  const int64_t hour = internal::HourStartMillis(internal::FloorMillis(kT0));
+  {
+    RawDb raw(dir_);
+    ASSERT_TRUE(raw.db
+                    ->Put(rocksdb::WriteOptions(), raw.Cf("rollups"),
+                          internal::SeriesTimeKey(a, hour), "abc")
+                    .ok());
+  }
+  Open();
+  EXPECT_EQ(store_->ScanRollups(a, absl::InfinitePast(), absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kDataLoss);
+  // A new sample of that hour merges over the bad record, which is dropped, not fatal: the
+  // store keeps accepting writes and compacting.
+  ASSERT_TRUE(store_->Append({{a, {kT0, 2.0}}}, {}).ok());
+  ASSERT_TRUE(store_->CompactAll().ok());
+  ASSERT_TRUE(store_->Append({{a, {kT0 + absl::Seconds(1), 3.0}}}, {}).ok());
+  auto r = store_->ScanRollups(a, absl::InfinitePast(), absl::InfiniteFuture());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].count, 2u);
+  EXPECT_EQ((*r)[0].sum, 5.0);
+  EXPECT_EQ(store_->ScanRollups(b, absl::InfinitePast(), absl::InfiniteFuture())->at(0).sum, 4.0);
 }
 
 TEST_F(StoreTest, CorruptRegistryRecordFailsOpenWithDataLoss) {
