@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ std::string CommonName(X509* cert) {
 Result Fetch(int port, const std::string& request, int max_version = 0,
              const std::pair<std::string, std::string>* client_cert = nullptr) {
   Result r;
+  signal(SIGPIPE, SIG_IGN);  // the raw client may write to a connection the server closed
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (max_version != 0) {
     SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
