@@ -38,8 +38,8 @@ constexpr char kExternalGroup_[] =
 
 // One media range of an Accept header.
 struct MediaRange {
-  std::string type;    // "application/json", lower-cased
-  bool as_discovery;   // has as=APIGroupDiscoveryList (aggregated discovery)
+  std::string type;   // "application/json", lower-cased
+  bool as_discovery;  // has as=APIGroupDiscoveryList (aggregated discovery)
 };
 
 std::vector<MediaRange> ParseAccept(const HttpRequest& request) {
@@ -128,15 +128,33 @@ HttpResponse Handler::Status(int code, absl::string_view reason, absl::string_vi
 
 HttpResponse Handler::Count(HttpResponse r) const {
   switch (r.status) {
-    case 200: ++counters_.ok; break;
-    case 400: ++counters_.bad_request; break;
-    case 401: ++counters_.unauthorized; break;
-    case 403: ++counters_.forbidden; break;
-    case 404: ++counters_.not_found; break;
-    case 405: ++counters_.method_not_allowed; break;
-    case 406: ++counters_.not_acceptable; break;
-    case 503: ++counters_.stale; break;
-    default: ++counters_.internal; break;
+    case 200:
+      ++counters_.ok;
+      break;
+    case 400:
+      ++counters_.bad_request;
+      break;
+    case 401:
+      ++counters_.unauthorized;
+      break;
+    case 403:
+      ++counters_.forbidden;
+      break;
+    case 404:
+      ++counters_.not_found;
+      break;
+    case 405:
+      ++counters_.method_not_allowed;
+      break;
+    case 406:
+      ++counters_.not_acceptable;
+      break;
+    case 503:
+      ++counters_.stale;
+      break;
+    default:
+      ++counters_.internal;
+      break;
   }
   return r;
 }
@@ -147,7 +165,8 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
   target = target.substr(0, target.find('#'));
   size_t q = target.find('?');
   absl::string_view path = target.substr(0, q);
-  absl::string_view query = q == absl::string_view::npos ? absl::string_view() : target.substr(q + 1);
+  absl::string_view query =
+      q == absl::string_view::npos ? absl::string_view() : target.substr(q + 1);
 
   Route route;
   RouteError route_error;
@@ -166,16 +185,17 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
   auth_request.peer_chain_der = request.peer_chain_der;
   absl::StatusOr<auth::UserInfo> user = authenticator_->Authenticate(auth_request);
   if (!user.ok()) {
-    if (routed && IsHealthPath(route.kind) && user.status().code() == absl::StatusCode::kUnauthenticated) {
+    if (routed && IsHealthPath(route.kind) &&
+        user.status().code() == absl::StatusCode::kUnauthenticated) {
       user = auth::UserInfo{"system:anonymous", {"system:unauthenticated"}, {}};
     } else {
       VLOG(1) << "authentication failed: " << user.status();
       if (user.status().code() == absl::StatusCode::kUnavailable) {
         return Count(Status(503, "ServiceUnavailable", user.status().message()));
       }
-      return Count(Status(401, "Unauthorized", user.status().message().empty()
-                                                   ? "Unauthorized"
-                                                   : user.status().message()));
+      return Count(
+          Status(401, "Unauthorized",
+                 user.status().message().empty() ? "Unauthorized" : user.status().message()));
     }
   }
   if (!routed) return Count(Status(route_error.code, route_error.reason, route_error.message));
@@ -190,7 +210,8 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
   }
 
   const std::vector<MediaRange> accept = ParseAccept(request);
-  if (route.kind == Route::Kind::kApis && HasAcceptableAsDiscovery(accept) && !AcceptsJson(accept)) {
+  if (route.kind == Route::Kind::kApis && HasAcceptableAsDiscovery(accept) &&
+      !AcceptsJson(accept)) {
     return Count(Status(406, "NotAcceptable",
                         "aggregated discovery (apidiscovery.k8s.io) is not served; "
                         "use application/json"));
@@ -208,10 +229,10 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
     case Route::Kind::kReadyz:
       return Count(Readyz());
     case Route::Kind::kVersion:
-      return Count(Json(absl::StrCat(
-          R"({"major":"0","minor":"1","gitVersion":"v)", options_.version,
-          R"(","gitCommit":"","gitTreeState":"clean","buildDate":"",)",
-          R"("goVersion":"n/a","compiler":"gcc","platform":"linux/amd64"})")));
+      return Count(
+          Json(absl::StrCat(R"({"major":"0","minor":"1","gitVersion":"v)", options_.version,
+                            R"(","gitCommit":"","gitTreeState":"clean","buildDate":"",)",
+                            R"("goVersion":"n/a","compiler":"gcc","platform":"linux/amd64"})")));
     case Route::Kind::kApis:
       return Count(Json(kApiGroupList));
     case Route::Kind::kApiGroup:
@@ -255,7 +276,8 @@ HttpResponse Handler::ResourceList(const std::string& group, const std::string& 
     body += R"({"name":)";
     if (group == kExternalGroup) {
       AppendJsonString(&body, name);
-      body += R"(,"singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]})";
+      body +=
+          R"(,"singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]})";
     } else {
       AppendJsonString(&body, absl::StrCat("deployments.apps/", name));
       body += R"(,"singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]})";
@@ -271,8 +293,9 @@ namespace {
 const MetricTable::Group* FindGroup(const MetricTable::Snapshot& s, const Route& route,
                                     const std::string& gr, HttpResponse* error) {
   if (!s.has_data) {
-    *error = Handler::Status(503, "ServiceUnavailable",
-                             "no metric snapshot received yet; the adapter is waiting for the reconciler");
+    *error = Handler::Status(
+        503, "ServiceUnavailable",
+        "no metric snapshot received yet; the adapter is waiting for the reconciler");
     return nullptr;
   }
   auto it = s.groups.find(MetricTable::GroupKey(route.namespace_name, route.metric));
@@ -280,8 +303,9 @@ const MetricTable::Group* FindGroup(const MetricTable::Snapshot& s, const Route&
   const bool known = std::binary_search(s.metric_names.begin(), s.metric_names.end(),
                                         absl::AsciiStrToLower(route.metric));
   if (!known) {
-    *error = Handler::Status(404, "NotFound", absl::StrCat("the server could not find the metric ",
-                                                           route.metric, " for ", gr));
+    *error = Handler::Status(
+        404, "NotFound",
+        absl::StrCat("the server could not find the metric ", route.metric, " for ", gr));
   }
   return nullptr;
 }
@@ -306,12 +330,12 @@ HttpResponse Handler::External(const Route& route) const {
     if (!selector->Matches(series.labels)) return true;
     if (series.timestamp != absl::InfinitePast() &&
         now - series.timestamp > options_.max_staleness) {
-      error = Status(503, "ServiceUnavailable",
-                     absl::StrCat("the metric ", series.metric, " for deployment ",
-                                  series.deployment, " in namespace ", route.namespace_name,
-                                  " is stale: computed at ", FormatTimestamp(series.timestamp),
-                                  ", older than the ",
-                                  absl::FormatDuration(options_.max_staleness), " limit"));
+      error =
+          Status(503, "ServiceUnavailable",
+                 absl::StrCat("the metric ", series.metric, " for deployment ", series.deployment,
+                              " in namespace ", route.namespace_name, " is stale: computed at ",
+                              FormatTimestamp(series.timestamp), ", older than the ",
+                              absl::FormatDuration(options_.max_staleness), " limit"));
       return false;
     }
     if (!first) body.push_back(',');
@@ -354,13 +378,13 @@ HttpResponse Handler::Custom(const Route& route) const {
   if (gr != "deployments.apps" && gr != "deployments") {
     return Status(404, "NotFound",
                   absl::StrCat("the server could not find the metric ", route.metric, " for ", gr,
-                               route.name == "*" || route.name.empty() ? "" : " ", 
+                               route.name == "*" || route.name.empty() ? "" : " ",
                                route.name == "*" ? "" : route.name));
   }
   if (route.namespace_name.empty()) {
     return Status(404, "NotFound",
-                  absl::StrCat("the server could not find the metric ", route.metric, " for ",
-                               gr, ": deployments are namespaced"));
+                  absl::StrCat("the server could not find the metric ", route.metric, " for ", gr,
+                               ": deployments are namespaced"));
   }
   absl::StatusOr<Selector> object_selector = Selector::Parse(route.label_selector);
   if (!object_selector.ok()) return Status(400, "BadRequest", object_selector.status().message());
@@ -387,40 +411,42 @@ HttpResponse Handler::Custom(const Route& route) const {
       auto it = group->by_deployment.find(route.name);
       if (it != group->by_deployment.end()) {
         for (uint32_t i : it->second) {
-          if (metric_selector->Matches(group->series[i].labels)) matched.push_back(&group->series[i]);
+          if (metric_selector->Matches(group->series[i].labels))
+            matched.push_back(&group->series[i]);
         }
       }
     }
   }
   if (!wildcard && matched.size() != 1) {
     if (matched.empty()) {
-      return Status(404, "NotFound", absl::StrCat("the server could not find the metric ",
-                                                  route.metric, " for ", gr, " ", route.name));
+      return Status(404, "NotFound",
+                    absl::StrCat("the server could not find the metric ", route.metric, " for ", gr,
+                                 " ", route.name));
     }
-    return Status(404, "NotFound",
-                  absl::StrCat("the metric ", route.metric, " for ", gr, " ", route.name,
-                               " has ", matched.size(),
-                               " series; select exactly one with metricLabelSelector"));
+    return Status(
+        404, "NotFound",
+        absl::StrCat("the metric ", route.metric, " for ", gr, " ", route.name, " has ",
+                     matched.size(), " series; select exactly one with metricLabelSelector"));
   }
 
   const absl::Time now = clock_->Now();
   const bool v1beta1 = route.version == "v1beta1";
-  const std::string selector_json =
-      route.metric_label_selector.empty() || metric_selector->empty()
-          ? "null"
-          : metric_selector->ToLabelSelectorJson();
-  std::string body = absl::StrCat(R"({"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/)",
-                                  route.version, R"(","metadata":{},"items":[)");
+  const std::string selector_json = route.metric_label_selector.empty() || metric_selector->empty()
+                                        ? "null"
+                                        : metric_selector->ToLabelSelectorJson();
+  std::string body =
+      absl::StrCat(R"({"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/)",
+                   route.version, R"(","metadata":{},"items":[)");
   bool first = true;
   for (const MetricTable::Series* series : matched) {
     if (series->timestamp != absl::InfinitePast() &&
         now - series->timestamp > options_.max_staleness) {
-      return Status(503, "ServiceUnavailable",
-                    absl::StrCat("the metric ", series->metric, " for ", gr, " ",
-                                 series->deployment, " in namespace ", route.namespace_name,
-                                 " is stale: computed at ", FormatTimestamp(series->timestamp),
-                                 ", older than the ",
-                                 absl::FormatDuration(options_.max_staleness), " limit"));
+      return Status(
+          503, "ServiceUnavailable",
+          absl::StrCat("the metric ", series->metric, " for ", gr, " ", series->deployment,
+                       " in namespace ", route.namespace_name, " is stale: computed at ",
+                       FormatTimestamp(series->timestamp), ", older than the ",
+                       absl::FormatDuration(options_.max_staleness), " limit"));
     }
     if (!first) body.push_back(',');
     first = false;
@@ -437,10 +463,10 @@ HttpResponse Handler::Custom(const Route& route) const {
       AppendJsonString(&body, series->metric);
       absl::StrAppend(&body, R"(,"selector":)", selector_json, "}");
     }
-    absl::StrAppend(&body, R"(,"timestamp":")",
-                    FormatTimestamp(series->timestamp == absl::InfinitePast() ? now
-                                                                             : series->timestamp),
-                    R"(")");
+    absl::StrAppend(
+        &body, R"(,"timestamp":")",
+        FormatTimestamp(series->timestamp == absl::InfinitePast() ? now : series->timestamp),
+        R"(")");
     if (series->window_seconds > 0) {
       absl::StrAppend(&body, v1beta1 ? R"(,"window":)" : R"(,"windowSeconds":)",
                       series->window_seconds);

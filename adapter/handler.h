@@ -27,7 +27,7 @@ struct Route;  // adapter/router.h
 
 struct HttpRequest {
   std::string method;
-  std::string target;  // request-target as sent: path[?query]
+  std::string target;                               // request-target as sent: path[?query]
   std::multimap<std::string, std::string> headers;  // lower-cased names, in order
   std::string peer_cert_der;
   std::vector<std::string> peer_chain_der;

@@ -22,7 +22,8 @@ class FakeAuthorizer : public auth::Authorizer {
     last = a;
     if (u.name == "denied") return absl::PermissionDeniedError("forbidden: denied");
     if (u.name == "broken") return absl::UnavailableError("sar down");
-    if (u.name == "system:anonymous" && a.resource_request) return absl::PermissionDeniedError("anon");
+    if (u.name == "system:anonymous" && a.resource_request)
+      return absl::PermissionDeniedError("anon");
     return absl::OkStatus();
   }
   auth::Attributes last;
@@ -36,7 +37,13 @@ class HandlerTest : public ::testing::Test {
 
   void Load() {
     std::vector<MetricPoint> points = {
-        {"prod", "smart_cpu_pressure", "api", {{"node_pool", "general"}}, 0.85, clock_.Now(), absl::Seconds(60)},
+        {"prod",
+         "smart_cpu_pressure",
+         "api",
+         {{"node_pool", "general"}},
+         0.85,
+         clock_.Now(),
+         absl::Seconds(60)},
         {"prod", "smart_cpu_pressure", "web", {}, 73.5, clock_.Now(), absl::ZeroDuration()},
         {"prod", "smart_cpu_blended", "api", {}, 2, absl::InfinitePast(), absl::ZeroDuration()},
     };
@@ -67,17 +74,19 @@ TEST_F(HandlerTest, ExternalMetricValueList) {
   HttpResponse r = Get(std::string(kExt) + "smart_cpu_pressure?labelSelector=deployment%3Dapi");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.body,
-            R"({"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[)"
-            R"({"metricName":"smart_cpu_pressure","metricLabels":{"deployment":"api","node_pool":"general"},)"
-            R"("timestamp":"2025-03-04T10:15:30Z","window":60,"value":"850m"}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[)"
+      R"({"metricName":"smart_cpu_pressure","metricLabels":{"deployment":"api","node_pool":"general"},)"
+      R"("timestamp":"2025-03-04T10:15:30Z","window":60,"value":"850m"}]})");
   EXPECT_EQ(authz_.last.verb, "list");
   EXPECT_EQ(authz_.last.resource, "smart_cpu_pressure");
 }
 
 TEST_F(HandlerTest, ExternalMetricNamesAreCaseInsensitiveAndSelectorsScan) {
   Load();
-  HttpResponse r = Get(std::string(kExt) + "SMART_CPU_PRESSURE?labelSelector=node_pool+notin+%28gpu%29");
+  HttpResponse r =
+      Get(std::string(kExt) + "SMART_CPU_PRESSURE?labelSelector=node_pool+notin+%28gpu%29");
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find(R"("value":"850m")"), std::string::npos);
   EXPECT_NE(r.body.find(R"("value":"73500m")"), std::string::npos);
@@ -91,7 +100,8 @@ TEST_F(HandlerTest, StaticValuesAreServedWithTheRequestTime) {
   clock_.Advance(absl::Hours(1));
   HttpResponse r = Get(std::string(kExt) + "smart_cpu_blended");
   EXPECT_EQ(r.status, 200);
-  EXPECT_NE(r.body.find(R"("timestamp":"2025-03-04T11:15:30Z","value":"2")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("timestamp":"2025-03-04T11:15:30Z","value":"2")"), std::string::npos)
+      << r.body;
 }
 
 TEST_F(HandlerTest, StaleValuesAre503) {
@@ -116,9 +126,10 @@ TEST_F(HandlerTest, UnknownMetricIs404) {
   Load();
   HttpResponse r = Get(std::string(kExt) + "nope");
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.body,
-            R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
-            R"("message":"the server could not find the metric nope for namespaces prod","reason":"NotFound","code":404})");
+  EXPECT_EQ(
+      r.body,
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
+      R"("message":"the server could not find the metric nope for namespaces prod","reason":"NotFound","code":404})");
 }
 
 TEST_F(HandlerTest, BadSelectorIs400) {
@@ -145,60 +156,83 @@ TEST_F(HandlerTest, Discovery) {
   Load();
   HttpResponse r = Get("/apis/external.metrics.k8s.io/v1beta1");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"kind":"APIResourceList","apiVersion":"v1","groupVersion":"external.metrics.k8s.io/v1beta1","resources":[)"
-            R"({"name":"smart_cpu_blended","singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]},)"
-            R"({"name":"smart_cpu_pressure","singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"kind":"APIResourceList","apiVersion":"v1","groupVersion":"external.metrics.k8s.io/v1beta1","resources":[)"
+      R"({"name":"smart_cpu_blended","singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]},)"
+      R"({"name":"smart_cpu_pressure","singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]}]})");
   r = Get("/apis/custom.metrics.k8s.io/v1beta2");
-  EXPECT_NE(r.body.find(R"({"name":"deployments.apps/smart_cpu_pressure","singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]})"),
-            std::string::npos);
+  EXPECT_NE(
+      r.body.find(
+          R"({"name":"deployments.apps/smart_cpu_pressure","singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]})"),
+      std::string::npos);
   EXPECT_EQ(authz_.last.path, "/apis/custom.metrics.k8s.io/v1beta2");
   EXPECT_NE(Get("/apis").body.find(R"("kind":"APIGroupList")"), std::string::npos);
-  EXPECT_NE(Get("/apis/custom.metrics.k8s.io").body.find(R"("kind":"APIGroup")"), std::string::npos);
+  EXPECT_NE(Get("/apis/custom.metrics.k8s.io").body.find(R"("kind":"APIGroup")"),
+            std::string::npos);
   EXPECT_EQ(Get("/openapi/v2").status, 404);
   EXPECT_NE(Get("/version").body.find(R"("gitVersion":"v0.1.0")"), std::string::npos);
 }
 
 TEST_F(HandlerTest, AggregatedDiscoveryIs406) {
-  HttpResponse r = Get("/apis", "alice",
-                       {{"accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-                                   "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"}});
+  HttpResponse r =
+      Get("/apis", "alice",
+          {{"accept",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"}});
   EXPECT_EQ(r.status, 406);
   EXPECT_NE(r.body.find(R"("reason":"NotAcceptable")"), std::string::npos);
   EXPECT_EQ(Get("/apis", "alice", {{"accept", "application/json"}}).status, 200);
-  EXPECT_EQ(Get("/apis", "alice", {{"accept", "application/vnd.kubernetes.protobuf, */*"}}).status, 200);
+  EXPECT_EQ(Get("/apis", "alice", {{"accept", "application/vnd.kubernetes.protobuf, */*"}}).status,
+            200);
   EXPECT_EQ(Get("/apis/external.metrics.k8s.io/v1beta1", "alice",
-                {{"accept", "application/vnd.kubernetes.protobuf"}}).status, 406);
+                {{"accept", "application/vnd.kubernetes.protobuf"}})
+                .status,
+            406);
 }
 
 TEST_F(HandlerTest, CustomObjectMetricV1beta2AndV1beta1) {
   Load();
-  HttpResponse r = Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/web/smart_cpu_pressure");
+  HttpResponse r =
+      Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/web/"
+          "smart_cpu_pressure");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/v1beta2","metadata":{},"items":[)"
-            R"({"describedObject":{"kind":"Deployment","namespace":"prod","name":"web","apiVersion":"apps/v1"},)"
-            R"("metric":{"name":"smart_cpu_pressure","selector":null},"timestamp":"2025-03-04T10:15:30Z","value":"73500m"}]})");
-  r = Get("/apis/custom.metrics.k8s.io/v1beta1/namespaces/prod/deployments.apps/api/smart_cpu_pressure"
-          "?metricLabelSelector=node_pool%3Dgeneral");
+  EXPECT_EQ(
+      r.body,
+      R"({"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/v1beta2","metadata":{},"items":[)"
+      R"({"describedObject":{"kind":"Deployment","namespace":"prod","name":"web","apiVersion":"apps/v1"},)"
+      R"("metric":{"name":"smart_cpu_pressure","selector":null},"timestamp":"2025-03-04T10:15:30Z","value":"73500m"}]})");
+  r = Get(
+      "/apis/custom.metrics.k8s.io/v1beta1/namespaces/prod/deployments.apps/api/smart_cpu_pressure"
+      "?metricLabelSelector=node_pool%3Dgeneral");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/v1beta1","metadata":{},"items":[)"
-            R"({"describedObject":{"kind":"Deployment","namespace":"prod","name":"api","apiVersion":"apps/v1"},)"
-            R"("metricName":"smart_cpu_pressure","timestamp":"2025-03-04T10:15:30Z","window":60,"value":"850m",)"
-            R"("selector":{"matchLabels":{"node_pool":"general"}}}]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/v1beta1","metadata":{},"items":[)"
+      R"({"describedObject":{"kind":"Deployment","namespace":"prod","name":"api","apiVersion":"apps/v1"},)"
+      R"("metricName":"smart_cpu_pressure","timestamp":"2025-03-04T10:15:30Z","window":60,"value":"850m",)"
+      R"("selector":{"matchLabels":{"node_pool":"general"}}}]})");
 }
 
 TEST_F(HandlerTest, CustomWildcardAndMisses) {
   Load();
-  HttpResponse r = Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/*/smart_cpu_pressure");
+  HttpResponse r = Get(
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/*/smart_cpu_pressure");
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find(R"("name":"api")"), std::string::npos);
   EXPECT_NE(r.body.find(R"("name":"web")"), std::string::npos);
-  EXPECT_EQ(Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/zzz/smart_cpu_pressure").status, 404);
-  EXPECT_EQ(Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/pods/*/smart_cpu_pressure").status, 404);
-  EXPECT_EQ(Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/*/smart_cpu_pressure"
-                "?labelSelector=a+in+%28").status, 400);
+  EXPECT_EQ(Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/zzz/"
+                "smart_cpu_pressure")
+                .status,
+            404);
+  EXPECT_EQ(
+      Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/pods/*/smart_cpu_pressure").status,
+      404);
+  EXPECT_EQ(Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/*/"
+                "smart_cpu_pressure"
+                "?labelSelector=a+in+%28")
+                .status,
+            400);
 }
 
 TEST_F(HandlerTest, MalformedRequestsAreCleanStatuses) {

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -40,12 +40,12 @@ class MetricTable {
  public:
   // One series, ready to serve.
   struct Series {
-    std::string metric;      // as fed in
+    std::string metric;  // as fed in
     std::string deployment;
     std::map<std::string, std::string> labels;  // extra labels plus deployment=<name>
     double value = 0;
-    std::string quantity;    // canonical Quantity string
-    absl::Time timestamp;    // InfinitePast: never stale
+    std::string quantity;  // canonical Quantity string
+    absl::Time timestamp;  // InfinitePast: never stale
     int64_t window_seconds = 0;
     std::string labels_json;  // {"deployment":"api",...}, pre-rendered
   };
@@ -56,11 +56,11 @@ class MetricTable {
   };
   struct Snapshot {
     absl::flat_hash_map<std::string, Group> groups;  // key: GroupKey(ns, metric)
-    std::vector<std::string> metric_names;  // distinct metric names (lower-cased), sorted
-    bool has_data = false;                  // a snapshot was ever received/loaded
-    absl::Time updated = absl::InfinitePast();  // when it was received
-    size_t size = 0;                         // number of series
-    size_t skipped = 0;                      // points dropped (non-finite or out-of-range values)
+    std::vector<std::string> metric_names;           // distinct metric names (lower-cased), sorted
+    bool has_data = false;                           // a snapshot was ever received/loaded
+    absl::Time updated = absl::InfinitePast();       // when it was received
+    size_t size = 0;                                 // number of series
+    size_t skipped = 0;  // points dropped (non-finite or out-of-range values)
   };
 
   MetricTable();

@@ -112,10 +112,14 @@ bool RouteRequest(absl::string_view method, absl::string_view raw_path, absl::st
   route->pretty = it != query.end() && (it->second == "true" || it->second == "1");
 
   const size_t n = segments.size();
-  if (n == 1 && segments[0] == "healthz") return NonResource(route, decoded_path, Route::Kind::kHealthz), true;
-  if (n == 1 && segments[0] == "livez") return NonResource(route, decoded_path, Route::Kind::kLivez), true;
-  if (n == 1 && segments[0] == "readyz") return NonResource(route, decoded_path, Route::Kind::kReadyz), true;
-  if (n == 1 && segments[0] == "version") return NonResource(route, decoded_path, Route::Kind::kVersion), true;
+  if (n == 1 && segments[0] == "healthz")
+    return NonResource(route, decoded_path, Route::Kind::kHealthz), true;
+  if (n == 1 && segments[0] == "livez")
+    return NonResource(route, decoded_path, Route::Kind::kLivez), true;
+  if (n == 1 && segments[0] == "readyz")
+    return NonResource(route, decoded_path, Route::Kind::kReadyz), true;
+  if (n == 1 && segments[0] == "version")
+    return NonResource(route, decoded_path, Route::Kind::kVersion), true;
   if (n >= 2 && segments[0] == "openapi" && segments[1] == "v2") {
     return NonResource(route, decoded_path, Route::Kind::kOpenApiV2), true;
   }

@@ -4,7 +4,8 @@
 //   absl::StatusOr<adapter::Route> r = adapter::RouteRequest("GET",
 //       "/apis/external.metrics.k8s.io/v1beta1/namespaces/prod/queue_depth",
 //       "labelSelector=queue%3Dorders");
-//   // r->kind == Route::Kind::kExternalMetric, r->metric == "queue_depth", r->attributes.verb == "list"
+//   // r->kind == Route::Kind::kExternalMetric, r->metric == "queue_depth", r->attributes.verb ==
+//   "list"
 //
 // Errors are returned as an HTTP status + Status reason (see RouteError) so the server can turn
 // every failure into a metav1.Status body.
@@ -15,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "adapter/auth/auth.h"
 
 namespace adapter {
@@ -26,13 +27,17 @@ inline constexpr char kCustomGroup[] = "custom.metrics.k8s.io";
 
 struct Route {
   enum class Kind {
-    kHealthz, kLivez, kReadyz, kVersion,
-    kApis,              // /apis (APIGroupList)
-    kApiGroup,          // /apis/<group>
-    kApiResourceList,   // /apis/<group>/<version>
-    kOpenApiV2, kOpenApiV3,
-    kExternalMetric,    // /apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}
-    kCustomMetric,      // /apis/custom.metrics.k8s.io/{v}/... (object, wildcard, namespace)
+    kHealthz,
+    kLivez,
+    kReadyz,
+    kVersion,
+    kApis,             // /apis (APIGroupList)
+    kApiGroup,         // /apis/<group>
+    kApiResourceList,  // /apis/<group>/<version>
+    kOpenApiV2,
+    kOpenApiV3,
+    kExternalMetric,  // /apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}
+    kCustomMetric,    // /apis/custom.metrics.k8s.io/{v}/... (object, wildcard, namespace)
   };
   Kind kind = Kind::kHealthz;
   std::string group, version;

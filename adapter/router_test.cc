@@ -33,7 +33,8 @@ TEST(RouterTest, PercentDecoding) {
 
 TEST(RouterTest, QueryFirstValueWinsAndPlusIsSpace) {
   std::map<std::string, std::string> q;
-  ASSERT_TRUE(ParseQuery("labelSelector=env+in+%28prod%2Cstage%29%2Cqueue%3Dorders&labelSelector=x&timeout=32s", &q));
+  ASSERT_TRUE(ParseQuery(
+      "labelSelector=env+in+%28prod%2Cstage%29%2Cqueue%3Dorders&labelSelector=x&timeout=32s", &q));
   EXPECT_EQ(q["labelSelector"], "env in (prod,stage),queue=orders");
   EXPECT_EQ(q["timeout"], "32s");
 }
@@ -54,7 +55,8 @@ TEST(RouterTest, ExternalMetric) {
 }
 
 TEST(RouterTest, CustomMetricShapes) {
-  Route r = Ok("GET", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/web/queue_lag");
+  Route r = Ok(
+      "GET", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/prod/deployments.apps/web/queue_lag");
   EXPECT_EQ(r.kind, Route::Kind::kCustomMetric);
   EXPECT_EQ(r.resource, "deployments.apps");
   EXPECT_EQ(r.name, "web");
@@ -63,7 +65,8 @@ TEST(RouterTest, CustomMetricShapes) {
   EXPECT_EQ(r.attributes.resource, "deployments.apps");
   EXPECT_EQ(r.attributes.subresource, "queue_lag");
 
-  r = Ok("GET", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/prod/pods/*/http_rps", "labelSelector=app%3Dweb");
+  r = Ok("GET", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/prod/pods/*/http_rps",
+         "labelSelector=app%3Dweb");
   EXPECT_EQ(r.name, "*");
   EXPECT_EQ(r.attributes.name, "*");
   EXPECT_EQ(r.label_selector, "app=web");
@@ -92,7 +95,8 @@ TEST(RouterTest, DiscoveryAndHealth) {
   EXPECT_EQ(Ok("GET", "/readyz").kind, Route::Kind::kReadyz);
   EXPECT_EQ(Ok("GET", "/version").kind, Route::Kind::kVersion);
   EXPECT_EQ(Ok("GET", "/openapi/v2").kind, Route::Kind::kOpenApiV2);
-  EXPECT_EQ(Ok("GET", "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2").kind, Route::Kind::kOpenApiV3);
+  EXPECT_EQ(Ok("GET", "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2").kind,
+            Route::Kind::kOpenApiV3);
 }
 
 TEST(RouterTest, Errors) {
@@ -101,7 +105,8 @@ TEST(RouterTest, Errors) {
   EXPECT_EQ(Fails("GET", "/apis/external.metrics.k8s.io/v2").code, 404);
   EXPECT_EQ(Fails("GET", "/apis/external.metrics.k8s.io/v1beta1/namespaces/prod").code, 404);
   EXPECT_EQ(Fails("POST", "/apis").code, 405);
-  EXPECT_EQ(Fails("GET", "/apis/external.metrics.k8s.io/v1beta1/namespaces/p/m", "watch=true").code, 405);
+  EXPECT_EQ(Fails("GET", "/apis/external.metrics.k8s.io/v1beta1/namespaces/p/m", "watch=true").code,
+            405);
   EXPECT_EQ(Fails("GET", "/apis/../etc/passwd").code, 400);
   EXPECT_EQ(Fails("GET", "/apis/%2e%2e/x").code, 400);
   EXPECT_EQ(Fails("GET", "/apis//x").code, 400);

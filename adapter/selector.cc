@@ -40,10 +40,10 @@ bool LookupToken(absl::string_view s, Tok* tok) {
   static const struct {
     const char* text;
     Tok tok;
-  } kTokens[] = {{")", Tok::kClosedPar}, {",", Tok::kComma},      {"!", Tok::kDoesNotExist},
-                 {"==", Tok::kDoubleEquals}, {"=", Tok::kEquals}, {">", Tok::kGreaterThan},
-                 {"in", Tok::kIn},         {"<", Tok::kLessThan}, {"!=", Tok::kNotEquals},
-                 {"notin", Tok::kNotIn},   {"(", Tok::kOpenPar}};
+  } kTokens[] = {{")", Tok::kClosedPar},     {",", Tok::kComma},    {"!", Tok::kDoesNotExist},
+                 {"==", Tok::kDoubleEquals}, {"=", Tok::kEquals},   {">", Tok::kGreaterThan},
+                 {"in", Tok::kIn},           {"<", Tok::kLessThan}, {"!=", Tok::kNotEquals},
+                 {"notin", Tok::kNotIn},     {"(", Tok::kOpenPar}};
   for (const auto& t : kTokens) {
     if (s == t.text) {
       *tok = t.tok;
@@ -86,7 +86,8 @@ std::vector<Item> Lex(absl::string_view s) {
         }
       }
       if (!have) {
-        items.push_back({Tok::kError, absl::StrCat("error expected: keyword found '", buffer, "'")});
+        items.push_back(
+            {Tok::kError, absl::StrCat("error expected: keyword found '", buffer, "'")});
         return items;
       }
       items.push_back(last);
@@ -227,13 +228,25 @@ class Parser {
     }
     const Item op = Consume(false);
     switch (op.tok) {
-      case Tok::kIn: r->op = Selector::Op::kIn; break;
-      case Tok::kNotIn: r->op = Selector::Op::kNotIn; break;
+      case Tok::kIn:
+        r->op = Selector::Op::kIn;
+        break;
+      case Tok::kNotIn:
+        r->op = Selector::Op::kNotIn;
+        break;
       case Tok::kEquals:
-      case Tok::kDoubleEquals: r->op = Selector::Op::kEquals; break;
-      case Tok::kNotEquals: r->op = Selector::Op::kNotEquals; break;
-      case Tok::kGreaterThan: r->op = Selector::Op::kGreaterThan; break;
-      case Tok::kLessThan: r->op = Selector::Op::kLessThan; break;
+      case Tok::kDoubleEquals:
+        r->op = Selector::Op::kEquals;
+        break;
+      case Tok::kNotEquals:
+        r->op = Selector::Op::kNotEquals;
+        break;
+      case Tok::kGreaterThan:
+        r->op = Selector::Op::kGreaterThan;
+        break;
+      case Tok::kLessThan:
+        r->op = Selector::Op::kLessThan;
+        break;
       default:
         return Error(op, "'=', '!=', '==', 'in', 'notin', '>' or '<'");
     }
@@ -255,9 +268,9 @@ class Parser {
     if (r->op == Selector::Op::kGreaterThan || r->op == Selector::Op::kLessThan) {
       int64_t unused;
       if (!absl::SimpleAtoi(r->values[0], &unused)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid value \"", r->values[0], "\" for key \"", r->key,
-            "\": for 'Gt', 'Lt' operators, the value must be an integer"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid value \"", r->values[0], "\" for key \"", r->key,
+                         "\": for 'Gt', 'Lt' operators, the value must be an integer"));
       }
     }
     std::sort(r->values.begin(), r->values.end());
@@ -388,18 +401,30 @@ std::string Selector::String() const {
   std::vector<std::string> parts;
   for (const Requirement& r : requirements_) {
     switch (r.op) {
-      case Op::kEquals: parts.push_back(absl::StrCat(r.key, "=", r.values[0])); break;
-      case Op::kNotEquals: parts.push_back(absl::StrCat(r.key, "!=", r.values[0])); break;
+      case Op::kEquals:
+        parts.push_back(absl::StrCat(r.key, "=", r.values[0]));
+        break;
+      case Op::kNotEquals:
+        parts.push_back(absl::StrCat(r.key, "!=", r.values[0]));
+        break;
       case Op::kIn:
         parts.push_back(absl::StrCat(r.key, " in (", absl::StrJoin(r.values, ","), ")"));
         break;
       case Op::kNotIn:
         parts.push_back(absl::StrCat(r.key, " notin (", absl::StrJoin(r.values, ","), ")"));
         break;
-      case Op::kExists: parts.push_back(r.key); break;
-      case Op::kDoesNotExist: parts.push_back(absl::StrCat("!", r.key)); break;
-      case Op::kGreaterThan: parts.push_back(absl::StrCat(r.key, ">", r.values[0])); break;
-      case Op::kLessThan: parts.push_back(absl::StrCat(r.key, "<", r.values[0])); break;
+      case Op::kExists:
+        parts.push_back(r.key);
+        break;
+      case Op::kDoesNotExist:
+        parts.push_back(absl::StrCat("!", r.key));
+        break;
+      case Op::kGreaterThan:
+        parts.push_back(absl::StrCat(r.key, ">", r.values[0]));
+        break;
+      case Op::kLessThan:
+        parts.push_back(absl::StrCat(r.key, "<", r.values[0]));
+        break;
     }
   }
   return absl::StrJoin(parts, ",");
@@ -418,13 +443,25 @@ std::string Selector::ToLabelSelectorJson() const {
     const char* op = "In";
     switch (r.op) {
       case Op::kEquals:
-      case Op::kIn: op = "In"; break;
+      case Op::kIn:
+        op = "In";
+        break;
       case Op::kNotEquals:
-      case Op::kNotIn: op = "NotIn"; break;
-      case Op::kExists: op = "Exists"; break;
-      case Op::kDoesNotExist: op = "DoesNotExist"; break;
-      case Op::kGreaterThan: op = "Gt"; break;
-      case Op::kLessThan: op = "Lt"; break;
+      case Op::kNotIn:
+        op = "NotIn";
+        break;
+      case Op::kExists:
+        op = "Exists";
+        break;
+      case Op::kDoesNotExist:
+        op = "DoesNotExist";
+        break;
+      case Op::kGreaterThan:
+        op = "Gt";
+        break;
+      case Op::kLessThan:
+        op = "Lt";
+        break;
     }
     std::string e = absl::StrCat("{\"key\":", Quote(r.key), ",\"operator\":\"", op, "\"");
     if (r.op != Op::kExists && r.op != Op::kDoesNotExist) {
@@ -436,7 +473,8 @@ std::string Selector::ToLabelSelectorJson() const {
     expressions.push_back(std::move(e));
   }
   std::string out = "{";
-  if (!match_labels.empty()) absl::StrAppend(&out, "\"matchLabels\":{", absl::StrJoin(match_labels, ","), "}");
+  if (!match_labels.empty())
+    absl::StrAppend(&out, "\"matchLabels\":{", absl::StrJoin(match_labels, ","), "}");
   if (!expressions.empty()) {
     if (!match_labels.empty()) out.push_back(',');
     absl::StrAppend(&out, "\"matchExpressions\":[", absl::StrJoin(expressions, ","), "]");

@@ -60,15 +60,19 @@ TEST(SelectorTest, IntegerComparisons) {
 }
 
 TEST(SelectorTest, PrefixedKeys) {
-  EXPECT_TRUE(P("scaledobject.keda.sh/name=my-obj").Matches({{"scaledobject.keda.sh/name", "my-obj"}}));
+  EXPECT_TRUE(
+      P("scaledobject.keda.sh/name=my-obj").Matches({{"scaledobject.keda.sh/name", "my-obj"}}));
   EXPECT_NE(Err("Bad.Prefix/name=x").find("prefix"), std::string::npos);
 }
 
 TEST(SelectorTest, ReportsSyntaxErrors) {
-  EXPECT_EQ(Err("(a"), "unable to parse requirement: found '(', expected: !, identifier, or 'end of string'");
+  EXPECT_EQ(Err("(a"),
+            "unable to parse requirement: found '(', expected: !, identifier, or 'end of string'");
   EXPECT_EQ(Err("a in b"), "unable to parse requirement: found 'b', expected: '('");
   EXPECT_EQ(Err("a=b,"), "unable to parse requirement: found '', expected: identifier after ','");
-  EXPECT_EQ(Err("a b"), "unable to parse requirement: found 'b', expected: '=', '!=', '==', 'in', 'notin', '>' or '<'");
+  EXPECT_EQ(Err("a b"),
+            "unable to parse requirement: found 'b', expected: '=', '!=', '==', 'in', 'notin', '>' "
+            "or '<'");
   EXPECT_NE(Err("a in (b"), "");
   EXPECT_NE(Err("a=b=c"), "");
   EXPECT_NE(Err("!a=b"), "");
@@ -94,8 +98,9 @@ TEST(SelectorTest, ExactValueAndCanonicalString) {
   EXPECT_EQ(v, "orders");
   EXPECT_FALSE(s.ExactValue("env", &v));
   EXPECT_EQ(s.String(), "!canary,env in (prod,stage),queue=orders");
-  EXPECT_EQ(s.ToLabelSelectorJson(),
-            R"({"matchLabels":{"queue":"orders"},"matchExpressions":[{"key":"canary","operator":"DoesNotExist"},{"key":"env","operator":"In","values":["prod","stage"]}]})");
+  EXPECT_EQ(
+      s.ToLabelSelectorJson(),
+      R"({"matchLabels":{"queue":"orders"},"matchExpressions":[{"key":"canary","operator":"DoesNotExist"},{"key":"env","operator":"In","values":["prod","stage"]}]})");
   EXPECT_EQ(P("").ToLabelSelectorJson(), "{}");
 }
 

@@ -93,8 +93,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(const std::string& cer
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!DSS");
   boost::system::error_code ec;
   ctx->use_certificate_chain(net::buffer(cert_pem), ec);
@@ -179,10 +179,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(options_->body_limit);
     beast::get_lowest_layer(stream_).expires_after(
         std::chrono::milliseconds(absl::ToInt64Milliseconds(options_->idle_timeout)));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -195,13 +194,14 @@ class Session : public std::enable_shared_from_this<Session> {
       // The request could not be parsed: answer with a Status and close.
       HttpResponse r;
       if (ec == http::error::header_limit) {
-        r = Handler::Status(431, "RequestHeaderFieldsTooLarge",
-                            absl::StrCat("request line and headers exceed ",
-                                         options_->header_limit, " bytes"));
+        r = Handler::Status(
+            431, "RequestHeaderFieldsTooLarge",
+            absl::StrCat("request line and headers exceed ", options_->header_limit, " bytes"));
       } else if (ec == http::error::body_limit) {
         r = Handler::Status(413, "RequestEntityTooLarge", "request body too large");
       } else {
-        r = Handler::Status(400, "BadRequest", absl::StrCat("malformed HTTP request: ", ec.message()));
+        r = Handler::Status(400, "BadRequest",
+                            absl::StrCat("malformed HTTP request: ", ec.message()));
       }
       linger_ = true;
       return Write(std::move(r), /*keep_alive=*/false, /*head=*/false, 11);
@@ -235,12 +235,13 @@ class Session : public std::enable_shared_from_this<Session> {
       res->prepare_payload();
     }
     res_ = res;
-    http::async_write(stream_, *res, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-      self->res_.reset();
-      if (!ec && self->linger_) return self->LingeringClose();
-      if (ec || !keep_alive) return self->Close();
-      self->Read();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        self->res_.reset();
+                        if (!ec && self->linger_) return self->LingeringClose();
+                        if (ec || !keep_alive) return self->Close();
+                        self->Read();
+                      });
   }
 
   void Close() {
@@ -274,7 +275,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   bool linger_ = false;
   std::shared_ptr<std::atomic<int>> open_;  // live sessions, shared with the server
-  std::shared_ptr<ssl::context> ctx_;  // keeps the context alive across a certificate reload
+  std::shared_ptr<ssl::context> ctx_;       // keeps the context alive across a certificate reload
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -300,7 +301,8 @@ class ServerImpl : public Server {
     if (absl::Status s = LoadCertificate(/*initial=*/true); !s.ok()) return s;
     boost::system::error_code ec;
     auto address = net::ip::make_address(options_.bind_address, ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("bad --bind-address ", options_.bind_address));
+    if (ec)
+      return absl::InvalidArgumentError(absl::StrCat("bad --bind-address ", options_.bind_address));
     tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.port));
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
@@ -342,13 +344,14 @@ class ServerImpl : public Server {
       if (!pair.ok()) return pair.status();
       cert_pem = pair->first;
       key_pem = pair->second;
-      LOG(INFO) << "serving a generated self-signed certificate for " << options_.self_signed_names[0];
+      LOG(INFO) << "serving a generated self-signed certificate for "
+                << options_.self_signed_names[0];
     } else {
       std::string stamp = FileStamp(options_.cert_file) + "|" + FileStamp(options_.key_file);
       if (!initial && stamp == stamp_) return absl::OkStatus();
       if (!ReadFile(options_.cert_file, &cert_pem) || !ReadFile(options_.key_file, &key_pem)) {
-        return absl::InvalidArgumentError(absl::StrCat("cannot read ", options_.cert_file, " or ",
-                                                       options_.key_file));
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot read ", options_.cert_file, " or ", options_.key_file));
       }
       stamp_ = stamp;
     }
@@ -375,29 +378,30 @@ class ServerImpl : public Server {
   }
 
   void Accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec == net::error::operation_aborted) return;
-        VLOG(1) << "accept: " << ec.message();
-      } else {
-        if (open_->load() >= options_.max_connections) {
-          ++rejected_connections_;
-          LOG_EVERY_N(WARNING, 100) << "connection limit " << options_.max_connections
-                                    << " reached; closing new connections";
-          socket.close(ec);
-          return Accept();
-        }
-        socket.set_option(tcp::no_delay(true), ec);
-        std::shared_ptr<ssl::context> ctx;
-        {
-          absl::MutexLock lock(&mu_);
-          ctx = ctx_;
-        }
-        std::make_shared<Session>(std::move(socket), std::move(ctx), handler_, &options_, open_)
-            ->Run();
-      }
-      Accept();
-    });
+    acceptor_.async_accept(
+        net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (ec == net::error::operation_aborted) return;
+            VLOG(1) << "accept: " << ec.message();
+          } else {
+            if (open_->load() >= options_.max_connections) {
+              ++rejected_connections_;
+              LOG_EVERY_N(WARNING, 100) << "connection limit " << options_.max_connections
+                                        << " reached; closing new connections";
+              socket.close(ec);
+              return Accept();
+            }
+            socket.set_option(tcp::no_delay(true), ec);
+            std::shared_ptr<ssl::context> ctx;
+            {
+              absl::MutexLock lock(&mu_);
+              ctx = ctx_;
+            }
+            std::make_shared<Session>(std::move(socket), std::move(ctx), handler_, &options_, open_)
+                ->Run();
+          }
+          Accept();
+        });
   }
 
   const Handler* handler_;
@@ -418,7 +422,8 @@ class ServerImpl : public Server {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Handler* handler, ServerOptions options) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Handler* handler,
+                                                      ServerOptions options) {
   auto server = std::make_unique<ServerImpl>(handler, std::move(options));
   if (absl::Status s = server->Init(); !s.ok()) return s;
   return std::unique_ptr<Server>(std::move(server));

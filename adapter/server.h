@@ -2,8 +2,8 @@
 // "http/1.1" only, optional client certificates handed to the Handler for authentication.
 //
 //   adapter::ServerOptions options;  options.port = 0;  // any free port
-//   absl::StatusOr<std::unique_ptr<adapter::Server>> server = adapter::Server::Start(&handler, options);
-//   int port = (*server)->port();  ...  (*server)->Stop();
+//   absl::StatusOr<std::unique_ptr<adapter::Server>> server = adapter::Server::Start(&handler,
+//   options); int port = (*server)->port();  ...  (*server)->Stop();
 //
 // The serving certificate comes from files (re-read when their modification time changes,
 // checked every `reload_interval`; a bad new pair is logged and the old one kept) or, when no
@@ -46,7 +46,8 @@ class Server {
  public:
   // Binds, loads or generates the certificate and starts serving.
   // kInvalidArgument for unusable certificate files, kUnavailable when the port cannot be bound.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const Handler* handler, ServerOptions options);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const Handler* handler,
+                                                       ServerOptions options);
 
   virtual ~Server() = default;
   virtual int port() const = 0;

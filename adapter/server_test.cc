@@ -74,7 +74,8 @@ Result Fetch(int port, const std::string& request, int max_version = 0,
   SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof(kAlpn) - 1);
   if (client_cert != nullptr) {
     X509* c = PemCert(client_cert->first);
-    BIO* b = BIO_new_mem_buf(client_cert->second.data(), static_cast<int>(client_cert->second.size()));
+    BIO* b =
+        BIO_new_mem_buf(client_cert->second.data(), static_cast<int>(client_cert->second.size()));
     EVP_PKEY* k = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
     BIO_free(b);
     SSL_CTX_use_certificate(ctx, c);
@@ -252,7 +253,8 @@ TEST_F(ServerTest, ReloadsCertificateFilesWhenTheyChange) {
   WriteFile(dir + "/tls.crt", second->first);
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   std::string cn;
-  while (absl::Now() < deadline && (cn = Fetch((*server)->port(), kGet).server_cn) != "second.example") {
+  while (absl::Now() < deadline &&
+         (cn = Fetch((*server)->port(), kGet).server_cn) != "second.example") {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(cn, "second.example");

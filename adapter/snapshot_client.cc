@@ -45,7 +45,10 @@ struct SnapshotClient::State {
 
 SnapshotClient::SnapshotClient(MetricTable* table, const base::Clock* clock,
                                SnapshotClientOptions options)
-    : table_(table), clock_(clock), options_(std::move(options)), state_(std::make_unique<State>()) {}
+    : table_(table),
+      clock_(clock),
+      options_(std::move(options)),
+      state_(std::make_unique<State>()) {}
 
 SnapshotClient::~SnapshotClient() { Stop(); }
 
@@ -110,7 +113,8 @@ void SnapshotClient::Loop() {
       absl::MutexLock lock(&state_->mu);
       if (update.kind() == pb::SnapshotUpdate::FULL) {
         ++state_->stats.full;
-        if (!have_full) LOG(INFO) << "snapshot stream: full snapshot of " << values.size() << " values";
+        if (!have_full)
+          LOG(INFO) << "snapshot stream: full snapshot of " << values.size() << " values";
         have_full = true;
         state_->stats.connected = true;
         backoff = options_.initial_backoff;
@@ -130,8 +134,8 @@ void SnapshotClient::Loop() {
       }
       if (state_->stopping) return;
       if (!gap) {
-        LOG(WARNING) << "snapshot stream to " << options_.address << " ended: "
-                     << status.error_message() << " (code " << status.error_code()
+        LOG(WARNING) << "snapshot stream to " << options_.address
+                     << " ended: " << status.error_message() << " (code " << status.error_code()
                      << "); retrying in " << backoff;
       }
       // Interruptible backoff: Stop() flips `stopping`.

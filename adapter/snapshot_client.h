@@ -1,8 +1,9 @@
 // The client side of the reconciler's MetricSnapshots.Watch stream: keeps the metric table in
 // step with the reconciler (full snapshot on connect, then deltas).
 //
-//   adapter::SnapshotClient client(&table, &base::RealClock(), {.address = "unix:///run/sa/snap.sock"});
-//   client.Start();   // background thread; reconnects with backoff until Stop()
+//   adapter::SnapshotClient client(&table, &base::RealClock(), {.address =
+//   "unix:///run/sa/snap.sock"}); client.Start();   // background thread; reconnects with backoff
+//   until Stop()
 //
 // A stream that ends, fails, starts with a delta, or skips a sequence number is dropped and
 // re-opened after an exponential backoff (reset by every good full snapshot). While
@@ -32,12 +33,12 @@ struct SnapshotClientOptions {
 class SnapshotClient {
  public:
   struct Stats {
-    uint64_t connects = 0;     // streams opened
-    uint64_t full = 0;         // full snapshots applied
-    uint64_t deltas = 0;       // deltas applied
-    uint64_t gaps = 0;         // streams dropped for a sequence gap or a leading delta
+    uint64_t connects = 0;       // streams opened
+    uint64_t full = 0;           // full snapshots applied
+    uint64_t deltas = 0;         // deltas applied
+    uint64_t gaps = 0;           // streams dropped for a sequence gap or a leading delta
     uint64_t stream_errors = 0;  // streams that ended or failed
-    bool connected = false;    // a full snapshot was applied on the current stream
+    bool connected = false;      // a full snapshot was applied on the current stream
   };
 
   SnapshotClient(MetricTable* table, const base::Clock* clock, SnapshotClientOptions options);

@@ -3,7 +3,6 @@
 #include "adapter/snapshot_client.h"
 
 #include <grpcpp/grpcpp.h>
-
 #include <unistd.h>
 
 #include <deque>
@@ -29,7 +28,8 @@ pb::MetricValue Value(const std::string& deployment, double v) {
 }
 
 pb::SnapshotUpdate Update(pb::SnapshotUpdate::Kind kind, uint64_t seq,
-                          std::vector<pb::MetricValue> upserts, std::vector<std::string> removals = {}) {
+                          std::vector<pb::MetricValue> upserts,
+                          std::vector<std::string> removals = {}) {
   pb::SnapshotUpdate u;
   u.set_kind(kind);
   u.set_sequence(seq);
@@ -65,7 +65,8 @@ class ScriptedService final : public pb::MetricSnapshots::Service {
       absl::MutexLock lock(&mu_);
       ++calls_;
       if (scripts_.empty()) {
-        mu_.Await(absl::Condition(+[](ScriptedService* s) { return !s->scripts_.empty() || s->shutdown_; }, this));
+        mu_.Await(absl::Condition(
+            +[](ScriptedService* s) { return !s->scripts_.empty() || s->shutdown_; }, this));
         if (scripts_.empty()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutdown");
       }
       script = std::move(scripts_.front());
@@ -75,7 +76,8 @@ class ScriptedService final : public pb::MetricSnapshots::Service {
     if (script.hold) {
       absl::MutexLock lock(&mu_);
       released_ = false;
-      while (!released_ && !shutdown_ && !ctx->IsCancelled()) mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Milliseconds(20));
+      while (!released_ && !shutdown_ && !ctx->IsCancelled())
+        mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Milliseconds(20));
     }
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "script ended");
   }

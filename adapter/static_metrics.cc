@@ -13,17 +13,19 @@ absl::StatusOr<std::vector<MetricPoint>> ParseStaticMetrics(const std::string& j
   rapidjson::Document doc;
   doc.Parse(json.c_str(), json.size());
   if (doc.HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat("static metrics: JSON error at offset ",
-                                                   doc.GetErrorOffset(), ": ",
-                                                   rapidjson::GetParseError_En(doc.GetParseError())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("static metrics: JSON error at offset ", doc.GetErrorOffset(), ": ",
+                     rapidjson::GetParseError_En(doc.GetParseError())));
   }
   const rapidjson::Value* list = &doc;
   if (doc.IsObject()) {
     auto it = doc.FindMember("metrics");
-    if (it == doc.MemberEnd()) return absl::InvalidArgumentError("static metrics: no \"metrics\" array");
+    if (it == doc.MemberEnd())
+      return absl::InvalidArgumentError("static metrics: no \"metrics\" array");
     list = &it->value;
   }
-  if (!list->IsArray()) return absl::InvalidArgumentError("static metrics: \"metrics\" must be an array");
+  if (!list->IsArray())
+    return absl::InvalidArgumentError("static metrics: \"metrics\" must be an array");
   std::vector<MetricPoint> points;
   for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
     const rapidjson::Value& m = (*list)[i];
@@ -39,11 +41,13 @@ absl::StatusOr<std::vector<MetricPoint>> ParseStaticMetrics(const std::string& j
       out->assign(it->value.GetString(), it->value.GetStringLength());
       return !required || !out->empty();
     };
-    if (!str("namespace", &p.namespace_name, true)) return bad("\"namespace\" must be a non-empty string");
+    if (!str("namespace", &p.namespace_name, true))
+      return bad("\"namespace\" must be a non-empty string");
     if (!str("metric", &p.metric, true)) return bad("\"metric\" must be a non-empty string");
     if (!str("deployment", &p.deployment, false)) return bad("\"deployment\" must be a string");
     auto value = m.FindMember("value");
-    if (value == m.MemberEnd() || !value->value.IsNumber()) return bad("\"value\" must be a number");
+    if (value == m.MemberEnd() || !value->value.IsNumber())
+      return bad("\"value\" must be a number");
     p.value = value->value.GetDouble();
     if (auto labels = m.FindMember("labels"); labels != m.MemberEnd()) {
       if (!labels->value.IsObject()) return bad("\"labels\" must be an object of strings");
@@ -61,7 +65,8 @@ absl::StatusOr<std::vector<MetricPoint>> ParseStaticMetrics(const std::string& j
       }
     }
     if (auto w = m.FindMember("windowSeconds"); w != m.MemberEnd()) {
-      if (!w->value.IsInt64() || w->value.GetInt64() < 0) return bad("\"windowSeconds\" must be a non-negative integer");
+      if (!w->value.IsInt64() || w->value.GetInt64() < 0)
+        return bad("\"windowSeconds\" must be a non-negative integer");
       p.window = absl::Seconds(w->value.GetInt64());
     }
     points.push_back(std::move(p));

@@ -23,8 +23,11 @@ TEST(StaticMetricsTest, RejectsBadEntries) {
   EXPECT_FALSE(ParseStaticMetrics(R"({"metrics":{}})").ok());
   EXPECT_FALSE(ParseStaticMetrics(R"([{"namespace":"a","metric":"m","value":"1"}])").ok());
   EXPECT_FALSE(ParseStaticMetrics(R"([{"namespace":"a","value":1}])").ok());
-  EXPECT_FALSE(ParseStaticMetrics(R"([{"namespace":"a","metric":"m","value":1,"timestamp":"yesterday"}])").ok());
-  EXPECT_EQ(LoadStaticMetrics("/nonexistent/file.json").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(
+      ParseStaticMetrics(R"([{"namespace":"a","metric":"m","value":1,"timestamp":"yesterday"}])")
+          .ok());
+  EXPECT_EQ(LoadStaticMetrics("/nonexistent/file.json").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

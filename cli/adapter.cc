@@ -3,7 +3,8 @@
 // (--snapshot-address) or, for tests and the demo, from a JSON file (--static-metrics).
 //
 //   smart-autoscaler adapter --snapshot-address=unix:///run/smart-autoscaler/snapshots.sock
-//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json --client-ca-file=ca.pem \
+//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json --client-ca-file=ca.pem
+//   \
 //       --authentication-skip-lookup
 //
 // Runs until SIGTERM or SIGINT.
@@ -18,9 +19,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "adapter/handler.h"
 #include "adapter/auth/auth.h"
 #include "adapter/auth/flags.h"
+#include "adapter/handler.h"
 #include "adapter/metric_table.h"
 #include "adapter/server.h"
 #include "adapter/snapshot_client.h"
@@ -82,7 +83,8 @@ int AdapterMain(const std::vector<std::string>& args) {
   adapter::MetricTable table;
   std::unique_ptr<adapter::SnapshotClient> stream;
   if (!static_file.empty()) {
-    absl::StatusOr<std::vector<adapter::MetricPoint>> points = adapter::LoadStaticMetrics(static_file);
+    absl::StatusOr<std::vector<adapter::MetricPoint>> points =
+        adapter::LoadStaticMetrics(static_file);
     if (!points.ok()) {
       std::cerr << "adapter: " << points.status().message() << "\n";
       return 1;

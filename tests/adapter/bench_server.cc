@@ -27,13 +27,15 @@ namespace {
 class AggregatorAuthenticator : public adapter::auth::Authenticator {
  public:
   absl::StatusOr<adapter::auth::UserInfo> Authenticate(const adapter::auth::Request&) override {
-    return adapter::auth::UserInfo{"system:kube-aggregator", {"system:masters", "system:authenticated"}, {}};
+    return adapter::auth::UserInfo{
+        "system:kube-aggregator", {"system:masters", "system:authenticated"}, {}};
   }
 };
 
 class AllowAuthorizer : public adapter::auth::Authorizer {
  public:
-  absl::Status Authorize(const adapter::auth::UserInfo&, const adapter::auth::Attributes&) override {
+  absl::Status Authorize(const adapter::auth::UserInfo&,
+                         const adapter::auth::Attributes&) override {
     return absl::OkStatus();
   }
 };

@@ -52,7 +52,8 @@ class Feeder final : public pb::MetricSnapshots::Service {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::vector<pb::MetricValue> values;
-  for (absl::string_view item : absl::StrSplit(absl::GetFlag(FLAGS_values), ',', absl::SkipEmpty())) {
+  for (absl::string_view item :
+       absl::StrSplit(absl::GetFlag(FLAGS_values), ',', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
     std::vector<std::string> id = absl::StrSplit(kv.first, '/');
     double value;

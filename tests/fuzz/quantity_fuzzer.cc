@@ -14,15 +14,24 @@ namespace {
 
 int Exponent(char suffix) {
   switch (suffix) {
-    case 'n': return -9;
-    case 'u': return -6;
-    case 'm': return -3;
-    case 'k': return 3;
-    case 'M': return 6;
-    case 'G': return 9;
-    case 'T': return 12;
-    case 'P': return 15;
-    case 'E': return 18;
+    case 'n':
+      return -9;
+    case 'u':
+      return -6;
+    case 'm':
+      return -3;
+    case 'k':
+      return 3;
+    case 'M':
+      return 6;
+    case 'G':
+      return 9;
+    case 'T':
+      return 12;
+    case 'P':
+      return 15;
+    case 'E':
+      return 18;
   }
   __builtin_trap();
 }
