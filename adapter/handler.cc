@@ -347,7 +347,7 @@ HttpResponse Handler::External(const Route& route) const {
       if (now_text.empty()) now_text = FormatTimestamp(now);
       body += now_text;
     } else {
-      body += FormatTimestamp(series.timestamp);
+      body += series.timestamp_text;
     }
     body.push_back('"');
     if (series.window_seconds > 0) absl::StrAppend(&body, R"(,"window":)", series.window_seconds);
@@ -463,10 +463,10 @@ HttpResponse Handler::Custom(const Route& route) const {
       AppendJsonString(&body, series->metric);
       absl::StrAppend(&body, R"(,"selector":)", selector_json, "}");
     }
-    absl::StrAppend(
-        &body, R"(,"timestamp":")",
-        FormatTimestamp(series->timestamp == absl::InfinitePast() ? now : series->timestamp),
-        R"(")");
+    absl::StrAppend(&body, R"(,"timestamp":")",
+                    series->timestamp == absl::InfinitePast() ? FormatTimestamp(now)
+                                                              : series->timestamp_text,
+                    R"(")");
     if (series->window_seconds > 0) {
       absl::StrAppend(&body, v1beta1 ? R"(,"window":)" : R"(,"windowSeconds":)",
                       series->window_seconds);

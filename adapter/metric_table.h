@@ -46,6 +46,7 @@ class MetricTable {
     double value = 0;
     std::string quantity;  // canonical Quantity string
     absl::Time timestamp;  // InfinitePast: never stale
+    std::string timestamp_text;  // RFC 3339, pre-rendered; empty for InfinitePast
     int64_t window_seconds = 0;
     std::string labels_json;  // {"deployment":"api",...}, pre-rendered
   };
