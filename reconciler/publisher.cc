@@ -29,8 +29,8 @@
 // holds it only between registration and unregistration, both inside the handler). The
 // server is shut down before State can go away, so handlers never outlive State.
 //
-// Lock order: State::publish_mu before State::mu. Nothing is written to the network or built
-// into big protos under State::mu except the per-Publish delta bookkeeping.
+// Lock order: State::publish_mu before State::mu. Nothing is written to the network, and no
+// snapshot or delta is built or copied, under State::mu: only queue and counter bookkeeping.
 
 namespace reconciler {
 namespace {
@@ -248,24 +248,29 @@ class SnapshotPublisher::Service final : public pb::MetricSnapshots::Service {
     for (const auto& [key, point] : table) FillValue(point, update.add_upserts());
     while (true) {
       const bool ok = writer->Write(update);
-      absl::MutexLock lock(&state_->mu);
-      stream->writing = false;
-      if (!ok) {
-        return stream->ended ? stream->end_status
-                             : grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      std::shared_ptr<const pb::SnapshotUpdate> next;
+      {
+        absl::MutexLock lock(&state_->mu);
+        stream->writing = false;
+        if (!ok) {
+          return stream->ended ? stream->end_status
+                               : grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+        }
+        ++state_->stats.updates_sent;
+        while (stream->queue.empty() && !stream->ended && !stream->context->IsCancelled()) {
+          stream->cv.WaitWithTimeout(&state_->mu, kCancelPoll);
+        }
+        if (stream->ended) return stream->end_status;
+        if (stream->context->IsCancelled()) {
+          return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+        }
+        next = std::move(stream->queue.front());
+        stream->queue.pop_front();
+        stream->writing = true;
       }
-      ++state_->stats.updates_sent;
-      while (stream->queue.empty() && !stream->ended && !stream->context->IsCancelled()) {
-        stream->cv.WaitWithTimeout(&state_->mu, kCancelPoll);
-      }
-      if (stream->ended) return stream->end_status;
-      if (stream->context->IsCancelled()) {
-        return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-      }
-      update = *stream->queue.front();
-      stream->queue.pop_front();
+      // The delta is shared by all streams; only the sequence number is per stream.
+      update = *next;
       update.set_sequence(++sequence);
-      stream->writing = true;
     }
   }
 
