@@ -1,0 +1,76 @@
+#!/bin/bash
+# End to end: the `smart-autoscaler adapter` binary fed by the real reconciler::SnapshotPublisher
+# (publisher_feeder) over a Unix socket. Checks: published values are served over HTTPS; a
+# changed value, a removed series and a new series arrive as deltas; after the publisher
+# restarts, the adapter reconnects and serves the new table.
+set -euo pipefail
+abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+BIN="$(abs "$1")"
+FEEDER="$(abs "$2")"
+WORK="${TEST_TMPDIR:-$(mktemp -d)}/publisher"
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
+SOCK="/tmp/adapter-publisher-test-$$.sock"  # TEST_TMPDIR is too long for a socket path
+rm -f "$SOCK"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; rm -f "$SOCK"' EXIT
+fail() { echo "FAIL: $*" >&2; tail -n 20 adapter.log feeder-*.log >&2 || true; exit 1; }
+PASS=0
+ok() { PASS=$((PASS + 1)); echo "ok: $*"; }
+
+gen_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+gen_key ca.key
+openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=publisher-test-ca 2>/dev/null
+gen_key client.key
+openssl req -new -key client.key -out client.csr -subj "/O=system:masters/CN=hpa" 2>/dev/null
+printf "extendedKeyUsage=clientAuth\n" > ext
+openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile ext 2>/dev/null
+
+start_feeder() {  # log suffix
+  "$FEEDER" --listen="unix://$SOCK" --values_file="$WORK/values.txt" --interval=200ms \
+    > "feeder-$1.log" 2>&1 &
+  FPID=$!; PIDS+=($FPID)
+}
+printf 'default/smart_cpu_pressure/api=1.5\ndefault/smart_cpu_pressure/web=0.25\n' > values.txt
+start_feeder 1
+
+"$BIN" adapter --secure-port=0 --bind-address=127.0.0.1 --port-file="$WORK/port" \
+  --snapshot-address="unix://$SOCK" --max-staleness=30s --client-ca-file=ca.pem \
+  --authentication-skip-lookup > adapter.log 2>&1 &
+APID=$!; PIDS+=($APID)
+for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.05; done
+[ -s port ] || fail "adapter did not start"
+URL="https://127.0.0.1:$(cat port)"
+EXT="$URL/apis/external.metrics.k8s.io/v1beta1/namespaces/default/smart_cpu_pressure?labelSelector=deployment%3D"
+CUSTOM="$URL/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/deployments.apps"
+C=(curl -sk --max-time 5 --cert client.pem --key client.key -o body -w '%{http_code}')
+wait_for() {  # url code body-regex seconds
+  local deadline=$((SECONDS + $4)) code=""
+  while [ $SECONDS -le $deadline ]; do
+    code=$("${C[@]}" "$1") || true
+    if [ "$code" = "$2" ] && grep -Eq "$3" body; then return 0; fi
+    sleep 0.1
+  done
+  fail "$1: HTTP $code, want $2 and /$3/ after $4 s: $(cat body)"
+}
+
+wait_for "${EXT}api" 200 '"metricLabels":\{"deployment":"api"\},"timestamp":"[^"]*","window":60,"value":"1500m"' 20
+ok "published value served (api 1500m)"
+wait_for "${EXT}web" 200 '"value":"250m"' 2; ok "second value served (web 250m)"
+
+# One changed, one removed, one new: arrives as a delta on the same stream.
+printf 'default/smart_cpu_pressure/api=0.75\ndefault/smart_cpu_pressure/db=2\n' > values.tmp
+mv values.tmp values.txt
+wait_for "${EXT}api" 200 '"value":"750m"' 10; ok "changed value served (api 750m)"
+wait_for "${EXT}db" 200 '"value":"2"' 2; ok "new value served (db 2)"
+wait_for "$CUSTOM/web/smart_cpu_pressure" 404 'could not find the metric' 2
+ok "removed value no longer served (web 404)"
+
+kill -TERM $FPID; wait $FPID || fail "feeder did not stop cleanly"
+[ ! -e "$SOCK" ] || fail "socket file left behind after Stop"
+printf 'default/smart_cpu_pressure/api=3\n' > values.tmp; mv values.tmp values.txt
+start_feeder 2
+wait_for "${EXT}api" 200 '"value":"3"' 40; ok "adapter reconnects to the restarted publisher (api 3)"
+wait_for "$CUSTOM/db/smart_cpu_pressure" 404 'could not find the metric' 2
+ok "full snapshot after reconnect replaces the table (db gone)"
+kill -0 $APID || fail "adapter died"
+echo "tests: $PASS passed, 0 failed"
