@@ -25,11 +25,27 @@ struct Sink {
   HttpResponse* response;
   size_t max_bytes;
   bool overflow = false;
+  // Streaming only: the handle (for the status code), the callback, and whether it stopped.
+  CURL* handle = nullptr;
+  const StreamingHttpClient::DataCallback* on_data = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+  bool stopped = false;
 };
 
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   auto* sink = static_cast<Sink*>(user);
   size_t len = size * n;
+  if (sink->on_data != nullptr) {
+    long status = 0;
+    curl_easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      if (!(*sink->on_data)(absl::string_view(data, len))) {
+        sink->stopped = true;
+        return 0;
+      }
+      return len;
+    }
+  }
   if (sink->response->body.size() + len > sink->max_bytes) {
     sink->overflow = true;
     return 0;  // makes curl fail with CURLE_WRITE_ERROR
@@ -56,6 +72,15 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* sink = static_cast<Sink*>(user);
+  if (sink->cancel != nullptr && sink->cancel->load()) {
+    sink->stopped = true;
+    return 1;  // CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
+}
+
 absl::Status FromCurl(CURLcode code, const char* errbuf) {
   std::string msg = absl::StrCat("curl: ", curl_easy_strerror(code));
   if (errbuf != nullptr && errbuf[0] != '\0') absl::StrAppend(&msg, ": ", errbuf);
@@ -75,7 +100,7 @@ absl::Status FromCurl(CURLcode code, const char* errbuf) {
   }
 }
 
-class CurlHttpClient : public HttpClient {
+class CurlHttpClient : public StreamingHttpClient {
  public:
   explicit CurlHttpClient(CurlOptions options) : options_(std::move(options)) { GlobalInit(); }
 
@@ -85,7 +110,15 @@ class CurlHttpClient : public HttpClient {
 
   absl::StatusOr<HttpResponse> Do(const HttpRequest& request) override {
     CURL* h = Borrow();
-    absl::StatusOr<HttpResponse> result = Perform(h, request);
+    absl::StatusOr<HttpResponse> result = Perform(h, request, nullptr, nullptr);
+    Return(h);
+    return result;
+  }
+
+  absl::StatusOr<HttpResponse> DoStream(const HttpRequest& request, const DataCallback& on_data,
+                                        const std::atomic<bool>* cancel) override {
+    CURL* h = Borrow();
+    absl::StatusOr<HttpResponse> result = Perform(h, request, &on_data, cancel);
     Return(h);
     return result;
   }
@@ -112,12 +145,22 @@ class CurlHttpClient : public HttpClient {
     }
   }
 
-  absl::StatusOr<HttpResponse> Perform(CURL* h, const HttpRequest& request) {
+  absl::StatusOr<HttpResponse> Perform(CURL* h, const HttpRequest& request,
+                                       const DataCallback* on_data,
+                                       const std::atomic<bool>* cancel) {
     if (h == nullptr) return absl::InternalError("curl_easy_init failed");
     curl_easy_reset(h);  // keeps live connections, DNS and TLS session caches
     char errbuf[CURL_ERROR_SIZE] = {0};
     HttpResponse response;
     Sink sink{&response, options_.max_response_bytes};
+    sink.handle = h;
+    sink.on_data = on_data;
+    sink.cancel = cancel;
+    if (on_data != nullptr) {
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Progress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &sink);
+    }
 
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
@@ -204,6 +247,9 @@ class CurlHttpClient : public HttpClient {
       return absl::ResourceExhaustedError(absl::StrCat("response from ", request.url, " exceeds ",
                                                        options_.max_response_bytes, " bytes"));
     }
+    if (sink.stopped) {
+      return absl::CancelledError(absl::StrCat("transfer from ", request.url, " stopped"));
+    }
     if (code != CURLE_OK) {
       VLOG(1) << request.method << " " << request.url << ": " << curl_easy_strerror(code);
       return FromCurl(code, errbuf);
@@ -222,6 +268,10 @@ class CurlHttpClient : public HttpClient {
 }  // namespace
 
 std::unique_ptr<HttpClient> MakeCurlHttpClient(const CurlOptions& options) {
+  return std::make_unique<CurlHttpClient>(options);
+}
+
+std::unique_ptr<StreamingHttpClient> MakeCurlStreamingHttpClient(const CurlOptions& options) {
   return std::make_unique<CurlHttpClient>(options);
 }
 

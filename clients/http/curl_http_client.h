@@ -14,6 +14,7 @@
 #include <string>
 
 #include "clients/http/http_client.h"
+#include "clients/http/streaming_http_client.h"
 
 namespace clients::http {
 
@@ -43,5 +44,8 @@ struct CurlOptions {
 // Never null. Configuration problems (unreadable files) surface on the first Do() as
 // kFailedPrecondition / kUnavailable from curl, not here.
 std::unique_ptr<HttpClient> MakeCurlHttpClient(const CurlOptions& options);
+
+// The same client seen as a StreamingHttpClient (watch streams). Never null.
+std::unique_ptr<StreamingHttpClient> MakeCurlStreamingHttpClient(const CurlOptions& options);
 
 }  // namespace clients::http

@@ -251,4 +251,12 @@ std::unique_ptr<clients::http::HttpClient> MakeHttpClient(const ClusterConfig& c
   return clients::http::MakeCurlHttpClient(opts);
 }
 
+std::unique_ptr<clients::http::StreamingHttpClient> MakeStreamingHttpClient(
+    const ClusterConfig& config) {
+  clients::http::CurlOptions opts;
+  opts.tls = config.tls;
+  opts.user_agent = "smart-autoscaler/kube";
+  return clients::http::MakeCurlStreamingHttpClient(opts);
+}
+
 }  // namespace clients::kube

@@ -58,4 +58,8 @@ absl::StatusOr<std::string> CurrentBearerToken(const ClusterConfig& config);
 // by the API clients, so rotated tokens are picked up).
 std::unique_ptr<clients::http::HttpClient> MakeHttpClient(const ClusterConfig& config);
 
+// The same, able to stream response bodies (watches; see informer.h).
+std::unique_ptr<clients::http::StreamingHttpClient> MakeStreamingHttpClient(
+    const ClusterConfig& config);
+
 }  // namespace clients::kube

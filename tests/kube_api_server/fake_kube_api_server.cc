@@ -27,6 +27,8 @@ std::string RunfilePath(const std::string& workspace_relative) {
                       workspace_relative);
 }
 
+std::string FixturesPath() { return RunfilePath("tests/kube_api_server/fixtures/cluster.json"); }
+
 absl::StatusOr<std::unique_ptr<FakeKubeApiServer>> FakeKubeApiServer::Start(
     const FakeKubeApiServerOptions& options) {
   std::string dir = MakeTestDir("fakekube");
@@ -40,6 +42,9 @@ absl::StatusOr<std::unique_ptr<FakeKubeApiServer>> FakeKubeApiServer::Start(
     if (!options.client_ca_file.empty()) {
       args.insert(args.end(), {"--client-ca", options.client_ca_file});
     }
+  }
+  if (!options.fixtures_file.empty()) {
+    args.insert(args.end(), {"--fixtures", options.fixtures_file});
   }
   std::unique_ptr<FakeKubeApiServer> server(new FakeKubeApiServer());
   pid_t pid = fork();
@@ -129,6 +134,7 @@ absl::StatusOr<std::vector<RecordedRequest>> FakeKubeApiServer::Requests() {
     };
     rec.method = str("method");
     rec.path = str("path");
+    rec.query = str("query");
     rec.client_cn = str("client_cn");
     if (e.HasMember("headers") && e["headers"].IsObject() &&
         e["headers"].HasMember("authorization") && e["headers"]["authorization"].IsString()) {
@@ -151,6 +157,64 @@ absl::StatusOr<int> FakeKubeApiServer::CountRequests(const std::string& path) {
   int n = 0;
   for (const auto& r : *all) n += r.path == path ? 1 : 0;
   return n;
+}
+
+}  // namespace tests
+
+namespace tests {
+namespace {
+
+absl::StatusOr<std::string> FieldOf(const absl::StatusOr<clients::http::HttpResponse>& r,
+                                    const char* field) {
+  if (!r.ok()) return r.status();
+  rapidjson::Document doc;
+  doc.Parse(r->body.c_str());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(field)) {
+    return absl::InternalError(absl::StrCat("bad control answer: ", r->body));
+  }
+  if (doc[field].IsString()) return std::string(doc[field].GetString());
+  if (doc[field].IsInt()) return absl::StrCat(doc[field].GetInt());
+  return absl::InternalError(absl::StrCat("bad control answer: ", r->body));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FakeKubeApiServer::ApplyObjects(const std::string& ops_json) {
+  return FieldOf(Control("POST", "/_fake/objects", ops_json), "resourceVersion");
+}
+
+absl::StatusOr<std::string> FakeKubeApiServer::AddObject(const std::string& object_json) {
+  return ApplyObjects(absl::StrCat(R"({"ops": [{"op": "add", "object": )", object_json, "}]}"));
+}
+
+absl::StatusOr<std::string> FakeKubeApiServer::ModifyObject(const std::string& object_json) {
+  return ApplyObjects(
+      absl::StrCat(R"({"ops": [{"op": "modify", "object": )", object_json, "}]}"));
+}
+
+absl::StatusOr<std::string> FakeKubeApiServer::DeleteObject(const std::string& object_json) {
+  return ApplyObjects(
+      absl::StrCat(R"({"ops": [{"op": "delete", "object": )", object_json, "}]}"));
+}
+
+absl::Status FakeKubeApiServer::Compact() {
+  return Control("POST", "/_fake/compact", "").status();
+}
+
+absl::Status FakeKubeApiServer::Bookmark() {
+  return Control("POST", "/_fake/bookmark", "").status();
+}
+
+absl::StatusOr<std::string> FakeKubeApiServer::ResourceVersion() {
+  return FieldOf(Control("GET", "/_fake/state", ""), "resourceVersion");
+}
+
+absl::StatusOr<int> FakeKubeApiServer::OpenWatches() {
+  absl::StatusOr<std::string> n = FieldOf(Control("GET", "/_fake/state", ""), "watches");
+  if (!n.ok()) return n.status();
+  int v = 0;
+  if (!absl::SimpleAtoi(*n, &v)) return absl::InternalError("bad watch count");
+  return v;
 }
 
 }  // namespace tests

@@ -30,11 +30,15 @@ struct FakeKubeApiServerOptions {
   std::string client_ca_file;
   // CA file that verifies tls_cert_file, for the harness's own control calls.
   std::string ca_file;
+  // JSON file {"items": [...]} of Kubernetes objects served from the start (and restored by
+  // Reset()), e.g. FixturesPath(); empty = no objects.
+  std::string fixtures_file;
 };
 
 struct RecordedRequest {
   std::string method;
   std::string path;
+  std::string query;          // raw query string, "" if none
   std::string authorization;  // the Authorization header, "" if none
   std::string client_cn;      // CN of the TLS client certificate, "" if none
   std::string body;           // request body re-serialized as compact JSON ("" if none)
@@ -60,6 +64,22 @@ class FakeKubeApiServer {
   absl::StatusOr<int> CountRequests(const std::string& path);
   absl::Status ClearRequests();
 
+  // Object changes, each producing a watch event; `object_json` is a full object with kind,
+  // apiVersion and metadata (namespace defaults to "default"). Return the server's
+  // resourceVersion after the change.
+  absl::StatusOr<std::string> AddObject(const std::string& object_json);     // or replace
+  absl::StatusOr<std::string> ModifyObject(const std::string& object_json);  // same as Add
+  absl::StatusOr<std::string> DeleteObject(const std::string& object_json);  // kind+metadata
+  // Raw form: {"ops": [{"op": "add"|"modify"|"delete", "object": {...}}], "compact": bool}.
+  absl::StatusOr<std::string> ApplyObjects(const std::string& ops_json);
+  // Expires every older resourceVersion: open watches end with an ERROR 410 event.
+  absl::Status Compact();
+  // Open watches that asked for bookmarks get a BOOKMARK at the current resourceVersion.
+  absl::Status Bookmark();
+  // The server's current resourceVersion and number of open watch streams.
+  absl::StatusOr<std::string> ResourceVersion();
+  absl::StatusOr<int> OpenWatches();
+
   // Kills the process (SIGKILL) and waits for it: the port then refuses connections, which is
   // how tests model "API server down". Idempotent.
   void Stop();
@@ -75,6 +95,10 @@ class FakeKubeApiServer {
   std::string url_;
   std::unique_ptr<clients::http::HttpClient> http_;
 };
+
+// Path of the recorded-shape fixtures (tests/kube_api_server/fixtures/cluster.json); depend on
+// this library to have it in runfiles.
+std::string FixturesPath();
 
 // Path of a runfile of this workspace, e.g. "tests/kube_api_server/kube_api_server.py".
 std::string RunfilePath(const std::string& workspace_relative);

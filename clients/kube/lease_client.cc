@@ -1,0 +1,84 @@
+#include "clients/kube/lease_client.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace clients::kube {
+
+LeaseClient::LeaseClient(clients::http::HttpClient* http, ClusterConfig cluster,
+                         absl::Duration timeout)
+    : http_(http), cluster_(std::move(cluster)), timeout_(timeout) {}
+
+absl::StatusOr<Lease> LeaseClient::Call(const std::string& method, const std::string& path,
+                                        const std::string& body) {
+  clients::http::HttpRequest req;
+  req.method = method;
+  req.url = cluster_.server + path;
+  req.timeout = timeout_;
+  req.body = body;
+  req.headers.push_back({"Accept", "application/json"});
+  if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
+  absl::StatusOr<std::string> token = CurrentBearerToken(cluster_);
+  if (!token.ok()) return absl::UnavailableError(token.status().message());
+  if (!token->empty()) req.headers.push_back({"Authorization", absl::StrCat("Bearer ", *token)});
+  absl::StatusOr<clients::http::HttpResponse> r = http_->Do(req);
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return absl::UnavailableError(absl::StrCat("lease ", path, ": ", r.status().message()));
+    }
+    return r.status();
+  }
+  std::string what = absl::StrCat("kubernetes API ", method, " ", path, " answered HTTP ",
+                                  r->status, ": ", r->body.substr(0, 300));
+  switch (r->status) {
+    case 200:
+    case 201: {
+      absl::StatusOr<Lease> lease = ParseLeaseJson(r->body);
+      if (!lease.ok()) return absl::InternalError(lease.status().message());
+      return lease;
+    }
+    case 401:
+      return absl::UnauthenticatedError(what);
+    case 403:
+      return absl::PermissionDeniedError(what);
+    case 404:
+      return absl::NotFoundError(what);
+    case 409:
+      if (method == "POST") return absl::AlreadyExistsError(what);
+      return absl::AbortedError(what);
+    default:
+      if (clients::http::IsRetryableStatus(r->status)) return absl::UnavailableError(what);
+      return absl::InternalError(what);
+  }
+}
+
+absl::StatusOr<Lease> LeaseClient::Get(const std::string& namespace_name,
+                                       const std::string& name) {
+  return Call("GET",
+              absl::StrCat("/apis/coordination.k8s.io/v1/namespaces/", namespace_name,
+                           "/leases/", name),
+              "");
+}
+
+absl::StatusOr<Lease> LeaseClient::Create(const Lease& lease) {
+  if (lease.metadata.name.empty() || lease.metadata.namespace_name.empty()) {
+    return absl::InvalidArgumentError("a Lease needs metadata.namespace and metadata.name");
+  }
+  Lease fresh = lease;
+  fresh.metadata.resource_version.clear();
+  return Call("POST",
+              absl::StrCat("/apis/coordination.k8s.io/v1/namespaces/",
+                           lease.metadata.namespace_name, "/leases"),
+              LeaseToJson(fresh));
+}
+
+absl::StatusOr<Lease> LeaseClient::Update(const Lease& lease) {
+  if (lease.metadata.name.empty() || lease.metadata.namespace_name.empty()) {
+    return absl::InvalidArgumentError("a Lease needs metadata.namespace and metadata.name");
+  }
+  return Call("PUT",
+              absl::StrCat("/apis/coordination.k8s.io/v1/namespaces/",
+                           lease.metadata.namespace_name, "/leases/", lease.metadata.name),
+              LeaseToJson(lease));
+}
+
+}  // namespace clients::kube
