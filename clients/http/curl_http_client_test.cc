@@ -2,6 +2,11 @@
 // and HTTPS, with server verification, client certificates and bearer tokens.
 #include "clients/http/curl_http_client.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/kube_api_server/fake_kube_api_server.h"
 #include "tests/testing/test_certs.h"
@@ -41,6 +46,64 @@ TEST(CurlHttpClientTest, GetAndPostOverHttp) {
   EXPECT_EQ((*recorded)[1].method, "POST");
   EXPECT_EQ((*recorded)[1].authorization, "Bearer sa-token");
   EXPECT_NE((*recorded)[1].body.find("\"token\":\"x\""), std::string::npos);
+}
+
+TEST(CurlHttpClientTest, DoStreamDeliversAChunkedWatchAsItArrives) {
+  tests::FakeKubeApiServerOptions o;
+  o.fixtures_file = tests::FixturesPath();
+  auto kube = tests::FakeKubeApiServer::Start(o);
+  ASSERT_TRUE(kube.ok()) << kube.status();
+  auto http = MakeCurlStreamingHttpClient({});
+  HttpRequest req;
+  // resourceVersion=0: synthetic ADDED of both nodes, then the stream ends after 1 s.
+  req.url = (*kube)->url() + "/api/v1/nodes?watch=1&resourceVersion=0&timeoutSeconds=1";
+  std::string body;
+  int pieces = 0;
+  absl::StatusOr<HttpResponse> r = http->DoStream(
+      req,
+      [&](absl::string_view data) {
+        body.append(data.data(), data.size());
+        ++pieces;
+        return true;
+      },
+      nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "");
+  EXPECT_EQ(r->Header("transfer-encoding"), "chunked");
+  EXPECT_GE(pieces, 1);
+  EXPECT_NE(body.find("\"node-a\""), std::string::npos) << body;
+  EXPECT_NE(body.find("\"node-b\""), std::string::npos) << body;
+  EXPECT_EQ(std::count(body.begin(), body.end(), '\n'), 2) << body;
+}
+
+TEST(CurlHttpClientTest, DoStreamCollectsErrorBodiesAndCanBeStopped) {
+  auto kube = tests::FakeKubeApiServer::Start({});
+  ASSERT_TRUE(kube.ok()) << kube.status();
+  auto http = MakeCurlStreamingHttpClient({});
+  HttpRequest req;
+  req.url = (*kube)->url() + "/api/v1/namespaces/x/configmaps/missing";
+  bool called = false;
+  absl::StatusOr<HttpResponse> r = http->DoStream(
+      req, [&](absl::string_view) { return called = true; }, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 404);
+  EXPECT_FALSE(called);
+  EXPECT_NE(r->body.find("NotFound"), std::string::npos);
+
+  // An idle watch (no events for an hour) ends promptly when cancelled.
+  req.url = (*kube)->url() + "/api/v1/pods?watch=1&resourceVersion=1&timeoutSeconds=3600";
+  req.timeout = absl::Hours(2);
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    cancel = true;
+  });
+  absl::Time start = absl::Now();
+  r = http->DoStream(req, [](absl::string_view) { return true; }, &cancel);
+  canceller.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
 TEST(CurlHttpClientTest, HttpErrorStatusIsAResponseNotAnError) {
