@@ -179,6 +179,9 @@ void Informer<T>::Run() {
       case WatchEnd::kEnded:
         failures = 0;
         break;
+      case WatchEnd::kEmpty:
+        BackoffWait(++failures);
+        break;
       case WatchEnd::kExpired: {
         VLOG(1) << kind << " informer: resourceVersion expired, relisting";
         absl::MutexLock lock(&mu_);
@@ -367,7 +370,9 @@ typename Informer<T>::WatchEnd Informer<T>::WatchOnce() {
   }
   std::string buffer;
   std::optional<WatchEnd> end;
+  bool got_data = false;
   auto on_data = [&](absl::string_view data) {
+    got_data = got_data || !data.empty();
     buffer.append(data.data(), data.size());
     size_t start = 0;
     std::vector<Event> events;
@@ -383,7 +388,7 @@ typename Informer<T>::WatchEnd Informer<T>::WatchOnce() {
   if (end == WatchEnd::kExpired) return WatchEnd::kExpired;
   bool failed = end == WatchEnd::kFailed;
   if (!failed && r.ok() && r->status == 410) return WatchEnd::kExpired;
-  if (!failed && r.ok() && r->status == 200) return WatchEnd::kEnded;
+  if (!failed && r.ok() && r->status == 200) return got_data ? WatchEnd::kEnded : WatchEnd::kEmpty;
   const char* kind = ResourceInfoFor<T>().kind;
   if (!r.ok() && !failed) {
     LOG(WARNING) << kind << " informer: watch failed: " << r.status();

@@ -64,7 +64,7 @@ struct InformerStats {
   int64_t bookmarks = 0;
   int64_t parse_errors = 0;  // objects skipped because they did not parse
   int64_t errors = 0;        // failed requests / streams (429, 5xx, transport, ERROR events)
-  int64_t backoffs = 0;      // waits before a retry
+  int64_t backoffs = 0;      // waits before a retry (also after an empty watch)
   absl::Duration backoff_total;
   absl::Time last_sync;      // clock time of the last completed LIST
 };
@@ -106,7 +106,9 @@ class Informer {
   InformerStats stats() const;
 
  private:
-  enum class WatchEnd { kEnded, kExpired, kFailed, kStopped };
+  // kEmpty: ended normally without a single line (a server closing watches at once must not
+  // make us spin).
+  enum class WatchEnd { kEnded, kEmpty, kExpired, kFailed, kStopped };
   struct Event {
     WatchEventType type;
     T object;

@@ -257,6 +257,21 @@ TEST_F(InformerTest, ConnectionDropsBackOffAndRewatch) {
   EXPECT_EQ(pods->stats().lists, 1);  // no relist needed: the resourceVersion was still good
 }
 
+TEST_F(InformerTest, EmptyWatchesBackOffInsteadOfSpinning) {
+  // timeoutSeconds=0: the server ends every watch at once without a line.
+  InformerOptions zero;
+  zero.watch_timeout = absl::ZeroDuration();
+  auto pods = std::make_unique<Informer<Pod>>(http_.get(), cluster_, zero, &clock_, &sleeper_);
+  pods->Start();
+  ASSERT_TRUE(pods->WaitForSync(absl::Seconds(15)));
+  ASSERT_TRUE(Eventually([&] { return pods->stats().backoffs >= 3; }));
+  pods->Stop();
+  InformerStats st = pods->stats();
+  EXPECT_GE(st.backoff_total, absl::Seconds(1 + 2 + 4));
+  EXPECT_EQ(st.errors, 0);
+  EXPECT_EQ(st.lists, 1);
+}
+
 TEST_F(InformerTest, BadObjectsAreSkippedAndCounted) {
   ASSERT_TRUE(server_->AddObject(PodJson("bad-list", "lots")).ok());
   auto pods = Make<Pod>();
