@@ -100,7 +100,8 @@ TEST(CurlHttpClientTest, DoStreamCollectsErrorBodiesAndCanBeStopped) {
     cancel = true;
   });
   absl::Time start = absl::Now();
-  r = http->DoStream(req, [](absl::string_view) { return true; }, &cancel);
+  r = http->DoStream(
+      req, [](absl::string_view) { return true; }, &cancel);
   canceller.join();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));

@@ -314,8 +314,8 @@ void Informer<T>::HandleLine(absl::string_view line, std::vector<Event>* events,
     if (code != object->MemberEnd() && code->value.IsInt() && code->value.GetInt() == 410) {
       *end = WatchEnd::kExpired;
     } else {
-      LOG(WARNING) << kind << " informer: watch ERROR event: "
-                   << internal::GetString(*object, "message");
+      LOG(WARNING) << kind
+                   << " informer: watch ERROR event: " << internal::GetString(*object, "message");
       *end = WatchEnd::kFailed;
     }
     return;
@@ -356,9 +356,9 @@ template <typename T>
 typename Informer<T>::WatchEnd Informer<T>::WatchOnce() {
   clients::http::HttpRequest req;
   std::string rv = ResourceVersion();
-  req.url = absl::StrCat(CollectionUrl(), "?watch=1&allowWatchBookmarks=true&resourceVersion=",
-                         UrlEncode(rv), "&timeoutSeconds=",
-                         absl::ToInt64Seconds(options_.watch_timeout));
+  req.url = absl::StrCat(CollectionUrl(),
+                         "?watch=1&allowWatchBookmarks=true&resourceVersion=", UrlEncode(rv),
+                         "&timeoutSeconds=", absl::ToInt64Seconds(options_.watch_timeout));
   if (!options_.label_selector.empty()) {
     absl::StrAppend(&req.url, "&labelSelector=", UrlEncode(options_.label_selector));
   }

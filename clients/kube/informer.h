@@ -56,17 +56,17 @@ struct InformerOptions {
 };
 
 struct InformerStats {
-  int64_t lists = 0;         // completed LISTs (all pages)
-  int64_t list_pages = 0;    // LIST requests answered 200
-  int64_t relists = 0;       // LISTs caused by 410 Gone
-  int64_t watches = 0;       // watch requests sent
-  int64_t events = 0;        // ADDED/MODIFIED/DELETED applied
+  int64_t lists = 0;       // completed LISTs (all pages)
+  int64_t list_pages = 0;  // LIST requests answered 200
+  int64_t relists = 0;     // LISTs caused by 410 Gone
+  int64_t watches = 0;     // watch requests sent
+  int64_t events = 0;      // ADDED/MODIFIED/DELETED applied
   int64_t bookmarks = 0;
   int64_t parse_errors = 0;  // objects skipped because they did not parse
   int64_t errors = 0;        // failed requests / streams (429, 5xx, transport, ERROR events)
   int64_t backoffs = 0;      // waits before a retry (also after an empty watch)
   absl::Duration backoff_total;
-  absl::Time last_sync;      // clock time of the last completed LIST
+  absl::Time last_sync;  // clock time of the last completed LIST
 };
 
 template <typename T>
@@ -75,8 +75,8 @@ class Informer {
   using Handler = std::function<void(WatchEventType, const T&)>;
 
   // `http`, `clock` and `sleeper` must outlive the informer.
-  Informer(clients::http::StreamingHttpClient* http, ClusterConfig cluster,
-           InformerOptions options, const base::Clock* clock, clients::http::Sleeper* sleeper);
+  Informer(clients::http::StreamingHttpClient* http, ClusterConfig cluster, InformerOptions options,
+           const base::Clock* clock, clients::http::Sleeper* sleeper);
   // Stops the thread.
   ~Informer();
   Informer(const Informer&) = delete;

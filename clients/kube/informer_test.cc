@@ -69,9 +69,8 @@ std::string PodJson(const std::string& name, const std::string& cpu = "100m") {
 
 std::string DeploymentJson(const std::string& ns, const std::string& name, int replicas) {
   return R"({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": ")" + name +
-         R"(", "namespace": ")" + ns + R"("}, "spec": {"replicas": )" +
-         std::to_string(replicas) + R"(, "selector": {"matchLabels": {"app": ")" + name +
-         R"("}}}})";
+         R"(", "namespace": ")" + ns + R"("}, "spec": {"replicas": )" + std::to_string(replicas) +
+         R"(, "selector": {"matchLabels": {"app": ")" + name + R"("}}}})";
 }
 
 TEST_F(InformerTest, InitialListPaginatesAndFillsTheCache) {
@@ -172,8 +171,8 @@ TEST_F(InformerTest, BookmarkAdvancesResourceVersion) {
   ASSERT_TRUE(WatchOpen());
   std::string before = pods->ResourceVersion();
   // A change the pod watch does not see, then a bookmark.
-  absl::StatusOr<std::string> rv = server_->AddObject(
-      R"({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-c"}})");
+  absl::StatusOr<std::string> rv =
+      server_->AddObject(R"({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-c"}})");
   ASSERT_TRUE(rv.ok());
   ASSERT_NE(*rv, before);
   ASSERT_TRUE(server_->Bookmark().ok());
@@ -197,10 +196,12 @@ TEST_F(InformerTest, GoneEventRelistsAndTheCacheIsCorrect) {
   ASSERT_TRUE(WatchOpen());
   // Changes the watch never delivers: the history is compacted at once, the watch ends with an
   // ERROR 410 event, and only a relist can see them.
-  ASSERT_TRUE(server_->ApplyObjects(R"({"ops": [
+  ASSERT_TRUE(server_
+                  ->ApplyObjects(R"({"ops": [
       {"op": "delete", "object": {"kind": "Pod", "metadata": {"namespace": "shop",
                                   "name": "api-service-7d9f8b6c5-x2x9p"}}},
-      {"op": "add", "object": )" + PodJson("fresh") + R"(}], "compact": true})")
+      {"op": "add", "object": )" +
+                                 PodJson("fresh") + R"(}], "compact": true})")
                   .ok());
   ASSERT_TRUE(Eventually([&] { return pods->Get("shop", "fresh").has_value(); }));
   EXPECT_FALSE(pods->Get("shop", "api-service-7d9f8b6c5-x2x9p").has_value());
@@ -214,7 +215,8 @@ TEST_F(InformerTest, GoneEventRelistsAndTheCacheIsCorrect) {
   }
 
   // An HTTP 410 on the watch request relists too, and the informer keeps watching after.
-  ASSERT_TRUE(server_->Configure(R"({"faults": {"watch:pods": {"status": 410, "count": 1}}})").ok());
+  ASSERT_TRUE(
+      server_->Configure(R"({"faults": {"watch:pods": {"status": 410, "count": 1}}})").ok());
   ASSERT_TRUE(server_->Compact().ok());  // ends the open watch; the next one gets the fault
   ASSERT_TRUE(Eventually([&] { return pods->stats().relists == 3; })) << pods->stats().relists;
   ASSERT_TRUE(WatchOpen());
@@ -223,7 +225,8 @@ TEST_F(InformerTest, GoneEventRelistsAndTheCacheIsCorrect) {
 }
 
 TEST_F(InformerTest, ServerErrorsBackOffThenRecover) {
-  ASSERT_TRUE(server_->Configure(R"({"faults": {
+  ASSERT_TRUE(server_
+                  ->Configure(R"({"faults": {
       "pods": {"status": 500, "count": 2},
       "watch:pods": {"status": 429, "count": 1}}})")
                   .ok());
@@ -242,8 +245,8 @@ TEST_F(InformerTest, ServerErrorsBackOffThenRecover) {
 }
 
 TEST_F(InformerTest, ConnectionDropsBackOffAndRewatch) {
-  ASSERT_TRUE(server_->Configure(R"({"faults": {"watch:pods": {"status": "close", "count": 2}}})")
-                  .ok());
+  ASSERT_TRUE(
+      server_->Configure(R"({"faults": {"watch:pods": {"status": "close", "count": 2}}})").ok());
   auto pods = Make<Pod>();
   pods->Start();
   ASSERT_TRUE(pods->WaitForSync(absl::Seconds(15)));

@@ -51,12 +51,11 @@ absl::StatusOr<Lease> LeaseClient::Call(const std::string& method, const std::st
   }
 }
 
-absl::StatusOr<Lease> LeaseClient::Get(const std::string& namespace_name,
-                                       const std::string& name) {
-  return Call("GET",
-              absl::StrCat("/apis/coordination.k8s.io/v1/namespaces/", namespace_name,
-                           "/leases/", name),
-              "");
+absl::StatusOr<Lease> LeaseClient::Get(const std::string& namespace_name, const std::string& name) {
+  return Call(
+      "GET",
+      absl::StrCat("/apis/coordination.k8s.io/v1/namespaces/", namespace_name, "/leases/", name),
+      "");
 }
 
 absl::StatusOr<Lease> LeaseClient::Create(const Lease& lease) {

@@ -40,8 +40,7 @@ TEST_F(LeaseClientTest, GetsTheRecordedLease) {
 }
 
 TEST_F(LeaseClientTest, GetMissingIsNotFound) {
-  EXPECT_EQ(leases_->Get("smart-autoscaler", "nope").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(leases_->Get("smart-autoscaler", "nope").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(LeaseClientTest, CreateUpdateAndConflict) {

@@ -126,8 +126,8 @@ absl::Status ParseAmounts(const rapidjson::Value& obj, const char* key, const st
       text = it->value.IsInt64() ? absl::StrCat(it->value.GetInt64())
                                  : absl::StrFormat("%.9g", it->value.GetDouble());
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(where, " ", key, ".", res,
-                                                     ": quantity is not a string"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " ", key, ".", res, ": quantity is not a string"));
     }
     bool cpu = res[0] == 'c';
     absl::StatusOr<int64_t> q = cpu ? ParseCpuMillicores(text) : ParseMemoryBytes(text);
@@ -215,8 +215,8 @@ absl::Status FromJson(const rapidjson::Value& v, Deployment* out) {
   out->selector = ParseSelector(GetObject(spec, "selector"));
   const rapidjson::Value& pod_spec = Sub(Sub(spec, "template"), "spec");
   out->node_selector = GetStringMap(pod_spec, "nodeSelector");
-  if (absl::Status s = ParseContainers(pod_spec, Who("Deployment", out->metadata),
-                                       &out->containers);
+  if (absl::Status s =
+          ParseContainers(pod_spec, Who("Deployment", out->metadata), &out->containers);
       !s.ok()) {
     return s;
   }
@@ -303,8 +303,7 @@ absl::Status FromJson(const rapidjson::Value& v, HorizontalPodAutoscaler* out) {
         if (absl::Status s = QuantityField(t, "value", where, &h.target.value_milli); !s.ok()) {
           return s;
         }
-        if (absl::Status s =
-                QuantityField(t, "averageValue", where, &h.target.average_value_milli);
+        if (absl::Status s = QuantityField(t, "averageValue", where, &h.target.average_value_milli);
             !s.ok()) {
           return s;
         }

@@ -101,7 +101,7 @@ struct ReplicaSet {
 struct Pod {
   ObjectMeta metadata;
   std::string node_name;
-  std::string phase;  // "Pending", "Running", "Succeeded", "Failed", "Unknown", "" if absent
+  std::string phase;   // "Pending", "Running", "Succeeded", "Failed", "Unknown", "" if absent
   bool ready = false;  // status.conditions[type=Ready].status == "True"
   std::optional<absl::Time> start_time;
   std::vector<ContainerResources> containers;
@@ -136,8 +136,8 @@ struct HpaMetric {
   std::string type;  // "Resource", "External", "Object", "Pods", "ContainerResource"
   // Resource/ContainerResource: the resource ("cpu"); External/Object/Pods: metric.name.
   std::string name;
-  std::string container;   // ContainerResource only
-  LabelSelector selector;  // metric.selector (External/Object/Pods)
+  std::string container;                         // ContainerResource only
+  LabelSelector selector;                        // metric.selector (External/Object/Pods)
   CrossVersionObjectReference described_object;  // Object only
   MetricTarget target;
 };
@@ -183,11 +183,17 @@ struct ResourceInfo {
 };
 template <typename T>
 const ResourceInfo& ResourceInfoFor();
-template <> const ResourceInfo& ResourceInfoFor<Deployment>();
-template <> const ResourceInfo& ResourceInfoFor<ReplicaSet>();
-template <> const ResourceInfo& ResourceInfoFor<Pod>();
-template <> const ResourceInfo& ResourceInfoFor<Node>();
-template <> const ResourceInfo& ResourceInfoFor<HorizontalPodAutoscaler>();
-template <> const ResourceInfo& ResourceInfoFor<Lease>();
+template <>
+const ResourceInfo& ResourceInfoFor<Deployment>();
+template <>
+const ResourceInfo& ResourceInfoFor<ReplicaSet>();
+template <>
+const ResourceInfo& ResourceInfoFor<Pod>();
+template <>
+const ResourceInfo& ResourceInfoFor<Node>();
+template <>
+const ResourceInfo& ResourceInfoFor<HorizontalPodAutoscaler>();
+template <>
+const ResourceInfo& ResourceInfoFor<Lease>();
 
 }  // namespace clients::kube

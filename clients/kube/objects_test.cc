@@ -67,7 +67,8 @@ TEST(ObjectsTest, ParsesRecordedDeployment) {
 }
 
 TEST(ObjectsTest, ParsesRecordedReplicaSetAndPods) {
-  absl::StatusOr<ReplicaSet> rs = ParseReplicaSetJson(Fixture("ReplicaSet", "api-service-7d9f8b6c5"));
+  absl::StatusOr<ReplicaSet> rs =
+      ParseReplicaSetJson(Fixture("ReplicaSet", "api-service-7d9f8b6c5"));
   ASSERT_TRUE(rs.ok()) << rs.status();
   EXPECT_EQ(rs->OwnerDeployment(), "api-service");
   EXPECT_EQ(rs->replicas, 3);
@@ -205,7 +206,8 @@ TEST(ObjectsTest, BadQuantityIsAnErrorNamingTheField) {
   EXPECT_NE(p.status().message().find("limits.memory"), std::string::npos) << p.status();
 
   EXPECT_FALSE(ParseNodeJson(R"({"metadata": {"name": "n"},
-      "status": {"allocatable": {"cpu": "lots"}}})").ok());
+      "status": {"allocatable": {"cpu": "lots"}}})")
+                   .ok());
   EXPECT_FALSE(ParseHorizontalPodAutoscalerJson(R"({"metadata": {"name": "h"}, "spec": {"metrics":
       [{"type": "External", "external": {"metric": {"name": "m"}, "target": {"type": "Value", "value": "1q"}}}]}})")
                    .ok());

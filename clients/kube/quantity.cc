@@ -111,8 +111,8 @@ absl::StatusOr<int64_t> ParseQuantityScaled(absl::string_view text, int scale) {
   }
   u128 mantissa = 0;
   for (char c : digits) mantissa = mantissa * 10 + static_cast<u128>(c - '0');
-  const absl::Status too_big = absl::OutOfRangeError(
-      absl::StrCat("quantity \"", absl::CEscape(text), "\" is too large"));
+  const absl::Status too_big =
+      absl::OutOfRangeError(absl::StrCat("quantity \"", absl::CEscape(text), "\" is too large"));
   u128 num = mantissa;
   if (!MulOk(num, static_cast<u128>(1) << exp2, &num)) return too_big;
   int e = exp10 + scale;

@@ -188,18 +188,14 @@ absl::StatusOr<std::string> FakeKubeApiServer::AddObject(const std::string& obje
 }
 
 absl::StatusOr<std::string> FakeKubeApiServer::ModifyObject(const std::string& object_json) {
-  return ApplyObjects(
-      absl::StrCat(R"({"ops": [{"op": "modify", "object": )", object_json, "}]}"));
+  return ApplyObjects(absl::StrCat(R"({"ops": [{"op": "modify", "object": )", object_json, "}]}"));
 }
 
 absl::StatusOr<std::string> FakeKubeApiServer::DeleteObject(const std::string& object_json) {
-  return ApplyObjects(
-      absl::StrCat(R"({"ops": [{"op": "delete", "object": )", object_json, "}]}"));
+  return ApplyObjects(absl::StrCat(R"({"ops": [{"op": "delete", "object": )", object_json, "}]}"));
 }
 
-absl::Status FakeKubeApiServer::Compact() {
-  return Control("POST", "/_fake/compact", "").status();
-}
+absl::Status FakeKubeApiServer::Compact() { return Control("POST", "/_fake/compact", "").status(); }
 
 absl::Status FakeKubeApiServer::Bookmark() {
   return Control("POST", "/_fake/bookmark", "").status();
