@@ -105,6 +105,9 @@ struct AuthConfig {
   absl::Duration token_cache_ttl = absl::Seconds(10);         // positive and negative
   absl::Duration authorized_cache_ttl = absl::Seconds(10);    // SAR allowed
   absl::Duration unauthorized_cache_ttl = absl::Seconds(10);  // SAR denied / no opinion
+  // Client-certificate verification results (per certificate chain and CA bundle, success and
+  // failure; a success never beyond the chain's notAfter). 0 = verify every request.
+  absl::Duration cert_cache_ttl = absl::Seconds(10);
 };
 
 // Counts of decisions and handled failures, for export as Prometheus metrics by the owner.
@@ -115,6 +118,9 @@ struct AuthCounters {
   std::atomic<int64_t> unauthenticated{0};    // 401: no or bad credentials
   std::atomic<int64_t> authn_unavailable{0};  // TokenReview failed: fail closed
   std::atomic<int64_t> token_reviews{0}, token_cache_hits{0};
+  // Client-certificate chain checks done with OpenSSL (cache misses), and answered from the
+  // verification cache. One request may check its certificate against both CA bundles.
+  std::atomic<int64_t> cert_verifications{0}, cert_cache_hits{0};
   std::atomic<int64_t> allowed{0}, forbidden{0};
   std::atomic<int64_t> authz_errors{0};  // SubjectAccessReview failed: fail closed
   std::atomic<int64_t> access_reviews{0}, access_cache_hits{0};
@@ -134,7 +140,10 @@ absl::StatusOr<AuthConfig> LoadAuthConfigFromConfigMapJson(const std::string& js
 // The union chain of contract 5.3, in order: front-proxy certificate + X-Remote-* headers
 // (verified against requestheader_ca_pem, CN in the allowed names), client certificate
 // (client_ca_pem; user = CN, groups = O), bearer token (TokenReview through `api`, results
-// cached token_cache_ttl keyed by the token's SHA-256). Every authenticated user also gets the
+// cached token_cache_ttl keyed by the token's SHA-256). Certificate chain verifications, success
+// or failure, are cached cert_cache_ttl per chain (SHA-256 of the DER as presented) and CA
+// bundle, a success never beyond the chain's notAfter, at most 1,000 entries; the
+// front-proxy headers are read on every request. Every authenticated user also gets the
 // group system:authenticated. Results:
 //   OK                with the user when one method succeeds;
 //   kUnauthenticated  ("Unauthorized") when no credentials were presented (no anonymous

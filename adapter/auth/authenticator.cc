@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "adapter/auth/auth.h"
+#include "adapter/auth/cert_cache.h"
 #include "adapter/auth/ttl_cache.h"
 #include "adapter/auth/x509_verifier.h"
 #include "base/clock.h"
@@ -24,6 +25,7 @@ namespace adapter::auth {
 namespace {
 
 constexpr char kAuthenticated[] = "system:authenticated";
+constexpr size_t kCertCacheEntries = 1000;
 
 std::vector<std::string> Lower(const std::vector<std::string>& in) {
   std::vector<std::string> out;
@@ -83,7 +85,8 @@ class DelegatingAuthenticator : public Authenticator {
         api_(api),
         clock_(clock),
         counters_(counters != nullptr ? counters : &own_counters_),
-        token_cache_(clock, 100000) {}
+        token_cache_(clock, 100000),
+        cert_cache_(config.cert_cache_ttl, kCertCacheEntries) {}
 
   absl::Status Init() {
     if (!config_.requestheader_ca_pem.empty()) {
@@ -109,10 +112,12 @@ class DelegatingAuthenticator : public Authenticator {
     std::vector<std::string> errors;
     if (!r.peer_cert_der.empty()) {
       absl::Time now = clock_->Now();
+      const std::string digest =
+          internal::CertVerifyCache::ChainDigest(r.peer_cert_der, r.peer_chain_der);
       // 1. Front proxy.
       if (requestheader_pool_ != nullptr) {
         absl::StatusOr<internal::VerifiedCert> cert =
-            requestheader_pool_->Verify(r.peer_cert_der, r.peer_chain_der, now);
+            VerifyCached(*requestheader_pool_, digest, r, now);
         if (!cert.ok()) {
           errors.push_back(absl::StrCat("requestheader: ", cert.status().message()));
         } else if (!config_.requestheader_allowed_names.empty() &&
@@ -131,8 +136,7 @@ class DelegatingAuthenticator : public Authenticator {
       }
       // 2. Client certificate.
       if (client_pool_ != nullptr) {
-        absl::StatusOr<internal::VerifiedCert> cert =
-            client_pool_->Verify(r.peer_cert_der, r.peer_chain_der, now);
+        absl::StatusOr<internal::VerifiedCert> cert = VerifyCached(*client_pool_, digest, r, now);
         if (!cert.ok()) {
           errors.push_back(absl::StrCat("client-ca: ", cert.status().message()));
         } else if (cert->common_name.empty()) {
@@ -176,6 +180,29 @@ class DelegatingAuthenticator : public Authenticator {
   }
 
  private:
+  // pool.Verify(r's chain, now) through the verification cache (key: pool id + digest).
+  absl::StatusOr<internal::VerifiedCert> VerifyCached(const internal::CertPool& pool,
+                                                      const std::string& digest, const Request& r,
+                                                      absl::Time now) {
+    if (std::shared_ptr<const internal::CertVerdict> hit =
+            cert_cache_.Get(pool.id(), digest, now)) {
+      Bump(counters_->cert_cache_hits);
+      if (!hit->status.ok()) return hit->status;
+      return hit->cert;
+    }
+    Bump(counters_->cert_verifications);
+    absl::StatusOr<internal::VerifiedCert> cert =
+        pool.Verify(r.peer_cert_der, r.peer_chain_der, now);
+    auto verdict = std::make_shared<internal::CertVerdict>();
+    if (cert.ok()) {
+      verdict->cert = *cert;
+    } else {
+      verdict->status = cert.status();
+    }
+    cert_cache_.Put(pool.id(), digest, std::move(verdict), now);
+    return cert;
+  }
+
   static std::string BearerToken(const Request& r) {
     auto range = r.header_values.equal_range("authorization");
     for (auto it = range.first; it != range.second; ++it) {
@@ -302,6 +329,7 @@ class DelegatingAuthenticator : public Authenticator {
   AuthCounters own_counters_;
   AuthCounters* const counters_;
   internal::TtlCache<TokenResult> token_cache_;
+  internal::CertVerifyCache cert_cache_;
 };
 
 }  // namespace

@@ -6,6 +6,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
 
 #include "absl/strings/str_cat.h"
 
@@ -36,7 +40,19 @@ std::vector<std::string> NameEntries(X509_NAME* name, int nid) {
   return out;
 }
 
+// An ASN1_TIME as absl::Time; false when it does not convert.
+bool ToTime(const ASN1_TIME* t, absl::Time* out) {
+  struct tm tm = {};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return false;
+  *out = absl::FromTimeT(timegm(&tm));
+  return true;
+}
+
+std::atomic<uint64_t> next_pool_id{1};
+
 }  // namespace
+
+CertPool::CertPool() : id_(next_pool_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 absl::StatusOr<std::unique_ptr<CertPool>> CertPool::FromPem(const std::string& pem) {
   std::unique_ptr<CertPool> pool(new CertPool());
@@ -80,6 +96,21 @@ absl::StatusOr<VerifiedCert> CertPool::Verify(const std::string& leaf_der,
   }
   std::string why =
       ok || ctx == nullptr ? "" : X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+  VerifiedCert out;
+  if (ok) {
+    // The window in which this chain verifies (OpenSSL checked every certificate in it).
+    STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx);
+    bool known = verified != nullptr && sk_X509_num(verified) > 0;
+    for (int i = 0; known && i < sk_X509_num(verified); ++i) {
+      X509* c = sk_X509_value(verified, i);
+      absl::Time from, to;
+      known = ToTime(X509_get0_notBefore(c), &from) && ToTime(X509_get0_notAfter(c), &to);
+      out.not_before = std::max(out.not_before, from);
+      out.not_after = std::min(out.not_after, to);
+    }
+    // Unknown window: valid for this check only (never cached).
+    if (!known) out.not_after = absl::InfinitePast();
+  }
   if (ctx != nullptr) X509_STORE_CTX_free(ctx);
   sk_X509_pop_free(chain, X509_free);
   ERR_clear_error();
@@ -87,7 +118,6 @@ absl::StatusOr<VerifiedCert> CertPool::Verify(const std::string& leaf_der,
     X509_free(leaf);
     return absl::UnauthenticatedError(absl::StrCat("x509: ", why));
   }
-  VerifiedCert out;
   X509_NAME* subject = X509_get_subject_name(leaf);
   std::vector<std::string> cns = NameEntries(subject, NID_commonName);
   if (!cns.empty()) out.common_name = cns.back();  // the most specific CN, as Go does

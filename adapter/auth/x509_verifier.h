@@ -4,6 +4,7 @@
 // trust anchor (it need not be self-signed). Thread-safe after construction.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@ namespace adapter::auth::internal {
 struct VerifiedCert {
   std::string common_name;
   std::vector<std::string> organizations;
+  // The validity window of the verified chain (latest notBefore, earliest notAfter of the
+  // leaf, the intermediates used and the trust anchor), whole seconds.
+  absl::Time not_before = absl::InfinitePast();
+  absl::Time not_after = absl::InfiniteFuture();
 };
 
 class CertPool {
@@ -33,9 +38,13 @@ class CertPool {
                                       absl::Time now) const;
 
   int size() const { return size_; }
+  // Unique per pool built in this process (a reloaded bundle gets a new id): the CA part of
+  // verification cache keys.
+  uint64_t id() const { return id_; }
 
  private:
-  CertPool() = default;
+  CertPool();
+  uint64_t id_ = 0;
   ::x509_store_st* store_ = nullptr;
   int size_ = 0;
 };
