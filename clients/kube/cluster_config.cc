@@ -244,6 +244,24 @@ absl::StatusOr<std::string> CurrentBearerToken(const ClusterConfig& config) {
   return std::string(absl::StripAsciiWhitespace(*token));
 }
 
+absl::StatusOr<clients::http::HttpRequest> NewApiRequest(const ClusterConfig& config,
+                                                         const std::string& method,
+                                                         const std::string& path,
+                                                         const std::string& body,
+                                                         absl::Duration timeout) {
+  clients::http::HttpRequest req;
+  req.method = method;
+  req.url = config.server + path;
+  req.timeout = timeout;
+  req.body = body;
+  req.headers.push_back({"Accept", "application/json"});
+  if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
+  absl::StatusOr<std::string> token = CurrentBearerToken(config);
+  if (!token.ok()) return absl::UnavailableError(token.status().message());
+  if (!token->empty()) req.headers.push_back({"Authorization", absl::StrCat("Bearer ", *token)});
+  return req;
+}
+
 std::unique_ptr<clients::http::HttpClient> MakeHttpClient(const ClusterConfig& config) {
   clients::http::CurlOptions opts;
   opts.tls = config.tls;

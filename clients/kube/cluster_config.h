@@ -54,6 +54,15 @@ absl::StatusOr<ClusterConfig> ParseKubeconfig(const std::string& text, const std
 // The bearer token to send now ("" for none): re-reads token_file when set.
 absl::StatusOr<std::string> CurrentBearerToken(const ClusterConfig& config);
 
+// A request to the API server: `method` on server + `path` (path and query), JSON Accept (and
+// Content-Type when `body` is set), the current bearer token, `timeout`. kUnavailable when the
+// token file cannot be read (the API cannot be asked without it).
+absl::StatusOr<clients::http::HttpRequest> NewApiRequest(const ClusterConfig& config,
+                                                         const std::string& method,
+                                                         const std::string& path,
+                                                         const std::string& body,
+                                                         absl::Duration timeout);
+
 // A libcurl HttpClient with the cluster's TLS settings (the bearer token is added per request
 // by the API clients, so rotated tokens are picked up).
 std::unique_ptr<clients::http::HttpClient> MakeHttpClient(const ClusterConfig& config);

@@ -10,17 +10,10 @@ LeaseClient::LeaseClient(clients::http::HttpClient* http, ClusterConfig cluster,
 
 absl::StatusOr<Lease> LeaseClient::Call(const std::string& method, const std::string& path,
                                         const std::string& body) {
-  clients::http::HttpRequest req;
-  req.method = method;
-  req.url = cluster_.server + path;
-  req.timeout = timeout_;
-  req.body = body;
-  req.headers.push_back({"Accept", "application/json"});
-  if (!body.empty()) req.headers.push_back({"Content-Type", "application/json"});
-  absl::StatusOr<std::string> token = CurrentBearerToken(cluster_);
-  if (!token.ok()) return absl::UnavailableError(token.status().message());
-  if (!token->empty()) req.headers.push_back({"Authorization", absl::StrCat("Bearer ", *token)});
-  absl::StatusOr<clients::http::HttpResponse> r = http_->Do(req);
+  absl::StatusOr<clients::http::HttpRequest> req =
+      NewApiRequest(cluster_, method, path, body, timeout_);
+  if (!req.ok()) return req.status();
+  absl::StatusOr<clients::http::HttpResponse> r = http_->Do(*req);
   if (!r.ok()) {
     if (r.status().code() == absl::StatusCode::kDeadlineExceeded) {
       return absl::UnavailableError(absl::StrCat("lease ", path, ": ", r.status().message()));
