@@ -411,6 +411,49 @@ absl::StatusOr<HorizontalPodAutoscaler> ParseHorizontalPodAutoscalerJson(absl::s
 }
 absl::StatusOr<Lease> ParseLeaseJson(absl::string_view json) { return ParseText<Lease>(json); }
 
+namespace {
+template <typename T>
+absl::Status AppendItem(const rapidjson::Value& item, size_t index, std::vector<T>* out) {
+  T obj;
+  absl::Status s = internal::FromJson(item, &obj);
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("items[", index, "]: ", s.message()));
+  out->push_back(std::move(obj));
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<ObjectList> ParseObjectListJson(absl::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("items") ||
+      !doc["items"].IsArray()) {
+    return absl::InvalidArgumentError("not a JSON List object with an \"items\" array");
+  }
+  ObjectList out;
+  const auto& items = doc["items"];
+  for (rapidjson::SizeType i = 0; i < items.Size(); ++i) {
+    const rapidjson::Value& item = items[i];
+    if (!item.IsObject()) return absl::InvalidArgumentError(absl::StrCat("items[", i, "]: not an object"));
+    std::string kind = internal::GetString(item, "kind");
+    absl::Status s;
+    if (kind == "Deployment") {
+      s = AppendItem(item, i, &out.deployments);
+    } else if (kind == "ReplicaSet") {
+      s = AppendItem(item, i, &out.replica_sets);
+    } else if (kind == "Pod") {
+      s = AppendItem(item, i, &out.pods);
+    } else if (kind == "Node") {
+      s = AppendItem(item, i, &out.nodes);
+    } else if (kind == "HorizontalPodAutoscaler") {
+      s = AppendItem(item, i, &out.hpas);
+    } else {
+      ++out.skipped;
+    }
+    if (!s.ok()) return s;
+  }
+  return out;
+}
+
 std::string LeaseToJson(const Lease& lease) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);

@@ -170,6 +170,20 @@ absl::StatusOr<Node> ParseNodeJson(absl::string_view json);
 absl::StatusOr<HorizontalPodAutoscaler> ParseHorizontalPodAutoscalerJson(absl::string_view json);
 absl::StatusOr<Lease> ParseLeaseJson(absl::string_view json);
 
+// The objects of a v1 List (`kubectl get deploy,rs,pods,nodes,hpa -A -o json` prints one): items
+// are sorted by their "kind"; kinds the reconciler does not read (Service, ...) are counted in
+// `skipped`. kInvalidArgument, naming the item index, when the text is not a JSON object with
+// an "items" array or when an item of a known kind does not parse.
+struct ObjectList {
+  std::vector<Deployment> deployments;
+  std::vector<ReplicaSet> replica_sets;
+  std::vector<Pod> pods;
+  std::vector<Node> nodes;
+  std::vector<HorizontalPodAutoscaler> hpas;
+  int skipped = 0;
+};
+absl::StatusOr<ObjectList> ParseObjectListJson(absl::string_view json);
+
 // The coordination.k8s.io/v1 Lease as JSON for create/update (metadata.resourceVersion included
 // when set; times as RFC 3339 MicroTime).
 std::string LeaseToJson(const Lease& lease);

@@ -239,3 +239,35 @@ TEST(ObjectsTest, LabelSelectorMatches) {
 
 }  // namespace
 }  // namespace clients::kube
+
+namespace clients::kube {
+namespace {
+
+TEST(ObjectListTest, SortsItemsByKindAndSkipsOthers) {
+  auto list = ParseObjectListJson(R"({"apiVersion":"v1","kind":"List","items":[
+    {"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"api","namespace":"shop"}},
+    {"kind":"Pod","apiVersion":"v1","metadata":{"name":"api-1","namespace":"shop"}},
+    {"kind":"Node","apiVersion":"v1","metadata":{"name":"n1"}},
+    {"kind":"Service","apiVersion":"v1","metadata":{"name":"api"}},
+    {"kind":"HorizontalPodAutoscaler","apiVersion":"autoscaling/v2","metadata":{"name":"h"}},
+    {"kind":"ReplicaSet","apiVersion":"apps/v1","metadata":{"name":"api-5d9"}}]})");
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->deployments.size(), 1u);
+  EXPECT_EQ(list->pods.size(), 1u);
+  EXPECT_EQ(list->nodes.size(), 1u);
+  EXPECT_EQ(list->hpas.size(), 1u);
+  EXPECT_EQ(list->replica_sets.size(), 1u);
+  EXPECT_EQ(list->skipped, 1);
+}
+
+TEST(ObjectListTest, BadItemsNameTheirIndex) {
+  EXPECT_FALSE(ParseObjectListJson("[]").ok());
+  EXPECT_FALSE(ParseObjectListJson(R"({"items":{}})").ok());
+  auto bad = ParseObjectListJson(R"({"items":[{"kind":"Pod","metadata":{"name":"a"}},
+      {"kind":"Pod","metadata":{}}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("items[1]"), std::string::npos) << bad.status();
+}
+
+}  // namespace
+}  // namespace clients::kube

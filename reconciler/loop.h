@@ -1,0 +1,155 @@
+// loop: one reconcile cycle. Cluster state (one snapshot, no per-deployment LIST) and
+// Prometheus signals (a constant number of grouped queries) in; the served metric table, the
+// per-deployment status and stored samples/decisions out.
+//
+//   reconciler::Reconciler r(config, cluster_source, prom, store, &clock);
+//   reconciler::CycleReport report = r.RunCycle();
+//   publisher.Publish(r.Table());
+//
+// Per managed deployment (see policy.h for the rules and ../shared/DESIGN.md "The loop"):
+// startup filter, 0.7/0.3 blend, confidence, node pressure of the matching nodes, target table,
+// low-request rule, cooldown, forecast of total CPU demand in cores (5-minute buckets, refit
+// hourly, incremental update in between, validated against what happened), and the five served
+// metrics. Missing data never reads as zero: a deployment without fresh data keeps its
+// last-known-good values with their original timestamps, so the adapter's staleness limit
+// decides when to stop serving them, and targets are never lowered for lack of data.
+//
+// Which deployments: HPAs that reference a smart_* metric (ENABLE_AUTO_DISCOVERY), the
+// DEPLOYMENT_<N>_* variables, and Deployments annotated smart-autoscaler.io/enabled="true";
+// smart-autoscaler.io/enabled="false" opts out; smart-autoscaler.io/startup-filter (minutes)
+// and smart-autoscaler.io/lead-time (minutes) override per workload.
+//
+// Thread-safe: RunCycle runs on one thread at a time; Table/Statuses/LastCycle may be read
+// from any thread (the JSON API) while it runs.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "base/clock.h"
+#include "clients/prometheus/prometheus.h"
+#include "reconciler/cluster.h"
+#include "reconciler/config.h"
+#include "reconciler/policy.h"
+#include "reconciler/publisher.h"
+#include "reconciler/signals.h"
+#include "storage/store.h"
+
+namespace reconciler {
+
+// What the JSON API shows for one deployment.
+struct DeploymentStatus {
+  std::string namespace_name;
+  std::string name;
+  std::string source;  // "hpa/<name>", "env/DEPLOYMENT_<N>", "annotation"
+  int pods = 0;
+  int ready_pods = 0;
+  int young_pods_excluded = 0;
+  bool all_pods_young = false;
+  int64_t cpu_request_millicores = 0;  // per pod, summed over containers
+  int64_t memory_request_bytes = 0;    // per pod
+  absl::optional<double> blended_pct;  // this cycle's reading (nullopt: no data)
+  absl::optional<double> demand_cores;
+  absl::optional<double> memory_pct;
+  double confidence = 0;
+  NodePressure pressure;
+  int nodes = 0;  // ready, schedulable nodes matching the nodeSelector
+  double target_pct = 0;
+  absl::Time last_target_change = absl::InfinitePast();
+  // Forecast of total demand (cores): p90 peak over the lead window.
+  absl::optional<double> forecast_peak_p90_cores;
+  bool forecast_trusted = false;
+  std::string forecast_note;  // why the forecast is or is not used
+  double forecast_accuracy = 0;
+  int forecast_validated = 0;
+  int history_points = 0;  // 5-minute buckets of demand history held
+  // The served values (last-known-good); empty until the first good reading.
+  absl::optional<double> served_blended_pct, served_predicted_pct, served_pressure,
+      served_memory_pct;
+  absl::Time served_at = absl::InfinitePast();
+  std::string note;  // "" or why the values were held (no data, low confidence)
+};
+
+struct CycleReport {
+  absl::Time start = absl::InfinitePast();
+  absl::Duration wall;
+  absl::Duration cpu;  // thread CPU time of the cycle
+  int deployments = 0;
+  int served = 0;       // deployments with values in the table
+  int held = 0;         // deployments whose previous values stand this cycle
+  int queries = 0;      // Prometheus queries of the cycle (signals)
+  int backfill_queries = 0;
+  int query_failures = 0;
+  int points = 0;       // size of the served table
+  int patches = 0;      // legacy mode: HPA patches sent (or logged under DRY_RUN)
+  std::vector<std::string> errors;
+};
+
+// Legacy HPA_PATCH_MODE: sets averageUtilization of a classic CPU HPA.
+class HpaPatcher {
+ public:
+  virtual ~HpaPatcher() = default;
+  virtual absl::Status PatchCpuTarget(const std::string& namespace_name, const std::string& hpa,
+                                      int metric_index, int32_t expected, int32_t target) = 0;
+};
+
+class Reconciler {
+ public:
+  // `cluster` and `prom` are required; `store` and `patcher` may be null (no history kept /
+  // legacy mode off). All must outlive the Reconciler, as must `clock`.
+  Reconciler(Config config, ClusterSource* cluster, clients::prometheus::PrometheusClient* prom,
+             storage::Store* store, const base::Clock* clock, HpaPatcher* patcher = nullptr);
+  ~Reconciler();
+
+  CycleReport RunCycle();
+
+  // The served metric table (every deployment's last-known-good values).
+  std::vector<MetricPoint> Table() const;
+  std::vector<DeploymentStatus> Statuses() const;
+  CycleReport LastCycle() const;
+  // Applies a reloaded config from the next cycle on (per-deployment state is kept).
+  void UpdateConfig(const Config& config);
+
+  // Demand history is bucketed at this step (the predictor's step).
+  static constexpr absl::Duration kStep = absl::Minutes(5);
+
+ private:
+  struct Target;
+  struct State;
+  struct CycleInputs;
+  void ProcessDeployment(const Config& cfg, const Target& t, CycleInputs& in, absl::Time now,
+                         State* st, CycleReport* report);
+  void UpdateForecast(const Config& cfg, absl::Time now, double demand, double threshold,
+                      State* st);
+  void PushBucket(const Config& cfg, absl::Time bucket, double value, double threshold,
+                  absl::Time now, State* st);
+  void Refit(const Config& cfg, absl::Time now, State* st);
+  bool Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold, State* st,
+                CycleReport* report);
+  void Store(const Config& cfg, absl::Time now);
+
+  const base::Clock* const clock_;
+  ClusterSource* const cluster_;
+  clients::prometheus::PrometheusClient* const prom_;
+  storage::Store* const store_;
+  HpaPatcher* const patcher_;
+
+  mutable absl::Mutex config_mu_;
+  Config config_ ABSL_GUARDED_BY(config_mu_);
+
+  // Per-deployment state, touched by RunCycle only (one cycle at a time).
+  absl::Mutex cycle_mu_;
+  std::map<std::string, std::unique_ptr<State>> states_ ABSL_GUARDED_BY(cycle_mu_);
+
+  mutable absl::Mutex out_mu_;
+  std::vector<MetricPoint> table_ ABSL_GUARDED_BY(out_mu_);
+  std::vector<DeploymentStatus> statuses_ ABSL_GUARDED_BY(out_mu_);
+  CycleReport last_ ABSL_GUARDED_BY(out_mu_);
+};
+
+}  // namespace reconciler

@@ -1,0 +1,385 @@
+#include "reconciler/loop.h"
+
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace reconciler {
+namespace {
+
+namespace kube = clients::kube;
+namespace prom = clients::prometheus;
+
+const absl::Time kStart = absl::FromUnixSeconds(1764000000);  // a Monday, 16:00 UTC
+
+// A cluster view set directly by the test.
+class FixedCluster : public ClusterSource {
+ public:
+  absl::StatusOr<std::shared_ptr<const ClusterState>> Snapshot() override {
+    if (fail) return absl::UnavailableError("informers not synced yet");
+    return std::make_shared<const ClusterState>(state);
+  }
+  std::string Describe() const override { return "test"; }
+  ClusterState state;
+  bool fail = false;
+};
+
+// Answers the five signal queries from per-pod / per-node values and counts every query.
+class FakePrometheus : public prom::PrometheusClient {
+ public:
+  absl::StatusOr<std::vector<prom::Series>> Query(absl::string_view promql,
+                                                  absl::Time at) override {
+    ++queries;
+    if (down) return absl::UnavailableError("connection refused");
+    std::vector<prom::Series> out;
+    bool node = absl::StrContains(promql, "node_cpu_seconds_total");
+    bool memory = absl::StrContains(promql, "memory");
+    bool five = absl::StrContains(promql, "[5m]");
+    const auto& src = node ? (five ? node_cpu5 : node_cpu10)
+                           : memory ? pod_memory : (five ? pod_cpu5 : pod_cpu10);
+    for (const auto& [key, value] : src) {
+      prom::Series s;
+      if (node) {
+        s.labels["instance"] = key + ":9100";
+      } else {
+        size_t slash = key.find('/');
+        s.labels["namespace"] = key.substr(0, slash);
+        s.labels["pod"] = key.substr(slash + 1);
+      }
+      s.points.push_back({at, value});
+      out.push_back(s);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<prom::Series>> QueryRange(absl::string_view promql, absl::Time from,
+                                                       absl::Time to,
+                                                       absl::Duration step) override {
+    ++range_queries;
+    if (down) return absl::UnavailableError("connection refused");
+    last_range_query = std::string(promql);
+    prom::Series s;
+    if (history) {
+      for (absl::Time t = from; t <= to; t += step) s.points.push_back({t, history(t)});
+    }
+    return std::vector<prom::Series>{s};
+  }
+
+  std::map<std::string, double> pod_cpu10, pod_cpu5, pod_memory, node_cpu10, node_cpu5;
+  std::function<double(absl::Time)> history;
+  std::string last_range_query;
+  int queries = 0;
+  int range_queries = 0;
+  bool down = false;
+};
+
+kube::Deployment MakeDeployment(const std::string& ns, const std::string& name,
+                                int64_t cpu_request_m) {
+  kube::Deployment d;
+  d.metadata.namespace_name = ns;
+  d.metadata.name = name;
+  kube::ContainerResources c;
+  c.name = "app";
+  c.requests.cpu_millicores = cpu_request_m;
+  c.requests.memory_bytes = int64_t{512} << 20;
+  d.containers.push_back(c);
+  return d;
+}
+
+kube::HorizontalPodAutoscaler SmartHpa(const std::string& ns, const std::string& deployment) {
+  kube::HorizontalPodAutoscaler h;
+  h.metadata.namespace_name = ns;
+  h.metadata.name = deployment;
+  h.scale_target_ref = {"apps/v1", "Deployment", deployment};
+  kube::HpaMetric m;
+  m.type = "External";
+  m.name = "smart_cpu_pressure";
+  m.selector.match_labels["deployment"] = deployment;
+  h.metrics.push_back(m);
+  return h;
+}
+
+// Adds a deployment with `pods` pods (via one ReplicaSet) on node "n1" and its smart HPA.
+void AddWorkload(ClusterState* s, FakePrometheus* p, const std::string& ns,
+                 const std::string& name, int pods, int64_t request_m, double cpu10_m,
+                 double cpu5_m, absl::Time started) {
+  s->deployments.push_back(MakeDeployment(ns, name, request_m));
+  s->hpas.push_back(SmartHpa(ns, name));
+  kube::ReplicaSet rs;
+  rs.metadata.namespace_name = ns;
+  rs.metadata.name = name + "-5d9f";
+  rs.metadata.owner_references.push_back({"apps/v1", "Deployment", name, "uid", true});
+  s->replica_sets.push_back(rs);
+  for (int i = 0; i < pods; ++i) {
+    kube::Pod pod;
+    pod.metadata.namespace_name = ns;
+    pod.metadata.name = absl::StrCat(name, "-5d9f-p", i);
+    pod.metadata.owner_references.push_back({"apps/v1", "ReplicaSet", rs.metadata.name, "u", true});
+    pod.node_name = "n1";
+    pod.phase = "Running";
+    pod.ready = true;
+    pod.start_time = started;
+    pod.containers = s->deployments.back().containers;
+    s->pods.push_back(pod);
+    std::string key = ns + "/" + pod.metadata.name;
+    p->pod_cpu10[key] = cpu10_m / 1000;  // cores, as Prometheus reports
+    p->pod_cpu5[key] = cpu5_m / 1000;
+    p->pod_memory[key] = 256.0 * (1 << 20);
+  }
+}
+
+void AddNode(ClusterState* s, FakePrometheus* p, const std::string& name, int64_t alloc_m,
+             double used_m) {
+  kube::Node n;
+  n.metadata.name = name;
+  n.allocatable.cpu_millicores = alloc_m;
+  n.ready = true;
+  s->nodes.push_back(n);
+  p->node_cpu10[name] = used_m / 1000;
+  p->node_cpu5[name] = used_m / 1000;
+}
+
+double Value(const std::vector<MetricPoint>& table, const std::string& deployment,
+             const std::string& metric) {
+  for (const MetricPoint& p : table) {
+    if (p.deployment == deployment && p.metric == metric) return p.value;
+  }
+  return NAN;
+}
+
+class LoopTest : public ::testing::Test {
+ protected:
+  LoopTest() : clock_(kStart) {}
+  Config MakeConfig() {
+    Config c;
+    c.enable_predictive = false;
+    return c;
+  }
+  base::FakeClock clock_;
+  FixedCluster cluster_;
+  FakePrometheus prom_;
+};
+
+TEST_F(LoopTest, ServesTheBlendAndPressureOfADiscoveredDeployment) {
+  // 2 pods, 500m request each, 10m rate 300m and 5m rate 400m per pod: blend 330m = 66 %.
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 500, 300, 400, kStart - absl::Hours(1));
+  // A node at 40 % with 1000m of 4000m requested: safe pressure, 75 % schedulable.
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 1600);
+  Reconciler r(MakeConfig(), &cluster_, &prom_, nullptr, &clock_);
+  CycleReport rep = r.RunCycle();
+  EXPECT_EQ(rep.deployments, 1);
+  EXPECT_EQ(rep.served, 1);
+  EXPECT_EQ(rep.queries, 5);
+  auto table = r.Table();
+  EXPECT_NEAR(Value(table, "api", "smart_cpu_blended"), 66.0, 1e-9);
+  EXPECT_NEAR(Value(table, "api", "smart_cpu_predicted"), 66.0, 1e-9);  // predictive off
+  double target = Value(table, "api", "smart_cpu_target");
+  // Safe pressure with 75 % schedulable: the top of the safe band.
+  EXPECT_NEAR(target, 85.0, 1e-9);
+  EXPECT_NEAR(Value(table, "api", "smart_cpu_pressure"), 66.0 / 85.0, 1e-9);
+  EXPECT_NEAR(Value(table, "api", "smart_memory_blended"), 50.0, 1e-9);
+  for (const MetricPoint& p : table) EXPECT_EQ(p.timestamp, kStart);
+  auto st = r.Statuses();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].source, "hpa/api");
+  EXPECT_EQ(st[0].pressure.level, PressureLevel::kSafe);
+  EXPECT_EQ(st[0].ready_pods, 2);
+}
+
+TEST_F(LoopTest, QueriesPerCycleDoNotGrowWithDeployments) {
+  for (int n : {10, 1000}) {
+    FixedCluster cluster;
+    FakePrometheus prom;
+    for (int i = 0; i < n; ++i) {
+      AddWorkload(&cluster.state, &prom, "ns" + std::to_string(i % 7), "d" + std::to_string(i),
+                  3, 200, 100, 120, kStart - absl::Hours(2));
+    }
+    AddNode(&cluster.state, &prom, "n1", 1000000, 100000);
+    Reconciler r(MakeConfig(), &cluster, &prom, nullptr, &clock_);
+    CycleReport rep = r.RunCycle();
+    EXPECT_EQ(rep.deployments, n);
+    EXPECT_EQ(rep.served, n);
+    EXPECT_EQ(prom.queries, 5) << n << " deployments";
+    EXPECT_EQ(rep.points, 5 * n);
+  }
+}
+
+TEST_F(LoopTest, YoungPodsAreLeftOutOfTheBlend) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, 500, 500, kStart - absl::Hours(1));
+  // A third pod started 30 s ago, spiking at 1000m.
+  kube::Pod young = cluster_.state.pods.back();
+  young.metadata.name = "api-5d9f-young";
+  young.start_time = kStart - absl::Seconds(30);
+  cluster_.state.pods.push_back(young);
+  prom_.pod_cpu10["shop/api-5d9f-young"] = 1.0;
+  prom_.pod_cpu5["shop/api-5d9f-young"] = 1.0;
+  AddNode(&cluster_.state, &prom_, "n1", 8000, 2000);
+  Reconciler r(MakeConfig(), &cluster_, &prom_, nullptr, &clock_);
+  r.RunCycle();
+  EXPECT_NEAR(Value(r.Table(), "api", "smart_cpu_blended"), 50.0, 1e-9);
+  EXPECT_EQ(r.Statuses()[0].young_pods_excluded, 1);
+}
+
+TEST_F(LoopTest, PrometheusOutageKeepsLastKnownGoodValuesAndTargets) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 500, 300, 300, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 1600);
+  Reconciler r(MakeConfig(), &cluster_, &prom_, nullptr, &clock_);
+  r.RunCycle();
+  auto before = r.Table();
+  prom_.down = true;
+  clock_.Advance(absl::Minutes(10));
+  CycleReport rep = r.RunCycle();
+  EXPECT_EQ(rep.query_failures, 5);
+  EXPECT_EQ(rep.held, 1);
+  auto after = r.Table();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].value, before[i].value) << after[i].metric;
+    EXPECT_EQ(after[i].timestamp, kStart) << "the old timestamp lets the adapter expire it";
+  }
+  EXPECT_NE(r.Statuses()[0].note.find("last-known-good"), std::string::npos);
+  // Back up: fresh values with the new time.
+  prom_.down = false;
+  clock_.Advance(absl::Minutes(1));
+  r.RunCycle();
+  for (const MetricPoint& p : r.Table()) EXPECT_EQ(p.timestamp, clock_.Now());
+}
+
+TEST_F(LoopTest, UnknownNodePressureNeverLowersTheTarget) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 500, 300, 300, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 400);  // safe
+  Reconciler r(MakeConfig(), &cluster_, &prom_, nullptr, &clock_);
+  r.RunCycle();
+  double safe_target = Value(r.Table(), "api", "smart_cpu_target");
+  EXPECT_GT(safe_target, 70);
+  prom_.node_cpu10.clear();  // node_exporter gone: pressure unknown (base would be 70)
+  prom_.node_cpu5.clear();
+  clock_.Advance(absl::Minutes(10));
+  r.RunCycle();
+  EXPECT_EQ(r.Statuses()[0].pressure.level, PressureLevel::kUnknown);
+  EXPECT_EQ(Value(r.Table(), "api", "smart_cpu_target"), safe_target);
+}
+
+TEST_F(LoopTest, CooldownHoldsTargetChangesButCriticalBypassesIt) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 500, 300, 300, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 2800);  // 70 %: warning -> base 70
+  Reconciler r(MakeConfig(), &cluster_, &prom_, nullptr, &clock_);
+  r.RunCycle();
+  EXPECT_EQ(Value(r.Table(), "api", "smart_cpu_target"), 70);
+  prom_.node_cpu10["n1"] = prom_.node_cpu5["n1"] = 0.4;  // 10 %: safe -> 85
+  clock_.Advance(absl::Minutes(1));
+  r.RunCycle();
+  EXPECT_EQ(Value(r.Table(), "api", "smart_cpu_target"), 70) << "within the 5-minute cooldown";
+  clock_.Advance(absl::Minutes(5));
+  r.RunCycle();
+  EXPECT_EQ(Value(r.Table(), "api", "smart_cpu_target"), 85);
+  prom_.node_cpu10["n1"] = prom_.node_cpu5["n1"] = 3.9;  // 97.5 %: critical -> 50, at once
+  clock_.Advance(absl::Minutes(1));
+  r.RunCycle();
+  EXPECT_EQ(Value(r.Table(), "api", "smart_cpu_target"), 50);
+}
+
+TEST_F(LoopTest, AnnotationsOptInOptOutAndStaticTargets) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 1, 500, 100, 100, kStart - absl::Hours(1));
+  AddWorkload(&cluster_.state, &prom_, "shop", "web", 1, 500, 100, 100, kStart - absl::Hours(1));
+  AddWorkload(&cluster_.state, &prom_, "shop", "batch", 1, 500, 100, 100, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 400);
+  cluster_.state.hpas.clear();
+  cluster_.state.deployments[0].metadata.annotations["smart-autoscaler.io/enabled"] = "true";
+  cluster_.state.hpas.push_back(SmartHpa("shop", "web"));
+  cluster_.state.deployments[1].metadata.annotations["smart-autoscaler.io/enabled"] = "false";
+  Config c = MakeConfig();
+  c.deployments.push_back({"shop", "batch", "batch", absl::Minutes(2), "low"});
+  Reconciler r(c, &cluster_, &prom_, nullptr, &clock_);
+  r.RunCycle();
+  std::vector<std::string> names;
+  for (const auto& s : r.Statuses()) names.push_back(s.name + ":" + s.source);
+  EXPECT_EQ(names, (std::vector<std::string>{"api:annotation", "batch:env/DEPLOYMENT_0"}));
+}
+
+TEST_F(LoopTest, NoClusterViewServesTheLastTable) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 1, 500, 100, 100, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 400);
+  Reconciler r(MakeConfig(), &cluster_, &prom_, nullptr, &clock_);
+  r.RunCycle();
+  cluster_.fail = true;
+  CycleReport rep = r.RunCycle();
+  ASSERT_EQ(rep.errors.size(), 1u);
+  EXPECT_EQ(r.Table().size(), 5u);
+}
+
+class RecordingPatcher : public HpaPatcher {
+ public:
+  absl::Status PatchCpuTarget(const std::string& ns, const std::string& hpa, int index,
+                              int32_t expected, int32_t target) override {
+    calls.push_back(absl::StrCat(ns, "/", hpa, "[", index, "] ", expected, "->", target));
+    return absl::OkStatus();
+  }
+  std::vector<std::string> calls;
+};
+
+TEST_F(LoopTest, LegacyPatchModeHonoursDryRun) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 500, 300, 300, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 400);  // safe -> 85
+  kube::HorizontalPodAutoscaler classic = SmartHpa("shop", "api");
+  classic.metadata.name = "api-cpu";
+  classic.metrics.clear();
+  kube::HpaMetric cpu;
+  cpu.type = "Resource";
+  cpu.name = "cpu";
+  cpu.target.type = "Utilization";
+  cpu.target.average_utilization = 60;
+  classic.metrics.push_back(cpu);
+  cluster_.state.hpas.push_back(classic);
+  RecordingPatcher patcher;
+  Config c = MakeConfig();
+  c.hpa_patch_mode = true;
+  c.dry_run = true;
+  {
+    Reconciler r(c, &cluster_, &prom_, nullptr, &clock_, &patcher);
+    EXPECT_EQ(r.RunCycle().patches, 1);
+    EXPECT_TRUE(patcher.calls.empty());
+  }
+  c.dry_run = false;
+  Reconciler r(c, &cluster_, &prom_, nullptr, &clock_, &patcher);
+  EXPECT_EQ(r.RunCycle().patches, 1);
+  EXPECT_EQ(patcher.calls, std::vector<std::string>{"shop/api-cpu[0] 60->85"});
+}
+
+TEST_F(LoopTest, ForecastIsBackfilledValidatedAndRaisesPredictedAheadOfARise) {
+  // Demand follows a daily cycle between 0.5 and 1.5 cores; now (16:00 UTC) it is rising.
+  auto demand = [](absl::Time t) {
+    double day = absl::ToDoubleHours(t - absl::UnixEpoch()) / 24.0;
+    return 1.0 + 0.5 * std::sin(2 * M_PI * (day - 0.5));
+  };
+  prom_.history = demand;
+  double now_cores = demand(kStart);
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, now_cores * 500,
+              now_cores * 500, kStart - absl::Hours(72));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  Config c = MakeConfig();
+  c.enable_predictive = true;
+  c.lead_time = absl::Minutes(60);
+  Reconciler r(c, &cluster_, &prom_, nullptr, &clock_);
+  CycleReport rep = r.RunCycle();
+  EXPECT_EQ(rep.backfill_queries, 1);
+  EXPECT_NE(prom_.last_range_query.find("pod=~\"api-[a-z0-9]+-[a-z0-9]+\""), std::string::npos);
+  auto st = r.Statuses()[0];
+  EXPECT_EQ(st.history_points, 7 * 24 * 12);
+  EXPECT_GE(st.forecast_validated, 10);
+  EXPECT_TRUE(st.forecast_trusted) << st.forecast_note;
+  ASSERT_TRUE(st.forecast_peak_p90_cores.has_value());
+  EXPECT_GT(*st.forecast_peak_p90_cores, now_cores);
+  double blended = Value(r.Table(), "api", "smart_cpu_blended");
+  double predicted = Value(r.Table(), "api", "smart_cpu_predicted");
+  EXPECT_GT(predicted, blended) << "demand is rising: the forecast leads the blend";
+  // Predicted = p90 peak demand / (2 ready pods x 1 core).
+  EXPECT_NEAR(predicted, 100 * *st.forecast_peak_p90_cores / 2, 1e-9);
+  // A second cycle does not backfill again.
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(r.RunCycle().backfill_queries, 0);
+}
+
+}  // namespace
+}  // namespace reconciler

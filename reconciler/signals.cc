@@ -1,0 +1,78 @@
+#include "reconciler/signals.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace reconciler {
+namespace {
+
+using Map = absl::flat_hash_map<std::string, double>;
+
+// Runs one query; fills `out` (key -> value x scale) and returns whether it answered.
+bool RunOne(clients::prometheus::PrometheusClient* prom, absl::Time at, const char* name,
+            const std::string& promql, bool by_node, double scale, Map* out, Signals* s) {
+  ++s->queries;
+  auto result = prom->Query(promql, at);
+  if (!result.ok()) {
+    ++s->failures;
+    s->errors.push_back(absl::StrCat(name, ": ", result.status().ToString()));
+    return false;
+  }
+  for (const auto& series : *result) {
+    if (series.points.empty() || !std::isfinite(series.points.back().value)) continue;
+    std::string key;
+    if (by_node) {
+      key = NodeKey(series.labels);
+    } else {
+      auto ns = series.labels.find("namespace");
+      auto pod = series.labels.find("pod");
+      if (ns == series.labels.end() || pod == series.labels.end()) continue;
+      key = absl::StrCat(ns->second, "/", pod->second);
+    }
+    if (key.empty()) continue;
+    (*out)[key] += series.points.back().value * scale;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string NodeKey(const std::map<std::string, std::string>& labels) {
+  auto node = labels.find("node");
+  if (node != labels.end() && !node->second.empty()) return node->second;
+  auto inst = labels.find("instance");
+  if (inst == labels.end()) return "";
+  std::string v = inst->second;
+  // "[::1]:9100" -> "[::1]"; "host:9100" -> "host".
+  size_t colon = v.rfind(':');
+  if (colon != std::string::npos && v.find(']', colon) == std::string::npos) v.resize(colon);
+  return v;
+}
+
+Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at,
+                      const SignalQueries& q) {
+  Signals s;
+  s.pod_cpu_10m_ok = RunOne(prom, at, "pod_cpu_10m", q.pod_cpu_10m, false, 1000, &s.pod_cpu_10m, &s);
+  s.pod_cpu_5m_ok = RunOne(prom, at, "pod_cpu_5m", q.pod_cpu_5m, false, 1000, &s.pod_cpu_5m, &s);
+  s.pod_memory_ok = RunOne(prom, at, "pod_memory", q.pod_memory, false, 1, &s.pod_memory, &s);
+  s.node_cpu_10m_ok =
+      RunOne(prom, at, "node_cpu_10m", q.node_cpu_10m, true, 1000, &s.node_cpu_10m, &s);
+  s.node_cpu_5m_ok = RunOne(prom, at, "node_cpu_5m", q.node_cpu_5m, true, 1000, &s.node_cpu_5m, &s);
+  return s;
+}
+
+std::string DemandHistoryQuery(const std::string& namespace_name, const std::string& deployment) {
+  // Label values in PromQL are double-quoted strings; Kubernetes names hold no quotes, but
+  // escape anyway. Regex metacharacters cannot occur in DNS-1123 names except '.'.
+  auto esc = [](const std::string& v) {
+    return absl::StrReplaceAll(v, {{"\\", "\\\\"}, {"\"", "\\\""}, {".", "\\\\."}});
+  };
+  return absl::StrCat("sum(rate(container_cpu_usage_seconds_total{namespace=\"",
+                      absl::StrReplaceAll(namespace_name, {{"\\", "\\\\"}, {"\"", "\\\""}}),
+                      "\",pod=~\"", esc(deployment),
+                      "-[a-z0-9]+-[a-z0-9]+\",container!=\"\",container!=\"POD\"}[5m]))");
+}
+
+}  // namespace reconciler
