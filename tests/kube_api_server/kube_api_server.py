@@ -138,6 +138,39 @@ def _status_body(code, reason, message):
             "message": message, "reason": reason, "code": code}
 
 
+def _apply_json_patch(obj, ops):
+    """RFC 6902 test/replace/add on object paths (list indexes allowed); ValueError on failure."""
+    if not isinstance(ops, list):
+        raise ValueError("json patch body must be a list of operations")
+    for op in ops:
+        path = [p.replace("~1", "/").replace("~0", "~") for p in op.get("path", "").split("/")[1:]]
+        if not path:
+            raise ValueError("json patch: empty path")
+        parent = obj
+        for part in path[:-1]:
+            parent = parent[int(part)] if isinstance(parent, list) else parent.get(part)
+            if parent is None:
+                raise ValueError("json patch: path %s does not exist" % op.get("path"))
+        last = path[-1]
+        if isinstance(parent, list):
+            last = int(last)
+            present = 0 <= last < len(parent)
+        else:
+            present = last in parent
+        kind = op.get("op")
+        if kind == "test":
+            if not present or parent[last] != op.get("value"):
+                raise ValueError("the server rejected our request due to an error in our request: "
+                                 "testing value %s failed" % op.get("path"))
+        elif kind in ("replace", "add"):
+            if kind == "replace" and not present:
+                raise ValueError("json patch: replace of missing path %s" % op.get("path"))
+            parent[last] = op.get("value")
+        else:
+            raise ValueError("json patch: unsupported op %r" % kind)
+    return obj
+
+
 def _now_rfc3339():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -593,6 +626,23 @@ class Handler(BaseHTTPRequestHandler):
                 md["uid"] = old["metadata"].get("uid")
                 md["creationTimestamp"] = old["metadata"].get("creationTimestamp")
                 obj = _put_locked(plural, dict(body, metadata=md), "MODIFIED")
+            return self._send_json(200, obj)
+        if method == "PATCH" and name:
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if ctype != "application/json-patch+json":
+                return self._send_json(415, _status_body(
+                    415, "UnsupportedMediaType", "the body of the request was in an unknown "
+                    "format - accepted media types include: application/json-patch+json"))
+            with _lock:
+                old = _store[plural].get(_key(plural, ns, name))
+                if old is None:
+                    return self._send_json(404, _status_body(
+                        404, "NotFound", '%s "%s" not found' % (resource_name, name)))
+                try:
+                    patched = _apply_json_patch(copy.deepcopy(old), body)
+                except ValueError as e:
+                    return self._send_json(422, _status_body(422, "Invalid", str(e)))
+                obj = _put_locked(plural, patched, "MODIFIED")
             return self._send_json(200, obj)
         if method == "DELETE" and name:
             with _lock:
