@@ -1,6 +1,7 @@
 #include "adapter/handler.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -97,6 +98,42 @@ HttpResponse Json(std::string body) {
   return r;
 }
 
+// The `resource` label of adapter_requests_total: bounded by construction (metric and object
+// names are chosen by clients and never become label values).
+std::string ResourceLabel(const Route& route) {
+  switch (route.kind) {
+    case Route::Kind::kHealthz:
+    case Route::Kind::kLivez:
+    case Route::Kind::kReadyz:
+    case Route::Kind::kVersion:
+    case Route::Kind::kMetrics:
+    case Route::Kind::kApis:
+    case Route::Kind::kApiGroup:         // the router admits only the two groups
+    case Route::Kind::kApiResourceList:  // ... and their known versions
+      return route.attributes.path;
+    case Route::Kind::kOpenApiV2:
+      return "/openapi/v2";
+    case Route::Kind::kOpenApiV3:
+      return "/openapi/v3";
+    case Route::Kind::kExternalMetric:
+      return "externalmetrics";
+    case Route::Kind::kCustomMetric:
+      for (const char* known : {"deployments.apps", "deployments", "pods", "namespaces", "nodes",
+                                "metrics", "services", "statefulsets.apps", "jobs.batch"}) {
+        if (route.resource == known) return route.resource;
+      }
+      return "other";
+  }
+  return "other";
+}
+
+std::string MethodVerb(absl::string_view method) {
+  for (const char* m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    if (method == m) return absl::AsciiStrToLower(method);
+  }
+  return "other";
+}
+
 HttpResponse Text(int status, std::string body) {
   HttpResponse r;
   r.status = status;
@@ -113,7 +150,12 @@ Handler::Handler(const MetricTable* table, auth::Authenticator* authenticator,
       authenticator_(authenticator),
       authorizer_(authorizer),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      registry_(options_.metrics != nullptr ? options_.metrics : &base::metrics::DefaultRegistry()),
+      stale_(registry_->GetCounter(
+          "adapter_stale_responses_total",
+          "Metric requests answered 503 because the values were stale or no snapshot had "
+          "arrived yet.")) {}
 
 HttpResponse Handler::Status(int code, absl::string_view reason, absl::string_view message) {
   HttpResponse r;
@@ -160,6 +202,24 @@ HttpResponse Handler::Count(HttpResponse r) const {
 }
 
 HttpResponse Handler::Handle(const HttpRequest& request) const {
+  const absl::Time start = clock_->Now();
+  std::string resource = "unmatched";
+  std::string verb = MethodVerb(request.method);
+  HttpResponse r = Serve(request, &resource, &verb);
+  registry_
+      ->GetCounter("adapter_requests_total", "Requests answered, by resource, verb and HTTP code.",
+                   {{"resource", resource}, {"verb", verb}, {"code", absl::StrCat(r.status)}})
+      ->Increment();
+  registry_
+      ->GetHistogram("adapter_request_duration_seconds",
+                     "Time to compute a response (authentication included), in seconds.",
+                     base::metrics::LatencyBuckets(), {{"resource", resource}})
+      ->Observe(absl::ToDoubleSeconds(clock_->Now() - start));
+  return r;
+}
+
+HttpResponse Handler::Serve(const HttpRequest& request, std::string* resource,
+                            std::string* verb) const {
   ++counters_.requests;
   absl::string_view target = request.target;
   target = target.substr(0, target.find('#'));
@@ -171,6 +231,10 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
   Route route;
   RouteError route_error;
   const bool routed = RouteRequest(request.method, path, query, &route, &route_error);
+  if (routed) {
+    *resource = ResourceLabel(route);
+    *verb = route.attributes.verb;
+  }
 
   // Authenticate every request. Health probes (kubelet, no credentials) fall back to the
   // anonymous identity; the authorizer's always-allow paths then let them through.
@@ -216,7 +280,7 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
                         "aggregated discovery (apidiscovery.k8s.io) is not served; "
                         "use application/json"));
   }
-  if (!IsHealthPath(route.kind) && !AcceptsJson(accept)) {
+  if (!IsHealthPath(route.kind) && route.kind != Route::Kind::kMetrics && !AcceptsJson(accept)) {
     return Count(Status(406, "NotAcceptable",
                         absl::StrCat("only application/json is served; got Accept: ",
                                      FirstHeader(request, "accept"))));
@@ -233,6 +297,8 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
           Json(absl::StrCat(R"({"major":"0","minor":"1","gitVersion":"v)", options_.version,
                             R"(","gitCommit":"","gitTreeState":"clean","buildDate":"",)",
                             R"("goVersion":"n/a","compiler":"gcc","platform":"linux/amd64"})")));
+    case Route::Kind::kMetrics:
+      return Count(Metrics());
     case Route::Kind::kApis:
       return Count(Json(kApiGroupList));
     case Route::Kind::kApiGroup:
@@ -244,11 +310,52 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
       // The aggregator skips a 404 gracefully (contract 1.3.4).
       return Count(Status(404, "NotFound", "this server does not publish an OpenAPI document"));
     case Route::Kind::kExternalMetric:
-      return Count(External(route));
-    case Route::Kind::kCustomMetric:
-      return Count(Custom(route));
+    case Route::Kind::kCustomMetric: {
+      HttpResponse r = route.kind == Route::Kind::kExternalMetric ? External(route) : Custom(route);
+      if (r.status == 503) stale_->Increment();
+      return Count(std::move(r));
+    }
   }
   return Count(Status(500, "InternalError", "unhandled route"));
+}
+
+HttpResponse Handler::Metrics() const {
+  std::shared_ptr<const MetricTable::Snapshot> s = table_->Get();
+  double age = std::numeric_limits<double>::infinity();  // no snapshot yet: infinitely old
+  if (s->has_data) {
+    age = s->updated == absl::InfiniteFuture()  // --static-metrics never ages as a whole
+              ? 0
+              : std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - s->updated));
+  }
+  absl::MutexLock lock(&scrape_mu_);
+  registry_
+      ->GetGauge("adapter_snapshot_age_seconds",
+                 "Seconds since the metric table was last updated (+Inf before the first "
+                 "snapshot, 0 for --static-metrics).")
+      ->Set(age);
+  registry_->GetGauge("adapter_served_series", "Series in the metric table.")
+      ->Set(static_cast<double>(s->size));
+  if (const auth::AuthCounters* a = options_.auth_counters) {
+    // The auth stack keeps plain atomics; bring the exported counters up to them.
+    auto sync = [this](const char* cache, const char* result, int64_t value) {
+      base::metrics::Counter* c = registry_->GetCounter(
+          "adapter_auth_cache_lookups_total",
+          "Authentication/authorization cache lookups (token = TokenReview, cert = client "
+          "certificate verification, access = SubjectAccessReview).",
+          {{"cache", cache}, {"result", result}});
+      c->Increment(static_cast<double>(value) - c->value());
+    };
+    sync("token", "hit", a->token_cache_hits);
+    sync("token", "miss", a->token_reviews);
+    sync("cert", "hit", a->cert_cache_hits);
+    sync("cert", "miss", a->cert_verifications);
+    sync("access", "hit", a->access_cache_hits);
+    sync("access", "miss", a->access_reviews);
+  }
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = registry_->ExpositionText();
+  return r;
 }
 
 HttpResponse Handler::Readyz() const {
@@ -463,10 +570,10 @@ HttpResponse Handler::Custom(const Route& route) const {
       AppendJsonString(&body, series->metric);
       absl::StrAppend(&body, R"(,"selector":)", selector_json, "}");
     }
-    absl::StrAppend(&body, R"(,"timestamp":")",
-                    series->timestamp == absl::InfinitePast() ? FormatTimestamp(now)
-                                                              : series->timestamp_text,
-                    R"(")");
+    absl::StrAppend(
+        &body, R"(,"timestamp":")",
+        series->timestamp == absl::InfinitePast() ? FormatTimestamp(now) : series->timestamp_text,
+        R"(")");
     if (series->window_seconds > 0) {
       absl::StrAppend(&body, v1beta1 ? R"(,"window":)" : R"(,"windowSeconds":)",
                       series->window_seconds);

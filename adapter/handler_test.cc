@@ -248,5 +248,80 @@ TEST_F(HandlerTest, MalformedRequestsAreCleanStatuses) {
   EXPECT_GT(handler_.counters().requests.load(), 3u);
 }
 
+// GET /metrics: authenticated and authorized like any non-resource path (no anonymous
+// fallback), Prometheus' Accept header is fine, and the exposition carries the request,
+// staleness and snapshot metrics.
+TEST(HandlerMetricsTest, MetricsEndpointIsAuthorizedAndCountsRequests) {
+  base::FakeClock clock(absl::FromUnixSeconds(1741083330));
+  MetricTable table;
+  FakeAuthenticator authn;
+  FakeAuthorizer authz;
+  base::metrics::Registry registry;
+  auth::AuthCounters auth_counters;
+  auth_counters.token_cache_hits = 3;
+  auth_counters.token_reviews = 1;
+  HandlerOptions options;
+  options.metrics = &registry;
+  options.auth_counters = &auth_counters;
+  Handler handler(&table, &authn, &authz, &clock, options);
+  auto get = [&](const std::string& target, const std::string& user,
+                 std::multimap<std::string, std::string> headers = {}) {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    r.headers = std::move(headers);
+    if (!user.empty()) r.headers.emplace("x-test-user", user);
+    return handler.Handle(r);
+  };
+
+  EXPECT_EQ(get("/metrics", "").status, 401);
+  EXPECT_EQ(get("/metrics", "denied").status, 403);
+  EXPECT_FALSE(authz.last.resource_request);
+  EXPECT_EQ(authz.last.path, "/metrics");
+  EXPECT_EQ(authz.last.verb, "get");
+  EXPECT_EQ(get(std::string(kExt) + "smart_cpu_pressure", "alice").status, 503);  // no data yet
+  EXPECT_EQ(get("/no/such/thing", "alice").status, 404);
+
+  const std::multimap<std::string, std::string> prometheus_accept = {
+      {"accept",
+       "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+       "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"}};
+  HttpResponse r = get("/metrics", "alice", prometheus_accept);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* line : {
+           "adapter_requests_total{code=\"401\",resource=\"/metrics\",verb=\"get\"} 1\n",
+           "adapter_requests_total{code=\"403\",resource=\"/metrics\",verb=\"get\"} 1\n",
+           "adapter_requests_total{code=\"503\",resource=\"externalmetrics\",verb=\"list\"} 1\n",
+           "adapter_requests_total{code=\"404\",resource=\"unmatched\",verb=\"get\"} 1\n",
+           "adapter_stale_responses_total 1\n",
+           "adapter_snapshot_age_seconds +Inf\n",
+           "adapter_served_series 0\n",
+           "adapter_auth_cache_lookups_total{cache=\"token\",result=\"hit\"} 3\n",
+           "adapter_auth_cache_lookups_total{cache=\"token\",result=\"miss\"} 1\n",
+           "adapter_request_duration_seconds_count{resource=\"externalmetrics\"} 1\n",
+       }) {
+    EXPECT_NE(r.body.find(line), std::string::npos) << line << "\nin:\n" << r.body;
+  }
+  EXPECT_EQ(r.body.find("smart_cpu_pressure"), std::string::npos);  // no client-chosen labels
+
+  table.Replace(
+      {{"prod", "smart_cpu_pressure", "api", {}, 0.85, clock.Now(), absl::ZeroDuration()}},
+      clock.Now());
+  clock.Advance(absl::Seconds(30));
+  EXPECT_EQ(get(std::string(kExt) + "smart_cpu_pressure", "alice").status, 200);
+  auth_counters.token_cache_hits = 5;
+  r = get("/metrics", "alice");
+  for (const char* line : {
+           "adapter_snapshot_age_seconds 30\n",
+           "adapter_served_series 1\n",
+           "adapter_requests_total{code=\"200\",resource=\"externalmetrics\",verb=\"list\"} 1\n",
+           "adapter_requests_total{code=\"200\",resource=\"/metrics\",verb=\"get\"} 1\n",
+           "adapter_auth_cache_lookups_total{cache=\"token\",result=\"hit\"} 5\n",
+       }) {
+    EXPECT_NE(r.body.find(line), std::string::npos) << line << "\nin:\n" << r.body;
+  }
+}
+
 }  // namespace
 }  // namespace adapter

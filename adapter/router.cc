@@ -120,6 +120,8 @@ bool RouteRequest(absl::string_view method, absl::string_view raw_path, absl::st
     return NonResource(route, decoded_path, Route::Kind::kReadyz), true;
   if (n == 1 && segments[0] == "version")
     return NonResource(route, decoded_path, Route::Kind::kVersion), true;
+  if (n == 1 && segments[0] == "metrics")
+    return NonResource(route, decoded_path, Route::Kind::kMetrics), true;
   if (n >= 2 && segments[0] == "openapi" && segments[1] == "v2") {
     return NonResource(route, decoded_path, Route::Kind::kOpenApiV2), true;
   }

@@ -31,6 +31,7 @@ struct Route {
     kLivez,
     kReadyz,
     kVersion,
+    kMetrics,          // /metrics (Prometheus exposition; authorized like any non-resource path)
     kApis,             // /apis (APIGroupList)
     kApiGroup,         // /apis/<group>
     kApiResourceList,  // /apis/<group>/<version>

@@ -94,6 +94,10 @@ TEST(RouterTest, DiscoveryAndHealth) {
   EXPECT_EQ(Ok("HEAD", "/healthz").kind, Route::Kind::kHealthz);
   EXPECT_EQ(Ok("GET", "/readyz").kind, Route::Kind::kReadyz);
   EXPECT_EQ(Ok("GET", "/version").kind, Route::Kind::kVersion);
+  Route m = Ok("GET", "/metrics");
+  EXPECT_EQ(m.kind, Route::Kind::kMetrics);
+  EXPECT_FALSE(m.attributes.resource_request);
+  EXPECT_EQ(m.attributes.path, "/metrics");
   EXPECT_EQ(Ok("GET", "/openapi/v2").kind, Route::Kind::kOpenApiV2);
   EXPECT_EQ(Ok("GET", "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2").kind,
             Route::Kind::kOpenApiV3);

@@ -5,9 +5,14 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "proto/snapshot.grpc.pb.h"
+
+ABSL_FLAG(int, snapshot_max_message_bytes, 64 << 20,
+          "largest snapshot message (bytes) accepted from --snapshot-address; gRPC's default "
+          "of 4 MiB holds only ~30,000 values");
 
 namespace adapter {
 namespace {
@@ -48,7 +53,24 @@ SnapshotClient::SnapshotClient(MetricTable* table, const base::Clock* clock,
     : table_(table),
       clock_(clock),
       options_(std::move(options)),
-      state_(std::make_unique<State>()) {}
+      state_(std::make_unique<State>()) {
+  base::metrics::Registry& r =
+      options_.metrics != nullptr ? *options_.metrics : base::metrics::DefaultRegistry();
+  connected_ = r.GetGauge("adapter_snapshot_stream_connected",
+                          "1 while the snapshot stream is open and a full snapshot was applied.");
+  const char* updates_help = "Snapshot stream messages applied, by kind.";
+  full_ = r.GetCounter("adapter_snapshot_updates_total", updates_help, {{"kind", "full"}});
+  deltas_ = r.GetCounter("adapter_snapshot_updates_total", updates_help, {{"kind", "delta"}});
+  const char* failures_help =
+      "Snapshot streams dropped: gap = out-of-order sequence, error = ended or failed.";
+  gaps_ =
+      r.GetCounter("adapter_snapshot_stream_failures_total", failures_help, {{"reason", "gap"}});
+  errors_ =
+      r.GetCounter("adapter_snapshot_stream_failures_total", failures_help, {{"reason", "error"}});
+  if (options_.max_receive_message_bytes <= 0) {
+    options_.max_receive_message_bytes = absl::GetFlag(FLAGS_snapshot_max_message_bytes);
+  }
+}
 
 SnapshotClient::~SnapshotClient() { Stop(); }
 
@@ -72,8 +94,10 @@ SnapshotClient::Stats SnapshotClient::stats() const {
 
 void SnapshotClient::Loop() {
   absl::Duration backoff = options_.initial_backoff;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options_.address, grpc::InsecureChannelCredentials());
+      grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), args);
   std::unique_ptr<pb::MetricSnapshots::Stub> stub = pb::MetricSnapshots::NewStub(channel);
   while (true) {
     grpc::ClientContext context;
@@ -117,9 +141,12 @@ void SnapshotClient::Loop() {
           LOG(INFO) << "snapshot stream: full snapshot of " << values.size() << " values";
         have_full = true;
         state_->stats.connected = true;
+        connected_->Set(1);
+        full_->Increment();
         backoff = options_.initial_backoff;
       } else {
         ++state_->stats.deltas;
+        deltas_->Increment();
       }
     }
     grpc::Status status = reader->Finish();
@@ -127,13 +154,21 @@ void SnapshotClient::Loop() {
       absl::MutexLock lock(&state_->mu);
       state_->context = nullptr;
       state_->stats.connected = false;
+      connected_->Set(0);
       if (gap) {
         ++state_->stats.gaps;
+        gaps_->Increment();
       } else {
         ++state_->stats.stream_errors;
+        errors_->Increment();
       }
       if (state_->stopping) return;
-      if (!gap) {
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        LOG(ERROR) << "snapshot stream to " << options_.address
+                   << " failed: " << status.error_message() << "; a snapshot exceeds "
+                   << options_.max_receive_message_bytes
+                   << " bytes (raise --snapshot-max-message-bytes); retrying in " << backoff;
+      } else if (!gap) {
         LOG(WARNING) << "snapshot stream to " << options_.address
                      << " ended: " << status.error_message() << " (code " << status.error_code()
                      << "); retrying in " << backoff;

@@ -9,6 +9,15 @@
 // re-opened after an exponential backoff (reset by every good full snapshot). While
 // disconnected the table keeps its last values; the handler turns them into 503s once they
 // are older than --max-staleness. gRPC headers stay in snapshot_client.cc. Thread-safe.
+//
+// Message size: a full snapshot is one gRPC message, so the client raises gRPC's 4 MiB default
+// receive limit (about 30,000 of the reconciler's values) to --snapshot-max-message-bytes
+// (default 64 MiB, some 450,000 values). A larger snapshot fails
+// the stream with RESOURCE_EXHAUSTED, logged as an error, and is retried with backoff.
+//
+// Exported in the metrics registry: adapter_snapshot_stream_connected (0/1),
+// adapter_snapshot_updates_total{kind="full|delta"},
+// adapter_snapshot_stream_failures_total{reason="gap|error"}.
 #pragma once
 
 #include <atomic>
@@ -20,6 +29,7 @@
 #include "absl/time/time.h"
 #include "adapter/metric_table.h"
 #include "base/clock.h"
+#include "base/metrics.h"
 
 namespace adapter {
 
@@ -28,6 +38,11 @@ struct SnapshotClientOptions {
   std::string client_name = "adapter";
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(30);
+  // Largest snapshot message accepted, in bytes; 0 = the --snapshot-max-message-bytes flag
+  // (default 64 MiB).
+  int max_receive_message_bytes = 0;
+  // Where the stream metrics go; null = base::metrics::DefaultRegistry().
+  base::metrics::Registry* metrics = nullptr;
 };
 
 class SnapshotClient {
@@ -57,6 +72,8 @@ class SnapshotClient {
   const base::Clock* clock_;
   SnapshotClientOptions options_;
   std::unique_ptr<State> state_;
+  base::metrics::Gauge* connected_;
+  base::metrics::Counter *full_, *deltas_, *gaps_, *errors_;
   std::thread thread_;
 };
 

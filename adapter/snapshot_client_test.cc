@@ -126,15 +126,18 @@ class SnapshotClientTest : public ::testing::Test {
     service_.Shutdown();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
-  void StartClient(const std::string& address) {
+  void StartClient(const std::string& address, int max_receive_message_bytes = 0) {
     SnapshotClientOptions o;
     o.address = address;
+    o.max_receive_message_bytes = max_receive_message_bytes;
+    o.metrics = &registry_;
     o.initial_backoff = absl::Milliseconds(10);
     o.max_backoff = absl::Milliseconds(50);
     client_ = std::make_unique<SnapshotClient>(&table_, &base::RealClock(), o);
     client_->Start();
   }
 
+  base::metrics::Registry registry_;
   ScriptedService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -193,6 +196,48 @@ TEST_F(SnapshotClientTest, BacksOffWhileServerIsDown) {
   ASSERT_TRUE(WaitFor([&] { return client_->stats().connects >= 3; }));
   EXPECT_FALSE(table_.Get()->has_data);
   client_->Stop();  // returns promptly even mid-backoff
+}
+
+// 100,000 values (~6.5 MB) exceed gRPC's 4 MiB default receive limit; the client's default
+// (--snapshot-max-message-bytes, 64 MiB) takes them.
+std::vector<pb::MetricValue> ManyValues(int n) {
+  std::vector<pb::MetricValue> values;
+  values.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    pb::MetricValue v = Value("deployment-" + std::to_string(i), i * 0.5);
+    (*v.mutable_id()->mutable_labels())["node_pool"] = "general";
+    values.push_back(std::move(v));
+  }
+  return values;
+}
+
+TEST_F(SnapshotClientTest, ReceivesASnapshotOf100000Values) {
+  StartServer("127.0.0.1:0");
+  pb::SnapshotUpdate full = Update(pb::SnapshotUpdate::FULL, 1, ManyValues(100000));
+  ASSERT_GT(full.ByteSizeLong(), 4u << 20);
+  service_.Add({{full}, /*hold=*/true});
+  StartClient("127.0.0.1:" + std::to_string(port_));
+  ASSERT_TRUE(WaitFor([&] { return client_->stats().full == 1; }));
+  EXPECT_EQ(table_.Get()->size, 100000u);
+  EXPECT_EQ(ValueOf(table_, "deployment-99999"), 99999 * 0.5);
+  EXPECT_EQ(registry_.GetGauge("adapter_snapshot_stream_connected", "")->value(), 1);
+  EXPECT_EQ(registry_.GetCounter("adapter_snapshot_updates_total", "", {{"kind", "full"}})->value(),
+            1);
+  service_.Release();
+}
+
+TEST_F(SnapshotClientTest, SnapshotOverTheLimitFailsTheStream) {
+  StartServer("127.0.0.1:0");
+  service_.Add({{Update(pb::SnapshotUpdate::FULL, 1, ManyValues(100000))}, true});
+  StartClient("127.0.0.1:" + std::to_string(port_), /*max_receive_message_bytes=*/4 << 20);
+  ASSERT_TRUE(WaitFor([&] { return client_->stats().stream_errors >= 1; }));
+  EXPECT_FALSE(table_.Get()->has_data);
+  EXPECT_EQ(registry_.GetGauge("adapter_snapshot_stream_connected", "")->value(), 0);
+  EXPECT_GE(
+      registry_.GetCounter("adapter_snapshot_stream_failures_total", "", {{"reason", "error"}})
+          ->value(),
+      1);
+  service_.Release();
 }
 
 }  // namespace
