@@ -36,12 +36,19 @@ const Command kCommands[] = {
     {"adapter", "serve the external/custom metrics APIs (HTTPS) from the snapshot stream",
      "adapter [--secure-port 6443] [--snapshot-address ADDR | --static-metrics FILE]",
      "cli/adapter.cc,adapter/auth/flags.cc", cli::AdapterMain},
+    {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
+     "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",
      "cli/forecast.cc", cli::ForecastMain},
     {"ingest", "store a CSV trace in the RocksDB store, read it back, print timings",
      "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc", cli::IngestMain},
+    {"reconciler",
+     "run the loop: gather signals, decide, publish smart metrics to the adapters",
+     "reconciler [--cluster-file cluster.json | --kubeconfig FILE] [--prometheus-url URL] "
+     "[--config-dir DIR]",
+     "cli/reconciler.cc", cli::ReconcilerMain},
     {"version", "print the version", "version", "cli/version.cc", cli::VersionMain},
 };
 

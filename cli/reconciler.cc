@@ -1,0 +1,380 @@
+// `smart-autoscaler reconciler` and `smart-autoscaler check-config`: wiring only. Config from the
+// environment, a ConfigMap directory and flags (flags win); the cluster from the Kubernetes API
+// (in-cluster or --kubeconfig) or from a v1 List file (--cluster-file, standalone/demo mode);
+// Prometheus through the shared resilience policy; the loop; the snapshot publisher; leader
+// election; the JSON API and /metrics.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "base/clock.h"
+#include "base/http_server.h"
+#include "base/metrics.h"
+#include "cli/commands.h"
+#include "cli/version.h"
+#include "clients/http/curl_http_client.h"
+#include "clients/http/resilient_http_client.h"
+#include "clients/http/sleeper.h"
+#include "clients/kube/cluster_config.h"
+#include "clients/kube/hpa_client.h"
+#include "clients/kube/lease_client.h"
+#include "clients/prometheus/prometheus.h"
+#include "glog/logging.h"
+#include "reconciler/api.h"
+#include "reconciler/cluster.h"
+#include "reconciler/config.h"
+#include "reconciler/leader.h"
+#include "reconciler/loop.h"
+#include "reconciler/publisher.h"
+#include "storage/store.h"
+
+ABSL_FLAG(std::string, cluster_file, "",
+          "standalone mode: read Deployments, ReplicaSets, Pods, Nodes and HPAs from this v1 List "
+          "JSON file (kubectl get deploy,rs,pods,nodes,hpa -A -o json), re-read when it changes, "
+          "instead of the Kubernetes API; leader election is off");
+ABSL_FLAG(std::string, kubeconfig, "",
+          "kubeconfig for out-of-cluster runs (default: the in-cluster service account)");
+ABSL_FLAG(std::string, context, "", "kubeconfig context (default: current-context)");
+ABSL_FLAG(std::string, config_dir, "",
+          "a ConfigMap mounted as a directory (one file per variable); re-read on SIGHUP and when "
+          "it changes; overrides the environment");
+ABSL_FLAG(std::string, prometheus_url, "", "overrides PROMETHEUS_URL");
+ABSL_FLAG(std::string, check_interval, "", "overrides CHECK_INTERVAL (seconds or 90s, 2m)");
+ABSL_FLAG(std::string, db_path, "", "overrides DB_PATH");
+ABSL_FLAG(std::string, publish_address, "",
+          "overrides SNAPSHOT_ADDRESS (unix:///path or loopback host:port for the adapters)");
+ABSL_FLAG(std::string, api_address, "", "overrides API_ADDRESS");
+ABSL_FLAG(std::string, metrics_address, "", "overrides METRICS_ADDRESS");
+ABSL_FLAG(std::string, leader_elect, "", "overrides LEADER_ELECT (true/false)");
+ABSL_FLAG(std::string, identity, "",
+          "leader-election identity (default: $POD_NAME, else the host name)");
+ABSL_FLAG(int, cycles, 0, "stop after this many cycles (0: run until SIGTERM/SIGINT)");
+ABSL_FLAG(bool, list, false, "check-config: print the variables table (Markdown) and exit");
+
+namespace cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+
+void OnSignal(int sig) {
+  if (sig == SIGHUP) {
+    g_reload = true;
+  } else {
+    g_stop = true;
+  }
+}
+
+// Environment, then the ConfigMap directory, then flags.
+std::map<std::string, std::string> GatherVariables(std::vector<std::string>* problems) {
+  std::map<std::string, std::string> vars = reconciler::EnvironmentVariables();
+  std::string dir = absl::GetFlag(FLAGS_config_dir);
+  if (!dir.empty()) {
+    auto from_dir = reconciler::ReadConfigDir(dir);
+    if (!from_dir.ok()) {
+      problems->push_back(std::string(from_dir.status().message()));
+    } else {
+      for (const auto& [k, v] : *from_dir) vars[k] = v;
+    }
+  }
+  const std::pair<const char*, std::string> flags[] = {
+      {"PROMETHEUS_URL", absl::GetFlag(FLAGS_prometheus_url)},
+      {"CHECK_INTERVAL", absl::GetFlag(FLAGS_check_interval)},
+      {"DB_PATH", absl::GetFlag(FLAGS_db_path)},
+      {"SNAPSHOT_ADDRESS", absl::GetFlag(FLAGS_publish_address)},
+      {"API_ADDRESS", absl::GetFlag(FLAGS_api_address)},
+      {"METRICS_ADDRESS", absl::GetFlag(FLAGS_metrics_address)},
+      {"LEADER_ELECT", absl::GetFlag(FLAGS_leader_elect)},
+  };
+  for (const auto& [name, value] : flags) {
+    if (!value.empty()) vars[name] = value;
+  }
+  return vars;
+}
+
+reconciler::ConfigResult Load() {
+  std::vector<std::string> problems;
+  auto vars = GatherVariables(&problems);
+  reconciler::ConfigResult r = reconciler::LoadConfig(vars);
+  r.problems.insert(r.problems.begin(), problems.begin(), problems.end());
+  return r;
+}
+
+void ApplyLogLevel(const reconciler::Config& c) {
+  if (c.log_level == "DEBUG") {
+    FLAGS_minloglevel = 0;
+    FLAGS_v = 1;
+  } else if (c.log_level == "INFO") {
+    FLAGS_minloglevel = 0;
+  } else if (c.log_level == "WARNING") {
+    FLAGS_minloglevel = 1;
+  } else {
+    FLAGS_minloglevel = 2;
+  }
+}
+
+class PatcherAdapter : public reconciler::HpaPatcher {
+ public:
+  PatcherAdapter(clients::kube::HpaClient* hpas, std::function<bool()> leading)
+      : hpas_(hpas), leading_(std::move(leading)) {}
+  absl::Status PatchCpuTarget(const std::string& ns, const std::string& hpa, int index,
+                              int32_t expected, int32_t target) override {
+    if (!leading_()) return absl::OkStatus();  // only the leader writes
+    LOG(INFO) << "patching HPA " << ns << "/" << hpa << " cpu averageUtilization " << expected
+              << " -> " << target;
+    return hpas_->PatchCpuUtilization(ns, hpa, index, expected, target);
+  }
+
+ private:
+  clients::kube::HpaClient* const hpas_;
+  std::function<bool()> leading_;
+};
+
+std::string Identity() {
+  std::string id = absl::GetFlag(FLAGS_identity);
+  if (!id.empty()) return id;
+  if (const char* pod = getenv("POD_NAME"); pod != nullptr && *pod) return pod;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, "-", getpid());
+}
+
+}  // namespace
+
+int CheckConfigMain(const std::vector<std::string>&) {
+  if (absl::GetFlag(FLAGS_list)) {
+    std::cout << "| variable | default | range | meaning |\n|---|---|---|---|\n";
+    for (const reconciler::VariableDoc& d : reconciler::ConfigVariables()) {
+      std::cout << "| `" << d.name << "` | " << (*d.default_value ? d.default_value : "")
+                << " | " << d.range << " | " << d.meaning << " |\n";
+    }
+    return 0;
+  }
+  reconciler::ConfigResult r = Load();
+  if (!r.problems.empty()) {
+    for (const std::string& p : r.problems) std::cerr << "config: " << p << "\n";
+    std::cerr << r.problems.size() << " problem(s); see 'smart-autoscaler check-config --list'\n";
+    return 2;
+  }
+  std::cout << reconciler::DescribeConfig(r.config) << "config OK\n";
+  return 0;
+}
+
+int ReconcilerMain(const std::vector<std::string>&) {
+  reconciler::ConfigResult loaded = Load();
+  if (!loaded.problems.empty()) {
+    for (const std::string& p : loaded.problems) std::cerr << "config: " << p << "\n";
+    return 2;
+  }
+  reconciler::Config config = loaded.config;
+  ApplyLogLevel(config);
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+
+  const base::Clock* clock = &base::RealClock();
+  clients::http::Sleeper* sleeper = &clients::http::RealSleeper();
+  auto& registry = base::metrics::DefaultRegistry();
+
+  // Store: degraded (no local history) rather than down when it cannot be opened.
+  std::unique_ptr<storage::Store> store;
+  {
+    storage::Options so;
+    so.path = config.db_path;
+    so.retention = config.retention;
+    auto opened = storage::OpenRocksStore(so);
+    if (opened.ok()) {
+      store = std::move(*opened);
+    } else {
+      LOG(ERROR) << "store " << config.db_path << ": " << opened.status()
+                 << "; running without local history (forecasts backfill from Prometheus)";
+      registry.GetGauge("smart_autoscaler_store_available", "1 when the RocksDB store is open.")
+          ->Set(0);
+    }
+    if (store) {
+      registry.GetGauge("smart_autoscaler_store_available", "1 when the RocksDB store is open.")
+          ->Set(1);
+    }
+  }
+
+  // Prometheus through the shared resilience policy.
+  clients::http::CurlOptions prom_curl;
+  auto prom_transport = clients::http::MakeCurlHttpClient(prom_curl);
+  clients::http::ResilienceOptions ro;
+  ro.rate_per_second = config.prometheus_rate_limit;
+  clients::http::ResilientHttpClient prom_http(prom_transport.get(), ro, clock, sleeper,
+                                               "prometheus");
+  clients::prometheus::ClientOptions po;
+  po.base_url = config.prometheus_url;
+  po.bearer_token = config.prometheus_bearer_token;
+  po.headers = config.prometheus_headers;
+  po.timeout = config.prometheus_timeout;
+  auto prom = clients::prometheus::MakePrometheusClient(po, &prom_http);
+
+  // The cluster.
+  std::unique_ptr<reconciler::ClusterSource> cluster;
+  std::unique_ptr<clients::http::StreamingHttpClient> kube_stream;
+  std::unique_ptr<clients::http::HttpClient> kube_http;
+  std::unique_ptr<clients::kube::LeaseClient> leases;
+  std::unique_ptr<clients::kube::HpaClient> hpas;
+  std::string cluster_file = absl::GetFlag(FLAGS_cluster_file);
+  bool standalone = !cluster_file.empty();
+  if (standalone) {
+    cluster = reconciler::MakeFileClusterSource(cluster_file);
+    config.leader_elect = false;
+  } else {
+    absl::StatusOr<clients::kube::ClusterConfig> kc =
+        absl::GetFlag(FLAGS_kubeconfig).empty()
+            ? clients::kube::InClusterConfig()
+            : clients::kube::LoadKubeconfig(absl::GetFlag(FLAGS_kubeconfig),
+                                            absl::GetFlag(FLAGS_context));
+    if (!kc.ok()) {
+      std::cerr << "kubernetes: " << kc.status().message()
+                << "\n  (not in a Pod? pass --kubeconfig, or --cluster-file for standalone mode)\n";
+      return 2;
+    }
+    kube_stream = clients::kube::MakeStreamingHttpClient(*kc);
+    kube_http = clients::kube::MakeHttpClient(*kc);
+    reconciler::InformerClusterOptions io;
+    io.requests_per_second = config.k8s_api_rate_limit;
+    cluster = reconciler::MakeInformerClusterSource(kube_stream.get(), *kc, clock, sleeper, io);
+    leases = std::make_unique<clients::kube::LeaseClient>(kube_http.get(), *kc);
+    hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
+  }
+
+  // Leadership: the publisher serves adapters only while leading.
+  std::atomic<bool> leading{!config.leader_elect};
+  reconciler::SnapshotPublisher publisher(clock);
+  if (absl::Status s = publisher.Start(config.snapshot_address); !s.ok()) {
+    std::cerr << "snapshot stream " << config.snapshot_address << ": " << s.message() << "\n";
+    return 1;
+  }
+  auto* leader_gauge =
+      registry.GetGauge("smart_autoscaler_leader", "1 while this replica holds the Lease.");
+  publisher.SetLeader(leading);
+  leader_gauge->Set(leading ? 1 : 0);
+  std::unique_ptr<reconciler::LeaderElector> elector;
+  std::thread election;
+  std::atomic<bool> election_stop{false};
+  if (config.leader_elect) {
+    reconciler::LeaderElectionOptions lo;
+    lo.namespace_name = config.operator_namespace;
+    lo.name = config.lease_name;
+    lo.identity = Identity();
+    elector = std::make_unique<reconciler::LeaderElector>(leases.get(), clock, lo);
+    election = std::thread([&] {
+      elector->Run(&election_stop, [&](bool l) {
+        leading = l;
+        publisher.SetLeader(l);
+        leader_gauge->Set(l ? 1 : 0);
+      });
+    });
+  }
+
+  std::unique_ptr<PatcherAdapter> patcher;
+  if (hpas) patcher = std::make_unique<PatcherAdapter>(hpas.get(), [&] { return leading.load(); });
+  reconciler::Reconciler loop(config, cluster.get(), prom.get(), store.get(), clock,
+                              patcher.get());
+
+  reconciler::StatusView view;
+  view.reconciler = &loop;
+  view.is_leader = [&] { return leading.load(); };
+  view.describe = [&] { return cluster->Describe(); };
+  view.config_text = reconciler::DescribeConfig(config);
+  view.version = kVersion;
+  base::HttpServer api_server, metrics_server;
+  reconciler::RegisterApi(&api_server, &view);
+  reconciler::RegisterMetrics(&metrics_server, &view);
+  if (absl::Status s = api_server.Start(config.api_address); !s.ok()) {
+    std::cerr << "API_ADDRESS " << config.api_address << ": " << s.message() << "\n";
+    return 1;
+  }
+  if (config.metrics_address != config.api_address) {
+    if (absl::Status s = metrics_server.Start(config.metrics_address); !s.ok()) {
+      std::cerr << "METRICS_ADDRESS " << config.metrics_address << ": " << s.message() << "\n";
+      return 1;
+    }
+  }
+  LOG(INFO) << "reconciler " << kVersion << ": cluster " << cluster->Describe() << ", prometheus "
+            << config.prometheus_url << ", every " << absl::FormatDuration(config.check_interval)
+            << ", snapshots on " << config.snapshot_address << ", API on :" << api_server.port()
+            << ", metrics on :" << metrics_server.port();
+
+  auto* retries = registry.GetGauge("smart_autoscaler_prometheus_client_retries",
+                                    "Retries of Prometheus requests (cumulative).");
+  auto* breaker = registry.GetGauge("smart_autoscaler_prometheus_breaker_open",
+                                    "1 while the Prometheus circuit breaker is open.");
+  auto* limited = registry.GetGauge("smart_autoscaler_prometheus_rate_limited",
+                                    "Prometheus requests that waited for the rate limit "
+                                    "(cumulative).");
+  auto* reloads = registry.GetCounter("smart_autoscaler_config_reloads_total",
+                                      "Configuration reloads (SIGHUP or a changed ConfigMap).");
+  auto* reload_errors = registry.GetCounter("smart_autoscaler_config_reload_errors_total",
+                                            "Reloads refused because the new config is invalid.");
+
+  std::vector<std::string> dir_problems;
+  std::map<std::string, std::string> last_vars = GatherVariables(&dir_problems);
+  int cycles = 0;
+  const int max_cycles = absl::GetFlag(FLAGS_cycles);
+  while (!g_stop) {
+    // Hot reload: SIGHUP or a changed ConfigMap directory.
+    std::vector<std::string> problems;
+    std::map<std::string, std::string> vars = GatherVariables(&problems);
+    if (g_reload.exchange(false) || vars != last_vars) {
+      last_vars = vars;
+      reconciler::ConfigResult r = reconciler::LoadConfig(vars);
+      r.problems.insert(r.problems.end(), problems.begin(), problems.end());
+      if (!r.problems.empty()) {
+        for (const std::string& p : r.problems) LOG(ERROR) << "config reload refused: " << p;
+        reload_errors->Increment();
+      } else {
+        r.config.leader_elect = config.leader_elect;  // addresses and election need a restart
+        r.config.snapshot_address = config.snapshot_address;
+        r.config.api_address = config.api_address;
+        r.config.metrics_address = config.metrics_address;
+        config = r.config;
+        ApplyLogLevel(config);
+        loop.UpdateConfig(config);
+        reloads->Increment();
+        LOG(INFO) << "config reloaded";
+      }
+    }
+    reconciler::CycleReport report = loop.RunCycle();
+    reconciler::RecordCycleMetrics(report);
+    publisher.Publish(loop.Table());
+    clients::http::ResilienceStats rs = prom_http.stats();
+    retries->Set(static_cast<double>(rs.retries));
+    limited->Set(static_cast<double>(rs.rate_limited));
+    breaker->Set(prom_http.breaker_state() == clients::http::CircuitBreaker::State::kOpen ? 1 : 0);
+    if (max_cycles > 0 && ++cycles >= max_cycles) break;
+    absl::Time next = absl::Now() + config.check_interval;
+    while (!g_stop && !g_reload && absl::Now() < next) absl::SleepFor(absl::Milliseconds(100));
+  }
+
+  // Graceful shutdown: well within 10 s.
+  LOG(INFO) << "reconciler stopping";
+  election_stop = true;
+  if (election.joinable()) election.join();  // releases the Lease
+  publisher.Stop();
+  api_server.Stop();
+  metrics_server.Stop();
+  store.reset();  // flushes RocksDB
+  LOG(INFO) << "reconciler stopped";
+  return 0;
+}
+
+}  // namespace cli

@@ -1,0 +1,419 @@
+#include "reconciler/api.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace reconciler {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void Str(Writer& w, const char* key, const std::string& v) {
+  w.Key(key);
+  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+}
+void Num(Writer& w, const char* key, double v) {
+  w.Key(key);
+  if (std::isfinite(v)) {
+    w.Double(v);
+  } else {
+    w.Null();
+  }
+}
+void Opt(Writer& w, const char* key, const absl::optional<double>& v) {
+  w.Key(key);
+  if (v && std::isfinite(*v)) {
+    w.Double(*v);
+  } else {
+    w.Null();
+  }
+}
+void Time(Writer& w, const char* key, absl::Time t) {
+  w.Key(key);
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
+    w.Null();
+  } else {
+    std::string s = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+    w.String(s.c_str());
+  }
+}
+
+void WriteStatus(Writer& w, const DeploymentStatus& s) {
+  w.StartObject();
+  Str(w, "namespace", s.namespace_name);
+  Str(w, "name", s.name);
+  Str(w, "source", s.source);
+  w.Key("pods");
+  w.Int(s.pods);
+  w.Key("readyPods");
+  w.Int(s.ready_pods);
+  w.Key("youngPodsExcluded");
+  w.Int(s.young_pods_excluded);
+  w.Key("allPodsYoung");
+  w.Bool(s.all_pods_young);
+  w.Key("cpuRequestMillicores");
+  w.Int64(s.cpu_request_millicores);
+  w.Key("memoryRequestBytes");
+  w.Int64(s.memory_request_bytes);
+  Opt(w, "blendedCpuPct", s.blended_pct);
+  Opt(w, "demandCores", s.demand_cores);
+  Opt(w, "memoryPct", s.memory_pct);
+  Num(w, "confidence", s.confidence);
+  w.Key("nodePressure");
+  w.StartObject();
+  Str(w, "level", PressureLevelName(s.pressure.level));
+  Num(w, "utilizationPct", s.pressure.utilization_pct);
+  Num(w, "schedulableFraction", s.pressure.schedulable_fraction);
+  w.Key("nodes");
+  w.Int(s.nodes);
+  w.EndObject();
+  Num(w, "targetPct", s.target_pct);
+  Time(w, "lastTargetChange", s.last_target_change);
+  w.Key("forecast");
+  w.StartObject();
+  Opt(w, "peakLeadP90Cores", s.forecast_peak_p90_cores);
+  w.Key("trusted");
+  w.Bool(s.forecast_trusted);
+  Num(w, "accuracy", s.forecast_accuracy);
+  w.Key("validated");
+  w.Int(s.forecast_validated);
+  w.Key("historyPoints");
+  w.Int(s.history_points);
+  Str(w, "note", s.forecast_note);
+  w.EndObject();
+  w.Key("served");
+  w.StartObject();
+  Opt(w, "smart_cpu_blended", s.served_blended_pct);
+  Opt(w, "smart_cpu_predicted", s.served_predicted_pct);
+  Opt(w, "smart_cpu_pressure", s.served_pressure);
+  Opt(w, "smart_memory_blended", s.served_memory_pct);
+  Time(w, "at", s.served_at);
+  w.EndObject();
+  Str(w, "note", s.note);
+  w.EndObject();
+}
+
+base::HttpResponse Json(int status, std::string body) {
+  base::HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+base::HttpResponse NotFound(const std::string& what) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Str(w, "kind", "Status");
+  Str(w, "status", "Failure");
+  Str(w, "message", what);
+  Str(w, "reason", "NotFound");
+  w.Key("code");
+  w.Int(404);
+  w.EndObject();
+  return Json(404, buf.GetString());
+}
+
+const char kPage[] = R"HTML(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>smart-autoscaler</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.3em} table{border-collapse:collapse;width:100%}
+th,td{padding:.35em .6em;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left} .muted{color:#777}
+.safe{color:#1a7f37}.warning{color:#9a6700}.critical{color:#cf222e}.unknown{color:#777}
+</style></head><body>
+<h1>smart-autoscaler</h1>
+<p id="status" class="muted">loading...</p>
+<table><thead><tr><th>deployment</th><th>pods</th><th>blended %</th><th>predicted %</th>
+<th>target %</th><th>pressure</th><th>nodes</th><th>memory %</th><th>forecast</th><th>note</th></tr>
+</thead><tbody id="rows"></tbody></table>
+<p class="muted">JSON: <a href="/api/v1/status">status</a> ·
+<a href="/api/v1/deployments">deployments</a> · <a href="/api/v1/metrics">served metrics</a></p>
+<script>
+function f(v,d){return v===null||v===undefined?'–':v.toFixed(d===undefined?1:d)}
+function esc(s){return String(s).replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]))}
+async function load(){
+  try{
+    const st=await (await fetch('/api/v1/status')).json();
+    const c=st.lastCycle||{};
+    document.getElementById('status').textContent=(st.leader?'leader':'standby')+' · '+st.source+
+      ' · last cycle '+(c.start||'never')+' · '+(c.deployments||0)+' deployments, '+
+      (c.queries||0)+' queries, '+(c.queryFailures||0)+' failed';
+    const ds=await (await fetch('/api/v1/deployments')).json();
+    document.getElementById('rows').innerHTML=ds.items.map(d=>'<tr><td>'+esc(d.namespace+'/'+d.name)+
+      '</td><td>'+d.readyPods+'/'+d.pods+'</td><td>'+f(d.served.smart_cpu_blended)+'</td><td>'+
+      f(d.served.smart_cpu_predicted)+'</td><td>'+f(d.targetPct,0)+'</td><td>'+f(d.served.smart_cpu_pressure,2)+
+      '</td><td class="'+d.nodePressure.level+'">'+d.nodePressure.level+' '+f(d.nodePressure.utilizationPct,0)+
+      '%</td><td>'+f(d.served.smart_memory_blended)+'</td><td>'+(d.forecast.trusted?'trusted':'–')+
+      '</td><td class="muted">'+esc(d.note||d.forecast.note)+'</td></tr>').join('');
+  }catch(e){document.getElementById('status').textContent='error: '+e}
+}
+load();setInterval(load,5000);
+</script></body></html>
+)HTML";
+
+void Gauge(std::string* out, const char* name, const char* help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n");
+}
+
+std::string EscapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("items");
+  w.StartArray();
+  for (const DeploymentStatus& s : statuses) WriteStatus(w, s);
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string TableJson(const std::vector<MetricPoint>& table) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("items");
+  w.StartArray();
+  for (const MetricPoint& p : table) {
+    w.StartObject();
+    Str(w, "namespace", p.namespace_name);
+    Str(w, "metric", p.metric);
+    Str(w, "deployment", p.deployment);
+    Num(w, "value", p.value);
+    Time(w, "timestamp", p.timestamp);
+    w.Key("windowSeconds");
+    w.Int64(absl::ToInt64Seconds(p.window));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string DeploymentMetricsText(const std::vector<DeploymentStatus>& statuses) {
+  struct Family {
+    const char* name;
+    const char* help;
+    std::function<absl::optional<double>(const DeploymentStatus&)> get;
+  };
+  const Family families[] = {
+      {"smart_autoscaler_cpu_blended_percent", "Served smart_cpu_blended (% of CPU request).",
+       [](const DeploymentStatus& s) { return s.served_blended_pct; }},
+      {"smart_autoscaler_cpu_predicted_percent", "Served smart_cpu_predicted (% of CPU request).",
+       [](const DeploymentStatus& s) { return s.served_predicted_pct; }},
+      {"smart_autoscaler_cpu_pressure_ratio", "Served smart_cpu_pressure (predicted / target).",
+       [](const DeploymentStatus& s) { return s.served_pressure; }},
+      {"smart_autoscaler_cpu_target_percent", "Recommended HPA target (% of CPU request).",
+       [](const DeploymentStatus& s) -> absl::optional<double> {
+         if (!s.served_blended_pct) return absl::nullopt;
+         return s.target_pct;
+       }},
+      {"smart_autoscaler_memory_blended_percent", "Served smart_memory_blended (% of request).",
+       [](const DeploymentStatus& s) { return s.served_memory_pct; }},
+      {"smart_autoscaler_cpu_demand_cores", "This cycle's blended CPU demand (cores).",
+       [](const DeploymentStatus& s) { return s.demand_cores; }},
+      {"smart_autoscaler_forecast_peak_p90_cores",
+       "Forecast p90 peak demand over the lead window (cores).",
+       [](const DeploymentStatus& s) { return s.forecast_peak_p90_cores; }},
+      {"smart_autoscaler_forecast_trusted", "1 when the forecast passes the validation gates.",
+       [](const DeploymentStatus& s) -> absl::optional<double> {
+         return s.forecast_trusted ? 1.0 : 0.0;
+       }},
+      {"smart_autoscaler_forecast_accuracy_ratio", "Rolling share of forecasts within 15 %.",
+       [](const DeploymentStatus& s) -> absl::optional<double> { return s.forecast_accuracy; }},
+      {"smart_autoscaler_node_utilization_percent",
+       "CPU utilization of the deployment's nodes (blended).",
+       [](const DeploymentStatus& s) -> absl::optional<double> {
+         if (s.pressure.level == PressureLevel::kUnknown) return absl::nullopt;
+         return s.pressure.utilization_pct;
+       }},
+      {"smart_autoscaler_ready_pods", "Ready pods of the deployment.",
+       [](const DeploymentStatus& s) -> absl::optional<double> { return s.ready_pods; }},
+      {"smart_autoscaler_reading_confidence", "Confidence of this cycle's reading (0-1).",
+       [](const DeploymentStatus& s) -> absl::optional<double> { return s.confidence; }},
+  };
+  std::string out;
+  for (const Family& f : families) {
+    Gauge(&out, f.name, f.help);
+    for (const DeploymentStatus& s : statuses) {
+      absl::optional<double> v = f.get(s);
+      if (!v || !std::isfinite(*v)) continue;
+      absl::StrAppend(&out, f.name, "{namespace=\"", EscapeLabel(s.namespace_name),
+                      "\",deployment=\"", EscapeLabel(s.name), "\"} ", *v, "\n");
+    }
+  }
+  Gauge(&out, "smart_autoscaler_node_pressure", "Node pressure level, one series per level.");
+  for (const DeploymentStatus& s : statuses) {
+    for (PressureLevel l : {PressureLevel::kUnknown, PressureLevel::kSafe, PressureLevel::kWarning,
+                            PressureLevel::kCritical}) {
+      absl::StrAppend(&out, "smart_autoscaler_node_pressure{namespace=\"",
+                      EscapeLabel(s.namespace_name), "\",deployment=\"", EscapeLabel(s.name),
+                      "\",level=\"", PressureLevelName(l), "\"} ", s.pressure.level == l ? 1 : 0,
+                      "\n");
+    }
+  }
+  return out;
+}
+
+void RecordCycleMetrics(const CycleReport& r) {
+  auto& reg = base::metrics::DefaultRegistry();
+  static auto* cycles = reg.GetCounter("smart_autoscaler_cycles_total", "Reconcile cycles run.");
+  static auto* wall = reg.GetHistogram("smart_autoscaler_cycle_duration_seconds",
+                                       "Wall time of a reconcile cycle.",
+                                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  static auto* cpu = reg.GetCounter("smart_autoscaler_cycle_cpu_seconds_total",
+                                    "CPU time spent in reconcile cycles.");
+  static auto* queries = reg.GetCounter("smart_autoscaler_prometheus_queries_total",
+                                        "Prometheus queries sent by cycles (signals).",
+                                        {{"kind", "signals"}});
+  static auto* backfill = reg.GetCounter("smart_autoscaler_prometheus_queries_total",
+                                         "Prometheus queries sent by cycles (signals).",
+                                         {{"kind", "backfill"}});
+  static auto* failures = reg.GetCounter("smart_autoscaler_prometheus_query_failures_total",
+                                         "Prometheus signal queries that failed.");
+  static auto* deployments =
+      reg.GetGauge("smart_autoscaler_managed_deployments", "Deployments managed last cycle.");
+  static auto* served =
+      reg.GetGauge("smart_autoscaler_served_deployments", "Deployments with served values.");
+  static auto* held = reg.GetCounter(
+      "smart_autoscaler_held_values_total",
+      "Deployment-cycles whose previous values stood (no data or low confidence).");
+  static auto* points = reg.GetGauge("smart_autoscaler_served_points", "Size of the served table.");
+  static auto* patches = reg.GetCounter("smart_autoscaler_hpa_patches_total",
+                                        "Legacy mode: HPA patches sent or logged (DRY_RUN).");
+  static auto* last = reg.GetGauge("smart_autoscaler_last_cycle_timestamp_seconds",
+                                   "Unix time of the last completed cycle.");
+  static auto* errors =
+      reg.GetCounter("smart_autoscaler_cycle_errors_total", "Errors reported by cycles.");
+  cycles->Increment();
+  wall->Observe(absl::ToDoubleSeconds(r.wall));
+  cpu->Increment(absl::ToDoubleSeconds(r.cpu));
+  queries->Increment(r.queries);
+  backfill->Increment(r.backfill_queries);
+  failures->Increment(r.query_failures);
+  deployments->Set(r.deployments);
+  served->Set(r.served);
+  held->Increment(r.held);
+  points->Set(r.points);
+  patches->Increment(r.patches);
+  last->Set(absl::ToDoubleSeconds(r.start - absl::UnixEpoch()));
+  errors->Increment(static_cast<double>(r.errors.size()));
+}
+
+void RegisterApi(base::HttpServer* server, const StatusView* view) {
+  server->Handle("/", [](const base::HttpRequest&) {
+    base::HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = kPage;
+    return r;
+  });
+  server->Handle("/healthz", [](const base::HttpRequest&) {
+    base::HttpResponse r;
+    r.body = "ok";
+    return r;
+  });
+  server->Handle("/readyz", [view](const base::HttpRequest&) {
+    base::HttpResponse r;
+    bool ready = view->reconciler->LastCycle().start != absl::InfinitePast();
+    r.status = ready ? 200 : 503;
+    r.body = ready ? "ok" : "no cycle completed yet";
+    return r;
+  });
+  server->Handle("/api/v1/status", [view](const base::HttpRequest&) {
+    CycleReport c = view->reconciler->LastCycle();
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    w.StartObject();
+    Str(w, "version", view->version);
+    w.Key("leader");
+    w.Bool(!view->is_leader || view->is_leader());
+    Str(w, "source", view->describe ? view->describe() : "");
+    w.Key("lastCycle");
+    w.StartObject();
+    Time(w, "start", c.start);
+    Num(w, "wallSeconds", absl::ToDoubleSeconds(c.wall));
+    Num(w, "cpuSeconds", absl::ToDoubleSeconds(c.cpu));
+    w.Key("deployments");
+    w.Int(c.deployments);
+    w.Key("served");
+    w.Int(c.served);
+    w.Key("held");
+    w.Int(c.held);
+    w.Key("queries");
+    w.Int(c.queries);
+    w.Key("backfillQueries");
+    w.Int(c.backfill_queries);
+    w.Key("queryFailures");
+    w.Int(c.query_failures);
+    w.Key("points");
+    w.Int(c.points);
+    w.Key("errors");
+    w.StartArray();
+    for (const std::string& e : c.errors) w.String(e.c_str());
+    w.EndArray();
+    w.EndObject();
+    Str(w, "config", view->config_text);
+    w.EndObject();
+    return Json(200, buf.GetString());
+  });
+  server->Handle("/api/v1/deployments", [view](const base::HttpRequest&) {
+    return Json(200, DeploymentsJson(view->reconciler->Statuses()));
+  });
+  server->HandlePrefix("/api/v1/deployments/", [view](const base::HttpRequest& req) {
+    std::vector<std::string> parts =
+        absl::StrSplit(req.path.substr(sizeof("/api/v1/deployments/") - 1), '/');
+    if (parts.size() != 2) return NotFound("want /api/v1/deployments/<namespace>/<name>");
+    for (const DeploymentStatus& s : view->reconciler->Statuses()) {
+      if (s.namespace_name == parts[0] && s.name == parts[1]) {
+        rapidjson::StringBuffer buf;
+        Writer w(buf);
+        WriteStatus(w, s);
+        return Json(200, buf.GetString());
+      }
+    }
+    return NotFound(absl::StrCat("deployment ", parts[0], "/", parts[1], " is not managed"));
+  });
+  server->Handle("/api/v1/metrics", [view](const base::HttpRequest&) {
+    return Json(200, TableJson(view->reconciler->Table()));
+  });
+}
+
+void RegisterMetrics(base::HttpServer* server, const StatusView* view) {
+  server->Handle("/metrics", [view](const base::HttpRequest&) {
+    base::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = base::metrics::DefaultRegistry().ExpositionText();
+    r.body += DeploymentMetricsText(view->reconciler->Statuses());
+    return r;
+  });
+  server->Handle("/healthz", [](const base::HttpRequest&) {
+    base::HttpResponse r;
+    r.body = "ok";
+    return r;
+  });
+}
+
+}  // namespace reconciler

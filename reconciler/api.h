@@ -1,0 +1,50 @@
+// api: the reconciler's read-only HTTP surface. The JSON API and web page (API_ADDRESS, :5000)
+// and the Prometheus /metrics endpoint (METRICS_ADDRESS, :8000).
+//
+//   reconciler::StatusView view{&reconciler, &elector_state, ...};
+//   base::HttpServer api;    reconciler::RegisterApi(&api, &view);      api.Start(":5000");
+//   base::HttpServer prom;   reconciler::RegisterMetrics(&prom, &view); prom.Start(":8000");
+//
+// JSON API (GET only; nothing here changes state: the original's dashboard exposed mutating
+// endpoints without authentication, this one exposes none):
+//   /api/v1/status                       leader, last cycle, cluster source, config summary
+//   /api/v1/deployments                  every managed deployment (DeploymentStatus)
+//   /api/v1/deployments/<ns>/<name>      one (404 Status-like JSON when unknown)
+//   /api/v1/metrics                      the served metric table, as the adapters receive it
+//   /                                    the web page (reads the JSON API)
+//   /healthz  always ok;  /readyz  ok after the first completed cycle, else 503
+// /metrics: the process registry (base::metrics::DefaultRegistry(): cycles, queries, HTTP
+// clients) plus per-deployment gauges rendered from the last cycle, so deployments that stop
+// being managed disappear from the scrape instead of leaving stale series.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/http_server.h"
+#include "reconciler/loop.h"
+
+namespace reconciler {
+
+// Everything the endpoints read; all callbacks thread-safe.
+struct StatusView {
+  const Reconciler* reconciler = nullptr;
+  std::function<bool()> is_leader;        // null: always leader (leader election off)
+  std::function<std::string()> describe;  // cluster source etc., for /api/v1/status
+  std::string config_text;                // DescribeConfig(), secrets redacted
+  std::string version;
+};
+
+void RegisterApi(base::HttpServer* server, const StatusView* view);
+void RegisterMetrics(base::HttpServer* server, const StatusView* view);
+
+// JSON renderings, exposed for tests.
+std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses);
+std::string TableJson(const std::vector<MetricPoint>& table);
+// The per-deployment gauges in Prometheus text format.
+std::string DeploymentMetricsText(const std::vector<DeploymentStatus>& statuses);
+
+// Counts a finished cycle in base::metrics::DefaultRegistry().
+void RecordCycleMetrics(const CycleReport& report);
+
+}  // namespace reconciler
