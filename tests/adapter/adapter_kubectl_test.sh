@@ -189,6 +189,29 @@ expect "aggregated discovery" 406 -H 'Accept: application/json;g=apidiscovery.k8
 expect "protobuf only" 406 -H 'Accept: application/vnd.kubernetes.protobuf' "$EXT/smart_cpu_pressure"
 expect "unknown path" 404 "$URL/api/v1/pods"
 expect "openapi v2" 404 "$URL/openapi/v2"
+# /metrics: a non-resource path behind authentication and authorization (like prometheus-adapter).
+code=$(curl -sS --cacert ca.pem -o body -w '%{http_code}' "$URL/metrics"); [ "$code" = 401 ] || fail "metrics without credentials: $code"
+ok "/metrics without credentials -> 401"
+code=$("${P[@]}" --cert plain.pem --key plain.key "$URL/metrics"); [ "$code" = 403 ] || fail "metrics as bob: $code $(cat body)"
+ok "/metrics as a user without access -> 403"
+ctype=$("${C[@]}" -o body -w '%{content_type}' \
+  -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' "$URL/metrics") \
+  || fail "metrics: curl failed"
+[ "$ctype" = "text/plain; version=0.0.4; charset=utf-8" ] || fail "metrics content type: $ctype"
+for line in 'adapter_requests_total{code="200",resource="externalmetrics",verb="list"} ' \
+    'adapter_requests_total{code="503",resource="externalmetrics",verb="list"} 1' \
+    'adapter_requests_total{code="403",resource="/metrics",verb="get"} 1' \
+    'adapter_stale_responses_total 1' 'adapter_served_series 4' 'adapter_snapshot_age_seconds 0' \
+    'adapter_request_duration_seconds_bucket{resource="externalmetrics",le="+Inf"} '; do
+  grep -qF "$line" body || fail "/metrics lacks '$line': $(head -c 3000 body)"
+done
+if [ -x /usr/bin/promtool ]; then
+  /usr/bin/promtool check metrics < body || fail "promtool check metrics: $(head -c 3000 body)"
+  ok "/metrics passes promtool check metrics"
+else
+  echo "promtool not installed: lint of /metrics skipped"
+fi
+ok "/metrics as jane (system:masters) -> 200 text/plain; version=0.0.4 with request metrics"
 # A malformed request line straight over TLS.
 resp=$(printf 'GARBAGE\r\n\r\n' | timeout 10 openssl s_client -quiet -connect 127.0.0.1:$PORT -CAfile ca.pem 2>/dev/null || true)
 echo "$resp" | grep -q '"reason":"BadRequest","code":400' || fail "garbage request: $resp"
