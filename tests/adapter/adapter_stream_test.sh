@@ -28,6 +28,7 @@ openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out c
 
 "$BIN" adapter --secure-port=0 --bind-address=127.0.0.1 --port-file="$WORK/port" \
   --snapshot-address="unix://$SOCK" --max-staleness=2s --client-ca-file=ca.pem \
+  --snapshot-max-message-bytes=16777216 \
   --authentication-skip-lookup > adapter.log 2>&1 &
 APID=$!; PIDS+=($APID)
 for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.05; done
@@ -59,6 +60,10 @@ wait_code "$VALUE" 200 15
 grep -q '"metricLabels":{"deployment":"api"},"timestamp":"[^"]*","window":60,"value":"1500m"' body || fail "value: $(cat body)"
 ok "value from the stream (1500m)"
 wait_code "$URL/readyz" 200 2; ok "ready once a fresh snapshot arrived"
+wait_code "$URL/metrics" 200 1
+grep -q '^adapter_snapshot_stream_connected 1$' body && grep -q '^adapter_served_series 2$' body \
+  && grep -q '^adapter_snapshot_updates_total{kind="full"} 1$' body || fail "/metrics while connected: $(cat body)"
+ok "/metrics: stream connected, 2 series, 1 full snapshot"
 sleep 2.5   # longer than --max-staleness: the feeder's deltas keep values fresh
 wait_code "$VALUE" 200 1; ok "periodic deltas keep values fresh"
 
@@ -67,6 +72,10 @@ wait_code "$VALUE" 200 1; ok "last values still served right after the stream dr
 wait_code "$VALUE" 503 5; grep -q 'is stale' body || fail "stale body: $(cat body)"
 ok "503 once the values are older than --max-staleness"
 wait_code "$URL/readyz" 500 2; ok "not ready while stale"
+wait_code "$URL/metrics" 200 1
+grep -q '^adapter_snapshot_stream_connected 0$' body && grep -q '^adapter_stale_responses_total [1-9]' body \
+  || fail "/metrics while disconnected: $(cat body)"
+ok "/metrics: stream disconnected, stale answers counted"
 
 rm -f "$SOCK"
 start_feeder 0.5
