@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -404,6 +405,27 @@ TEST_F(HttpServerTest, MetricsHandlerServesExpositionAndCountsRequests) {
   ASSERT_TRUE(c.Read(&r));
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers["allow"], "GET, HEAD");
+}
+
+TEST_F(HttpServerTest, HugeHeadersGet431) {
+  StartServer();
+  RawClient c(port_);
+  ASSERT_TRUE(c.Send(absl::StrCat(
+      "GET /api HTTP/1.1\r\nHost: x\r\nX-Big: ", std::string(70000, 'a'), "\r\n\r\n")));
+  RawClient::Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 431);
+}
+
+TEST(HttpServerHandlerTest, ThrowingHandlerGets500AndServerKeepsServing) {
+  HttpServer server;
+  server.Handle("/throw",
+                [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
+  server.Handle("/ok", [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  RawClient c(server.port());
+  EXPECT_EQ(c.Get("/throw").status, 500);
+  EXPECT_EQ(c.Get("/ok").status, 200);
 }
 
 }  // namespace
