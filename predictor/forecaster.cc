@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <numeric>
 
+#include "predictor/internal/ensemble_trace.h"
 #include "predictor/internal/model.h"
 
 namespace predictor {
@@ -91,6 +94,7 @@ class PathForecaster : public Forecaster {
     ctx.weekly_season = DetectWeeklySeason(y_.data(), n, ctx.steps_per_week, ctx.steps_per_day);
     ctx.start_unix = absl::ToUnixSeconds(history.start);
     ctx.step_seconds = step_s;
+    step_s_ = step_s;
     ctx.max_tree_rows = options_.max_tree_rows;
     ctx.arima_history_steps =
         static_cast<int>(absl::ToInt64Seconds(options_.arima_history) / step_s);
@@ -136,7 +140,7 @@ class PathForecaster : public Forecaster {
     if (!std::isfinite(value)) return absl::InvalidArgumentError("non-finite value");
     y_.push_back(value);
     for (Member& m : members_) {
-      if (m.weight > 0) m.model->Extend(y_);
+      if (m.weight > 0 || m.consensus_weight > 0) m.model->Extend(y_);
     }
     return absl::OkStatus();
   }
@@ -160,6 +164,22 @@ class PathForecaster : public Forecaster {
 
   double Confidence() const override { return confidence_; }
 
+  internal::EnsembleTrace Trace() const {
+    internal::EnsembleTrace t;
+    if (!fitted_) return t;
+    t.origins = origins_;
+    std::vector<double> p(h_);
+    for (const Member& m : members_) {
+      internal::MemberTrace mt;
+      mt.name = m.model->Name();
+      mt.weight = m.weight;
+      for (size_t i = 0; i < origins_.size(); ++i) mt.backtest.push_back(m.paths[i * h_ + h_ - 1]);
+      if (m.model->Predict(y_, static_cast<int>(y_.size()) - 1, h_, p.data())) mt.forecast = p[h_ - 1];
+      t.members.push_back(std::move(mt));
+    }
+    return t;
+  }
+
   std::vector<std::pair<std::string, double>> Weights() const {
     std::vector<std::pair<std::string, double>> out;
     for (const Member& m : members_) out.push_back({m.model->Name(), m.weight});
@@ -173,6 +193,7 @@ class PathForecaster : public Forecaster {
     std::vector<double> paths;          // origins x h_, backtest forecasts
     double mae = 0;                     // at the horizon step over the backtest origins
     double weight = 0;
+    double consensus_weight = 0;        // weight before shrinking, for the robust consensus
   };
 
   void AddMember(ModelKind kind, const internal::FitContext& ctx) {
@@ -230,7 +251,10 @@ class PathForecaster : public Forecaster {
         m.weight = std::pow(1.0 / (m.mae + eps), options_.weight_power);
         total += m.weight;
       }
-      for (Member& m : members_) m.weight /= total;
+      for (Member& m : members_) {
+        m.weight /= total;
+        m.consensus_weight = m.weight;
+      }
       // Shrink the combination toward persistence by the factor that minimises the backtest
       // error: the members' departures from the last value are trusted only as far as they
       // paid off recently. No worthwhile gain at all means persistence alone.
@@ -245,7 +269,8 @@ class PathForecaster : public Forecaster {
         }
       }
       SetShrunk(full, best_shrink);
-      if (members_.size() > 1 && best_mae > (1 - options_.min_gain) * persistence_mae) {
+      if (members_.size() > 1 && (best_mae > (1 - options_.min_gain) * persistence_mae ||
+                                  !GainIsConsistent())) {
         SetShrunk(full, 0.0);
       }
     }
@@ -321,33 +346,117 @@ class PathForecaster : public Forecaster {
     return err / total;
   }
 
-  // Weighted combination anchored on the last value so that equal forecasts combine exactly.
-  void CombineBacktest(size_t i, int o, double* out) const {
-    const double base = y_[o];
-    std::fill(out, out + h_, 0.0);
-    for (const Member& m : members_) {
-      if (m.weight <= 0) continue;
-      const double* p = &m.paths[i * h_];
-      for (int k = 0; k < h_; ++k) out[k] += m.weight * (p[k] - base);
+  // One step of the combination, anchored on the last value `base` so that equal forecasts
+  // combine exactly. values[j] is member j's forecast; members with ok[j] == false are left
+  // out. Each forecast is first clipped to the robust consensus (Options::consensus_clip).
+  double CombineStep(const double* values, const bool* ok, double base) const {
+    const int count = static_cast<int>(members_.size());
+    double lo = -std::numeric_limits<double>::infinity();
+    double hi = std::numeric_limits<double>::infinity();
+    int active = 0;
+    for (int j = 0; j < count; ++j) active += ok[j] && members_[j].weight > 0;
+    if (options_.consensus_clip > 0 && active > 1) {
+      std::pair<double, double> v[16];
+      int c = 0;
+      for (int j = 0; j < count && c < 16; ++j) {
+        if (ok[j] && members_[j].consensus_weight > 0) {
+          v[c++] = {values[j], members_[j].consensus_weight};
+        }
+      }
+      if (c > 0) {
+        const double median = WeightedMedian(v, c);
+        for (int i = 0; i < c; ++i) v[i].first = std::abs(v[i].first - median);
+        const double spread = WeightedMedian(v, c);
+        const double limit = options_.consensus_clip * std::max(spread, std::abs(median - base));
+        lo = median - limit;
+        hi = median + limit;
+      }
     }
-    for (int k = 0; k < h_; ++k) out[k] += base;
+    double sum = 0, used = 0;
+    for (int j = 0; j < count; ++j) {
+      if (!ok[j] || members_[j].weight <= 0) continue;
+      sum += members_[j].weight * (std::clamp(values[j], lo, hi) - base);
+      used += members_[j].weight;
+    }
+    const double out = used > 0 ? base + sum / used : base;
+    return std::isfinite(out) ? out : base;
+  }
+
+  // The smallest value whose cumulative weight reaches half the total (sorts v in place).
+  static double WeightedMedian(std::pair<double, double>* v, int c) {
+    std::sort(v, v + c);
+    double total = 0;
+    for (int i = 0; i < c; ++i) total += v[i].second;
+    double cum = 0;
+    for (int i = 0; i < c; ++i) {
+      cum += v[i].second;
+      if (cum >= total / 2) return v[i].first;
+    }
+    return v[c - 1].first;
+  }
+
+  // The combination of the backtest paths from origin i (index o into the history).
+  void CombineBacktest(size_t i, int o, double* out) const {
+    const int count = static_cast<int>(members_.size());
+    std::vector<double> values(count);
+    std::unique_ptr<bool[]> ok(new bool[count]);
+    for (int j = 0; j < count; ++j) ok[j] = true;
+    for (int k = 0; k < h_; ++k) {
+      for (int j = 0; j < count; ++j) values[j] = members_[j].paths[i * h_ + k];
+      out[k] = CombineStep(values.data(), ok.get(), y_[o]);
+    }
   }
 
   void Combine(int o, double* out) const {
-    const double base = y_[o];
-    std::fill(out, out + h_, 0.0);
-    std::vector<double> p(h_);
-    double used = 0;
-    for (const Member& m : members_) {
-      if (m.weight <= 0) continue;
-      if (!m.model->Predict(y_, o, h_, p.data())) continue;
-      used += m.weight;
-      for (int k = 0; k < h_; ++k) out[k] += m.weight * (p[k] - base);
+    const int count = static_cast<int>(members_.size());
+    std::vector<double> paths(static_cast<size_t>(count) * h_);
+    std::unique_ptr<bool[]> ok(new bool[count]);
+    for (int j = 0; j < count; ++j) {
+      const Member& m = members_[j];
+      ok[j] = (m.weight > 0 || m.consensus_weight > 0) &&
+              m.model->Predict(y_, o, h_, &paths[static_cast<size_t>(j) * h_]);
     }
+    std::vector<double> values(count);
     for (int k = 0; k < h_; ++k) {
-      out[k] = used > 0 ? base + out[k] / used : base;
-      if (!std::isfinite(out[k])) out[k] = base;
+      for (int j = 0; j < count; ++j) values[j] = ok[j] ? paths[static_cast<size_t>(j) * h_ + k] : 0.0;
+      out[k] = CombineStep(values.data(), ok.get(), y_[o]);
     }
+  }
+
+  // Whether the current combination beats persistence consistently over the backtest: the
+  // t-statistic of the per-block mean gains (Options::min_gain_t, Options::gain_block).
+  bool GainIsConsistent() const {
+    if (options_.min_gain_t <= 0 || origins_.empty()) return true;
+    const int block = std::max<int>(
+        1, static_cast<int>(absl::ToInt64Seconds(options_.gain_block) / step_s_));
+    const int last = origins_.back();
+    std::vector<double> sum, count;
+    std::vector<double> path(h_);
+    for (size_t i = 0; i < origins_.size(); ++i) {
+      CombineBacktest(i, origins_[i], path.data());
+      const double actual = y_[origins_[i] + h_];
+      const double gain = std::abs(actual - y_[origins_[i]]) - std::abs(actual - path[h_ - 1]);
+      const size_t b = static_cast<size_t>((last - origins_[i]) / block);
+      if (b >= sum.size()) {
+        sum.resize(b + 1, 0.0);
+        count.resize(b + 1, 0.0);
+      }
+      sum[b] += gain;
+      count[b] += 1;
+    }
+    std::vector<double> means;
+    for (size_t b = 0; b < sum.size(); ++b) {
+      if (count[b] > 0) means.push_back(sum[b] / count[b]);
+    }
+    const int nb = static_cast<int>(means.size());
+    if (nb < 3) return true;
+    double mean = 0;
+    for (double m : means) mean += m;
+    mean /= nb;
+    double var = 0;
+    for (double m : means) var += (m - mean) * (m - mean);
+    const double se = std::sqrt(var / nb) / std::sqrt(nb - 1.0);
+    return mean / (se + 1e-12) >= options_.min_gain_t;
   }
 
   std::string name_;
@@ -358,6 +467,7 @@ class PathForecaster : public Forecaster {
   bool short_history_ = false;
   std::vector<double> y_;
   int h_ = 1;
+  int64_t step_s_ = 300;
   std::vector<int> origins_;
   std::vector<double> recency_;  // weight of each backtest origin's error
   std::vector<Member> members_;
@@ -410,6 +520,13 @@ std::vector<std::pair<std::string, double>> EnsembleWeights(const Forecaster& f)
   const auto* p = dynamic_cast<const PathForecaster*>(&f);
   return p != nullptr ? p->Weights() : std::vector<std::pair<std::string, double>>{};
 }
+
+namespace internal {
+EnsembleTrace TraceEnsemble(const Forecaster& f) {
+  const auto* p = dynamic_cast<const PathForecaster*>(&f);
+  return p != nullptr ? p->Trace() : EnsembleTrace{};
+}
+}  // namespace internal
 
 Derived Derive(const Band& band, int lead_steps) {
   Derived d;

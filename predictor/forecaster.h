@@ -62,6 +62,18 @@ struct Options {
   // When the weighted combination does not beat persistence's backtest MAE by at least this
   // share, the ensemble serves persistence alone (no signal worth the variance).
   double min_gain = 0.03;
+  // ... and so does a combination whose gain is not consistent over the backtest window: the
+  // per-origin gains |persistence error| - |combination error| are averaged per
+  // `gain_block` (about independent, since the forecasts of origins an horizon apart do not
+  // overlap) and their t-statistic must reach this value (a one-sided Diebold-Mariano-style
+  // test; 0 disables it). A few lucky hours do not buy a departure from persistence.
+  double min_gain_t = 1.25;
+  absl::Duration gain_block = absl::Hours(1);
+  // Robust combination: at every step each member's forecast is clipped to the consensus
+  // (the weighted median of the members) +- this factor times the larger of the members'
+  // weighted median distance from the consensus and the consensus's own move from the last
+  // value, so one member forecasting a spike cannot drag the combination (0 disables).
+  double consensus_clip = 2.0;
   // Weight = MAE^-weight_power.
   double weight_power = 2.0;
   // The p10/p90 offsets are the backtest residual quantiles times this factor (the backtest
