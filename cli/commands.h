@@ -15,6 +15,7 @@ int IngestMain(const std::vector<std::string>& args);
 int ForecastMain(const std::vector<std::string>& args);
 int ReconcilerMain(const std::vector<std::string>& args);
 int CheckConfigMain(const std::vector<std::string>& args);
+int DemoExporterMain(const std::vector<std::string>& args);
 
 // The bundled default trace (data/traces/nab/ec2_cpu_utilization_5f5533.csv), compiled in so
 // the default run works from any directory.

@@ -38,6 +38,10 @@ const Command kCommands[] = {
      "cli/adapter.cc,adapter/auth/flags.cc", cli::AdapterMain},
     {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
      "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},
+    {"demo-exporter",
+     "write the demo's backfill and cluster files, then serve its live /metrics",
+     "demo-exporter --out DIR [--traces-dir data/traces] [--listen 127.0.0.1:0]",
+     "cli/demo.cc", cli::DemoExporterMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",
@@ -56,7 +60,7 @@ void PrintTopHelp(std::ostream& out) {
   out << "smart-autoscaler: smart CPU metrics for Kubernetes HPAs.\n\n"
          "Usage: smart-autoscaler <command> [flags]\n\nCommands:\n";
   for (const Command& c : kCommands) {
-    out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
+    out << "  " << c.name << std::string(15 - std::strlen(c.name), ' ') << c.summary << "\n";
   }
   out << "\nRun 'smart-autoscaler <command> --help' for the command's flags.\n";
 }
