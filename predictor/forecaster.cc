@@ -155,9 +155,10 @@ class PathForecaster : public Forecaster {
     band.p50.assign(path.begin(), path.begin() + h);
     band.p10.resize(h);
     band.p90.resize(h);
+    const double scale = vol_steps_ > 0 ? std::max(LocalVolatility(o), vol_floor_) : 1.0;
     for (int k = 0; k < h; ++k) {
-      band.p10[k] = band.p50[k] + std::min(0.0, q10_[k]);
-      band.p90[k] = band.p50[k] + std::max(0.0, q90_[k]);
+      band.p10[k] = band.p50[k] + std::min(0.0, scale * q10_[k]);
+      band.p90[k] = band.p50[k] + std::max(0.0, scale * q90_[k]);
     }
     return band;
   }
@@ -278,16 +279,31 @@ class PathForecaster : public Forecaster {
     q10_.assign(h_, 0.0);
     q90_.assign(h_, 0.0);
     double mae = 0;
+    vol_steps_ = 0;
+    vol_floor_ = 0;
     if (!origins_.empty()) {
+      // Local volatility at each origin (see Options::interval_volatility_window); the floor
+      // keeps a calm stretch from turning a residual into a huge normalised one.
+      std::vector<double> vol(origins_.size(), 1.0);
+      if (options_.interval_volatility_window > absl::ZeroDuration()) {
+        vol_steps_ = std::max<int>(
+            1, static_cast<int>(absl::ToInt64Seconds(options_.interval_volatility_window) / step_s_));
+        for (size_t i = 0; i < origins_.size(); ++i) vol[i] = LocalVolatility(origins_[i]);
+        std::vector<double> sorted = vol;
+        std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+        vol_floor_ = std::max(0.1 * sorted[sorted.size() / 2], 1e-12 * scale);
+        for (double& v : vol) v = std::max(v, vol_floor_);
+      }
       std::vector<std::vector<std::pair<double, double>>> res(h_);
       std::vector<double> path(h_);
       double total = 0;
       for (size_t i = 0; i < origins_.size(); ++i) {
         CombineBacktest(i, origins_[i], path.data());
+        const double w = vol_steps_ > 0 ? 1.0 : recency_[i];
         for (int k = 0; k < h_; ++k) {
-          res[k].push_back({y_[origins_[i] + k + 1] - path[k], recency_[i]});
+          res[k].push_back({(y_[origins_[i] + k + 1] - path[k]) / vol[i], w});
         }
-        mae += recency_[i] * std::abs(res[h_ - 1].back().first);
+        mae += recency_[i] * std::abs(res[h_ - 1].back().first) * vol[i];
         total += recency_[i];
       }
       mae /= total;
@@ -344,6 +360,14 @@ class PathForecaster : public Forecaster {
       total += recency_[i];
     }
     return err / total;
+  }
+
+  // Mean absolute one-step change over the vol_steps_ steps up to index o.
+  double LocalVolatility(int o) const {
+    const int first = std::max(1, o - vol_steps_ + 1);
+    double sum = 0;
+    for (int t = first; t <= o; ++t) sum += std::abs(y_[t] - y_[t - 1]);
+    return o >= first ? sum / (o - first + 1) : 0.0;
   }
 
   // One step of the combination, anchored on the last value `base` so that equal forecasts
@@ -471,7 +495,9 @@ class PathForecaster : public Forecaster {
   std::vector<int> origins_;
   std::vector<double> recency_;  // weight of each backtest origin's error
   std::vector<Member> members_;
-  std::vector<double> q10_, q90_;
+  std::vector<double> q10_, q90_;  // in units of the local volatility when vol_steps_ > 0
+  int vol_steps_ = 0;
+  double vol_floor_ = 0;
   double confidence_ = 0;
 };
 

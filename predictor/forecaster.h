@@ -79,6 +79,12 @@ struct Options {
   // The p10/p90 offsets are the backtest residual quantiles times this factor (the backtest
   // is partly in-sample for the parametric models, so its residuals run slightly small).
   double interval_scale = 1.0;
+  // Intervals scale with the local volatility: each backtest residual is divided by the mean
+  // absolute one-step change over this window before its origin, and the quantiles of those
+  // (equally weighted over the backtest) are multiplied by the same measure at the forecast
+  // origin (also after Append), so the band narrows after a calm-down and widens in a burst.
+  // Zero: raw residuals, recency-weighted like the member weights.
+  absl::Duration interval_volatility_window = absl::Hours(2);
   // Backtest errors are weighted by recency with this half-life (zero: all equal), for both
   // the member weights and the interval quantiles, so both follow a change of regime.
   absl::Duration recency_half_life = absl::Hours(6);
