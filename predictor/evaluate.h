@@ -25,7 +25,8 @@ struct EvalOptions {
   absl::Duration eval_span = absl::Hours(48);
   absl::Duration train_span = absl::Hours(24 * 7);
   std::vector<ModelKind> models = {ModelKind::kPersistence,      ModelKind::kSeasonalNaiveDaily,
-                                   ModelKind::kSeasonalNaiveWeekly, ModelKind::kHoltWinters,
+                                   ModelKind::kSeasonalNaiveWeekly, ModelKind::kSeasonalMeanDaily,
+                                   ModelKind::kHoltWinters,
                                    ModelKind::kArima,            ModelKind::kGradientBoosting,
                                    ModelKind::kRandomForest,     ModelKind::kEnsemble};
   Options forecaster;

@@ -56,6 +56,8 @@ std::unique_ptr<Model> NewModel(ModelKind kind) {
       return internal::NewSeasonalNaive(false);
     case ModelKind::kSeasonalNaiveWeekly:
       return internal::NewSeasonalNaive(true);
+    case ModelKind::kSeasonalMeanDaily:
+      return internal::NewSeasonalMean();
     case ModelKind::kHoltWinters:
       return internal::NewHoltWinters();
     case ModelKind::kArima:
@@ -246,7 +248,9 @@ class PathForecaster : public Forecaster {
       for (Member& m : members_) {
         if (&m != &members_.front() &&
             (m.mae > options_.max_member_mae_ratio * persistence_mae + eps ||
-             m.mae > options_.max_best_mae_ratio * best_mae + eps)) {
+             m.mae > options_.max_best_mae_ratio * best_mae + eps ||
+             (options_.min_member_gain_t > 0 && !origins_.empty() &&
+              GainT(HorizonBacktest(m)) < options_.min_member_gain_t))) {
           continue;
         }
         m.weight = std::pow(1.0 / (m.mae + eps), options_.weight_power);
@@ -362,6 +366,13 @@ class PathForecaster : public Forecaster {
     return err / total;
   }
 
+  // The member's backtest forecasts at the horizon step, one per origin.
+  std::vector<double> HorizonBacktest(const Member& m) const {
+    std::vector<double> out(origins_.size());
+    for (size_t i = 0; i < origins_.size(); ++i) out[i] = m.paths[i * h_ + h_ - 1];
+    return out;
+  }
+
   // Mean absolute one-step change over the vol_steps_ steps up to index o.
   double LocalVolatility(int o) const {
     const int first = std::max(1, o - vol_steps_ + 1);
@@ -451,15 +462,26 @@ class PathForecaster : public Forecaster {
   // t-statistic of the per-block mean gains (Options::min_gain_t, Options::gain_block).
   bool GainIsConsistent() const {
     if (options_.min_gain_t <= 0 || origins_.empty()) return true;
+    std::vector<double> forecast(origins_.size());
+    std::vector<double> path(h_);
+    for (size_t i = 0; i < origins_.size(); ++i) {
+      CombineBacktest(i, origins_[i], path.data());
+      forecast[i] = path[h_ - 1];
+    }
+    return GainT(forecast) >= options_.min_gain_t;
+  }
+
+  // t-statistic of the gain of `forecast` (at the horizon step, one per backtest origin) over
+  // persistence: per-origin gains |persistence error| - |error|, averaged per gain_block, the
+  // mean of those block means over its standard error. +inf with fewer than 3 blocks.
+  double GainT(const std::vector<double>& forecast) const {
     const int block = std::max<int>(
         1, static_cast<int>(absl::ToInt64Seconds(options_.gain_block) / step_s_));
     const int last = origins_.back();
     std::vector<double> sum, count;
-    std::vector<double> path(h_);
     for (size_t i = 0; i < origins_.size(); ++i) {
-      CombineBacktest(i, origins_[i], path.data());
       const double actual = y_[origins_[i] + h_];
-      const double gain = std::abs(actual - y_[origins_[i]]) - std::abs(actual - path[h_ - 1]);
+      const double gain = std::abs(actual - y_[origins_[i]]) - std::abs(actual - forecast[i]);
       const size_t b = static_cast<size_t>((last - origins_[i]) / block);
       if (b >= sum.size()) {
         sum.resize(b + 1, 0.0);
@@ -473,14 +495,14 @@ class PathForecaster : public Forecaster {
       if (count[b] > 0) means.push_back(sum[b] / count[b]);
     }
     const int nb = static_cast<int>(means.size());
-    if (nb < 3) return true;
+    if (nb < 3) return std::numeric_limits<double>::infinity();
     double mean = 0;
     for (double m : means) mean += m;
     mean /= nb;
     double var = 0;
     for (double m : means) var += (m - mean) * (m - mean);
     const double se = std::sqrt(var / nb) / std::sqrt(nb - 1.0);
-    return mean / (se + 1e-12) >= options_.min_gain_t;
+    return mean / (se + 1e-12);
   }
 
   std::string name_;
@@ -511,6 +533,8 @@ const char* ModelName(ModelKind kind) {
       return "seasonal_naive_daily";
     case ModelKind::kSeasonalNaiveWeekly:
       return "seasonal_naive_weekly";
+    case ModelKind::kSeasonalMeanDaily:
+      return "seasonal_mean_daily";
     case ModelKind::kHoltWinters:
       return "holt_winters";
     case ModelKind::kArima:
@@ -527,7 +551,7 @@ const char* ModelName(ModelKind kind) {
 
 std::vector<ModelKind> AllModels() {
   return {ModelKind::kPersistence,    ModelKind::kSeasonalNaiveDaily,
-          ModelKind::kSeasonalNaiveWeekly, ModelKind::kHoltWinters,
+          ModelKind::kSeasonalNaiveWeekly, ModelKind::kSeasonalMeanDaily, ModelKind::kHoltWinters,
           ModelKind::kArima,          ModelKind::kGradientBoosting,
           ModelKind::kRandomForest};
 }

@@ -34,6 +34,7 @@ enum class ModelKind {
   kPersistence,
   kSeasonalNaiveDaily,
   kSeasonalNaiveWeekly,
+  kSeasonalMeanDaily,  // the mean of the same time of day over the last (up to) 5 days
   kHoltWinters,
   kArima,
   kGradientBoosting,
@@ -67,8 +68,11 @@ struct Options {
   // `gain_block` (about independent, since the forecasts of origins an horizon apart do not
   // overlap) and their t-statistic must reach this value (a one-sided Diebold-Mariano-style
   // test; 0 disables it). A few lucky hours do not buy a departure from persistence.
-  double min_gain_t = 1.25;
+  double min_gain_t = 1.0;
   absl::Duration gain_block = absl::Hours(1);
+  // The same test per member: a member whose own gain over persistence has a t-statistic
+  // below this gets no weight (0 disables).
+  double min_member_gain_t = 1.0;
   // Robust combination: at every step each member's forecast is clipped to the consensus
   // (the weighted median of the members) +- this factor times the larger of the members'
   // weighted median distance from the consensus and the consensus's own move from the last

@@ -45,6 +45,8 @@ class Model {
 
 std::unique_ptr<Model> NewPersistence();
 std::unique_ptr<Model> NewSeasonalNaive(bool weekly);
+// The mean of the same phase of the day over the last (up to) `max_days` days.
+std::unique_ptr<Model> NewSeasonalMean(int max_days = 5);
 std::unique_ptr<Model> NewHoltWinters();
 std::unique_ptr<Model> NewArima();
 std::unique_ptr<Model> NewTreeModel(bool boosting);

@@ -53,6 +53,42 @@ class SeasonalNaive : public Model {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Seasonal mean: the same time of day averaged over the last D days, a seasonal-naive forecast
+// with one day's noise averaged out (periodic jobs that recur daily keep their shape; a
+// one-off burst yesterday counts 1/D). D is the same for every origin: as many days (at most
+// max_days, at least 2) as the first backtest origin has before it. Written as the value D..1
+// days ago plus mean differences, so a constant series stays exactly constant.
+class SeasonalMean : public Model {
+ public:
+  explicit SeasonalMean(int max_days) : max_days_(max_days) {}
+  const char* Name() const override { return "seasonal_mean_daily"; }
+  bool Fit(const std::vector<double>& y, const FitContext& ctx) override {
+    period_ = ctx.steps_per_day;
+    if (period_ <= 0 || y.empty()) return false;
+    const int first = std::min<int>(ctx.holdout_start, static_cast<int>(y.size()) - 1);
+    days_ = std::min(max_days_, (first + 1) / period_);
+    return days_ >= 2;
+  }
+  bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
+    if (days_ < 2) return false;
+    for (int k = 1; k <= h; ++k) {
+      const int last = o + k - period_ * ((k + period_ - 1) / period_);  // one period back
+      const int oldest = last - (days_ - 1) * period_;
+      if (oldest < 0) return false;
+      double sum = 0;
+      for (int idx = oldest; idx < last; idx += period_) sum += y[idx] - y[last];
+      out[k - 1] = y[last] + sum / days_;
+    }
+    return true;
+  }
+
+ private:
+  int max_days_;
+  int period_ = 0;
+  int days_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Additive Holt-Winters with a damped trend, in error-correction form so that a constant
 // series stays exactly constant. Parameters minimise the one-step squared error.
 class HoltWinters : public Model {
@@ -427,6 +463,9 @@ double NelderMead(const std::function<double(const std::vector<double>&)>& f,
 std::unique_ptr<Model> NewPersistence() { return std::make_unique<Persistence>(); }
 std::unique_ptr<Model> NewSeasonalNaive(bool weekly) {
   return std::make_unique<SeasonalNaive>(weekly);
+}
+std::unique_ptr<Model> NewSeasonalMean(int max_days) {
+  return std::make_unique<SeasonalMean>(max_days);
 }
 std::unique_ptr<Model> NewHoltWinters() { return std::make_unique<HoltWinters>(); }
 std::unique_ptr<Model> NewArima() { return std::make_unique<Arima>(); }

@@ -21,6 +21,13 @@ ABSL_FLAG(absl::Duration, horizon, absl::Minutes(60), "forecast horizon");
 ABSL_FLAG(absl::Duration, origin_step, absl::Minutes(60), "time between evaluation origins");
 ABSL_FLAG(absl::Duration, eval_span, absl::Hours(48), "span at the end holding the origins");
 ABSL_FLAG(absl::Duration, train_span, absl::Hours(24 * 7), "history per fit");
+// A few predictor::Options, to study them without editing the defaults.
+ABSL_FLAG(absl::Duration, backtest_window, predictor::Options{}.backtest_window, "Options");
+ABSL_FLAG(absl::Duration, recency_half_life, predictor::Options{}.recency_half_life, "Options");
+ABSL_FLAG(double, min_gain_t, predictor::Options{}.min_gain_t, "Options");
+ABSL_FLAG(double, consensus_clip, predictor::Options{}.consensus_clip, "Options");
+ABSL_FLAG(absl::Duration, interval_volatility_window,
+          predictor::Options{}.interval_volatility_window, "Options");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -61,7 +68,13 @@ int main(int argc, char** argv) {
     hist.step = series->step;
     hist.values.assign(series->values.begin() + begin, series->values.begin() + o + 1);
     hist.gap.assign(hist.values.size(), 0);
-    std::unique_ptr<predictor::Forecaster> f = predictor::NewEnsemble();
+    predictor::Options options;
+    options.backtest_window = absl::GetFlag(FLAGS_backtest_window);
+    options.recency_half_life = absl::GetFlag(FLAGS_recency_half_life);
+    options.min_gain_t = absl::GetFlag(FLAGS_min_gain_t);
+    options.consensus_clip = absl::GetFlag(FLAGS_consensus_clip);
+    options.interval_volatility_window = absl::GetFlag(FLAGS_interval_volatility_window);
+    std::unique_ptr<predictor::Forecaster> f = predictor::NewEnsemble(options);
     if (!f->Fit(hist, h).ok()) continue;
     const predictor::Band band = f->Forecast(h);
     const predictor::internal::EnsembleTrace t = predictor::internal::TraceEnsemble(*f);
