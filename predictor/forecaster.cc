@@ -275,7 +275,7 @@ class PathForecaster : public Forecaster {
       }
       SetShrunk(full, best_shrink);
       if (members_.size() > 1 && (best_mae > (1 - options_.min_gain) * persistence_mae ||
-                                  !GainIsConsistent())) {
+                                  !GainIsConsistent() || RecentlyWorse())) {
         SetShrunk(full, 0.0);
       }
     }
@@ -469,6 +469,24 @@ class PathForecaster : public Forecaster {
       forecast[i] = path[h_ - 1];
     }
     return GainT(forecast) >= options_.min_gain_t;
+  }
+
+  // Whether the current combination did worse than persistence by Options::max_recent_ratio
+  // over the last Options::recent_window of backtest origins.
+  bool RecentlyWorse() const {
+    if (options_.max_recent_ratio <= 0 || origins_.empty()) return false;
+    const int window =
+        static_cast<int>(absl::ToInt64Seconds(options_.recent_window) / step_s_);
+    std::vector<double> path(h_);
+    double err = 0, pers = 0;
+    for (size_t i = 0; i < origins_.size(); ++i) {
+      if (origins_[i] <= origins_.back() - window) continue;
+      CombineBacktest(i, origins_[i], path.data());
+      const double actual = y_[origins_[i] + h_];
+      err += std::abs(actual - path[h_ - 1]);
+      pers += std::abs(actual - y_[origins_[i]]);
+    }
+    return err > options_.max_recent_ratio * pers;
   }
 
   // t-statistic of the gain of `forecast` (at the horizon step, one per backtest origin) over

@@ -73,6 +73,12 @@ struct Options {
   // The same test per member: a member whose own gain over persistence has a t-statistic
   // below this gets no weight (0 disables).
   double min_member_gain_t = 1.0;
+  // Regime-change guard: when the combination's mean absolute error over the most recent
+  // `recent_window` of backtest origins exceeds persistence's there by this factor, the
+  // ensemble serves persistence (the members learned a past that has just stopped holding,
+  // e.g. a level shift). 0 disables.
+  absl::Duration recent_window = absl::Hours(3);
+  double max_recent_ratio = 1.5;
   // Robust combination: at every step each member's forecast is clipped to the consensus
   // (the weighted median of the members) +- this factor times the larger of the members'
   // weighted median distance from the consensus and the consensus's own move from the last

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Rolling-origin evaluation of every model and the ensemble on all traces; renders the tables
+of BENCHMARKS.md's "Predictor (issue 3)" section.
+
+    bazel --output_base=/root/.cache/bazel-ob/predictor build //cli:smart-autoscaler
+    python3 predictor/tools/full.py --binary bazel-bin/cli/smart-autoscaler \
+        --traces ../shared/data/traces --out /tmp/full.jsonl > /tmp/tables.md
+
+Runs `smart-autoscaler forecast --evaluate --horizon 60m --lead 10m --origin-step 60m
+--eval-days 2 --train-days 7` per file (pools at --step=5m), at most --jobs at a time, writes
+one JSON line per file to --out, and prints the markdown tables and a summary of the acceptance
+criteria. --render-only re-renders an existing --out file.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+
+FILES = [
+    "cluster/alibaba2018_cpu_300s", "cluster/google2019_cpu_300s",
+    "nab/Twitter_volume_AAPL", "nab/Twitter_volume_GOOG",
+    "nab/cpu_utilization_asg_misconfiguration", "nab/ec2_cpu_utilization_24ae8d",
+    "nab/ec2_cpu_utilization_53ea38", "nab/ec2_cpu_utilization_5f5533",
+    "nab/ec2_cpu_utilization_825cc2", "nab/rds_cpu_utilization_cc0c53",
+    "pools/cluster1", "pools/cluster11", "pools/cluster13", "pools/cluster14",
+    "pools/cluster17", "pools/cluster19", "requests/worldcup98_requests_per_minute",
+]
+MODELS = [
+    ("persistence", "pers"), ("seasonal_naive_daily", "snaive-d"),
+    ("seasonal_naive_weekly", "snaive-w"), ("seasonal_mean_daily", "smean-d"),
+    ("holt_winters", "HW"), ("arima", "ARIMA"), ("gradient_boosting", "GBT"),
+    ("random_forest", "RF"), ("ensemble", "**ens**"),
+]
+
+
+def run_one(binary, traces, name):
+    args = [binary, "forecast", "--input", os.path.join(traces, name + ".csv"), "--evaluate",
+            "--horizon", "60m", "--lead", "10m", "--origin-step", "60m", "--eval-days", "2",
+            "--train-days", "7"]
+    if name.startswith("pools/"):
+        args.append("--step=5m")
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{name}: exit {r.returncode}: {r.stderr}")
+    d = json.loads(r.stdout)
+    d["file"] = name
+    return d
+
+
+def render(rows):
+    models = [m for m in MODELS if all(m[0] in d["models"] for d in rows)]
+    out = ["MASE at t+1h (lower is better); in brackets the ratio to persistence.", "",
+           "| file | step | " + " | ".join(s for _, s in models) + " |",
+           "|---|---|" + "---|" * len(models)]
+    ratios = {m: [] for m, _ in models}
+    for d in rows:
+        p = d["models"]["persistence"]["mase"]
+        cells = []
+        for m, _ in models:
+            v = d["models"][m]["mase"]
+            ratios[m].append(v / p)
+            cells.append(f"{v:.3f} ({v / p:.2f})")
+        out.append(f"| {d['file']} | {d['step_s'] // 60}m | " + " | ".join(cells) + " |")
+    out.append("| **average ratio** | | " +
+               " | ".join(f"{sum(ratios[m]) / len(ratios[m]):.3f}" for m, _ in models) + " |")
+    out.append("| **max ratio** | | " +
+               " | ".join(f"{max(ratios[m]):.3f}" for m, _ in models) + " |")
+    out += ["", "Ensemble detail: ratio to the daily and weekly seasonal-naive, peak-over-lead MASE "
+            "(ensemble vs persistence), p10-p90 coverage at t+1h, sMAPE, mean fit+forecast ms per "
+            "origin (wall clock).", "",
+            "| file | ens/snaive-d | ens/snaive-w | peak MASE ens | peak MASE pers | coverage | "
+            "sMAPE ens | sMAPE pers | ms ens |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for d in rows:
+        e, p = d["models"]["ensemble"], d["models"]["persistence"]
+        sd, sw = d["models"]["seasonal_naive_daily"], d["models"]["seasonal_naive_weekly"]
+        out.append(f"| {d['file']} | {e['mase'] / sd['mase']:.3f} | {e['mase'] / sw['mase']:.3f} | "
+                   f"{e['peak_mase']:.3f} | {p['peak_mase']:.3f} | {e['coverage']:.2f} | "
+                   f"{e['smape']:.3f} | {p['smape']:.3f} | {e['mean_ms']:.1f} |")
+    ens = ratios["ensemble"]
+    worse_p = [(d["file"], round(r, 3)) for d, r in zip(rows, ens) if r > 1.0]
+    worse_s = [(d["file"], round(d["models"]["ensemble"]["mase"] /
+                                 d["models"]["seasonal_naive_daily"]["mase"], 3))
+               for d in rows
+               if d["models"]["ensemble"]["mase"] > d["models"]["seasonal_naive_daily"]["mase"]]
+    cov = [(d["file"], round(d["models"]["ensemble"]["coverage"], 2)) for d in rows
+           if not 0.7 <= d["models"]["ensemble"]["coverage"] <= 0.9]
+    out += ["", f"<!-- summary: average ratio {sum(ens) / len(ens):.3f}; worse than persistence: "
+            f"{worse_p}; worse than daily seasonal-naive: {worse_s}; coverage outside 70-90 %: "
+            f"{cov} -->"]
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default="bazel-bin/cli/smart-autoscaler")
+    ap.add_argument("--traces", default="../shared/data/traces")
+    ap.add_argument("--out", default="/tmp/predictor_full.jsonl")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--render-only", action="store_true")
+    a = ap.parse_args()
+    if not a.render_only:
+        with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
+            rows = list(ex.map(lambda f: run_one(a.binary, a.traces, f), FILES))
+        with open(a.out, "w") as o:
+            for d in rows:
+                o.write(json.dumps(d) + "\n")
+    with open(a.out) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    print(render(rows))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
