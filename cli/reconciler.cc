@@ -216,6 +216,10 @@ int ReconcilerMain(const std::vector<std::string>&) {
   auto prom_transport = clients::http::MakeCurlHttpClient(prom_curl);
   clients::http::ResilienceOptions ro;
   ro.rate_per_second = config.prometheus_rate_limit;
+  // Half-open after 60 s, or after one check interval when that is shorter: cycles are already
+  // spaced out, so the next cycle's first query is the probe and values return within one cycle
+  // of Prometheus coming back instead of up to a minute later.
+  ro.breaker.open_duration = std::min(absl::Seconds(60), config.check_interval);
   clients::http::ResilientHttpClient prom_http(prom_transport.get(), ro, clock, sleeper,
                                                "prometheus");
   clients::prometheus::ClientOptions po;
@@ -226,11 +230,12 @@ int ReconcilerMain(const std::vector<std::string>&) {
   auto prom = clients::prometheus::MakePrometheusClient(po, &prom_http);
 
   // The cluster.
-  std::unique_ptr<reconciler::ClusterSource> cluster;
+  // Declared before the cluster source, so its informers stop before these are destroyed.
   std::unique_ptr<clients::http::StreamingHttpClient> kube_stream;
   std::unique_ptr<clients::http::HttpClient> kube_http;
   std::unique_ptr<clients::kube::LeaseClient> leases;
   std::unique_ptr<clients::kube::HpaClient> hpas;
+  std::unique_ptr<reconciler::ClusterSource> cluster;
   std::string cluster_file = absl::GetFlag(FLAGS_cluster_file);
   bool standalone = !cluster_file.empty();
   if (standalone) {
@@ -372,7 +377,8 @@ int ReconcilerMain(const std::vector<std::string>&) {
   publisher.Stop();
   api_server.Stop();
   metrics_server.Stop();
-  store.reset();  // flushes RocksDB
+  cluster.reset();  // stops the informers (ends their watches)
+  store.reset();    // flushes RocksDB
   LOG(INFO) << "reconciler stopped";
   return 0;
 }

@@ -2,6 +2,20 @@
 # They start real processes (Prometheus, the reconciler, the adapter) in $W and remember their
 # PIDs in $W/pids so that demo_stop_all can always clean up.
 
+# The snapshot socket: in $W when its path fits a Unix socket address (107 bytes), else in a
+# short private directory under /tmp (removed by demo_stop_all).
+demo_socket() {
+  if [ -z "${DEMO_SOCK:-}" ]; then
+    if [ ${#W} -lt 80 ]; then
+      DEMO_SOCK="$W/snapshots.sock"
+    else
+      DEMO_SOCK_DIR=$(mktemp -d /tmp/smart-autoscaler.XXXXXX)
+      DEMO_SOCK="$DEMO_SOCK_DIR/snapshots.sock"
+    fi
+  fi
+  echo "$DEMO_SOCK"
+}
+
 # A free TCP port on 127.0.0.1.
 demo_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -28,6 +42,7 @@ demo_stop_all() {
   done
   while read -r pid name; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done <"$W/pids"
   rm -f "$W/pids"
+  if [ -n "${DEMO_SOCK_DIR:-}" ]; then rm -rf "$DEMO_SOCK_DIR"; fi
 }
 
 # Waits until `cmd` succeeds, up to $1 seconds, while process <name> (started by demo_spawn)
@@ -112,12 +127,12 @@ demo_start_prometheus() {
     curl -sf "http://127.0.0.1:$PROM_PORT/-/ready"
 }
 
-# The adapter on a free port, fed by the reconciler's snapshot socket $W/snapshots.sock.
+# The adapter on a free port, fed by the reconciler's snapshot socket (demo_socket).
 demo_start_adapter() {  # bin [extra flags...]
   local bin=$1; shift
   rm -f "$W/adapter.port"
   demo_spawn adapter "$bin" adapter --secure-port=0 --bind-address=127.0.0.1 \
-    --port-file="$W/adapter.port" --snapshot-address="unix://$W/snapshots.sock" \
+    --port-file="$W/adapter.port" --snapshot-address="unix://$DEMO_SOCK" \
     --tls-cert-file="$W/pki/serving.pem" --tls-private-key-file="$W/pki/serving.key" \
     --client-ca-file="$W/pki/ca.pem" --requestheader-client-ca-file="$W/pki/ca.pem" \
     --authentication-skip-lookup "$@"

@@ -62,11 +62,11 @@ demo_start_prometheus || die "Prometheus did not start; see $W/prometheus.log"
 echo "    http://127.0.0.1:$PROM_PORT"
 
 step "Starting the reconciler (standalone: the cluster from $W/cluster.json)"
+demo_socket >/dev/null
 API_PORT=$(demo_free_port)
 METRICS_PORT=$(demo_free_port)
-rm -f "$W/snapshots.sock"
 PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" CHECK_INTERVAL=15 DB_PATH="$W/tsdb" \
-  SNAPSHOT_ADDRESS="unix://$W/snapshots.sock" API_ADDRESS="127.0.0.1:$API_PORT" \
+  SNAPSHOT_ADDRESS="unix://$DEMO_SOCK" API_ADDRESS="127.0.0.1:$API_PORT" \
   METRICS_ADDRESS="127.0.0.1:$METRICS_PORT" LOG_LEVEL=INFO \
   demo_spawn reconciler "$BIN" reconciler --cluster-file="$W/cluster.json"
 demo_wait 60 "the reconciler's first cycle" reconciler \

@@ -1,0 +1,139 @@
+#!/bin/bash
+# End to end, every process real except the Kubernetes API: the reconciler (informers, Lease
+# leader election) against tests/kube_api_server (a test server STANDING IN FOR kube-apiserver,
+# serving the demo cluster's Deployments, ReplicaSets, Pods, Nodes and HPAs), Debian's Prometheus
+# over the demo workload (backfilled + live scrapes), the adapter on the snapshot socket, and the
+# real kubectl.
+#   1. kubectl get --raw returns smart_cpu_pressure for shop/api equal to what the reconciler
+#      published (its JSON API), and every smart_* metric for every deployment;
+#   2. Prometheus killed: the value is still served until the adapter's staleness limit, then
+#      503; the reconciler reports the failed queries and never serves zeros;
+#   3. Prometheus restarted: values return within one cycle.
+set -euo pipefail
+BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+ROOT="$PWD"
+W="${TEST_TMPDIR:-$(mktemp -d)}/e2e"
+rm -rf "$W" && mkdir -p "$W"
+export HOME="$W"  # kubectl's cache
+source "$ROOT/scripts/demo-lib.sh"
+trap 'demo_stop_all' EXIT
+PASS=0
+fail() { echo "FAIL: $*" >&2; for f in reconciler adapter prometheus kube-api; do echo "--- $f.log" >&2; tail -n 20 "$W/$f.log" >&2 || true; done; exit 1; }
+ok() { PASS=$((PASS + 1)); echo "ok: $*"; }
+
+demo_start_exporter "$BIN" "$ROOT/data/traces" || fail "exporter"
+PROM_PORT=$(demo_free_port)
+demo_start_prometheus || fail "prometheus"
+
+# The test API server with the demo cluster's objects.
+demo_spawn kube-api python3 "$ROOT/tests/kube_api_server/kube_api_server.py" \
+  --port-file "$W/kube.port" --fixtures "$W/cluster.json"
+demo_wait 30 "the test API server" kube-api test -s "$W/kube.port" || fail "kube api server"
+KUBE_PORT=$(cat "$W/kube.port")
+cat >"$W/reconciler.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: "http://127.0.0.1:$KUBE_PORT"}}]
+users: [{name: sa, user: {token: sa-token}}]
+contexts: [{name: test, context: {cluster: test, user: sa}}]
+current-context: test
+KC
+
+demo_socket >/dev/null
+API_PORT=$(demo_free_port)
+METRICS_PORT=$(demo_free_port)
+PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" CHECK_INTERVAL=10 DB_PATH="$W/tsdb" \
+  SNAPSHOT_ADDRESS="unix://$DEMO_SOCK" API_ADDRESS="127.0.0.1:$API_PORT" \
+  METRICS_ADDRESS="127.0.0.1:$METRICS_PORT" OPERATOR_NAMESPACE=autoscaler-system \
+  PROMETHEUS_TIMEOUT=2 \
+  demo_spawn reconciler "$BIN" reconciler --kubeconfig="$W/reconciler.kubeconfig" --identity=e2e-0
+demo_wait 60 "the first cycle" reconciler curl -sf "http://127.0.0.1:$API_PORT/readyz" || fail "reconciler not ready"
+ok "reconciler synced its informers and ran a cycle"
+
+# Leader election: the reconciler holds the Lease in the test API server.
+demo_wait 20 "the Lease" reconciler sh -c "curl -sf -H 'Authorization: Bearer sa-token' http://127.0.0.1:$KUBE_PORT/apis/coordination.k8s.io/v1/namespaces/autoscaler-system/leases/smart-autoscaler-reconciler | grep -q '\"holderIdentity\": *\"e2e-0\"'" \
+  || fail "no Lease held by e2e-0"
+ok "the reconciler holds the Lease"
+
+demo_pki
+demo_start_adapter "$BIN" --max-staleness=25s || fail "adapter"
+EXT=/apis/external.metrics.k8s.io/v1beta1
+demo_wait 60 "served values" adapter sh -c "kubectl --kubeconfig '$W/kubeconfig' get --raw '$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi' | grep -q value" \
+  || fail "no smart_cpu_pressure served"
+
+# 1. The served value is the one the reconciler published.
+json_value() {  # extracts items[0].value from a MetricValueList and turns the Quantity into a float
+  python3 -c '
+import json, sys
+q = json.load(sys.stdin)["items"][0]["value"]
+mult = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
+print(float(q[:-1]) * mult[q[-1]] if q[-1] in mult else float(q))'
+}
+check_matches_reconciler() {
+  local served published
+  served=$(demo_kubectl_raw "$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi" | json_value)
+  published=$(curl -sf "http://127.0.0.1:$API_PORT/api/v1/metrics" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["items"]:
+    if p["namespace"] == "shop" and p["deployment"] == "api" and p["metric"] == "smart_cpu_pressure":
+        print(p["value"])')
+  python3 -c "import sys; s, p = $served, $published; sys.exit(0 if abs(s - p) <= 1e-6 * max(1, abs(p)) and 0.05 < p < 5 else 1)"
+}
+# A cycle may land between the two reads; retry a few times.
+for i in 1 2 3 4 5; do check_matches_reconciler && break; [ $i = 5 ] && fail "kubectl value differs from the published one"; sleep 1; done
+ok "kubectl smart_cpu_pressure for shop/api equals the reconciler's published value"
+for ns_dep in shop/api shop/checkout batch/reports; do
+  ns=${ns_dep%/*}; dep=${ns_dep#*/}
+  for metric in smart_cpu_pressure smart_cpu_blended smart_cpu_predicted smart_cpu_target smart_memory_blended; do
+    out=$(demo_kubectl_raw "$EXT/namespaces/$ns/$metric?labelSelector=deployment%3D$dep") || fail "kubectl $metric $ns_dep"
+    echo "$out" | grep -q "\"metricName\":\"$metric\"" || fail "no $metric for $ns_dep: $out"
+  done
+done
+ok "every smart_* metric is served for all 3 deployments"
+demo_kubectl_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/batch/deployments.apps/reports/smart_cpu_target" | grep -q '"name":"reports"' \
+  || fail "custom metrics API"
+ok "custom.metrics.k8s.io serves the same values"
+
+# 2. Prometheus down: last-known-good until the staleness limit, then 503.
+BEFORE=$(demo_kubectl_raw "$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi" | json_value)
+kill -KILL "$PID_prometheus"
+wait "$PID_prometheus" 2>/dev/null || true
+# A cycle with Prometheus down: retries with backoff, then the circuit breaker opens.
+demo_wait 45 "a cycle with Prometheus down" reconciler sh -c "curl -sf http://127.0.0.1:$API_PORT/api/v1/status | grep -q '\"queryFailures\":5'" \
+  || fail "the reconciler did not report the failed queries"
+ok "the cycle without Prometheus reports its 5 failed queries"
+AFTER=$(demo_kubectl_raw "$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi" | json_value) \
+  || fail "value not served right after the outage began"
+[ "$BEFORE" = "$AFTER" ] || fail "value changed during the outage: $BEFORE -> $AFTER"
+ok "last-known-good value still served during the outage ($AFTER)"
+demo_wait 40 "the value to go stale" adapter sh -c "! kubectl --kubeconfig '$W/kubeconfig' get --raw '$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi' 2>/dev/null" \
+  || fail "value never went stale"
+code=$(curl -s -o "$W/stale.json" -w '%{http_code}' --cacert "$W/pki/ca.pem" --cert "$W/pki/client.pem" --key "$W/pki/client.key" \
+  "https://127.0.0.1:$(cat "$W/adapter.port")$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi")
+[ "$code" = 503 ] && grep -q '"kind":"Status"' "$W/stale.json" || fail "stale answer was $code: $(cat "$W/stale.json")"
+ok "after the staleness limit the adapter answers a 503 Status"
+
+# 3. Prometheus back: values return within one cycle (10 s) plus the adapter's stream delay.
+demo_spawn prometheus prometheus --config.file="$W/prometheus.yml" --storage.tsdb.path="$W/prom-data" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=30d
+demo_wait 60 "Prometheus to restart" prometheus curl -sf "http://127.0.0.1:$PROM_PORT/-/ready" || fail "prometheus restart"
+demo_wait 15 "fresh values" adapter sh -c "kubectl --kubeconfig '$W/kubeconfig' get --raw '$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi' | grep -q value" \
+  || fail "values did not return within one cycle"
+ok "values return within one cycle of Prometheus coming back"
+
+# The reconciler's /metrics parse with promtool.
+curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$W/metrics.txt" || fail "/metrics"
+promtool check metrics <"$W/metrics.txt" >"$W/promtool-check.log" 2>&1 || { cat "$W/promtool-check.log" >&2; fail "promtool check metrics"; }
+grep -q 'smart_autoscaler_cpu_pressure_ratio{namespace="shop",deployment="api"}' "$W/metrics.txt" || fail "per-deployment gauges missing"
+ok "/metrics passes promtool check metrics"
+
+# Graceful shutdown within 10 s, releasing the Lease.
+t0=$SECONDS
+kill -TERM "$PID_reconciler"
+wait "$PID_reconciler" || fail "reconciler exited non-zero on SIGTERM"
+[ $((SECONDS - t0)) -le 10 ] || fail "shutdown took $((SECONDS - t0)) s"
+curl -sf -H 'Authorization: Bearer sa-token' "http://127.0.0.1:$KUBE_PORT/apis/coordination.k8s.io/v1/namespaces/autoscaler-system/leases/smart-autoscaler-reconciler" \
+  | python3 -c 'import json,sys; sys.exit(0 if not json.load(sys.stdin)["spec"].get("holderIdentity") else 1)' \
+  || fail "the Lease was not released"
+ok "SIGTERM: stopped in $((SECONDS - t0)) s and released the Lease"
+echo "PASS: $PASS checks"
