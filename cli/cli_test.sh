@@ -50,6 +50,21 @@ expect 1 "bad.csv:3: bad value 'oops'" -- forecast --input="$tmp/bad.csv"
 expect 2 'required' -- forecast
 expect 2 'unknown model' -- forecast --input="$tmp/sine.csv" --evaluate --models=nope
 
+# check-config: the original's variables, one line per problem, exit 2.
+expect 0 'config OK' -- check-config
+expect 0 '^\| `CHECK_INTERVAL` \| 60 \| 10-3600 s' -- check-config --list
+out="$(CHECK_INTERVAL=5 DRY_RUN=maybe DEPLOYMENT_0_NAMESPACE=x "$bin" check-config 2>&1)"; rc=$?
+[ "$rc" -eq 2 ] || fail "check-config with bad variables exited $rc, want 2"
+[ "$(echo "$out" | grep -c '^config: ')" -eq 3 ] || fail "want 3 problem lines: $out"
+echo "$out" | grep -q '^config: CHECK_INTERVAL=5: is out of range' || fail "CHECK_INTERVAL line: $out"
+mkdir -p "$tmp/cm" && echo 0 > "$tmp/cm/TARGET_NODE_UTILIZATION"
+expect 2 'TARGET_NODE_UTILIZATION=0' -- check-config --config-dir="$tmp/cm"
+expect 2 'config directory .*: not found' -- check-config --config-dir="$tmp/nope"
+expect 0 'CHECK_INTERVAL=90' -- check-config --check-interval=90s
+# reconciler: bad config and a missing cluster are clear errors, not crashes.
+expect 2 'CHECK_INTERVAL=1' -- reconciler --check-interval=1 --cluster-file=/nonexistent
+expect 2 'not in a Pod\?' -- reconciler --db-path="$tmp/rdb" --publish-address="unix://$tmp/s.sock"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"
   exit 1

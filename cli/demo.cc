@@ -25,6 +25,14 @@ ABSL_FLAG(std::string, exporter_port_file, "",
           "write the bound port here once serving (after the files are written)");
 ABSL_FLAG(int, history_days, 7, "days of backfilled history (1-14)");
 ABSL_FLAG(bool, serve, true, "serve live /metrics after writing the files");
+ABSL_FLAG(int, scale_deployments, 0,
+          "benchmarks: this many generated deployments instead of the demo's three");
+ABSL_FLAG(int, scale_pods, 10, "benchmarks: pods per generated deployment");
+ABSL_FLAG(int, scale_nodes, 500, "benchmarks: generated 32-core nodes");
+ABSL_FLAG(int, history_minutes, 0, "backfill this many minutes instead of --history-days");
+ABSL_FLAG(int, future_minutes, 0,
+          "benchmarks without scraping: also backfill this many minutes past now");
+ABSL_FLAG(int, sample_seconds, 60, "backfill sample spacing (seconds)");
 
 namespace cli {
 namespace {
@@ -54,19 +62,29 @@ int DemoExporterMain(const std::vector<std::string>&) {
     traces.push_back(std::move(*t));
   }
   const absl::Time now = absl::Now();
+  const int history_minutes = absl::GetFlag(FLAGS_history_minutes);
   const absl::Time anchor =
-      absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), absl::Hours(24)) - absl::Hours(24 * days);
-  auto w = demo::Workload::Create(demo::DefaultDeployments(), demo::DefaultNodes(),
-                                  std::move(traces), anchor);
+      history_minutes > 0
+          ? absl::UnixEpoch() +
+                absl::Floor(now - absl::UnixEpoch() - absl::Minutes(history_minutes), absl::Minutes(1))
+          : absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), absl::Hours(24)) -
+                absl::Hours(24 * days);
+  const int scale = absl::GetFlag(FLAGS_scale_deployments);
+  auto w = demo::Workload::Create(
+      scale > 0 ? demo::ScaledDeployments(scale, absl::GetFlag(FLAGS_scale_pods))
+                : demo::DefaultDeployments(),
+      scale > 0 ? demo::ScaledNodes(absl::GetFlag(FLAGS_scale_nodes)) : demo::DefaultNodes(),
+      std::move(traces), anchor);
   if (!w.ok()) {
     std::cerr << "demo-exporter: " << w.status().message() << "\n";
     return 1;
   }
   const absl::Time end =
-      absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch() - absl::Seconds(30), absl::Minutes(1));
+      absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch() - absl::Seconds(30), absl::Minutes(1)) +
+      absl::Minutes(absl::GetFlag(FLAGS_future_minutes));
   {
     std::ofstream om(out + "/backfill.om");
-    w->WriteOpenMetrics(om, anchor, end, absl::Minutes(1));
+    w->WriteOpenMetrics(om, anchor, end, absl::Seconds(absl::GetFlag(FLAGS_sample_seconds)));
     std::ofstream cluster(out + "/cluster.json");
     cluster << w->ClusterJson();
     if (!om || !cluster) {

@@ -331,6 +331,16 @@ int ReconcilerMain(const std::vector<std::string>&) {
   auto* reload_errors = registry.GetCounter("smart_autoscaler_config_reload_errors_total",
                                             "Reloads refused because the new config is invalid.");
 
+  // Informers: wait for the first LIST of every kind (up to 2 minutes) so the first cycle sees
+  // the whole cluster; the cycle itself also copes with an unsynced source.
+  if (!standalone) {
+    absl::Time deadline = absl::Now() + absl::Minutes(2);
+    while (!g_stop && absl::Now() < deadline && !cluster->Snapshot().ok()) {
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    LOG(INFO) << "cluster view: " << (cluster->Snapshot().ok() ? "synced" : "not synced yet");
+  }
+
   std::vector<std::string> dir_problems;
   std::map<std::string, std::string> last_vars = GatherVariables(&dir_problems);
   int cycles = 0;

@@ -50,6 +50,23 @@ std::vector<NodeSpec> DefaultNodes() {
   return {{"node-a", 4000, 0.25}, {"node-b", 4000, 0.25}, {"node-c", 4000, 0.25}};
 }
 
+std::vector<DeploymentSpec> ScaledDeployments(int deployments, int pods) {
+  const char* traces[] = {"google2019_cpu_300s", "ec2_cpu_utilization_5f5533",
+                          "rds_cpu_utilization_cc0c53"};
+  std::vector<DeploymentSpec> out;
+  for (int i = 0; i < deployments; ++i) {
+    out.push_back({absl::StrCat("team-", i % 20), absl::StrCat("svc-", i), pods, 200,
+                   int64_t{256} << 20, traces[i % 3], 0.6 + 0.02 * (i % 10)});
+  }
+  return out;
+}
+
+std::vector<NodeSpec> ScaledNodes(int nodes) {
+  std::vector<NodeSpec> out;
+  for (int i = 0; i < nodes; ++i) out.push_back({absl::StrCat("node-", i), 32000, 1.0});
+  return out;
+}
+
 absl::StatusOr<Trace> LoadTrace(const std::string& name, const std::string& path) {
   auto points = base::ReadTraceCsv(path);
   if (!points.ok()) return points.status();
@@ -98,6 +115,15 @@ absl::StatusOr<Workload> Workload::Create(std::vector<DeploymentSpec> deployment
       r.prefix[k + 1] = r.prefix[k] + trace->values[k] * step_s;
     }
     w.replays_.push_back(std::move(r));
+  }
+  int index = 0;
+  w.node_pods_.assign(w.nodes_.size(), {});
+  for (size_t d = 0; d < w.deployments_.size(); ++d) {
+    w.first_pod_.push_back(index);
+    for (int p = 0; p < w.deployments_[d].pods; ++p) {
+      w.node_pods_[(index + p) % w.nodes_.size()].push_back({static_cast<int>(d), p});
+    }
+    index += w.deployments_[d].pods;
   }
   return w;
 }
@@ -153,20 +179,12 @@ std::string Workload::PodName(int d, int p) const {
 }
 
 std::string Workload::NodeOf(int d, int p) const {
-  int index = 0;
-  for (int i = 0; i < d; ++i) index += deployments_[i].pods;
-  return nodes_[(index + p) % nodes_.size()].name;
+  return nodes_[(first_pod_[d] + p) % nodes_.size()].name;
 }
 
 double Workload::NodeBusySeconds(int n, absl::Time t) const {
   double busy = nodes_[n].system_cores * absl::ToDoubleSeconds(t - anchor_);
-  for (size_t d = 0; d < deployments_.size(); ++d) {
-    for (int p = 0; p < deployments_[d].pods; ++p) {
-      if (NodeOf(static_cast<int>(d), p) == nodes_[n].name) {
-        busy += PodCpuSeconds(static_cast<int>(d), p, t);
-      }
-    }
-  }
+  for (const auto& [d, p] : node_pods_[n]) busy += PodCpuSeconds(d, p, t);
   return busy;
 }
 

@@ -50,6 +50,10 @@ struct NodeSpec {
 // Three deployments in two namespaces on three 4-core nodes.
 std::vector<DeploymentSpec> DefaultDeployments();
 std::vector<NodeSpec> DefaultNodes();
+// A large synthetic cluster for benchmarks: `deployments` deployments of `pods` pods in 20
+// namespaces, cycling through the three bundled traces, on `nodes` 32-core nodes.
+std::vector<DeploymentSpec> ScaledDeployments(int deployments, int pods);
+std::vector<NodeSpec> ScaledNodes(int nodes);
 
 class Workload {
  public:
@@ -97,6 +101,8 @@ class Workload {
   double Weight(int d, int p) const;
 
   std::vector<DeploymentSpec> deployments_;
+  std::vector<int> first_pod_;                      // global index of each deployment's pod 0
+  std::vector<std::vector<std::pair<int, int>>> node_pods_;  // node -> (deployment, pod)
   std::vector<NodeSpec> nodes_;
   std::vector<Trace> traces_;
   std::vector<Replay> replays_;  // per deployment

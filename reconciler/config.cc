@@ -212,6 +212,16 @@ const std::vector<Spec>& Specs() {
       {{"PREDICTION_MIN_ACCURACY", "0.60", "0-1",
         "below this rolling accuracy forecasts are not served"},
        Number(&Config::prediction_min_accuracy, 0, 1)},
+      {{"BACKFILLS_PER_CYCLE", "3", "0-100000",
+        "new deployments whose demand history is loaded per cycle (each may cost one range "
+        "query)"},
+       [](const std::string& v, Config* c) -> std::string {
+         int n;
+         if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n)) return "is not an integer";
+         if (n < 0 || n > 100000) return "is out of range [0, 100000]";
+         c->backfills_per_cycle = n;
+         return "";
+       }},
       {{"COST_PER_VCPU_HOUR", "0.04", ">= 0", "price of one vCPU-hour"},
        Number(&Config::cost_per_vcpu_hour, 0, 1e6)},
       {{"COST_PER_GB_MEMORY_HOUR", "0.005", ">= 0", "price of one GB-hour of memory"},
@@ -408,6 +418,7 @@ std::string DescribeConfig(const Config& c) {
       absl::StrCat("TARGET_COOLDOWN_MINUTES=", absl::ToDoubleMinutes(c.cooldown)),
       absl::StrCat("STARTUP_FILTER_MINUTES=", absl::ToDoubleMinutes(c.startup_filter)),
       absl::StrCat("PREDICTION_MIN_ACCURACY=", c.prediction_min_accuracy),
+      absl::StrCat("BACKFILLS_PER_CYCLE=", c.backfills_per_cycle),
       absl::StrCat("COST_PER_VCPU_HOUR=", c.cost_per_vcpu_hour),
       absl::StrCat("COST_PER_GB_MEMORY_HOUR=", c.cost_per_gb_memory_hour),
       absl::StrCat("MEMORY_WARNING_THRESHOLD=", c.memory_warning_threshold),

@@ -27,9 +27,6 @@ constexpr char kAnnotationLead[] = "smart-autoscaler.io/lead-time";
 
 // A week of 5-minute buckets is what the forecaster trains on.
 constexpr int kHistoryBuckets = 7 * 24 * 12;
-// Deployments backfilled from Prometheus per cycle, so that a cycle stays within 8 queries
-// (5 signal queries + 3) whatever the number of new deployments.
-constexpr int kBackfillsPerCycle = 3;
 constexpr absl::Duration kRefitEvery = absl::Hours(1);
 // Metrics of the stored series per deployment.
 const char* const kStoredMetrics[] = {"cpu_demand_cores", "smart_cpu_blended",
@@ -95,7 +92,7 @@ struct Reconciler::CycleInputs {
     int nodes = 0;
   };
   absl::flat_hash_map<std::string, NodeCount> pressure;  // nodeSelector -> pressure
-  int backfills_left = kBackfillsPerCycle;
+  int backfills_left = 0;  // Config::backfills_per_cycle
 };
 
 struct Reconciler::State {
@@ -224,6 +221,7 @@ CycleReport Reconciler::RunCycle() {
   }
   CycleInputs in;
   in.cluster = &cluster;
+  in.backfills_left = cfg.backfills_per_cycle;
   for (const kube::Deployment& d : cluster.deployments) {
     in.deployments[Key(d.metadata.namespace_name, d.metadata.name)] = &d;
     auto enabled = d.metadata.annotations.find(kAnnotationEnabled);
