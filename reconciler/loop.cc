@@ -126,6 +126,7 @@ struct Reconciler::State {
   // Stored series ids (0: not registered yet).
   storage::SeriesId ids[kNumStored] = {};
   std::vector<std::string> decisions;  // serialized Decision records to store this cycle
+  std::vector<std::pair<absl::Time, std::string>> forecasts;  // serialized Forecast records
   DeploymentStatus status;
 };
 
@@ -617,6 +618,24 @@ void Reconciler::PushBucket(const Config& cfg, absl::Time bucket, double value,
   if (band.size() == 0) return;
   st->derived = predictor::Derive(band, lead);
   st->pending.push_back({bucket + band.size() * kStep, band.p50.back(), threshold});
+  if (store_ != nullptr) {
+    smartautoscaler::v1::Forecast f;
+    f.set_series_id(st->ids[0]);
+    f.set_model(st->model->Name());
+    f.set_origin_ms(absl::ToUnixMillis(bucket));
+    f.set_step_ms(absl::ToInt64Milliseconds(kStep));
+    for (int k = 0; k < band.size(); ++k) {
+      auto* p = f.add_path();
+      p->set_timestamp_ms(absl::ToUnixMillis(bucket + (k + 1) * kStep));
+      p->set_p10(band.p10[k]);
+      p->set_p50(band.p50[k]);
+      p->set_p90(band.p90[k]);
+    }
+    f.set_lead_ms(absl::ToInt64Milliseconds(cfg.lead_time));
+    f.set_peak_lead_p50(st->derived->peak_lead);
+    f.set_peak_lead_p90(st->derived->peak_lead_p90);
+    st->forecasts.push_back({bucket, f.SerializeAsString()});
+  }
 }
 
 void Reconciler::Refit(const Config& cfg, absl::Time now, State* st) {
@@ -752,6 +771,11 @@ void Reconciler::Store(const Config& cfg, absl::Time now) {
       if (!es.ok()) LOG(WARNING) << "store: " << es;
     }
     st.decisions.clear();
+    for (const auto& [t, f] : st.forecasts) {
+      absl::Status es = store_->AppendEvent(storage::EventLog::kForecasts, t, f, {});
+      if (!es.ok()) LOG(WARNING) << "store: " << es;
+    }
+    st.forecasts.clear();
   }
   absl::Status s = store_->Append(batch, {});
   if (!s.ok()) LOG(WARNING) << "store: " << s;

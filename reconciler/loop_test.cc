@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "storage/store.h"
 
 namespace reconciler {
 namespace {
@@ -379,6 +380,55 @@ TEST_F(LoopTest, ForecastIsBackfilledValidatedAndRaisesPredictedAheadOfARise) {
   // A second cycle does not backfill again.
   clock_.Advance(absl::Minutes(1));
   EXPECT_EQ(r.RunCycle().backfill_queries, 0);
+}
+
+TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARestart) {
+  auto demand = [](absl::Time t) {
+    return 1.0 + 0.5 * std::sin(2 * M_PI * absl::ToDoubleHours(t - absl::UnixEpoch()) / 24);
+  };
+  prom_.history = demand;
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, 500, 500, kStart - absl::Hours(72));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  storage::Options so;
+  so.path = std::string(getenv("TEST_TMPDIR")) + "/db";
+  so.clock = &clock_;  // retention is relative to the test's clock
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Config c = MakeConfig();
+  c.enable_predictive = true;
+  {
+    Reconciler r(c, &cluster_, &prom_, store->get(), &clock_);
+    r.RunCycle();
+    clock_.Advance(absl::Minutes(5));
+    r.RunCycle();  // closes the first 5-minute bucket: a forecast is made and stored
+  }
+  auto blended = (*store)->LookupSeries({"shop", "api", "smart_cpu_blended", {}});
+  ASSERT_TRUE(blended.ok());
+  EXPECT_EQ((*store)->Scan(*blended, kStart, clock_.Now() + absl::Seconds(1))->size(), 2u);
+  auto decisions = (*store)->ScanEvents(storage::EventLog::kDecisions, kStart - absl::Hours(1),
+                                        clock_.Now() + absl::Seconds(1));
+  ASSERT_TRUE(decisions.ok());
+  EXPECT_EQ(decisions->size(), 1u) << "the first target is a decision; an unchanged one is not";
+  auto forecasts = (*store)->ScanEvents(storage::EventLog::kForecasts, kStart - absl::Hours(1),
+                                        clock_.Now() + absl::Seconds(1));
+  ASSERT_TRUE(forecasts.ok());
+  EXPECT_EQ(forecasts->size(), 1u);
+
+  // A restarted reconciler with two days of demand in its store does not ask Prometheus.
+  auto demand_id = (*store)->LookupSeries({"shop", "api", "cpu_demand_cores", {}});
+  ASSERT_TRUE(demand_id.ok());
+  std::vector<storage::SeriesSample> batch;
+  for (absl::Time t = clock_.Now() - absl::Hours(48); t < clock_.Now(); t += absl::Minutes(5)) {
+    batch.push_back({*demand_id, {t, demand(t)}});
+  }
+  ASSERT_TRUE((*store)->Append(batch, {}).ok());
+  int range_before = prom_.range_queries;
+  Reconciler restarted(c, &cluster_, &prom_, store->get(), &clock_);
+  clock_.Advance(absl::Minutes(1));
+  CycleReport rep = restarted.RunCycle();
+  EXPECT_EQ(rep.backfill_queries, 0);
+  EXPECT_EQ(prom_.range_queries, range_before);
+  EXPECT_GE(restarted.Statuses()[0].history_points, 48 * 12 - 1);
 }
 
 }  // namespace
