@@ -24,11 +24,15 @@ struct EvalOptions {
   absl::Duration origin_step = absl::Minutes(60);
   absl::Duration eval_span = absl::Hours(48);
   absl::Duration train_span = absl::Hours(24 * 7);
-  std::vector<ModelKind> models = {ModelKind::kPersistence,      ModelKind::kSeasonalNaiveDaily,
-                                   ModelKind::kSeasonalNaiveWeekly, ModelKind::kSeasonalMeanDaily,
+  std::vector<ModelKind> models = {ModelKind::kPersistence,
+                                   ModelKind::kSeasonalNaiveDaily,
+                                   ModelKind::kSeasonalNaiveWeekly,
+                                   ModelKind::kSeasonalMeanDaily,
                                    ModelKind::kHoltWinters,
-                                   ModelKind::kArima,            ModelKind::kGradientBoosting,
-                                   ModelKind::kRandomForest,     ModelKind::kEnsemble};
+                                   ModelKind::kArima,
+                                   ModelKind::kGradientBoosting,
+                                   ModelKind::kRandomForest,
+                                   ModelKind::kEnsemble};
   Options forecaster;
   // Monotonic time source for the per-origin timings (absl::Now by default).
   std::function<absl::Time()> now;

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <memory>
 #include <numeric>
 
 #include "predictor/internal/ensemble_trace.h"
@@ -17,6 +16,9 @@ namespace predictor {
 namespace {
 
 using internal::Model;
+
+// More than every model kind: the consensus works on a fixed-size stack array.
+constexpr int kMaxMembers = 16;
 
 // Weighted quantile of (value, weight) pairs: the smallest value whose cumulative weight
 // reaches q of the total, interpolated between neighbours.
@@ -177,7 +179,8 @@ class PathForecaster : public Forecaster {
       mt.name = m.model->Name();
       mt.weight = m.weight;
       for (size_t i = 0; i < origins_.size(); ++i) mt.backtest.push_back(m.paths[i * h_ + h_ - 1]);
-      if (m.model->Predict(y_, static_cast<int>(y_.size()) - 1, h_, p.data())) mt.forecast = p[h_ - 1];
+      if (m.model->Predict(y_, static_cast<int>(y_.size()) - 1, h_, p.data()))
+        mt.forecast = p[h_ - 1];
       t.members.push_back(std::move(mt));
     }
     return t;
@@ -192,11 +195,11 @@ class PathForecaster : public Forecaster {
  private:
   struct Member {
     std::unique_ptr<Model> model;
-    bool primary = false;               // the model a single-model forecaster is named after
-    std::vector<double> paths;          // origins x h_, backtest forecasts
-    double mae = 0;                     // at the horizon step over the backtest origins
+    bool primary = false;       // the model a single-model forecaster is named after
+    std::vector<double> paths;  // origins x h_, backtest forecasts
+    double mae = 0;             // at the horizon step over the backtest origins
     double weight = 0;
-    double consensus_weight = 0;        // weight before shrinking, for the robust consensus
+    double consensus_weight = 0;  // weight before shrinking, for the robust consensus
   };
 
   void AddMember(ModelKind kind, const internal::FitContext& ctx) {
@@ -291,7 +294,8 @@ class PathForecaster : public Forecaster {
       std::vector<double> vol(origins_.size(), 1.0);
       if (options_.interval_volatility_window > absl::ZeroDuration()) {
         vol_steps_ = std::max<int>(
-            1, static_cast<int>(absl::ToInt64Seconds(options_.interval_volatility_window) / step_s_));
+            1,
+            static_cast<int>(absl::ToInt64Seconds(options_.interval_volatility_window) / step_s_));
         for (size_t i = 0; i < origins_.size(); ++i) vol[i] = LocalVolatility(origins_[i]);
         std::vector<double> sorted = vol;
         std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
@@ -336,9 +340,10 @@ class PathForecaster : public Forecaster {
     } else {
       (void)need;
     }
-    const bool fallback = ensemble_ ? false : !members_.empty() && !members_.front().primary &&
-                                                   members_.front().weight == 1 &&
-                                                   kinds_.front() != ModelKind::kPersistence;
+    const bool fallback = ensemble_ ? false
+                                    : !members_.empty() && !members_.front().primary &&
+                                          members_.front().weight == 1 &&
+                                          kinds_.front() != ModelKind::kPersistence;
     if (fallback) confidence_ *= 0.3;
   }
 
@@ -384,16 +389,16 @@ class PathForecaster : public Forecaster {
   // One step of the combination, anchored on the last value `base` so that equal forecasts
   // combine exactly. values[j] is member j's forecast; members with ok[j] == false are left
   // out. Each forecast is first clipped to the robust consensus (Options::consensus_clip).
-  double CombineStep(const double* values, const bool* ok, double base) const {
+  double CombineStep(const double* values, const char* ok, double base) const {
     const int count = static_cast<int>(members_.size());
     double lo = -std::numeric_limits<double>::infinity();
     double hi = std::numeric_limits<double>::infinity();
     int active = 0;
     for (int j = 0; j < count; ++j) active += ok[j] && members_[j].weight > 0;
     if (options_.consensus_clip > 0 && active > 1) {
-      std::pair<double, double> v[16];
+      std::pair<double, double> v[kMaxMembers];  // on the stack: this runs per origin and step
       int c = 0;
-      for (int j = 0; j < count && c < 16; ++j) {
+      for (int j = 0; j < count && c < kMaxMembers; ++j) {
         if (ok[j] && members_[j].consensus_weight > 0) {
           v[c++] = {values[j], members_[j].consensus_weight};
         }
@@ -434,18 +439,17 @@ class PathForecaster : public Forecaster {
   void CombineBacktest(size_t i, int o, double* out) const {
     const int count = static_cast<int>(members_.size());
     std::vector<double> values(count);
-    std::unique_ptr<bool[]> ok(new bool[count]);
-    for (int j = 0; j < count; ++j) ok[j] = true;
+    const std::vector<char> ok(count, 1);
     for (int k = 0; k < h_; ++k) {
       for (int j = 0; j < count; ++j) values[j] = members_[j].paths[i * h_ + k];
-      out[k] = CombineStep(values.data(), ok.get(), y_[o]);
+      out[k] = CombineStep(values.data(), ok.data(), y_[o]);
     }
   }
 
   void Combine(int o, double* out) const {
     const int count = static_cast<int>(members_.size());
     std::vector<double> paths(static_cast<size_t>(count) * h_);
-    std::unique_ptr<bool[]> ok(new bool[count]);
+    std::vector<char> ok(count, 0);
     for (int j = 0; j < count; ++j) {
       const Member& m = members_[j];
       ok[j] = (m.weight > 0 || m.consensus_weight > 0) &&
@@ -453,8 +457,9 @@ class PathForecaster : public Forecaster {
     }
     std::vector<double> values(count);
     for (int k = 0; k < h_; ++k) {
-      for (int j = 0; j < count; ++j) values[j] = ok[j] ? paths[static_cast<size_t>(j) * h_ + k] : 0.0;
-      out[k] = CombineStep(values.data(), ok.get(), y_[o]);
+      for (int j = 0; j < count; ++j)
+        values[j] = ok[j] ? paths[static_cast<size_t>(j) * h_ + k] : 0.0;
+      out[k] = CombineStep(values.data(), ok.data(), y_[o]);
     }
   }
 
@@ -475,8 +480,7 @@ class PathForecaster : public Forecaster {
   // over the last Options::recent_window of backtest origins.
   bool RecentlyWorse() const {
     if (options_.max_recent_ratio <= 0 || origins_.empty()) return false;
-    const int window =
-        static_cast<int>(absl::ToInt64Seconds(options_.recent_window) / step_s_);
+    const int window = static_cast<int>(absl::ToInt64Seconds(options_.recent_window) / step_s_);
     std::vector<double> path(h_);
     double err = 0, pers = 0;
     for (size_t i = 0; i < origins_.size(); ++i) {
@@ -493,8 +497,8 @@ class PathForecaster : public Forecaster {
   // persistence: per-origin gains |persistence error| - |error|, averaged per gain_block, the
   // mean of those block means over its standard error. +inf with fewer than 3 blocks.
   double GainT(const std::vector<double>& forecast) const {
-    const int block = std::max<int>(
-        1, static_cast<int>(absl::ToInt64Seconds(options_.gain_block) / step_s_));
+    const int block =
+        std::max<int>(1, static_cast<int>(absl::ToInt64Seconds(options_.gain_block) / step_s_));
     const int last = origins_.back();
     std::vector<double> sum, count;
     for (size_t i = 0; i < origins_.size(); ++i) {
@@ -568,10 +572,10 @@ const char* ModelName(ModelKind kind) {
 }
 
 std::vector<ModelKind> AllModels() {
-  return {ModelKind::kPersistence,    ModelKind::kSeasonalNaiveDaily,
-          ModelKind::kSeasonalNaiveWeekly, ModelKind::kSeasonalMeanDaily, ModelKind::kHoltWinters,
-          ModelKind::kArima,          ModelKind::kGradientBoosting,
-          ModelKind::kRandomForest};
+  return {ModelKind::kPersistence,         ModelKind::kSeasonalNaiveDaily,
+          ModelKind::kSeasonalNaiveWeekly, ModelKind::kSeasonalMeanDaily,
+          ModelKind::kHoltWinters,         ModelKind::kArima,
+          ModelKind::kGradientBoosting,    ModelKind::kRandomForest};
 }
 
 std::unique_ptr<Forecaster> NewForecaster(ModelKind kind, const Options& options) {

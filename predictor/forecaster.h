@@ -8,10 +8,13 @@
 //
 // Every model forecasts a path of H steps after the last point of the history it was fitted
 // on. Intervals are empirical quantiles of the model's own out-of-sample errors per horizon
-// step over the recent past (the last `Options::backtest_window` of the history). The ensemble
-// weights its members by inverse out-of-sample MAE over that window; persistence is always a
-// member, so a series the models cannot learn degrades to persistence. Pure computation, no
-// I/O; a Forecaster is thread-compatible (one thread at a time) and owned by its caller.
+// step over the recent past (the last `Options::backtest_window` of the history), normalised
+// by the local volatility. The ensemble weights its members by inverse out-of-sample MAE over
+// that window, admits only members that beat persistence consistently, clips each member to
+// the consensus, and falls back to persistence (always a member) when the combination's gain
+// is small, inconsistent, or recently turned into a loss, so a series the models cannot learn
+// degrades to persistence. Pure computation, no I/O; a Forecaster is thread-compatible (one
+// thread at a time) and owned by its caller.
 #pragma once
 
 #include <memory>

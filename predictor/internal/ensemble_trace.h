@@ -18,7 +18,7 @@ struct MemberTrace {
 };
 
 struct EnsembleTrace {
-  std::vector<int> origins;      // backtest origins, indices into the fitted history
+  std::vector<int> origins;  // backtest origins, indices into the fitted history
   std::vector<MemberTrace> members;
 };
 

@@ -15,12 +15,12 @@ namespace predictor {
 namespace internal {
 
 struct FitContext {
-  int horizon = 12;         // steps
-  int steps_per_day = 0;    // 0 when the step does not divide a day
+  int horizon = 12;       // steps
+  int steps_per_day = 0;  // 0 when the step does not divide a day
   int steps_per_week = 0;
-  int daily_season = 0;     // detected daily season in steps, or 0
-  int weekly_season = 0;    // detected weekly season in steps, or 0
-  int64_t start_unix = 0;   // time of y[0], Unix seconds
+  int daily_season = 0;    // detected daily season in steps, or 0
+  int weekly_season = 0;   // detected weekly season in steps, or 0
+  int64_t start_unix = 0;  // time of y[0], Unix seconds
   int64_t step_seconds = 300;
   // The first backtest origin: models that learn from targets (trees) use only targets at or
   // before this index, so their backtest errors are out of sample.

@@ -78,9 +78,10 @@ int main(int argc, char** argv) {
     if (!f->Fit(hist, h).ok()) continue;
     const predictor::Band band = f->Forecast(h);
     const predictor::internal::EnsembleTrace t = predictor::internal::TraceEnsemble(*f);
-    std::string line = absl::StrCat("{\"o\":", o, ",\"begin\":", begin, ",\"p50\":", band.p50.back(),
-                                    ",\"p10\":", band.p10.back(), ",\"p90\":", band.p90.back(),
-                                    ",\"origins\":[", absl::StrJoin(t.origins, ","), "],\"members\":[");
+    std::string line =
+        absl::StrCat("{\"o\":", o, ",\"begin\":", begin, ",\"p50\":", band.p50.back(),
+                     ",\"p10\":", band.p10.back(), ",\"p90\":", band.p90.back(), ",\"origins\":[",
+                     absl::StrJoin(t.origins, ","), "],\"members\":[");
     for (size_t i = 0; i < t.members.size(); ++i) {
       const auto& m = t.members[i];
       absl::StrAppend(&line, i ? "," : "", "{\"name\":\"", m.name, "\",\"w\":", m.weight,
