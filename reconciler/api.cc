@@ -73,6 +73,7 @@ void WriteStatus(Writer& w, const DeploymentStatus& s) {
   w.Int(s.nodes);
   w.EndObject();
   Num(w, "targetPct", s.target_pct);
+  Opt(w, "learnedTargetPct", s.learned_target_pct);
   Time(w, "lastTargetChange", s.last_target_change);
   w.Key("forecast");
   w.StartObject();

@@ -123,6 +123,9 @@ struct Reconciler::State {
   std::deque<Pending> pending;
   std::vector<predictor::Validated> validated;
   predictor::ValidationSummary summary;
+  // Auto-tuned target (policy.h LearnedTargetPct), refreshed hourly.
+  absl::optional<double> learned;
+  absl::Time learned_at = absl::InfinitePast();
   // Stored series ids (0: not registered yet).
   storage::SeriesId ids[kNumStored] = {};
   std::vector<std::string> decisions;  // serialized Decision records to store this cycle
@@ -434,7 +437,16 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   policy.safe_max_pct = std::min(95.0, policy.base_pct + 15);
   policy.critical_max_pct = std::max(10.0, policy.base_pct - 10);
   policy.critical_min_pct = std::max(10.0, policy.base_pct - 20);
-  double recommended = RecommendTarget(s.pressure, pod_request, policy);
+  // Auto-tuning: learned from a week of this deployment's own demand, refreshed at each refit.
+  if (cfg.enable_autotuning && (st->learned_at == absl::InfinitePast() ||
+                                now - st->learned_at >= kRefitEvery)) {
+    st->learned = LearnedTargetPct(std::vector<double>(st->history.begin(), st->history.end()),
+                                   std::max(1, LeadSteps(cfg.lead_time)));
+    st->learned_at = now;
+  }
+  if (!cfg.enable_autotuning) st->learned = absl::nullopt;
+  s.learned_target_pct = st->learned;
+  double recommended = RecommendTarget(s.pressure, pod_request, policy, st->learned);
   const double previous = st->target;
   const bool had_target = st->has_target;
   if (!st->has_target) {

@@ -60,6 +60,7 @@ struct DeploymentStatus {
   NodePressure pressure;
   int nodes = 0;  // ready, schedulable nodes matching the nodeSelector
   double target_pct = 0;
+  absl::optional<double> learned_target_pct;  // auto-tuning, after 7 days of history
   absl::Time last_target_change = absl::InfinitePast();
   // Forecast of total demand (cores): p90 peak over the lead window.
   absl::optional<double> forecast_peak_p90_cores;

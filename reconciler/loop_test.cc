@@ -368,6 +368,10 @@ TEST_F(LoopTest, ForecastIsBackfilledValidatedAndRaisesPredictedAheadOfARise) {
   EXPECT_NE(prom_.last_range_query.find("pod=~\"api-[a-z0-9]+-[a-z0-9]+\""), std::string::npos);
   auto st = r.Statuses()[0];
   EXPECT_EQ(st.history_points, 7 * 24 * 12);
+  // A week of history: the auto-tuned target is learned and within its bounds.
+  ASSERT_TRUE(st.learned_target_pct.has_value());
+  EXPECT_GE(*st.learned_target_pct, 50);
+  EXPECT_LE(*st.learned_target_pct, 90);
   EXPECT_GE(st.forecast_validated, 10);
   EXPECT_TRUE(st.forecast_trusted) << st.forecast_note;
   ASSERT_TRUE(st.forecast_peak_p90_cores.has_value());

@@ -188,4 +188,24 @@ double PressureRatio(double predicted_pct, double target_pct) {
   return predicted_pct / target_pct;
 }
 
+absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets,
+                                        int min_buckets, double min_pct, double max_pct) {
+  if (static_cast<int>(demand.size()) < min_buckets || reaction_buckets < 1) return absl::nullopt;
+  double peak = 0;
+  for (double d : demand) peak = std::max(peak, d);
+  // Buckets with (almost) no demand say nothing about relative growth.
+  const double floor = 0.05 * peak;
+  std::vector<double> ratios;
+  for (size_t t = 0; t + reaction_buckets < demand.size(); ++t) {
+    if (!(demand[t] > floor) || !std::isfinite(demand[t])) continue;
+    double ahead = 0;
+    for (int k = 1; k <= reaction_buckets; ++k) ahead = std::max(ahead, demand[t + k]);
+    ratios.push_back(std::max(1.0, ahead / demand[t]));
+  }
+  if (ratios.size() < demand.size() / 2) return absl::nullopt;
+  size_t k = static_cast<size_t>(0.95 * (ratios.size() - 1));
+  std::nth_element(ratios.begin(), ratios.begin() + k, ratios.end());
+  return std::clamp(100.0 / ratios[k], min_pct, max_pct);
+}
+
 }  // namespace reconciler

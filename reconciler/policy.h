@@ -104,6 +104,18 @@ double TargetForPressure(const NodePressure& pressure, const TargetPolicy& polic
 // otherwise unchanged. A request of 0 (none set) is left unchanged.
 double ApplyLowRequestRule(double target_pct, int64_t cpu_request_millicores);
 
+// Auto-tuning: the target this workload's own burstiness calls for, learned from its demand
+// history (cores, regular buckets, oldest first). Demand can grow before new pods are ready, so
+// the target keeps headroom for the typical worst growth within `reaction_buckets`:
+// target = 100 / p95 over t of max(demand[t+1 .. t+reaction]) / demand[t], clamped to
+// [min_pct, max_pct]. A steady workload may run hot (90 %); a spiky one gets room (e.g. demand
+// that can jump 40 % in 10 minutes -> 71 %). nullopt below `min_buckets` of history (7 days of
+// 5-minute buckets by default) or when demand is mostly zero. Replaces the seed's auto-tuner,
+// which chased a hard-coded 65 % node utilisation with random exploration (SEED-ALGORITHMS 4).
+absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets = 2,
+                                        int min_buckets = 7 * 24 * 12, double min_pct = 50,
+                                        double max_pct = 90);
+
 // The recommended target: node pressure, then the low-request rule. `learned_pct`, when set
 // (auto-tuning after 7 days), replaces the pressure table's value under warning/safe/unknown
 // pressure but never raises the target under critical pressure.

@@ -162,4 +162,23 @@ TEST(PolicyTest, PressureRatioIsPredictedOverTarget) {
 }
 
 }  // namespace
+TEST(LearnedTargetTest, SteadyWorkloadsRunHotSpikyOnesGetHeadroom) {
+  std::vector<double> steady(7 * 24 * 12, 2.0);
+  EXPECT_EQ(LearnedTargetPct(steady), 90);
+  // Demand that doubles every 12th bucket (a burst lasting one bucket): p95 of the growth over
+  // two buckets is 2x -> 50 %.
+  std::vector<double> bursty;
+  for (int i = 0; i < 7 * 24 * 12; ++i) bursty.push_back(i % 12 == 0 ? 2.0 : 1.0);
+  EXPECT_NEAR(*LearnedTargetPct(bursty), 50, 1e-9);
+  // 25 % growth within the window at >5 % of origins -> 100 / 1.25 = 80 %.
+  std::vector<double> mild;
+  for (int i = 0; i < 7 * 24 * 12; ++i) mild.push_back(i % 6 == 0 ? 1.25 : 1.0);
+  EXPECT_NEAR(*LearnedTargetPct(mild), 80, 1e-9);
+}
+
+TEST(LearnedTargetTest, NeedsAWeekOfNonZeroHistory) {
+  EXPECT_FALSE(LearnedTargetPct(std::vector<double>(100, 1.0)).has_value());
+  EXPECT_FALSE(LearnedTargetPct(std::vector<double>(7 * 24 * 12, 0.0)).has_value());
+}
+
 }  // namespace reconciler
