@@ -437,12 +437,21 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   policy.safe_max_pct = std::min(95.0, policy.base_pct + 15);
   policy.critical_max_pct = std::max(10.0, policy.base_pct - 10);
   policy.critical_min_pct = std::max(10.0, policy.base_pct - 20);
-  // Auto-tuning: learned from a week of this deployment's own demand, refreshed at each refit.
+  // A new deployment's demand history: from the store, else Prometheus (bounded per cycle).
+  if (cfg.enable_predictive && !st->backfilled && in.backfills_left > 0) {
+    --in.backfills_left;
+    const double target_now = st->has_target ? st->target : cfg.target_node_utilization;
+    st->backfilled = Backfill(cfg, t, now,
+                              target_now / 100.0 * std::max(1, ready) * pod_request / 1000.0, st,
+                              report);
+  }
+
+  // Auto-tuning: learned from a week of this deployment's own demand, refreshed hourly.
   if (cfg.enable_autotuning && (st->learned_at == absl::InfinitePast() ||
                                 now - st->learned_at >= kRefitEvery)) {
     st->learned = LearnedTargetPct(std::vector<double>(st->history.begin(), st->history.end()),
                                    std::max(1, LeadSteps(cfg.lead_time)));
-    st->learned_at = now;
+    if (st->learned) st->learned_at = now;  // until a week is held, try again every cycle
   }
   if (!cfg.enable_autotuning) st->learned = absl::nullopt;
   s.learned_target_pct = st->learned;
@@ -486,11 +495,8 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   }
 
   // Forecast of total demand (cores), validated against what happened.
-  double threshold_cores = st->target / 100.0 * std::max(1, ready) * pod_request / 1000.0;
-  if (cfg.enable_predictive && !st->backfilled && in.backfills_left > 0) {
-    --in.backfills_left;
-    st->backfilled = Backfill(cfg, t, now, threshold_cores, st, report);
-  }
+  const double threshold_cores =
+      st->target / 100.0 * std::max(1, ready) * pod_request / 1000.0;
   if (s.demand_cores) UpdateForecast(cfg, now, *s.demand_cores, threshold_cores, st);
   s.history_points = static_cast<int>(st->history.size());
   predictor::ValidationOptions vo;

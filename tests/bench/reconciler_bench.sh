@@ -46,8 +46,8 @@ printf 'apiVersion: v1\nkind: Config\nclusters: [{name: t, cluster: {server: "ht
   "$KUBE_PORT" >"$W/kubeconfig"
 BACKFILLS=3
 if [ "$SEED_DAYS" -gt 0 ]; then
-  "$W/seed_store" --db "$W/tsdb" --deployments "$DEPLOYMENTS" --pods "$PODS" --days "$SEED_DAYS" \
-    --traces-dir "$ROOT/data/traces"
+  "$W/seed_store" --db="$W/tsdb" --deployments="$DEPLOYMENTS" --pods="$PODS" --days="$SEED_DAYS" \
+    --traces_dir="$ROOT/data/traces"
   BACKFILLS=$DEPLOYMENTS
 fi
 echo "== reconciler: 3 cycles"
