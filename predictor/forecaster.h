@@ -75,7 +75,7 @@ struct Options {
   absl::Duration gain_block = absl::Hours(1);
   // The same test per member: a member whose own gain over persistence has a t-statistic
   // below this gets no weight (0 disables).
-  double min_member_gain_t = 1.0;
+  double min_member_gain_t = 0.75;
   // Regime-change guard: when the combination's mean absolute error over the most recent
   // `recent_window` of backtest origins exceeds persistence's there by this factor, the
   // ensemble serves persistence (the members learned a past that has just stopped holding,
