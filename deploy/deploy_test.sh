@@ -51,8 +51,14 @@ check(set(containers) == {"adapter", "reconciler"}, f"containers: {set(container
 https = [p for p in svc["spec"]["ports"] if p["port"] == 443][0]
 check(any(p.get("name") == https["targetPort"] for p in containers["adapter"]["ports"]), "Service 443 -> adapter port")
 sock = [a for a in containers["adapter"]["args"] if a.startswith("--snapshot-address=")]
-check(sock and sock == [a for a in containers["reconciler"]["args"] if a.startswith("--snapshot-address=")],
-      "adapter and reconciler must share one snapshot address")
+pub = [a.replace("--publish-address=", "--snapshot-address=") for a in containers["reconciler"]["args"]
+       if a.startswith("--publish-address=")]
+check(sock and sock == pub, "adapter (--snapshot-address) and reconciler (--publish-address) must share one socket")
+renv = {e["name"]: e for e in containers["reconciler"].get("env", [])}
+check(renv.get("OPERATOR_NAMESPACE", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.namespace",
+      "the reconciler's Lease must live in its own namespace (OPERATOR_NAMESPACE from metadata.namespace)")
+leases = [r for role in by.get("Role", []) for r in role.get("rules", []) if "leases" in r.get("resources", [])]
+check(leases and {"get", "create", "update"} <= set(leases[0].get("verbs", [])), "Role must allow Lease get/create/update")
 check(sock and sock[0].startswith("--snapshot-address=unix://"), "snapshot stream must be a Unix socket")
 mounts = lambda c: {m["name"] for m in c["volumeMounts"]}
 check("snapshots" in mounts(containers["adapter"]) & mounts(containers["reconciler"]), "shared socket volume")

@@ -78,7 +78,9 @@ std::string SelectorKey(const std::map<std::string, std::string>& sel) {
 struct Reconciler::Target {
   std::string namespace_name, name, source;
   absl::Duration startup_filter;
-  absl::Duration lead;
+  absl::Duration lead;   // LEAD_TIME_MINUTES or the smart-autoscaler.io/lead-time annotation
+  std::string hpa_name;  // DEPLOYMENT_<N>_HPA_NAME: the HPA legacy mode patches ("" = any
+                         // HPA whose scaleTargetRef is the deployment)
 };
 
 struct Reconciler::CycleInputs {
@@ -123,6 +125,7 @@ struct Reconciler::State {
   std::deque<Pending> pending;
   std::vector<predictor::Validated> validated;
   predictor::ValidationSummary summary;
+  absl::Duration lead = absl::Minutes(10);  // this deployment's lead window
   // Auto-tuned target (policy.h LearnedTargetPct), refreshed hourly.
   absl::optional<double> learned;
   absl::Time learned_at = absl::InfinitePast();
@@ -196,9 +199,9 @@ CycleReport Reconciler::RunCycle() {
   // Targets: HPAs that reference smart_* metrics, DEPLOYMENT_<N>_*, annotations.
   std::map<std::string, Target> targets;
   auto add = [&](const std::string& ns, const std::string& name, const std::string& source,
-                 absl::Duration startup) {
+                 absl::Duration startup, const std::string& hpa = "") {
     if (ns.empty() || name.empty() || targets.count(Key(ns, name))) return;
-    targets[Key(ns, name)] = Target{ns, name, source, startup, cfg.lead_time};
+    targets[Key(ns, name)] = Target{ns, name, source, startup, cfg.lead_time, hpa};
   };
   if (cfg.enable_auto_discovery) {
     for (const kube::HorizontalPodAutoscaler& h : cluster.hpas) {
@@ -221,7 +224,8 @@ CycleReport Reconciler::RunCycle() {
   }
   for (size_t i = 0; i < cfg.deployments.size(); ++i) {
     const StaticTarget& s = cfg.deployments[i];
-    add(s.namespace_name, s.name, absl::StrCat("env/DEPLOYMENT_", i), s.startup_filter);
+    add(s.namespace_name, s.name, absl::StrCat("env/DEPLOYMENT_", i), s.startup_filter,
+        s.hpa_name);
   }
   CycleInputs in;
   in.cluster = &cluster;
@@ -337,6 +341,7 @@ CycleReport Reconciler::RunCycle() {
 void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInputs& in,
                                    absl::Time now, State* st, CycleReport* report) {
   DeploymentStatus& s = st->status;
+  st->lead = t.lead;
   s.namespace_name = t.namespace_name;
   s.name = t.name;
   s.source = t.source;
@@ -450,7 +455,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   if (cfg.enable_autotuning && (st->learned_at == absl::InfinitePast() ||
                                 now - st->learned_at >= kRefitEvery)) {
     st->learned = LearnedTargetPct(std::vector<double>(st->history.begin(), st->history.end()),
-                                   std::max(1, LeadSteps(cfg.lead_time)));
+                                   std::max(1, LeadSteps(st->lead)));
     if (st->learned) st->learned_at = now;  // until a week is held, try again every cycle
   }
   if (!cfg.enable_autotuning) st->learned = absl::nullopt;
@@ -554,8 +559,10 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   // Legacy mode: patch classic CPU HPAs of this deployment.
   if (cfg.hpa_patch_mode && patcher_ != nullptr) {
     for (const kube::HorizontalPodAutoscaler& h : in.cluster->hpas) {
-      if (h.metadata.namespace_name != t.namespace_name ||
-          h.scale_target_ref.kind != "Deployment" || h.scale_target_ref.name != t.name) {
+      if (h.metadata.namespace_name != t.namespace_name) continue;
+      if (!t.hpa_name.empty() ? h.metadata.name != t.hpa_name
+                              : (h.scale_target_ref.kind != "Deployment" ||
+                                 h.scale_target_ref.name != t.name)) {
         continue;
       }
       for (size_t i = 0; i < h.metrics.size(); ++i) {
@@ -631,7 +638,7 @@ void Reconciler::PushBucket(const Config& cfg, absl::Time bucket, double value,
   } else {
     st->model->Append(value).IgnoreError();
   }
-  int lead = LeadSteps(cfg.lead_time);
+  int lead = LeadSteps(st->lead);
   predictor::Band band = st->model->Forecast(lead);
   if (band.size() == 0) return;
   st->derived = predictor::Derive(band, lead);
@@ -649,7 +656,7 @@ void Reconciler::PushBucket(const Config& cfg, absl::Time bucket, double value,
       p->set_p50(band.p50[k]);
       p->set_p90(band.p90[k]);
     }
-    f.set_lead_ms(absl::ToInt64Milliseconds(cfg.lead_time));
+    f.set_lead_ms(absl::ToInt64Milliseconds(st->lead));
     f.set_peak_lead_p50(st->derived->peak_lead);
     f.set_peak_lead_p90(st->derived->peak_lead_p90);
     st->forecasts.push_back({bucket, f.SerializeAsString()});
@@ -663,7 +670,7 @@ void Reconciler::Refit(const Config& cfg, absl::Time now, State* st) {
   series.values.assign(st->history.begin(), st->history.end());
   series.gap.assign(series.values.size(), 0);
   auto model = predictor::NewEnsemble();
-  int horizon = std::max(LeadSteps(cfg.lead_time), 12);
+  int horizon = std::max(LeadSteps(st->lead), 12);
   absl::Status s = model->Fit(series, horizon);
   if (!s.ok()) {
     LOG(WARNING) << "forecast fit failed for " << st->status.namespace_name << "/"
@@ -727,7 +734,7 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
   // Seed the validation log out of sample: fit without the last two hours, then step through
   // them forecasting the lead window ahead, as the live loop would have.
   int n = static_cast<int>(st->history.size());
-  int lead = LeadSteps(cfg.lead_time);
+  int lead = LeadSteps(st->lead);
   const int replay = 24;
   if (n > 12 * 24 + replay) {
     predictor::Series series;

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "proto/records.pb.h"
 #include "storage/store.h"
 
 namespace reconciler {
@@ -346,6 +347,14 @@ TEST_F(LoopTest, LegacyPatchModeHonoursDryRun) {
   Reconciler r(c, &cluster_, &prom_, nullptr, &clock_, &patcher);
   EXPECT_EQ(r.RunCycle().patches, 1);
   EXPECT_EQ(patcher.calls, std::vector<std::string>{"shop/api-cpu[0] 60->85"});
+  // DEPLOYMENT_<N>_HPA_NAME names the HPA to patch, whatever its scaleTargetRef says.
+  patcher.calls.clear();
+  cluster_.state.hpas.back().scale_target_ref.name = "renamed";
+  c.deployments.push_back({"shop", "api", "api-cpu", absl::Minutes(2), "medium"});
+  c.enable_auto_discovery = false;
+  Reconciler by_name(c, &cluster_, &prom_, nullptr, &clock_, &patcher);
+  EXPECT_EQ(by_name.RunCycle().patches, 1);
+  EXPECT_EQ(patcher.calls, std::vector<std::string>{"shop/api-cpu[0] 60->85"});
 }
 
 TEST_F(LoopTest, ForecastIsBackfilledValidatedAndRaisesPredictedAheadOfARise) {
@@ -398,6 +407,7 @@ TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARe
   so.clock = &clock_;  // retention is relative to the test's clock
   auto store = storage::OpenRocksStore(so);
   ASSERT_TRUE(store.ok()) << store.status();
+  cluster_.state.deployments[0].metadata.annotations["smart-autoscaler.io/lead-time"] = "20";
   Config c = MakeConfig();
   c.enable_predictive = true;
   {
@@ -416,7 +426,11 @@ TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARe
   auto forecasts = (*store)->ScanEvents(storage::EventLog::kForecasts, kStart - absl::Hours(1),
                                         clock_.Now() + absl::Seconds(1));
   ASSERT_TRUE(forecasts.ok());
-  EXPECT_EQ(forecasts->size(), 1u);
+  ASSERT_EQ(forecasts->size(), 1u);
+  smartautoscaler::v1::Forecast f;
+  ASSERT_TRUE(f.ParseFromString((*forecasts)[0].payload));
+  EXPECT_EQ(f.lead_ms(), 20 * 60 * 1000) << "the per-workload lead-time annotation wins";
+  EXPECT_EQ(f.path_size(), 4);  // the lead window in 5-minute steps
 
   // A restarted reconciler with two days of demand in its store does not ask Prometheus.
   auto demand_id = (*store)->LookupSeries({"shop", "api", "cpu_demand_cores", {}});
