@@ -113,6 +113,7 @@ int AdapterMain(const std::vector<std::string>& args) {
   adapter::HandlerOptions handler_options;
   handler_options.max_staleness = absl::GetFlag(FLAGS_max_staleness);
   handler_options.version = kVersion;
+  handler_options.auth_counters = &(*auth)->counters;  // adapter_auth_cache_lookups_total
   adapter::Handler handler(&table, (*auth)->authenticator.get(), (*auth)->authorizer.get(), &clock,
                            handler_options);
 
