@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   for (int o = last_origin; o >= first_origin; o -= steps(absl::GetFlag(FLAGS_origin_step))) {
     origins.insert(origins.begin(), o);
   }
-  std::cout << "{\"step_s\":" << step_s << ",\"h\":" << h << ",\"train\":" << train
+  std::cout << "{\"step_s\":" << step_s << ",\"start\":" << absl::ToUnixSeconds(series->start)
+            << ",\"h\":" << h << ",\"train\":" << train
             << ",\"values\":[" << absl::StrJoin(series->values, ",") << "]}\n";
   for (int o : origins) {
     const int begin = std::max(0, o - train + 1);
