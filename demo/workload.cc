@@ -38,6 +38,12 @@ double Percentile95(std::vector<double> v) {
 
 }  // namespace
 
+std::string Workload::PodLabels(int d, int p) const {
+  return absl::StrFormat(R"({namespace="%s",pod="%s",container="app",node="%s",job="%s",instance="%s"})",
+                         deployments_[d].namespace_name, PodName(d, p), NodeOf(d, p), kJob,
+                         NodeOf(d, p));
+}
+
 std::vector<DeploymentSpec> DefaultDeployments() {
   return {
       {"shop", "api", 4, 500, int64_t{512} << 20, "google2019_cpu_300s", 0.8},
@@ -234,9 +240,7 @@ void Workload::WriteOpenMetrics(std::ostream& out, absl::Time from, absl::Time t
   out << "# TYPE container_cpu_usage_seconds counter\n";
   for (size_t d = 0; d < deployments_.size(); ++d) {
     for (int p = 0; p < deployments_[d].pods; ++p) {
-      std::string labels = absl::StrFormat(
-          R"({namespace="%s",pod="%s",container="app",node="%s",job="%s",instance="%s"})",
-          deployments_[d].namespace_name, PodName(d, p), NodeOf(d, p), kJob, NodeOf(d, p));
+      const std::string labels = PodLabels(d, p);
       times([&](absl::Time t) {
         out << "container_cpu_usage_seconds_total" << labels << " "
             << absl::StrFormat("%.6f", PodCpuSeconds(d, p, t)) << " " << absl::ToUnixSeconds(t)
@@ -247,9 +251,7 @@ void Workload::WriteOpenMetrics(std::ostream& out, absl::Time from, absl::Time t
   out << "# TYPE container_memory_working_set_bytes gauge\n";
   for (size_t d = 0; d < deployments_.size(); ++d) {
     for (int p = 0; p < deployments_[d].pods; ++p) {
-      std::string labels = absl::StrFormat(
-          R"({namespace="%s",pod="%s",container="app",node="%s",job="%s",instance="%s"})",
-          deployments_[d].namespace_name, PodName(d, p), NodeOf(d, p), kJob, NodeOf(d, p));
+      const std::string labels = PodLabels(d, p);
       times([&](absl::Time t) {
         out << "container_memory_working_set_bytes" << labels << " "
             << absl::StrFormat("%.0f", PodMemoryBytes(d, p, t)) << " " << absl::ToUnixSeconds(t)
@@ -278,23 +280,15 @@ std::string Workload::Exposition(absl::Time now) const {
   std::string out = "# TYPE container_cpu_usage_seconds_total counter\n";
   for (size_t d = 0; d < deployments_.size(); ++d) {
     for (int p = 0; p < deployments_[d].pods; ++p) {
-      absl::StrAppendFormat(
-          &out,
-          "container_cpu_usage_seconds_total{namespace=\"%s\",pod=\"%s\",container=\"app\","
-          "node=\"%s\",job=\"%s\",instance=\"%s\"} %.6f\n",
-          deployments_[d].namespace_name, PodName(d, p), NodeOf(d, p), kJob, NodeOf(d, p),
-          PodCpuSeconds(d, p, now));
+      absl::StrAppendFormat(&out, "container_cpu_usage_seconds_total%s %.6f\n", PodLabels(d, p),
+                            PodCpuSeconds(d, p, now));
     }
   }
   out += "# TYPE container_memory_working_set_bytes gauge\n";
   for (size_t d = 0; d < deployments_.size(); ++d) {
     for (int p = 0; p < deployments_[d].pods; ++p) {
-      absl::StrAppendFormat(
-          &out,
-          "container_memory_working_set_bytes{namespace=\"%s\",pod=\"%s\",container=\"app\","
-          "node=\"%s\",job=\"%s\",instance=\"%s\"} %.0f\n",
-          deployments_[d].namespace_name, PodName(d, p), NodeOf(d, p), kJob, NodeOf(d, p),
-          PodMemoryBytes(d, p, now));
+      absl::StrAppendFormat(&out, "container_memory_working_set_bytes%s %.0f\n", PodLabels(d, p),
+                            PodMemoryBytes(d, p, now));
     }
   }
   out += "# TYPE node_cpu_seconds_total counter\n";

@@ -99,6 +99,8 @@ class Workload {
   Workload() = default;
   double Integral(const Replay& r, absl::Time t) const;  // trace units x seconds since anchor
   double Weight(int d, int p) const;
+  // The labels of pod p's cAdvisor series (explicit job/instance, see the file comment).
+  std::string PodLabels(int d, int p) const;
 
   std::vector<DeploymentSpec> deployments_;
   std::vector<int> first_pod_;                      // global index of each deployment's pod 0

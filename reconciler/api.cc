@@ -161,6 +161,12 @@ load();setInterval(load,5000);
 </script></body></html>
 )HTML";
 
+base::HttpResponse Ok(const base::HttpRequest&) {
+  base::HttpResponse r;
+  r.body = "ok";
+  return r;
+}
+
 void Gauge(std::string* out, const char* name, const char* help) {
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n");
 }
@@ -331,11 +337,7 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     r.body = kPage;
     return r;
   });
-  server->Handle("/healthz", [](const base::HttpRequest&) {
-    base::HttpResponse r;
-    r.body = "ok";
-    return r;
-  });
+  server->Handle("/healthz", Ok);
   server->Handle("/readyz", [view](const base::HttpRequest&) {
     base::HttpResponse r;
     bool ready = view->reconciler->LastCycle().start != absl::InfinitePast();
@@ -410,11 +412,7 @@ void RegisterMetrics(base::HttpServer* server, const StatusView* view) {
     r.body += DeploymentMetricsText(view->reconciler->Statuses());
     return r;
   });
-  server->Handle("/healthz", [](const base::HttpRequest&) {
-    base::HttpResponse r;
-    r.body = "ok";
-    return r;
-  });
+  server->Handle("/healthz", Ok);
 }
 
 }  // namespace reconciler

@@ -213,19 +213,7 @@ absl::StatusOr<std::string> KubeAuthApiClient::Call(const std::string& method,
     return r.status();
   }
   if (r->status == want_status || (want_status == 201 && r->status == 200)) return r->body;
-  std::string what = absl::StrCat("kubernetes API ", method, " ", path, " answered HTTP ",
-                                  r->status, ": ", r->body.substr(0, 300));
-  switch (r->status) {
-    case 401:
-      return absl::UnauthenticatedError(what);
-    case 403:
-      return absl::PermissionDeniedError(what);
-    case 404:
-      return absl::NotFoundError(what);
-    default:
-      if (clients::http::IsRetryableStatus(r->status)) return absl::UnavailableError(what);
-      return absl::InternalError(what);
-  }
+  return ApiError(method, path, r->status, r->body);
 }
 
 absl::StatusOr<TokenReviewStatus> KubeAuthApiClient::ReviewToken(

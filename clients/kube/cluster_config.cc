@@ -277,4 +277,21 @@ std::unique_ptr<clients::http::StreamingHttpClient> MakeStreamingHttpClient(
   return clients::http::MakeCurlStreamingHttpClient(opts);
 }
 
+absl::Status ApiError(const std::string& method, const std::string& path, int http_status,
+                      const std::string& body) {
+  std::string what = absl::StrCat("kubernetes API ", method, " ", path, " answered HTTP ",
+                                  http_status, ": ", body.substr(0, 300));
+  switch (http_status) {
+    case 401:
+      return absl::UnauthenticatedError(what);
+    case 403:
+      return absl::PermissionDeniedError(what);
+    case 404:
+      return absl::NotFoundError(what);
+    default:
+      if (clients::http::IsRetryableStatus(http_status)) return absl::UnavailableError(what);
+      return absl::InternalError(what);
+  }
+}
+
 }  // namespace clients::kube

@@ -63,6 +63,13 @@ absl::StatusOr<clients::http::HttpRequest> NewApiRequest(const ClusterConfig& co
                                                          const std::string& body,
                                                          absl::Duration timeout);
 
+// The error for an API answer that is not the expected success: "kubernetes API <method>
+// <path> answered HTTP <status>: <body start>" as kUnauthenticated (401), kPermissionDenied
+// (403), kNotFound (404), kUnavailable (429, 5xx) or kInternal (anything else). Callers that
+// give 409/422 a meaning of their own check those first.
+absl::Status ApiError(const std::string& method, const std::string& path, int http_status,
+                      const std::string& body);
+
 // A libcurl HttpClient with the cluster's TLS settings (the bearer token is added per request
 // by the API clients, so rotated tokens are picked up).
 std::unique_ptr<clients::http::HttpClient> MakeHttpClient(const ClusterConfig& config);

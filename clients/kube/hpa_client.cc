@@ -25,24 +25,12 @@ absl::Status HpaClient::PatchCpuUtilization(const std::string& namespace_name,
   }
   absl::StatusOr<clients::http::HttpResponse> r = http_->Do(*req);
   if (!r.ok()) return absl::UnavailableError(absl::StrCat("patch ", path, ": ", r.status().message()));
-  std::string what = absl::StrCat("kubernetes API PATCH ", path, " answered HTTP ", r->status,
-                                  ": ", r->body.substr(0, 300));
-  switch (r->status) {
-    case 200:
-      return absl::OkStatus();
-    case 401:
-      return absl::UnauthenticatedError(what);
-    case 403:
-      return absl::PermissionDeniedError(what);
-    case 404:
-      return absl::NotFoundError(what);
-    case 409:
-    case 422:
-      return absl::FailedPreconditionError(what);
-    default:
-      if (clients::http::IsRetryableStatus(r->status)) return absl::UnavailableError(what);
-      return absl::InternalError(what);
+  if (r->status == 200) return absl::OkStatus();
+  if (r->status == 409 || r->status == 422) {
+    // The test op failed (or a conflict): the field changed since it was read.
+    return absl::FailedPreconditionError(ApiError("PATCH", path, r->status, r->body).message());
   }
+  return ApiError("PATCH", path, r->status, r->body);
 }
 
 }  // namespace clients::kube

@@ -20,8 +20,6 @@ absl::StatusOr<Lease> LeaseClient::Call(const std::string& method, const std::st
     }
     return r.status();
   }
-  std::string what = absl::StrCat("kubernetes API ", method, " ", path, " answered HTTP ",
-                                  r->status, ": ", r->body.substr(0, 300));
   switch (r->status) {
     case 200:
     case 201: {
@@ -29,18 +27,13 @@ absl::StatusOr<Lease> LeaseClient::Call(const std::string& method, const std::st
       if (!lease.ok()) return absl::InternalError(lease.status().message());
       return lease;
     }
-    case 401:
-      return absl::UnauthenticatedError(what);
-    case 403:
-      return absl::PermissionDeniedError(what);
-    case 404:
-      return absl::NotFoundError(what);
-    case 409:
+    case 409: {
+      std::string what = std::string(ApiError(method, path, 409, r->body).message());
       if (method == "POST") return absl::AlreadyExistsError(what);
       return absl::AbortedError(what);
+    }
     default:
-      if (clients::http::IsRetryableStatus(r->status)) return absl::UnavailableError(what);
-      return absl::InternalError(what);
+      return ApiError(method, path, r->status, r->body);
   }
 }
 

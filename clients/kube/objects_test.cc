@@ -237,11 +237,6 @@ TEST(ObjectsTest, LabelSelectorMatches) {
   EXPECT_FALSE(s.Matches({{"app", "api"}, {"env", "2"}}));
 }
 
-}  // namespace
-}  // namespace clients::kube
-
-namespace clients::kube {
-namespace {
 
 TEST(ObjectListTest, SortsItemsByKindAndSkipsOthers) {
   auto list = ParseObjectListJson(R"({"apiVersion":"v1","kind":"List","items":[
