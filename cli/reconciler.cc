@@ -17,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/http_server.h"
@@ -156,7 +157,8 @@ int CheckConfigMain(const std::vector<std::string>&) {
   if (absl::GetFlag(FLAGS_list)) {
     std::cout << "| variable | default | range | meaning |\n|---|---|---|---|\n";
     for (const reconciler::VariableDoc& d : reconciler::ConfigVariables()) {
-      std::cout << "| `" << d.name << "` | " << (*d.default_value ? d.default_value : "")
+      // GitHub splits table cells on '|' even inside backticks.
+      std::cout << "| `" << absl::StrReplaceAll(d.name, {{"|", "\\|"}}) << "` | " << (*d.default_value ? d.default_value : "")
                 << " | " << d.range << " | " << d.meaning << " |\n";
     }
     return 0;
