@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/http_server.h"
@@ -301,7 +302,12 @@ int ReconcilerMain(const std::vector<std::string>&) {
   view.reconciler = &loop;
   view.is_leader = [&] { return leading.load(); };
   view.describe = [&] { return cluster->Describe(); };
-  view.config_text = reconciler::DescribeConfig(config);
+  absl::Mutex config_text_mu;
+  std::string config_text = reconciler::DescribeConfig(config);
+  view.config_text = [&] {
+    absl::MutexLock lock(&config_text_mu);
+    return config_text;
+  };
   view.version = kVersion;
   base::HttpServer api_server, metrics_server;
   reconciler::RegisterApi(&api_server, &view);
@@ -366,6 +372,10 @@ int ReconcilerMain(const std::vector<std::string>&) {
         config = r.config;
         ApplyLogLevel(config);
         loop.UpdateConfig(config);
+        {
+          absl::MutexLock lock(&config_text_mu);
+          config_text = reconciler::DescribeConfig(config);
+        }
         reloads->Increment();
         LOG(INFO) << "config reloaded";
       }

@@ -378,7 +378,7 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     for (const std::string& e : c.errors) w.String(e.c_str());
     w.EndArray();
     w.EndObject();
-    Str(w, "config", view->config_text);
+    Str(w, "config", view->config_text ? view->config_text() : "");
     w.EndObject();
     return Json(200, buf.GetString());
   });

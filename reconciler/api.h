@@ -31,7 +31,7 @@ struct StatusView {
   const Reconciler* reconciler = nullptr;
   std::function<bool()> is_leader;        // null: always leader (leader election off)
   std::function<std::string()> describe;  // cluster source etc., for /api/v1/status
-  std::string config_text;                // DescribeConfig(), secrets redacted
+  std::function<std::string()> config_text;  // DescribeConfig() of the config in force
   std::string version;
 };
 

@@ -42,11 +42,13 @@ KC
 demo_socket >/dev/null
 API_PORT=$(demo_free_port)
 METRICS_PORT=$(demo_free_port)
+mkdir -p "$W/config" && echo 70 >"$W/config/TARGET_NODE_UTILIZATION"  # a ConfigMap as a directory
 PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" CHECK_INTERVAL=10 DB_PATH="$W/tsdb" \
   SNAPSHOT_ADDRESS="unix://$DEMO_SOCK" API_ADDRESS="127.0.0.1:$API_PORT" \
   METRICS_ADDRESS="127.0.0.1:$METRICS_PORT" OPERATOR_NAMESPACE=autoscaler-system \
   PROMETHEUS_TIMEOUT=2 \
-  demo_spawn reconciler "$BIN" reconciler --kubeconfig="$W/reconciler.kubeconfig" --identity=e2e-0
+  demo_spawn reconciler "$BIN" reconciler --kubeconfig="$W/reconciler.kubeconfig" --identity=e2e-0 \
+  --config-dir="$W/config"
 demo_wait 60 "the first cycle" reconciler curl -sf "http://127.0.0.1:$API_PORT/readyz" || fail "reconciler not ready"
 ok "reconciler synced its informers and ran a cycle"
 
@@ -120,6 +122,18 @@ demo_wait 60 "Prometheus to restart" prometheus curl -sf "http://127.0.0.1:$PROM
 demo_wait 15 "fresh values" adapter sh -c "kubectl --kubeconfig '$W/kubeconfig' get --raw '$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi' | grep -q value" \
   || fail "values did not return within one cycle"
 ok "values return within one cycle of Prometheus coming back"
+
+# Hot reload: a changed ConfigMap file applies within a cycle; an invalid one is refused.
+echo 65 >"$W/config/TARGET_NODE_UTILIZATION"
+demo_wait 25 "the reload" reconciler sh -c "curl -sf http://127.0.0.1:$API_PORT/api/v1/status | grep -q 'TARGET_NODE_UTILIZATION=65'" \
+  || fail "changed ConfigMap file not applied"
+echo 5 >"$W/config/CHECK_INTERVAL"
+kill -HUP "$PID_reconciler"
+demo_wait 25 "the refusal" reconciler grep -q 'config reload refused: CHECK_INTERVAL=5' "$W/reconciler.log" \
+  || fail "invalid reload not refused"
+curl -sf "http://127.0.0.1:$API_PORT/api/v1/status" | grep -q 'CHECK_INTERVAL=10' || fail "invalid reload changed the config"
+rm "$W/config/CHECK_INTERVAL"
+ok "hot reload: a changed ConfigMap file applies, an invalid one is refused and the old config stays"
 
 # The reconciler's /metrics parse with promtool.
 curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$W/metrics.txt" || fail "/metrics"
