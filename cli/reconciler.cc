@@ -387,6 +387,22 @@ int ReconcilerMain(const std::vector<std::string>&) {
     retries->Set(static_cast<double>(rs.retries));
     limited->Set(static_cast<double>(rs.rate_limited));
     breaker->Set(prom_http.breaker_state() == clients::http::CircuitBreaker::State::kOpen ? 1 : 0);
+    const reconciler::ClusterSourceStats ks = cluster->Stats();
+    for (const auto& [name, value] :
+         std::vector<std::pair<const char*, int64_t>>{{"list", ks.lists},
+                                                      {"relist", ks.relists},
+                                                      {"watch", ks.watches},
+                                                      {"event", ks.events},
+                                                      {"error", ks.errors},
+                                                      {"backoff", ks.backoffs},
+                                                      {"parse_error", ks.parse_errors},
+                                                      {"rate_limited", ks.rate_limited}}) {
+      registry
+          .GetGauge("smart_autoscaler_kubernetes_informer_ops",
+                    "Kubernetes informer operations since start, by kind (cumulative).",
+                    {{"kind", name}})
+          ->Set(static_cast<double>(value));
+    }
     if (max_cycles > 0 && ++cycles >= max_cycles) break;
     absl::Time next = absl::Now() + config.check_interval;
     while (!g_stop && !g_reload && absl::Now() < next) absl::SleepFor(absl::Milliseconds(100));

@@ -89,6 +89,8 @@ class RateLimitedStreamingClient : public clients::http::StreamingHttpClient {
   }
   clients::http::StreamingHttpClient* const inner_;
   clients::http::Sleeper* const sleeper_;
+
+ public:
   clients::http::TokenBucket bucket_;
 };
 
@@ -134,6 +136,26 @@ class InformerClusterSource : public ClusterSource {
   }
 
   std::string Describe() const override { return absl::StrCat("kubernetes ", server_); }
+
+  ClusterSourceStats Stats() const override {
+    ClusterSourceStats out;
+    auto add = [&](const kube::InformerStats& s) {
+      out.lists += s.lists;
+      out.relists += s.relists;
+      out.watches += s.watches;
+      out.events += s.events;
+      out.errors += s.errors;
+      out.backoffs += s.backoffs;
+      out.parse_errors += s.parse_errors;
+    };
+    add(deployments_.stats());
+    add(replica_sets_.stats());
+    add(pods_.stats());
+    add(nodes_.stats());
+    add(hpas_.stats());
+    out.rate_limited = limited_.bucket_.throttled();
+    return out;
+  }
 
  private:
   const std::string server_;

@@ -34,9 +34,17 @@ struct ClusterState {
   std::vector<clients::kube::HorizontalPodAutoscaler> hpas;
 };
 
+// Counters of the Kubernetes traffic behind a source (all zero for a file), for /metrics.
+struct ClusterSourceStats {
+  int64_t lists = 0, relists = 0, watches = 0, events = 0, errors = 0, backoffs = 0;
+  int64_t parse_errors = 0;
+  int64_t rate_limited = 0;  // requests that waited for K8S_API_RATE_LIMIT
+};
+
 class ClusterSource {
  public:
   virtual ~ClusterSource() = default;
+  virtual ClusterSourceStats Stats() const { return {}; }
   // The current state. Unavailable before the first successful read/sync; afterwards the last
   // good state (a file that stops parsing keeps the previous contents, and says so in the log).
   virtual absl::StatusOr<std::shared_ptr<const ClusterState>> Snapshot() = 0;

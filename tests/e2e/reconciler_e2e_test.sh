@@ -139,6 +139,9 @@ ok "hot reload: a changed ConfigMap file applies, an invalid one is refused and 
 curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$W/metrics.txt" || fail "/metrics"
 promtool check metrics <"$W/metrics.txt" >"$W/promtool-check.log" 2>&1 || { cat "$W/promtool-check.log" >&2; fail "promtool check metrics"; }
 grep -q 'smart_autoscaler_cpu_pressure_ratio{namespace="shop",deployment="api"}' "$W/metrics.txt" || fail "per-deployment gauges missing"
+awk '/^smart_autoscaler_kubernetes_informer_ops\{kind="list"\}/ {found = $2 >= 5} END {exit !found}' "$W/metrics.txt" \
+  || fail "informer LIST counter missing (want >= 5: one per kind)"
+grep -q '^smart_autoscaler_prometheus_breaker_open 0' "$W/metrics.txt" || fail "breaker gauge missing or open"
 ok "/metrics passes promtool check metrics"
 
 # Graceful shutdown within 10 s, releasing the Lease.
