@@ -5,37 +5,14 @@
 # fresh, then 503 + not ready after --max-staleness; a new feeder is picked up (reconnect with
 # backoff) and values come back.
 set -euo pipefail
-abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+source "$TEST_SRCDIR/smart_autoscaler/tests/testing/adapter_harness.sh"
 BIN="$(abs "$1")"
 FEEDER="$(abs "$2")"
-WORK="${TEST_TMPDIR:-$(mktemp -d)}/stream"
-rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
-SOCK="/tmp/adapter-stream-test-$$.sock"  # TEST_TMPDIR is too long for a socket path
-rm -f "$SOCK"
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null || true; done; rm -f "$SOCK"' EXIT
+harness_init stream
 fail() { echo "FAIL: $*" >&2; tail -20 adapter.log >&2 || true; exit 1; }
-PASS=0
-ok() { PASS=$((PASS + 1)); echo "ok: $*"; }
-
-gen_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-gen_key ca.key
-openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=stream-test-ca 2>/dev/null
-gen_key client.key
-openssl req -new -key client.key -out client.csr -subj "/O=system:masters/CN=hpa" 2>/dev/null
-printf "extendedKeyUsage=clientAuth\n" > ext
-openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile ext 2>/dev/null
-
-"$BIN" adapter --secure-port=0 --bind-address=127.0.0.1 --port-file="$WORK/port" \
-  --snapshot-address="unix://$SOCK" --max-staleness=2s --client-ca-file=ca.pem \
-  --snapshot-max-message-bytes=16777216 \
-  --authentication-skip-lookup > adapter.log 2>&1 &
-APID=$!; PIDS+=($APID)
-for _ in $(seq 1 200); do [ -s port ] && break; sleep 0.05; done
-[ -s port ] || fail "adapter did not start"
-URL="https://127.0.0.1:$(cat port)"
+harness_pki stream-test-ca
+harness_start_adapter "$BIN" --max-staleness=2s --snapshot-max-message-bytes=16777216
 VALUE="$URL/apis/external.metrics.k8s.io/v1beta1/namespaces/default/smart_cpu_pressure?labelSelector=deployment%3Dapi"
-C=(curl -sk --max-time 5 --cert client.pem --key client.key -o body -w '%{http_code}')
 wait_code() {  # url code seconds
   local deadline=$((SECONDS + $3)) code=""
   while [ $SECONDS -le $deadline ]; do
