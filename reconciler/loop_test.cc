@@ -1,5 +1,6 @@
 #include "reconciler/loop.h"
 
+#include <atomic>
 #include <cmath>
 
 #include "absl/strings/match.h"
@@ -71,8 +72,8 @@ class FakePrometheus : public prom::PrometheusClient {
   std::map<std::string, double> pod_cpu10, pod_cpu5, pod_memory, node_cpu10, node_cpu5;
   std::function<double(absl::Time)> history;
   std::string last_range_query;
-  int queries = 0;
-  int range_queries = 0;
+  std::atomic<int> queries{0};  // queries run concurrently
+  std::atomic<int> range_queries{0};
   bool down = false;
 };
 

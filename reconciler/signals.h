@@ -56,7 +56,8 @@ struct Signals {
   }
 };
 
-// Runs the five queries at `at` (sequentially; the client applies rate limits and retries).
+// Runs the five queries at `at`, concurrently (the client must be thread-safe; it applies rate
+// limits and retries).
 // Non-finite sample values are skipped (the series counts as absent).
 Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at,
                       const SignalQueries& queries = {});

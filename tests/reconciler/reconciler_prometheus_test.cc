@@ -2,6 +2,7 @@
 // real cluster-file code path: the demo workload (CPU from bundled real traces) is backfilled,
 // the Reconciler runs at a time on the sample grid, and the served values are checked against
 // values computed independently here from the workload's own counters.
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -34,8 +35,8 @@ class CountingPrometheus : public prom::PrometheusClient {
     ++range_queries;
     return inner_->QueryRange(q, from, to, step);
   }
-  int queries = 0;
-  int range_queries = 0;
+  std::atomic<int> queries{0};  // queries run concurrently
+  std::atomic<int> range_queries{0};
 
  private:
   prom::PrometheusClient* inner_;
