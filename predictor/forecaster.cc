@@ -86,7 +86,8 @@ class PathForecaster : public Forecaster {
     if (history.values.empty()) return absl::InvalidArgumentError("empty history");
     if (horizon < 1) return absl::InvalidArgumentError("horizon must be at least 1 step");
     fitted_ = false;
-    y_ = history.values;
+    compacted_ = false;
+    y_ = internal::Tail(history.values);
     h_ = horizon;
     const int n = static_cast<int>(y_.size());
     const int64_t step_s = std::max<int64_t>(1, absl::ToInt64Seconds(history.step));
@@ -94,8 +95,9 @@ class PathForecaster : public Forecaster {
     ctx.horizon = h_;
     ctx.steps_per_day = history.StepsPerDay();
     ctx.steps_per_week = history.StepsPerWeek();
-    ctx.daily_season = DetectDailySeason(y_.data(), n, ctx.steps_per_day);
-    ctx.weekly_season = DetectWeeklySeason(y_.data(), n, ctx.steps_per_week, ctx.steps_per_day);
+    ctx.daily_season = DetectDailySeason(history.values.data(), n, ctx.steps_per_day);
+    ctx.weekly_season =
+        DetectWeeklySeason(history.values.data(), n, ctx.steps_per_week, ctx.steps_per_day);
     ctx.start_unix = absl::ToUnixSeconds(history.start);
     ctx.step_seconds = step_s;
     step_s_ = step_s;
@@ -135,6 +137,7 @@ class PathForecaster : public Forecaster {
       }
     }
     Weigh();
+    if (options_.compact_after_fit) Compact();
     fitted_ = true;
     return absl::OkStatus();
   }
@@ -144,7 +147,7 @@ class PathForecaster : public Forecaster {
     if (!std::isfinite(value)) return absl::InvalidArgumentError("non-finite value");
     y_.push_back(value);
     for (Member& m : members_) {
-      if (m.weight > 0 || m.consensus_weight > 0) m.model->Extend(y_);
+      if (m.model != nullptr && (m.weight > 0 || m.consensus_weight > 0)) m.model->Extend(y_);
     }
     return absl::OkStatus();
   }
@@ -176,10 +179,13 @@ class PathForecaster : public Forecaster {
     std::vector<double> p(h_);
     for (const Member& m : members_) {
       internal::MemberTrace mt;
-      mt.name = m.model->Name();
+      mt.name = m.name;
       mt.weight = m.weight;
-      for (size_t i = 0; i < origins_.size(); ++i) mt.backtest.push_back(m.paths[i * h_ + h_ - 1]);
-      if (m.model->Predict(y_, static_cast<int>(y_.size()) - 1, h_, p.data()))
+      if (!compacted_) {
+        for (size_t i = 0; i < origins_.size(); ++i)
+          mt.backtest.push_back(m.paths[i * h_ + h_ - 1]);
+      }
+      if (m.model != nullptr && m.model->Predict(y_, static_cast<int>(y_.size()) - 1, h_, p.data()))
         mt.forecast = p[h_ - 1];
       t.members.push_back(std::move(mt));
     }
@@ -188,13 +194,14 @@ class PathForecaster : public Forecaster {
 
   std::vector<std::pair<std::string, double>> Weights() const {
     std::vector<std::pair<std::string, double>> out;
-    for (const Member& m : members_) out.push_back({m.model->Name(), m.weight});
+    for (const Member& m : members_) out.push_back({m.name, m.weight});
     return out;
   }
 
  private:
   struct Member {
-    std::unique_ptr<Model> model;
+    std::unique_ptr<Model> model;  // null after Compact when the member can never contribute
+    const char* name = "";
     bool primary = false;       // the model a single-model forecaster is named after
     std::vector<double> paths;  // origins x h_, backtest forecasts
     double mae = 0;             // at the horizon step over the backtest origins
@@ -205,6 +212,7 @@ class PathForecaster : public Forecaster {
   void AddMember(ModelKind kind, const internal::FitContext& ctx) {
     Member m;
     m.model = NewModel(kind);
+    m.name = m.model->Name();
     m.primary = !ensemble_ && kind == kinds_.front();
     if (!m.model->Fit(y_, ctx)) return;
     m.paths.assign(origins_.size() * h_, 0.0);
@@ -233,7 +241,7 @@ class PathForecaster : public Forecaster {
 
   void Weigh() {
     double scale = 0;
-    for (double v : y_) scale += std::abs(v);
+    for (size_t i = 0; i < y_.size(); ++i) scale += std::abs(y_[i]);
     scale = scale / y_.size() + 1e-9;
     const double eps = 1e-9 * scale;
     const double persistence_mae = members_.front().mae;
@@ -347,6 +355,33 @@ class PathForecaster : public Forecaster {
     if (fallback) confidence_ *= 0.3;
   }
 
+  // Keeps what Forecast, Append, Confidence and the weights need (Options::compact_after_fit):
+  // the members' backtest paths and the backtest origins go; so do the models of members
+  // that Combine never reads (no weight, and no consensus weight or no consensus; their names
+  // and weights stay for reports), full-length model state, and the history older than the
+  // remaining members and the local volatility read.
+  void Compact() {
+    // The consensus (CombineStep) only clips when more than one member has weight; with at
+    // most one, the members that only vote in the consensus are never read either.
+    int weighted = 0;
+    for (const Member& m : members_) weighted += m.weight > 0;
+    int lookback = std::max(1, vol_steps_ + 1);
+    for (Member& m : members_) {
+      std::vector<double>().swap(m.paths);
+      if (m.weight > 0 || (weighted > 1 && m.consensus_weight > 0)) {
+        m.model->Compact();
+        lookback = std::max(lookback, m.model->Lookback());
+      } else {
+        m.model.reset();
+      }
+    }
+    members_.shrink_to_fit();
+    std::vector<int>().swap(origins_);
+    std::vector<double>().swap(recency_);
+    y_.KeepLast(lookback);
+    compacted_ = true;
+  }
+
   std::vector<double> Weights01() const {
     std::vector<double> w;
     for (const Member& m : members_) w.push_back(m.weight);
@@ -452,7 +487,7 @@ class PathForecaster : public Forecaster {
     std::vector<char> ok(count, 0);
     for (int j = 0; j < count; ++j) {
       const Member& m = members_[j];
-      ok[j] = (m.weight > 0 || m.consensus_weight > 0) &&
+      ok[j] = (m.weight > 0 || m.consensus_weight > 0) && m.model != nullptr &&
               m.model->Predict(y_, o, h_, &paths[static_cast<size_t>(j) * h_]);
     }
     std::vector<double> values(count);
@@ -533,7 +568,8 @@ class PathForecaster : public Forecaster {
   Options options_;
   bool fitted_ = false;
   bool short_history_ = false;
-  std::vector<double> y_;
+  bool compacted_ = false;
+  internal::Tail y_;
   int h_ = 1;
   int64_t step_s_ = 300;
   std::vector<int> origins_;

@@ -30,17 +30,77 @@ struct FitContext {
   int arima_history_steps = 864;
 };
 
+// A series indexed from 0 of which only the most recent values may be kept: after
+// KeepLast(k), indices below first() are gone and the storage stays within k + a small slack
+// however many values are pushed (the oldest are dropped instead of growing).
+class Tail {
+ public:
+  Tail() = default;
+  explicit Tail(std::vector<double> v) : v_(std::move(v)) {}
+  double operator[](size_t i) const { return v_[i - off_]; }
+  double& operator[](size_t i) { return v_[i - off_]; }
+  size_t size() const { return off_ + v_.size(); }
+  bool empty() const { return size() == 0; }
+  size_t first() const { return off_; }  // the oldest index still stored
+  double back() const { return v_.back(); }
+  void clear() {
+    v_.clear();
+    off_ = 0;
+    keep_ = 0;
+  }
+  void assign(size_t n, double x) {
+    clear();
+    v_.assign(n, x);
+  }
+  template <typename It>
+  void assign(It begin, It end) {
+    clear();
+    v_.assign(begin, end);
+  }
+  void reserve(size_t n) { v_.reserve(n); }
+  void push_back(double x) {
+    if (keep_ > 0 && v_.size() == v_.capacity() && v_.size() > keep_) {
+      const size_t drop = v_.size() - keep_;
+      v_.erase(v_.begin(), v_.begin() + drop);
+      off_ += drop;
+    }
+    v_.push_back(x);
+  }
+  // From now on keeps only the last `keep` (at least 1) values.
+  void KeepLast(size_t keep) {
+    keep_ = keep < 1 ? 1 : keep;
+    const size_t n = v_.size() < keep_ ? v_.size() : keep_;
+    std::vector<double> v;
+    v.reserve(keep_ + kSlack);
+    v.assign(v_.end() - n, v_.end());
+    off_ += v_.size() - n;
+    v_.swap(v);
+  }
+  size_t bytes() const { return v_.capacity() * sizeof(double); }
+
+ private:
+  static constexpr size_t kSlack = 16;
+  std::vector<double> v_;
+  size_t off_ = 0, keep_ = 0;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
   virtual const char* Name() const = 0;
   // Fits on y. Returns false when the model cannot be used on this history (too short).
-  virtual bool Fit(const std::vector<double>& y, const FitContext& ctx) = 0;
+  virtual bool Fit(const Tail& y, const FitContext& ctx) = 0;
   // Writes the forecast for steps 1..h after origin o (0 <= o < y.size()) into out[0..h-1].
-  // False when this origin cannot be forecast (not enough history before it).
-  virtual bool Predict(const std::vector<double>& y, int o, int h, double* out) const = 0;
+  // False when this origin cannot be forecast (not enough history before it). After
+  // Compact(), only o == y.size() - 1 (the end of the history) is supported.
+  virtual bool Predict(const Tail& y, int o, int h, double* out) const = 0;
   // Called after y.push_back(v) to advance internal state without refitting.
-  virtual void Extend(const std::vector<double>& y) {}
+  virtual void Extend(const Tail& y) {}
+  // Frees state that only the backtest (Predict at origins before the end) needs.
+  virtual void Compact() {}
+  // How many of the most recent values of y Predict at the end and Extend read (valid after
+  // Fit; the history may drop older values).
+  virtual int Lookback() const = 0;
 };
 
 std::unique_ptr<Model> NewPersistence();

@@ -18,11 +18,12 @@ double Logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 class Persistence : public Model {
  public:
   const char* Name() const override { return "persistence"; }
-  bool Fit(const std::vector<double>& y, const FitContext&) override { return !y.empty(); }
-  bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
+  bool Fit(const Tail& y, const FitContext&) override { return !y.empty(); }
+  bool Predict(const Tail& y, int o, int h, double* out) const override {
     std::fill(out, out + h, y[o]);
     return true;
   }
+  int Lookback() const override { return 1; }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -32,11 +33,11 @@ class SeasonalNaive : public Model {
   const char* Name() const override {
     return weekly_ ? "seasonal_naive_weekly" : "seasonal_naive_daily";
   }
-  bool Fit(const std::vector<double>& y, const FitContext& ctx) override {
+  bool Fit(const Tail& y, const FitContext& ctx) override {
     period_ = weekly_ ? ctx.steps_per_week : ctx.steps_per_day;
     return period_ > 0 && static_cast<int>(y.size()) >= period_;
   }
-  bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
+  bool Predict(const Tail& y, int o, int h, double* out) const override {
     if (period_ <= 0) return false;
     for (int k = 1; k <= h; ++k) {
       // Steps further ahead than one period repeat the last period again.
@@ -46,6 +47,8 @@ class SeasonalNaive : public Model {
     }
     return true;
   }
+  // The oldest value read is one period before the step after the origin.
+  int Lookback() const override { return std::max(period_, 1); }
 
  private:
   bool weekly_;
@@ -62,14 +65,14 @@ class SeasonalMean : public Model {
  public:
   explicit SeasonalMean(int max_days) : max_days_(max_days) {}
   const char* Name() const override { return "seasonal_mean_daily"; }
-  bool Fit(const std::vector<double>& y, const FitContext& ctx) override {
+  bool Fit(const Tail& y, const FitContext& ctx) override {
     period_ = ctx.steps_per_day;
     if (period_ <= 0 || y.empty()) return false;
     const int first = std::min<int>(ctx.holdout_start, static_cast<int>(y.size()) - 1);
     days_ = std::min(max_days_, (first + 1) / period_);
     return days_ >= 2;
   }
-  bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
+  bool Predict(const Tail& y, int o, int h, double* out) const override {
     if (days_ < 2) return false;
     for (int k = 1; k <= h; ++k) {
       const int last = o + k - period_ * ((k + period_ - 1) / period_);  // one period back
@@ -81,6 +84,7 @@ class SeasonalMean : public Model {
     }
     return true;
   }
+  int Lookback() const override { return std::max(days_ * period_, 1); }
 
  private:
   int max_days_;
@@ -95,7 +99,7 @@ class HoltWinters : public Model {
  public:
   const char* Name() const override { return "holt_winters"; }
 
-  bool Fit(const std::vector<double>& y, const FitContext& ctx) override {
+  bool Fit(const Tail& y, const FitContext& ctx) override {
     const int n = static_cast<int>(y.size());
     m_ = ctx.daily_season;
     if (m_ > 0 && n < 2 * m_ + 2) m_ = 0;
@@ -139,8 +143,8 @@ class HoltWinters : public Model {
     return true;
   }
 
-  bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
-    if (o >= static_cast<int>(level_.size())) return false;
+  bool Predict(const Tail& y, int o, int h, double* out) const override {
+    if (o >= static_cast<int>(level_.size()) || o < static_cast<int>(level_.first())) return false;
     const double l = level_[o], b = trend_[o];
     double damp = 0, phik = 1;
     for (int k = 1; k <= h; ++k) {
@@ -156,7 +160,15 @@ class HoltWinters : public Model {
     return true;
   }
 
-  void Extend(const std::vector<double>& y) override { Step(y, static_cast<int>(y.size()) - 1); }
+  void Extend(const Tail& y) override { Step(y, static_cast<int>(y.size()) - 1); }
+  // Predict at the end reads the last level and trend and the last season; Step the same.
+  void Compact() override {
+    level_.KeepLast(1);
+    trend_.KeepLast(1);
+    season_.KeepLast(std::max(m_, 1));
+    std::vector<double>().swap(season0_);
+  }
+  int Lookback() const override { return 1; }
 
  private:
   void SetParams(const std::vector<double>& p) {
@@ -168,7 +180,7 @@ class HoltWinters : public Model {
   double SeasonAt(int idx) const { return m_ > 0 ? season_[idx + m_] : 0.0; }
 
   // Runs the recursions over all of y; returns the one-step SSE. With store, keeps the states.
-  double Filter(const std::vector<double>& y, bool store, int n) {
+  double Filter(const Tail& y, bool store, int n) {
     level_.clear();
     trend_.clear();
     season_.assign(season0_.begin(), season0_.end());
@@ -210,7 +222,7 @@ class HoltWinters : public Model {
     return sse;
   }
 
-  void Step(const std::vector<double>& y, int t) {
+  void Step(const Tail& y, int t) {
     const double l = level_.back(), b = trend_.back();
     const double s_prev = m_ > 0 ? season_[t] : 0.0;
     const double e = y[t] - (l + phi_ * b + s_prev);
@@ -224,7 +236,7 @@ class HoltWinters : public Model {
   double alpha_ = 0.5, beta_ = 0.05, gamma_ = 0.1, phi_ = 0.95;
   double level0_ = 0, trend0_ = 0;
   std::vector<double> season0_;
-  std::vector<double> level_, trend_, season_;
+  Tail level_, trend_, season_;  // level_[t], trend_[t] after y[t]; season_[t + m_] is s_t
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -234,7 +246,7 @@ class Arima : public Model {
  public:
   const char* Name() const override { return "arima"; }
 
-  bool Fit(const std::vector<double>& y, const FitContext& ctx) override {
+  bool Fit(const Tail& y, const FitContext& ctx) override {
     const int n = static_cast<int>(y.size());
     D_ = ctx.daily_season;
     // Enough history for two seasonal differences plus a day of backtest origins.
@@ -264,22 +276,20 @@ class Arima : public Model {
     return true;
   }
 
-  bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
+  bool Predict(const Tail& y, int o, int h, double* out) const override {
     const int p = order_.p, d = order_.d, q = order_.q;
     const int lookback = D_ + d + p + q + 2;
     const int first = o - lookback + 1;
     if (first < begin_ + D_ + d || o >= static_cast<int>(e_.size())) return false;
     const int len = lookback + h;
-    buf_y_.assign(len, 0);
-    buf_z_.assign(len, 0);
-    buf_w_.assign(len, 0);
-    buf_e_.assign(len, 0);
+    std::vector<double> buf_y_(len, 0), buf_z_(len, 0), buf_w_(len, 0), buf_e_(len, 0);
     for (int i = 0; i < lookback; ++i) {
       const int t = first + i;
       buf_y_[i] = y[t];
       buf_z_[i] = D_ > 0 ? y[t] - y[t - D_] : y[t];
       buf_w_[i] = d > 0 ? buf_z_[i] - (D_ > 0 ? y[t - 1] - y[t - 1 - D_] : y[t - 1]) : buf_z_[i];
-      buf_e_[i] = e_[t];
+      // Only the last q innovations are read below (the rest stay 0, unused).
+      if (t > o - q) buf_e_[i] = e_[t];
     }
     for (int k = 0; k < h; ++k) {
       const int i = lookback + k;
@@ -294,12 +304,20 @@ class Arima : public Model {
     return true;
   }
 
-  void Extend(const std::vector<double>& y) override {
+  void Extend(const Tail& y) override {
     const int t = static_cast<int>(y.size()) - 1;
     e_.push_back(0);
     w_.push_back(W(y, t, order_.d));
     if (t >= begin_ + D_ + order_.d + std::max(order_.p, order_.q)) e_[t] = Innovation(t, order_);
   }
+  // Extend reads the last p values of w and q of e, Predict the last q of e.
+  void Compact() override {
+    const size_t keep = std::max(order_.p, order_.q) + 1;
+    w_.KeepLast(keep);
+    e_.KeepLast(keep);
+  }
+  // Predict reads y back to the lookback window's first differences, seasonal lag included.
+  int Lookback() const override { return 2 * D_ + order_.d + order_.p + order_.q + 3; }
 
  private:
   struct Order {
@@ -309,7 +327,7 @@ class Arima : public Model {
     double aic = std::numeric_limits<double>::infinity();
   };
 
-  double W(const std::vector<double>& y, int t, int d) const {
+  double W(const Tail& y, int t, int d) const {
     auto z = [&](int i) { return D_ > 0 ? y[i] - y[i - D_] : y[i]; };
     if (t < begin_ + D_ + d) return 0;
     return d > 0 ? z(t) - z(t - 1) : z(t);
@@ -321,7 +339,7 @@ class Arima : public Model {
     return w_[t] - pred;
   }
   // Computes w_ and e_ over the fit window; returns the conditional sum of squares.
-  double Residuals(const std::vector<double>& y, const Order& o, bool store) {
+  double Residuals(const Tail& y, const Order& o, bool store) {
     const int n = static_cast<int>(y.size());
     const int end = fit_end_;
     if (store || static_cast<int>(w_.size()) != n || w_d_ != o.d) FillW(y, o.d);
@@ -334,13 +352,13 @@ class Arima : public Model {
     }
     return css;
   }
-  void FillW(const std::vector<double>& y, int d) {
+  void FillW(const Tail& y, int d) {
     const int n = static_cast<int>(y.size());
     w_.assign(n, 0);
     for (int t = 0; t < n; ++t) w_[t] = W(y, t, d);
     w_d_ = d;
   }
-  void FitOrder(const std::vector<double>& y, Order* o) {
+  void FitOrder(const Tail& y, Order* o) {
     const int n = static_cast<int>(y.size());
     if (static_cast<int>(w_.size()) != n || w_d_ != o->d) FillW(y, o->d);
     const int t0 = begin_ + D_ + o->d + std::max(o->p, o->q);
@@ -387,8 +405,7 @@ class Arima : public Model {
 
   int D_ = 0, begin_ = 0, w_d_ = -1, fit_end_ = 0;
   Order order_;
-  std::vector<double> w_, e_;
-  mutable std::vector<double> buf_y_, buf_z_, buf_w_, buf_e_;
+  Tail w_, e_;
 };
 
 }  // namespace

@@ -19,7 +19,7 @@ class TreeModel : public Model {
   explicit TreeModel(bool boosting) : boosting_(boosting) {}
   const char* Name() const override { return boosting_ ? "gradient_boosting" : "random_forest"; }
 
-  bool Fit(const std::vector<double>& y, const FitContext& ctx) override {
+  bool Fit(const Tail& y, const FitContext& ctx) override {
     h_ = ctx.horizon;
     day_ = ctx.steps_per_day;
     start_ = ctx.start_unix;
@@ -53,7 +53,7 @@ class TreeModel : public Model {
     return true;
   }
 
-  bool Predict(const std::vector<double>& y, int o, int h, double* out) const override {
+  bool Predict(const Tail& y, int o, int h, double* out) const override {
     if (o < MinOrigin()) return false;
     double f[kFeatures];
     Features(y, o, f);
@@ -62,10 +62,13 @@ class TreeModel : public Model {
     return true;
   }
 
+  // Features read back to a day (or 4 horizons) before the origin.
+  int Lookback() const override { return std::max(day_, 4 * h_) + 1; }
+
  private:
   int MinOrigin() const { return std::max(4 * h_, day_ > 0 ? day_ : 0) + 1; }
 
-  void Features(const std::vector<double>& y, int o, double* f) const {
+  void Features(const Tail& y, int o, double* f) const {
     const double v = y[o];
     auto mean = [&](int len) {
       double s = 0;

@@ -47,8 +47,8 @@ Binned Bin(const Dataset& d, int bins) {
     }
     if (!e.empty() && e.back() >= sorted.back()) e.pop_back();
     for (int r = 0; r < d.rows; ++r) {
-      b.bin[static_cast<size_t>(c) * d.rows + r] = static_cast<uint8_t>(
-          std::lower_bound(e.begin(), e.end(), col[r]) - e.begin());
+      b.bin[static_cast<size_t>(c) * d.rows + r] =
+          static_cast<uint8_t>(std::lower_bound(e.begin(), e.end(), col[r]) - e.begin());
     }
   }
   return b;
@@ -132,8 +132,70 @@ double Tree::Predict(const double* x) const {
 
 double TreeEnsemble::Predict(const double* x) const {
   double s = 0;
+  if (!roots.empty()) {
+    for (uint32_t r : roots) {
+      uint32_t i = r;
+      uint32_t w = nodes[i];
+      while (!(w & 0x80000000u)) {
+        i = x[w >> 24] <= thresholds[(w >> 12) & 0xFFFu] ? i + 1 : i + (w & 0xFFFu);
+        w = nodes[i];
+      }
+      s += leaves[w & 0x7FFFFFFFu];
+    }
+    return base + scale * s;
+  }
   for (const Tree& t : trees) s += t.Predict(x);
   return base + scale * s;
+}
+
+void TreeEnsemble::Pack() {
+  if (trees.empty() || !roots.empty()) return;
+  std::vector<double> thr;
+  size_t count = 0, leaf_count = 0;
+  for (const Tree& t : trees) {
+    for (const TreeNode& n : t.nodes) {
+      ++count;
+      if (n.feature >= 0) {
+        thr.push_back(n.threshold);
+      } else {
+        ++leaf_count;
+      }
+    }
+  }
+  std::sort(thr.begin(), thr.end());
+  thr.erase(std::unique(thr.begin(), thr.end()), thr.end());
+  if (thr.size() > 0xFFF || leaf_count > 0x7FFFFFFFu || count > 0xFFFFFFFFu) return;
+  std::vector<uint32_t> packed, starts;
+  std::vector<double> values;
+  packed.reserve(count);
+  starts.reserve(trees.size());
+  values.reserve(leaf_count);
+  for (const Tree& t : trees) {
+    const uint32_t root = static_cast<uint32_t>(packed.size());
+    starts.push_back(root);
+    for (size_t i = 0; i < t.nodes.size(); ++i) {
+      const TreeNode& n = t.nodes[i];
+      if (n.feature < 0) {
+        packed.push_back(0x80000000u | static_cast<uint32_t>(values.size()));
+        values.push_back(n.value);
+        continue;
+      }
+      // Preorder: the left child must be the next node; the right child within reach.
+      const int64_t right = static_cast<int64_t>(n.right) - static_cast<int64_t>(i);
+      if (n.left != static_cast<int>(i) + 1 || right < 1 || right > 0xFFF || n.feature > 0x7F) {
+        return;
+      }
+      const size_t ti = std::lower_bound(thr.begin(), thr.end(), n.threshold) - thr.begin();
+      packed.push_back(static_cast<uint32_t>(n.feature) << 24 | static_cast<uint32_t>(ti) << 12 |
+                       static_cast<uint32_t>(right));
+    }
+  }
+  nodes = std::move(packed);
+  roots = std::move(starts);
+  leaves = std::move(values);
+  thresholds = std::move(thr);
+  thresholds.shrink_to_fit();
+  std::vector<Tree>().swap(trees);
 }
 
 TreeEnsemble FitBoosting(const Dataset& data, const BoostingParams& p) {
@@ -153,9 +215,11 @@ TreeEnsemble FitBoosting(const Dataset& data, const BoostingParams& p) {
     }
     Builder builder{b, resid, p.max_depth, p.min_leaf, 1.0, &rng, {}, {}, {}};
     builder.Build(rows, 0);
-    for (int r = 0; r < data.rows; ++r) pred[r] += p.learning_rate * builder.tree.Predict(data.row(r));
+    for (int r = 0; r < data.rows; ++r)
+      pred[r] += p.learning_rate * builder.tree.Predict(data.row(r));
     out.trees.push_back(std::move(builder.tree));
   }
+  out.Pack();
   return out;
 }
 
@@ -172,6 +236,7 @@ TreeEnsemble FitForest(const Dataset& data, const ForestParams& p) {
     builder.Build(rows, 0);
     out.trees.push_back(std::move(builder.tree));
   }
+  out.Pack();
   return out;
 }
 

@@ -34,12 +34,23 @@ struct Tree {
   double Predict(const double* x) const;
 };
 
-// A sum (boosting) or mean (forest) of trees.
+// A sum (boosting) or mean (forest) of trees. Fitted trees are stored packed (Pack): every
+// node of every tree in preorder as one 32-bit word, the leaf values and the distinct split
+// thresholds in their own arrays (exact doubles: predictions are identical to the unpacked
+// trees'). About 1 KB per depth-6 tree instead of about 4 KB.
 struct TreeEnsemble {
   double base = 0;
-  double scale = 1;  // learning rate for boosting, 1/trees for forests
-  std::vector<Tree> trees;
+  double scale = 1;         // learning rate for boosting, 1/trees for forests
+  std::vector<Tree> trees;  // unpacked: only while fitting, or when a tree cannot be packed
+  // Packed trees. A word with the top bit set is a leaf (the low 31 bits index leaves); else
+  // bits 24-30 are the feature, 12-23 the threshold's index in `thresholds`, 0-11 the offset
+  // of the right child (the left child is the next word).
+  std::vector<uint32_t> nodes;
+  std::vector<uint32_t> roots;  // first word of each tree
+  std::vector<double> leaves, thresholds;
   double Predict(const double* x) const;
+  // Moves `trees` into the packed form (a no-op when a tree does not fit in it).
+  void Pack();
 };
 
 struct BoostingParams {

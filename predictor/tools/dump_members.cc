@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     hist.values.assign(series->values.begin() + begin, series->values.begin() + o + 1);
     hist.gap.assign(hist.values.size(), 0);
     predictor::Options options;
+    options.compact_after_fit = false;  // TraceEnsemble reads the backtest paths
     options.backtest_window = absl::GetFlag(FLAGS_backtest_window);
     options.recency_half_life = absl::GetFlag(FLAGS_recency_half_life);
     options.min_gain_t = absl::GetFlag(FLAGS_min_gain_t);
