@@ -181,6 +181,15 @@ const std::vector<Spec>& Specs() {
                 absl::Seconds(300))},
       {{"PROMETHEUS_RATE_LIMIT", "10", "0.1-1000 /s", "token-bucket limit on Prometheus queries"},
        Number(&Config::prometheus_rate_limit, 0.1, 1000)},
+      {{"PROMETHEUS_QUERY_CONCURRENCY", "2", "1-5",
+        "the cycle's five queries run on this many threads (more: faster cycles, more memory)"},
+       [](const std::string& v, Config* c) -> std::string {
+         int n;
+         if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n)) return "is not an integer";
+         if (n < 1 || n > 5) return "is out of range [1, 5]";
+         c->prometheus_query_concurrency = n;
+         return "";
+       }},
       {{"K8S_API_RATE_LIMIT", "20", "0.1-1000 /s",
         "token-bucket limit on Kubernetes API requests (LIST, watch, Lease, patch)"},
        Number(&Config::k8s_api_rate_limit, 0.1, 1000)},
@@ -406,6 +415,7 @@ std::string DescribeConfig(const Config& c) {
       absl::StrCat("PROMETHEUS_HEADERS=", c.prometheus_headers.size(), " header(s)"),
       absl::StrCat("PROMETHEUS_TIMEOUT=", absl::ToInt64Seconds(c.prometheus_timeout)),
       absl::StrCat("PROMETHEUS_RATE_LIMIT=", c.prometheus_rate_limit),
+      absl::StrCat("PROMETHEUS_QUERY_CONCURRENCY=", c.prometheus_query_concurrency),
       absl::StrCat("K8S_API_RATE_LIMIT=", c.k8s_api_rate_limit),
       absl::StrCat("CHECK_INTERVAL=", absl::ToInt64Seconds(c.check_interval)),
       absl::StrCat("TARGET_NODE_UTILIZATION=", c.target_node_utilization),

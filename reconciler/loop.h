@@ -79,7 +79,7 @@ struct DeploymentStatus {
 struct CycleReport {
   absl::Time start = absl::InfinitePast();
   absl::Duration wall;
-  absl::Duration cpu;  // thread CPU time of the cycle
+  absl::Duration cpu;  // process CPU time during the cycle (all threads)
   int deployments = 0;
   int served = 0;       // deployments with values in the table
   int held = 0;         // deployments whose previous values stand this cycle

@@ -56,11 +56,11 @@ struct Signals {
   }
 };
 
-// Runs the five queries at `at`, concurrently (the client must be thread-safe; it applies rate
-// limits and retries).
-// Non-finite sample values are skipped (the series counts as absent).
+// Runs the five queries at `at` on `concurrency` threads (1-5; the client must be thread-safe;
+// it applies rate limits and retries). Non-finite sample values are skipped (the series counts
+// as absent).
 Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at,
-                      const SignalQueries& queries = {});
+                      const SignalQueries& queries = {}, int concurrency = 2);
 
 // The deployment's total CPU demand in cores over [from, to] every `step`: the query for pods
 // named like the Deployment's (<name>-<replicaset hash>-<pod hash>).
