@@ -181,7 +181,7 @@ const std::vector<Spec>& Specs() {
                 absl::Seconds(300))},
       {{"PROMETHEUS_RATE_LIMIT", "10", "0.1-1000 /s", "token-bucket limit on Prometheus queries"},
        Number(&Config::prometheus_rate_limit, 0.1, 1000)},
-      {{"PROMETHEUS_QUERY_CONCURRENCY", "2", "1-5",
+      {{"PROMETHEUS_QUERY_CONCURRENCY", "1", "1-5",
         "the cycle's five queries run on this many threads (more: faster cycles, more memory)"},
        [](const std::string& v, Config* c) -> std::string {
          int n;

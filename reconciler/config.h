@@ -41,7 +41,7 @@ struct Config {
   double prometheus_rate_limit = 10;                      // PROMETHEUS_RATE_LIMIT, queries/s
   double k8s_api_rate_limit = 20;                         // K8S_API_RATE_LIMIT, requests/s
   // PROMETHEUS_QUERY_CONCURRENCY: the cycle's five queries run on this many threads (1-5).
-  int prometheus_query_concurrency = 2;
+  int prometheus_query_concurrency = 1;
 
   // --- The loop
   absl::Duration check_interval = absl::Seconds(60);  // CHECK_INTERVAL (seconds, 10-3600)

@@ -60,7 +60,7 @@ struct Signals {
 // it applies rate limits and retries). Non-finite sample values are skipped (the series counts
 // as absent).
 Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at,
-                      const SignalQueries& queries = {}, int concurrency = 2);
+                      const SignalQueries& queries = {}, int concurrency = 1);
 
 // The deployment's total CPU demand in cores over [from, to] every `step`: the query for pods
 // named like the Deployment's (<name>-<replicaset hash>-<pod hash>).
