@@ -57,6 +57,11 @@ out="$(CHECK_INTERVAL=5 DRY_RUN=maybe DEPLOYMENT_0_NAMESPACE=x "$bin" check-conf
 [ "$rc" -eq 2 ] || fail "check-config with bad variables exited $rc, want 2"
 [ "$(echo "$out" | grep -c '^config: ')" -eq 3 ] || fail "want 3 problem lines: $out"
 echo "$out" | grep -q '^config: CHECK_INTERVAL=5: is out of range' || fail "CHECK_INTERVAL line: $out"
+# The README's configuration table is exactly what check-config --list prints.
+"$bin" check-config --list > "$tmp/table.md"
+grep -qxFf "$tmp/table.md" "$TEST_SRCDIR/smart_autoscaler/README.md" || fail "README lacks check-config --list lines"
+missing=$(grep -vxFf "$TEST_SRCDIR/smart_autoscaler/README.md" "$tmp/table.md" || true)
+[ -z "$missing" ] || fail "README configuration table out of date; missing rows: $missing"
 mkdir -p "$tmp/cm" && echo 0 > "$tmp/cm/TARGET_NODE_UTILIZATION"
 expect 2 'TARGET_NODE_UTILIZATION=0' -- check-config --config-dir="$tmp/cm"
 expect 2 'config directory .*: not found' -- check-config --config-dir="$tmp/nope"
