@@ -142,6 +142,13 @@ grep -q 'smart_autoscaler_cpu_pressure_ratio{namespace="shop",deployment="api"}'
 awk '/^smart_autoscaler_kubernetes_informer_ops\{kind="list"\}/ {found = $2 >= 5} END {exit !found}' "$W/metrics.txt" \
   || fail "informer LIST counter missing (want >= 5: one per kind)"
 grep -q '^smart_autoscaler_prometheus_breaker_open 0' "$W/metrics.txt" || fail "breaker gauge missing or open"
+# Every metric the Grafana dashboard charts is exported by the reconciler or the adapter.
+curl -sf --cacert "$W/pki/ca.pem" --cert "$W/pki/client.pem" --key "$W/pki/client.key" \
+  "https://127.0.0.1:$(cat "$W/adapter.port")/metrics" >>"$W/metrics.txt" || fail "adapter /metrics"
+for name in $(grep -oE '(smart_autoscaler|adapter)_[a-z0-9_]+' "$ROOT/deploy/grafana/smart-autoscaler-dashboard.json" | sort -u); do
+  grep -qE "^# TYPE ${name%_bucket} " "$W/metrics.txt" || fail "dashboard charts $name, which nothing exports"
+done
+ok "every metric on the Grafana dashboard is exported"
 ok "/metrics passes promtool check metrics"
 
 # Graceful shutdown within 10 s, releasing the Lease.
