@@ -51,6 +51,17 @@ PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" CHECK_INTERVAL=10 DB_PATH="$W/tsdb"
   --config-dir="$W/config"
 demo_wait 60 "the first cycle" reconciler curl -sf "http://127.0.0.1:$API_PORT/readyz" || fail "reconciler not ready"
 ok "reconciler synced its informers and ran a cycle"
+curl -sf "http://127.0.0.1:$API_PORT/" | grep -q '<title>smart-autoscaler</title>' || fail "web page"
+curl -sf "http://127.0.0.1:$API_PORT/api/v1/deployments/shop/api" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["readyPods"] == 4 and d["pods"] == 4, d
+assert d["nodePressure"]["level"] in ("safe", "warning", "critical"), d
+assert d["forecast"]["historyPoints"] >= 7 * 24 * 12 - 1, d["forecast"]
+assert d["served"]["smart_cpu_pressure"] > 0, d' || fail "JSON API for shop/api"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/api/v1/deployments/shop/nope")
+[ "$code" = 404 ] || fail "unknown deployment answered $code"
+ok "web page and JSON API (4 ready pods, known node pressure, a week of backfilled history)"
 
 # Leader election: the reconciler holds the Lease in the test API server.
 demo_wait 20 "the Lease" reconciler sh -c "curl -sf -H 'Authorization: Bearer sa-token' http://127.0.0.1:$KUBE_PORT/apis/coordination.k8s.io/v1/namespaces/autoscaler-system/leases/smart-autoscaler-reconciler | grep -q '\"holderIdentity\": *\"e2e-0\"'" \
