@@ -7,13 +7,6 @@
 namespace adapter {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool Fail(RouteError* error, int code, std::string reason, std::string message) {
   *error = {code, std::move(reason), std::move(message)};
   return false;
@@ -33,28 +26,6 @@ void NonResource(Route* route, absl::string_view path, Route::Kind kind) {
 
 }  // namespace
 
-bool PercentDecode(absl::string_view in, bool form, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      char decoded = static_cast<char>(hi * 16 + lo);
-      if (decoded == '\0') return false;
-      out->push_back(decoded);
-      i += 2;
-    } else if (c == '+' && form) {
-      out->push_back(' ');
-    } else {
-      out->push_back(c);
-    }
-  }
-  return true;
-}
 
 bool ParseQuery(absl::string_view query, std::map<std::string, std::string>* out) {
   for (absl::string_view pair : absl::StrSplit(query, absl::ByAnyChar("&;"), absl::SkipEmpty())) {

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapter/auth/auth.h"
+#include "base/url.h"
 
 namespace adapter {
 
@@ -57,9 +58,8 @@ struct RouteError {
   std::string message;
 };
 
-// Percent-decodes `in`; with `form` also maps '+' to ' ' (query strings). False on a malformed
-// escape ("%4", "%zz") or an encoded NUL.
-bool PercentDecode(absl::string_view in, bool form, std::string* out);
+// Percent-decoding (base/url.h): with `form` also '+' -> ' '; false on a malformed escape or NUL.
+using base::PercentDecode;
 
 // Parses an application/x-www-form-urlencoded query. When a key repeats the first value wins.
 // False on malformed escapes.

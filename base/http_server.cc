@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "base/url.h"
 #include "glog/logging.h"
 
 namespace base {
@@ -36,34 +37,6 @@ constexpr size_t kHeaderLimit = 64 * 1024;
 constexpr absl::Duration kStopGrace = absl::Milliseconds(900);
 constexpr char kUnmatched[] = "unmatched";
 constexpr char kInvalid[] = "invalid";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes `in` (with `form`, '+' is a space). False on a malformed escape or a NUL.
-bool Decode(absl::string_view in, bool form, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      const int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (form && c == '+') {
-      c = ' ';
-    }
-    if (c == '\0') return false;
-    out->push_back(c);
-  }
-  return true;
-}
 
 std::string MethodLabel(absl::string_view method) {
   static const char* const kKnown[] = {"GET",    "HEAD",    "POST",  "PUT",
@@ -276,15 +249,17 @@ class Session : public std::enable_shared_from_this<Session> {
     const absl::string_view target(req.target().data(), req.target().size());
     const size_t q = target.find('?');
     const absl::string_view raw_path = target.substr(0, q);
-    bool ok = !raw_path.empty() && raw_path[0] == '/' && Decode(raw_path, false, &request.path);
+    bool ok = !raw_path.empty() && raw_path[0] == '/' &&
+              base::PercentDecode(raw_path, false, &request.path);
     if (ok && q != absl::string_view::npos) {
       absl::string_view raw_query = target.substr(q + 1);
       raw_query = raw_query.substr(0, raw_query.find('#'));
       for (absl::string_view pair : absl::StrSplit(raw_query, '&', absl::SkipEmpty())) {
         const size_t eq = pair.find('=');
         std::string key, value;
-        if (!Decode(pair.substr(0, eq), true, &key) ||
-            (eq != absl::string_view::npos && !Decode(pair.substr(eq + 1), true, &value))) {
+        if (!base::PercentDecode(pair.substr(0, eq), true, &key) ||
+            (eq != absl::string_view::npos &&
+             !base::PercentDecode(pair.substr(eq + 1), true, &value))) {
           ok = false;
           break;
         }

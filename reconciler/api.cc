@@ -25,6 +25,10 @@ void Num(Writer& w, const char* key, double v) {
     w.Null();
   }
 }
+void Int(Writer& w, const char* key, int64_t v) {
+  w.Key(key);
+  w.Int64(v);
+}
 void Opt(Writer& w, const char* key, const absl::optional<double>& v) {
   w.Key(key);
   if (v && std::isfinite(*v)) {
@@ -48,18 +52,13 @@ void WriteStatus(Writer& w, const DeploymentStatus& s) {
   Str(w, "namespace", s.namespace_name);
   Str(w, "name", s.name);
   Str(w, "source", s.source);
-  w.Key("pods");
-  w.Int(s.pods);
-  w.Key("readyPods");
-  w.Int(s.ready_pods);
-  w.Key("youngPodsExcluded");
-  w.Int(s.young_pods_excluded);
+  Int(w, "pods", s.pods);
+  Int(w, "readyPods", s.ready_pods);
+  Int(w, "youngPodsExcluded", s.young_pods_excluded);
   w.Key("allPodsYoung");
   w.Bool(s.all_pods_young);
-  w.Key("cpuRequestMillicores");
-  w.Int64(s.cpu_request_millicores);
-  w.Key("memoryRequestBytes");
-  w.Int64(s.memory_request_bytes);
+  Int(w, "cpuRequestMillicores", s.cpu_request_millicores);
+  Int(w, "memoryRequestBytes", s.memory_request_bytes);
   Opt(w, "blendedCpuPct", s.blended_pct);
   Opt(w, "demandCores", s.demand_cores);
   Opt(w, "memoryPct", s.memory_pct);
@@ -69,8 +68,7 @@ void WriteStatus(Writer& w, const DeploymentStatus& s) {
   Str(w, "level", PressureLevelName(s.pressure.level));
   Num(w, "utilizationPct", s.pressure.utilization_pct);
   Num(w, "schedulableFraction", s.pressure.schedulable_fraction);
-  w.Key("nodes");
-  w.Int(s.nodes);
+  Int(w, "nodes", s.nodes);
   w.EndObject();
   Num(w, "targetPct", s.target_pct);
   Opt(w, "learnedTargetPct", s.learned_target_pct);
@@ -81,10 +79,8 @@ void WriteStatus(Writer& w, const DeploymentStatus& s) {
   w.Key("trusted");
   w.Bool(s.forecast_trusted);
   Num(w, "accuracy", s.forecast_accuracy);
-  w.Key("validated");
-  w.Int(s.forecast_validated);
-  w.Key("historyPoints");
-  w.Int(s.history_points);
+  Int(w, "validated", s.forecast_validated);
+  Int(w, "historyPoints", s.history_points);
   Str(w, "note", s.forecast_note);
   w.EndObject();
   w.Key("served");
@@ -115,8 +111,7 @@ base::HttpResponse NotFound(const std::string& what) {
   Str(w, "status", "Failure");
   Str(w, "message", what);
   Str(w, "reason", "NotFound");
-  w.Key("code");
-  w.Int(404);
+  Int(w, "code", 404);
   w.EndObject();
   return Json(404, buf.GetString());
 }
@@ -211,8 +206,7 @@ std::string TableJson(const std::vector<MetricPoint>& table) {
     Str(w, "deployment", p.deployment);
     Num(w, "value", p.value);
     Time(w, "timestamp", p.timestamp);
-    w.Key("windowSeconds");
-    w.Int64(absl::ToInt64Seconds(p.window));
+    Int(w, "windowSeconds", absl::ToInt64Seconds(p.window));
     w.EndObject();
   }
   w.EndArray();
@@ -359,20 +353,13 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     Time(w, "start", c.start);
     Num(w, "wallSeconds", absl::ToDoubleSeconds(c.wall));
     Num(w, "cpuSeconds", absl::ToDoubleSeconds(c.cpu));
-    w.Key("deployments");
-    w.Int(c.deployments);
-    w.Key("served");
-    w.Int(c.served);
-    w.Key("held");
-    w.Int(c.held);
-    w.Key("queries");
-    w.Int(c.queries);
-    w.Key("backfillQueries");
-    w.Int(c.backfill_queries);
-    w.Key("queryFailures");
-    w.Int(c.query_failures);
-    w.Key("points");
-    w.Int(c.points);
+    Int(w, "deployments", c.deployments);
+    Int(w, "served", c.served);
+    Int(w, "held", c.held);
+    Int(w, "queries", c.queries);
+    Int(w, "backfillQueries", c.backfill_queries);
+    Int(w, "queryFailures", c.query_failures);
+    Int(w, "points", c.points);
     w.Key("errors");
     w.StartArray();
     for (const std::string& e : c.errors) w.String(e.c_str());
