@@ -66,6 +66,13 @@ mkdir -p "$tmp/cm" && echo 0 > "$tmp/cm/TARGET_NODE_UTILIZATION"
 expect 2 'TARGET_NODE_UTILIZATION=0' -- check-config --config-dir="$tmp/cm"
 expect 2 'config directory .*: not found' -- check-config --config-dir="$tmp/nope"
 expect 0 'CHECK_INTERVAL=90' -- check-config --check-interval=90s
+# LOG_FORMAT=json: one JSON object per log line (a cycle against a missing cluster file).
+out="$(LOG_FORMAT=json PROMETHEUS_URL=http://127.0.0.1:1 "$bin" reconciler --cycles=1 \
+  --cluster-file="$tmp/none.json" --db-path="$tmp/jdb" --publish-address="unix:///tmp/cli-test-$$.sock" \
+  --api-address=127.0.0.1:0 --metrics-address=127.0.0.1:0 2>&1)"
+echo "$out" | grep -q '^{"ts":"[0-9T:.-]*Z","level":"WARNING","file":"loop.cc","line":[0-9]*,"msg":"cycle skipped: cluster file' \
+  || fail "LOG_FORMAT=json output: $out"
+echo "$out" | grep -v '^{"ts":' | grep -q . && fail "non-JSON log lines: $out"
 # reconciler: bad config and a missing cluster are clear errors, not crashes.
 expect 2 'CHECK_INTERVAL=1' -- reconciler --check-interval=1 --cluster-file=/nonexistent
 expect 2 'not in a Pod\?' -- reconciler --db-path="$tmp/rdb" --publish-address="unix://$tmp/s.sock"

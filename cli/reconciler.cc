@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -22,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "base/http_server.h"
+#include "base/json_log.h"
 #include "base/metrics.h"
 #include "cli/commands.h"
 #include "cli/version.h"
@@ -182,6 +184,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
   }
   reconciler::Config config = loaded.config;
   ApplyLogLevel(config);
+  if (config.log_format == "json") base::InstallJsonLogging();
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;
@@ -311,12 +314,20 @@ int ReconcilerMain(const std::vector<std::string>&) {
   view.version = kVersion;
   base::HttpServer api_server, metrics_server;
   reconciler::RegisterApi(&api_server, &view);
-  reconciler::RegisterMetrics(&metrics_server, &view);
+  // The same fixed address for both: one server serves the API and /metrics. (Port 0 means
+  // "any free port", so two such addresses are two servers.)
+  const bool shared = config.metrics_address == config.api_address &&
+                      !absl::EndsWith(config.api_address, ":0");
+  if (shared) {
+    reconciler::RegisterMetrics(&api_server, &view, /*with_healthz=*/false);
+  } else {
+    reconciler::RegisterMetrics(&metrics_server, &view);
+  }
   if (absl::Status s = api_server.Start(config.api_address); !s.ok()) {
     std::cerr << "API_ADDRESS " << config.api_address << ": " << s.message() << "\n";
     return 1;
   }
-  if (config.metrics_address != config.api_address) {
+  if (!shared) {
     if (absl::Status s = metrics_server.Start(config.metrics_address); !s.ok()) {
       std::cerr << "METRICS_ADDRESS " << config.metrics_address << ": " << s.message() << "\n";
       return 1;
@@ -325,7 +336,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
   LOG(INFO) << "reconciler " << kVersion << ": cluster " << cluster->Describe() << ", prometheus "
             << config.prometheus_url << ", every " << absl::FormatDuration(config.check_interval)
             << ", snapshots on " << config.snapshot_address << ", API on :" << api_server.port()
-            << ", metrics on :" << metrics_server.port();
+            << ", metrics on :" << (shared ? api_server.port() : metrics_server.port());
 
   auto* retries = registry.GetGauge("smart_autoscaler_prometheus_client_retries",
                                     "Retries of Prometheus requests (cumulative).");

@@ -391,7 +391,7 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
   });
 }
 
-void RegisterMetrics(base::HttpServer* server, const StatusView* view) {
+void RegisterMetrics(base::HttpServer* server, const StatusView* view, bool with_healthz) {
   server->Handle("/metrics", [view](const base::HttpRequest&) {
     base::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -399,7 +399,7 @@ void RegisterMetrics(base::HttpServer* server, const StatusView* view) {
     r.body += DeploymentMetricsText(view->reconciler->Statuses());
     return r;
   });
-  server->Handle("/healthz", Ok);
+  if (with_healthz) server->Handle("/healthz", Ok);
 }
 
 }  // namespace reconciler

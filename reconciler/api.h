@@ -36,7 +36,8 @@ struct StatusView {
 };
 
 void RegisterApi(base::HttpServer* server, const StatusView* view);
-void RegisterMetrics(base::HttpServer* server, const StatusView* view);
+// /metrics (and /healthz unless `with_healthz` is false, for a server that already has the API).
+void RegisterMetrics(base::HttpServer* server, const StatusView* view, bool with_healthz = true);
 
 // JSON renderings, exposed for tests.
 std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses);

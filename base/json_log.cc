@@ -1,0 +1,82 @@
+#include "base/json_log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "glog/logging.h"
+
+namespace base {
+namespace {
+
+void AppendEscaped(std::string* out, absl::string_view s) {
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", c);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+}
+
+class JsonSink : public google::LogSink {
+ public:
+  void send(google::LogSeverity severity, const char* /*full_filename*/, const char* base_filename,
+            int line, const google::LogMessageTime& t, const char* message,
+            size_t message_len) override {
+    absl::Time time = absl::FromTimeT(t.timestamp()) + absl::Microseconds(t.usec());
+    std::string out = FormatJsonLogLine(time, google::GetLogSeverityName(severity), base_filename,
+                                        line, absl::string_view(message, message_len));
+    ssize_t unused = write(STDERR_FILENO, out.data(), out.size());
+    (void)unused;
+  }
+};
+
+}  // namespace
+
+std::string FormatJsonLogLine(absl::Time time, absl::string_view level, absl::string_view file,
+                              int line, absl::string_view message) {
+  std::string out = "{\"ts\":\"";
+  out += absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
+  out += "\",\"level\":\"";
+  AppendEscaped(&out, level);
+  out += "\",\"file\":\"";
+  AppendEscaped(&out, file);
+  absl::StrAppend(&out, "\",\"line\":", line, ",\"msg\":\"");
+  AppendEscaped(&out, message);
+  out += "\"}\n";
+  return out;
+}
+
+void InstallJsonLogging() {
+  static std::atomic<bool> installed{false};
+  if (installed.exchange(true)) return;
+  static JsonSink* sink = new JsonSink;
+  FLAGS_logtostderr = false;
+  FLAGS_alsologtostderr = false;
+  FLAGS_stderrthreshold = google::NUM_SEVERITIES;  // glog's own stderr copy: off
+  for (int s = 0; s < google::NUM_SEVERITIES; ++s) google::SetLogDestination(s, "");  // no files
+  google::AddLogSink(sink);
+}
+
+}  // namespace base
