@@ -358,6 +358,7 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     Int(w, "held", c.held);
     Int(w, "queries", c.queries);
     Int(w, "backfillQueries", c.backfill_queries);
+    Int(w, "historiesLoaded", c.histories_loaded);
     Int(w, "queryFailures", c.query_failures);
     Int(w, "points", c.points);
     w.Key("errors");

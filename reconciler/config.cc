@@ -222,8 +222,9 @@ const std::vector<Spec>& Specs() {
         "below this rolling accuracy forecasts are not served"},
        Number(&Config::prediction_min_accuracy, 0, 1)},
       {{"BACKFILLS_PER_CYCLE", "3", "0-100000",
-        "new deployments whose demand history is loaded per cycle (each may cost one range "
-        "query)"},
+        "Prometheus range queries per cycle for new deployments' demand history (histories in "
+        "the local store load without queries, within a time budget of CHECK_INTERVAL/4, at "
+        "most 15 s)"},
        [](const std::string& v, Config* c) -> std::string {
          int n;
          if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n)) return "is not an integer";

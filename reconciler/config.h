@@ -60,8 +60,9 @@ struct Config {
   absl::Duration cooldown = absl::Minutes(5);        // TARGET_COOLDOWN_MINUTES (0-120)
   absl::Duration startup_filter = absl::Minutes(2);  // STARTUP_FILTER_MINUTES (0-60)
   double prediction_min_accuracy = 0.60;             // PREDICTION_MIN_ACCURACY (0-1)
-  // BACKFILLS_PER_CYCLE: new deployments whose demand history is loaded (from the store, else
-  // one Prometheus range query each) per cycle; 3 keeps a cycle within 8 queries.
+  // BACKFILLS_PER_CYCLE: Prometheus range queries per cycle for new deployments' demand history
+  // (3 keeps a cycle within 8 queries). Histories in the local store load without queries,
+  // within a per-cycle time budget of CHECK_INTERVAL / 4 (at most 15 s).
   int backfills_per_cycle = 3;
   std::vector<StaticTarget> deployments;             // DEPLOYMENT_<N>_*
 

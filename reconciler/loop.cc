@@ -96,7 +96,9 @@ struct Reconciler::CycleInputs {
     int nodes = 0;
   };
   absl::flat_hash_map<std::string, NodeCount> pressure;  // nodeSelector -> pressure
-  int backfills_left = 0;  // Config::backfills_per_cycle
+  int backfills_left = 0;  // Config::backfills_per_cycle: Prometheus range queries left
+  // Loading histories (store scans and forecaster fits) stops for this cycle at this wall time.
+  absl::Time backfill_deadline = absl::InfiniteFuture();
 };
 
 struct Reconciler::State {
@@ -232,6 +234,7 @@ CycleReport Reconciler::RunCycle() {
   CycleInputs in;
   in.cluster = &cluster;
   in.backfills_left = cfg.backfills_per_cycle;
+  in.backfill_deadline = wall0 + std::min(cfg.check_interval / 4, absl::Seconds(15));
   for (const kube::Deployment& d : cluster.deployments) {
     in.deployments[Key(d.metadata.namespace_name, d.metadata.name)] = &d;
     auto enabled = d.metadata.annotations.find(kAnnotationEnabled);
@@ -331,7 +334,8 @@ CycleReport Reconciler::RunCycle() {
   LOG(INFO) << "cycle: " << report.deployments << " deployments, " << report.served
             << " served, " << report.held << " held, " << report.queries << "+"
             << report.backfill_queries << " queries (" << report.query_failures
-            << " failed), " << report.points << " points, wall "
+            << " failed), " << report.histories_loaded << " histories loaded, " << report.points
+            << " points, wall "
             << absl::FormatDuration(report.wall) << ", cpu " << absl::FormatDuration(report.cpu);
   absl::MutexLock lock(&out_mu_);
   table_ = std::move(table);
@@ -444,13 +448,16 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   policy.safe_max_pct = std::min(95.0, policy.base_pct + 15);
   policy.critical_max_pct = std::max(10.0, policy.base_pct - 10);
   policy.critical_min_pct = std::max(10.0, policy.base_pct - 20);
-  // A new deployment's demand history: from the store, else Prometheus (bounded per cycle).
-  if (cfg.enable_predictive && !st->backfilled && in.backfills_left > 0) {
-    --in.backfills_left;
+  // A new deployment's demand history: from the local store (a restart; bounded by the cycle's
+  // backfill time budget), else one Prometheus range query (bounded by BACKFILLS_PER_CYCLE).
+  if (cfg.enable_predictive && !st->backfilled && absl::Now() < in.backfill_deadline) {
     const double target_now = st->has_target ? st->target : cfg.target_node_utilization;
+    bool used_remote = false;
     st->backfilled = Backfill(cfg, t, now,
-                              target_now / 100.0 * std::max(1, ready) * pod_request / 1000.0, st,
-                              report);
+                              target_now / 100.0 * std::max(1, ready) * pod_request / 1000.0,
+                              /*allow_remote=*/in.backfills_left > 0, &used_remote, st, report);
+    if (used_remote) --in.backfills_left;
+    if (st->backfilled && !st->history.empty()) ++report->histories_loaded;
   }
 
   // Auto-tuning: learned from a week of this deployment's own demand, refreshed hourly.
@@ -684,7 +691,7 @@ void Reconciler::Refit(const Config& cfg, absl::Time now, State* st) {
 }
 
 bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold,
-                          State* st, CycleReport* report) {
+                          bool allow_remote, bool* used_remote, State* st, CycleReport* report) {
   absl::Time end = Floor(now, kStep) - kStep;  // the last complete bucket
   absl::Time start = end - (kHistoryBuckets - 1) * kStep;
   std::vector<std::pair<absl::Time, double>> points;
@@ -706,6 +713,8 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
     }
   }
   if (points.empty()) {
+    if (!allow_remote) return false;  // no local history and no query budget left: next cycle
+    *used_remote = true;
     ++report->backfill_queries;
     auto r = prom_->QueryRange(DemandHistoryQuery(t.namespace_name, t.name), start, end, kStep);
     if (!r.ok()) {

@@ -85,6 +85,7 @@ struct CycleReport {
   int held = 0;         // deployments whose previous values stand this cycle
   int queries = 0;      // Prometheus queries of the cycle (signals)
   int backfill_queries = 0;
+  int histories_loaded = 0;  // new deployments whose demand history was loaded this cycle
   int query_failures = 0;
   int points = 0;       // size of the served table
   int patches = 0;      // legacy mode: HPA patches sent (or logged under DRY_RUN)
@@ -130,8 +131,10 @@ class Reconciler {
   void PushBucket(const Config& cfg, absl::Time bucket, double value, double threshold,
                   absl::Time now, State* st);
   void Refit(const Config& cfg, absl::Time now, State* st);
-  bool Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold, State* st,
-                CycleReport* report);
+  // Loads the deployment's demand history (store first; Prometheus only if allow_remote, then
+  // *used_remote). True when done (loaded, or nothing to load); false to retry next cycle.
+  bool Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold,
+                bool allow_remote, bool* used_remote, State* st, CycleReport* report);
   void Store(const Config& cfg, absl::Time now);
 
   const base::Clock* const clock_;

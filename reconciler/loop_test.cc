@@ -442,6 +442,7 @@ TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARe
   }
   ASSERT_TRUE((*store)->Append(batch, {}).ok());
   int range_before = prom_.range_queries;
+  c.backfills_per_cycle = 0;  // no query budget: local histories load anyway
   Reconciler restarted(c, &cluster_, &prom_, store->get(), &clock_);
   clock_.Advance(absl::Minutes(1));
   CycleReport rep = restarted.RunCycle();

@@ -7,9 +7,10 @@
 #   tests/bench/reconciler_bench.sh [DEPLOYMENTS=5000] [PODS=10] [NODES=500] [SEED_DAYS=0]
 #
 # SEED_DAYS > 0 first fills the reconciler's RocksDB store with that many days of demand history
-# per deployment (tests/bench:seed_store) and loads every deployment's history in the first cycle
-# (BACKFILLS_PER_CYCLE = DEPLOYMENTS), so forecasters are fitted on 7 days each: the memory
-# figure "RSS at N deployments with 30 days of history".
+# per deployment (tests/bench:seed_store); the reconciler loads those histories from the store
+# (no Prometheus queries) within its per-cycle budget and fits a forecaster on 7 days for each:
+# the memory figure "RSS at N deployments with 30 days of history". Check that the "histories
+# loaded" of the cycles add up to N.
 # Prints one line per cycle (from the reconciler's log) and the process' max RSS.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -45,16 +46,21 @@ KUBE_PORT=$(cat "$W/kube.port")
 printf 'apiVersion: v1\nkind: Config\nclusters: [{name: t, cluster: {server: "http://127.0.0.1:%s"}}]\nusers: [{name: t, user: {token: x}}]\ncontexts: [{name: t, context: {cluster: t, user: t}}]\ncurrent-context: t\n' \
   "$KUBE_PORT" >"$W/kubeconfig"
 BACKFILLS=3
+INTERVAL=10
+CYCLES=3
 if [ "$SEED_DAYS" -gt 0 ]; then
+  # Histories load from the store within a per-cycle budget of CHECK_INTERVAL/4 (at most 15 s):
+  # use the default 60 s interval and enough cycles for every deployment to load.
+  INTERVAL=60
+  CYCLES=4
   "$W/seed_store" --db="$W/tsdb" --deployments="$DEPLOYMENTS" --pods="$PODS" --days="$SEED_DAYS" \
     --traces_dir="$ROOT/data/traces"
-  BACKFILLS=$DEPLOYMENTS
 fi
-echo "== reconciler: 3 cycles"
-PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" CHECK_INTERVAL=10 DB_PATH="$W/tsdb" \
+echo "== reconciler: $CYCLES cycles"
+PROMETHEUS_URL="http://127.0.0.1:$PROM_PORT" CHECK_INTERVAL=$INTERVAL DB_PATH="$W/tsdb" \
   SNAPSHOT_ADDRESS="unix://$W/s.sock" API_ADDRESS=127.0.0.1:0 METRICS_ADDRESS=127.0.0.1:0 \
   LEADER_ELECT=false K8S_API_RATE_LIMIT=1000 BACKFILLS_PER_CYCLE=$BACKFILLS \
-  /usr/bin/time -v "$W/smart-autoscaler" reconciler --kubeconfig="$W/kubeconfig" --cycles=3 \
+  /usr/bin/time -v "$W/smart-autoscaler" reconciler --kubeconfig="$W/kubeconfig" --cycles=$CYCLES \
   >"$W/reconciler.log" 2>&1 || { tail -30 "$W/reconciler.log"; exit 1; }
-grep -o 'cycle: .*' "$W/reconciler.log"
+grep -o 'cycle: [^"]*' "$W/reconciler.log"
 grep -E 'Maximum resident set size|Elapsed \(wall|User time|System time' "$W/reconciler.log"
