@@ -11,11 +11,12 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/json.h"
 
 namespace adapter {
 
-// Appends `s` as a quoted JSON string (RFC 8259 escaping; bytes >= 0x80 copied as is).
-void AppendJsonString(std::string* out, absl::string_view s);
+// Appends `s` as a quoted JSON string (base/json.h).
+using base::AppendJsonString;
 
 // {"k":"v",...} in key order.
 std::string JsonStringMap(const std::map<std::string, std::string>& m);

@@ -5,39 +5,11 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "base/json.h"
 #include "glog/logging.h"
 
 namespace base {
 namespace {
-
-void AppendEscaped(std::string* out, absl::string_view s) {
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-}
 
 class JsonSink : public google::LogSink {
  public:
@@ -58,13 +30,13 @@ std::string FormatJsonLogLine(absl::Time time, absl::string_view level, absl::st
                               int line, absl::string_view message) {
   std::string out = "{\"ts\":\"";
   out += absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
-  out += "\",\"level\":\"";
-  AppendEscaped(&out, level);
-  out += "\",\"file\":\"";
-  AppendEscaped(&out, file);
-  absl::StrAppend(&out, "\",\"line\":", line, ",\"msg\":\"");
-  AppendEscaped(&out, message);
-  out += "\"}\n";
+  out += "\",\"level\":";
+  AppendJsonString(&out, level);
+  out += ",\"file\":";
+  AppendJsonString(&out, file);
+  absl::StrAppend(&out, ",\"line\":", line, ",\"msg\":");
+  AppendJsonString(&out, message);
+  out += "}\n";
   return out;
 }
 

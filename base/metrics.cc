@@ -87,6 +87,28 @@ void AppendSample(std::string* out, absl::string_view name, absl::string_view su
 
 }  // namespace
 
+std::string GaugeFamilyText(absl::string_view name, absl::string_view help,
+                            const std::vector<GaugeSample>& samples) {
+  std::string out = absl::StrCat("# HELP ", name, " ");
+  AppendEscaped(&out, help, /*quote=*/false);
+  absl::StrAppend(&out, "\n# TYPE ", name, " gauge\n");
+  for (const GaugeSample& s : samples) {
+    out.append(name.data(), name.size());
+    if (!s.labels.empty()) {
+      out.push_back('{');
+      for (size_t i = 0; i < s.labels.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        absl::StrAppend(&out, s.labels[i].first, "=\"");
+        AppendEscaped(&out, s.labels[i].second, /*quote=*/true);
+        out.push_back('"');
+      }
+      out.push_back('}');
+    }
+    absl::StrAppend(&out, " ", FormatValue(s.value), "\n");
+  }
+  return out;
+}
+
 std::string FormatValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";

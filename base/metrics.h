@@ -115,6 +115,16 @@ Registry& DefaultRegistry();
 // Default latency buckets in seconds (.0005 ... 10).
 std::vector<double> LatencyBuckets();
 
+// Gauges rendered on demand rather than registered: per-object values that appear and vanish
+// with their objects (a registered series would stay forever). Labels keep the given order.
+struct GaugeSample {
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+// "# HELP" and "# TYPE <name> gauge" lines, then one escaped line per sample.
+std::string GaugeFamilyText(absl::string_view name, absl::string_view help,
+                            const std::vector<GaugeSample>& samples);
+
 // A sample value as Prometheus' Go client writes it: shortest round-trip digits, exponent form
 // below 1e-4 and from 1e+06 ("1e+06", "0.0005", "2.5"), and "NaN", "+Inf", "-Inf".
 std::string FormatValue(double v);

@@ -177,3 +177,17 @@ TEST(MetricsTest, PromtoolAcceptsOutput) {
 
 }  // namespace
 }  // namespace base::metrics
+
+namespace base::metrics {
+namespace {
+
+TEST(GaugeFamilyTextTest, KeepsLabelOrderAndEscapes) {
+  EXPECT_EQ(GaugeFamilyText("g", "Help \\ text.",
+                            {{{{"namespace", "a\"b"}, {"deployment", "x\ny"}}, 0.5},
+                             {{}, 1e6}}),
+            "# HELP g Help \\\\ text.\n# TYPE g gauge\n"
+            "g{namespace=\"a\\\"b\",deployment=\"x\\ny\"} 0.5\ng 1e+06\n");
+}
+
+}  // namespace
+}  // namespace base::metrics

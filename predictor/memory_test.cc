@@ -8,13 +8,13 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "base/trace_csv.h"
 #include "gtest/gtest.h"
 #include "predictor/forecaster.h"
+#include "predictor/synthetic.h"
 #include "predictor/series.h"
 
 namespace predictor {
@@ -164,30 +164,10 @@ TEST(MemoryTest, CompactionLeavesForecastsIdenticalOnBundledTraces) {
   }
 }
 
-// A load-like series most members can learn (predictor_bench's): a daily cycle, weekly
-// modulation, AR(1) noise and occasional spikes.
-Series Synthetic(int n) {
-  std::mt19937 rng(42);
-  std::normal_distribution<double> noise(0, 1);
-  std::uniform_real_distribution<double> u(0, 1);
-  Series s;
-  s.start = absl::FromUnixSeconds(1700006400);
-  s.step = absl::Minutes(5);
-  double ar = 0;
-  for (int i = 0; i < n; ++i) {
-    ar = 0.8 * ar + noise(rng);
-    const double day = std::sin(2 * M_PI * i / 288.0);
-    const double week = 1 + 0.1 * std::sin(2 * M_PI * i / 2016.0);
-    s.values.push_back(std::max(0.0, 40 * week + 15 * day + 2 * ar + (u(rng) < 0.01 ? 30 : 0)));
-  }
-  s.gap.assign(n, 0);
-  return s;
-}
-
 TEST(MemoryTest, FittedEnsembleIsSmall) {
   std::vector<std::pair<std::string, Series>> inputs;
   for (const char* path : kTraces) inputs.push_back({path, Load(path)});
-  inputs.push_back({"synthetic daily cycle", Synthetic(kWeek + 2000)});
+  inputs.push_back({"synthetic daily cycle", SyntheticLoad(kWeek + 2000)});
   for (const auto& [name, s] : inputs) {
     ASSERT_GT(s.size(), kWeek + 100);
     const bool first = &name == &inputs.front().first;

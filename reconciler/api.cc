@@ -162,23 +162,6 @@ base::HttpResponse Ok(const base::HttpRequest&) {
   return r;
 }
 
-void Gauge(std::string* out, const char* name, const char* help) {
-  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n");
-}
-
-std::string EscapeLabel(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses) {
@@ -258,24 +241,26 @@ std::string DeploymentMetricsText(const std::vector<DeploymentStatus>& statuses)
   };
   std::string out;
   for (const Family& f : families) {
-    Gauge(&out, f.name, f.help);
+    std::vector<base::metrics::GaugeSample> samples;
     for (const DeploymentStatus& s : statuses) {
       absl::optional<double> v = f.get(s);
       if (!v || !std::isfinite(*v)) continue;
-      absl::StrAppend(&out, f.name, "{namespace=\"", EscapeLabel(s.namespace_name),
-                      "\",deployment=\"", EscapeLabel(s.name), "\"} ", *v, "\n");
+      samples.push_back({{{"namespace", s.namespace_name}, {"deployment", s.name}}, *v});
     }
+    out += base::metrics::GaugeFamilyText(f.name, f.help, samples);
   }
-  Gauge(&out, "smart_autoscaler_node_pressure", "Node pressure level, one series per level.");
+  std::vector<base::metrics::GaugeSample> levels;
   for (const DeploymentStatus& s : statuses) {
     for (PressureLevel l : {PressureLevel::kUnknown, PressureLevel::kSafe, PressureLevel::kWarning,
                             PressureLevel::kCritical}) {
-      absl::StrAppend(&out, "smart_autoscaler_node_pressure{namespace=\"",
-                      EscapeLabel(s.namespace_name), "\",deployment=\"", EscapeLabel(s.name),
-                      "\",level=\"", PressureLevelName(l), "\"} ", s.pressure.level == l ? 1 : 0,
-                      "\n");
+      levels.push_back({{{"namespace", s.namespace_name},
+                         {"deployment", s.name},
+                         {"level", PressureLevelName(l)}},
+                        s.pressure.level == l ? 1.0 : 0.0});
     }
   }
+  out += base::metrics::GaugeFamilyText("smart_autoscaler_node_pressure",
+                                        "Node pressure level, one series per level.", levels);
   return out;
 }
 

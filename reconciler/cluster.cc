@@ -75,6 +75,9 @@ class RateLimitedStreamingClient : public clients::http::StreamingHttpClient {
     Wait();
     return inner_->Do(request);
   }
+  // Requests that had to wait for a token.
+  int64_t throttled() const { return bucket_.throttled(); }
+
   absl::StatusOr<clients::http::HttpResponse> DoStream(const clients::http::HttpRequest& request,
                                                        const DataCallback& on_data,
                                                        const std::atomic<bool>* cancel) override {
@@ -89,8 +92,6 @@ class RateLimitedStreamingClient : public clients::http::StreamingHttpClient {
   }
   clients::http::StreamingHttpClient* const inner_;
   clients::http::Sleeper* const sleeper_;
-
- public:
   clients::http::TokenBucket bucket_;
 };
 
@@ -153,7 +154,7 @@ class InformerClusterSource : public ClusterSource {
     add(pods_.stats());
     add(nodes_.stats());
     add(hpas_.stats());
-    out.rate_limited = limited_.bucket_.throttled();
+    out.rate_limited = limited_.throttled();
     return out;
   }
 

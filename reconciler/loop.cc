@@ -327,7 +327,7 @@ CycleReport Reconciler::RunCycle() {
     if (st->memory) point("smart_memory_blended", *st->memory, absl::ZeroDuration());
   }
   report.points = static_cast<int>(table.size());
-  if (store_ != nullptr) Store(cfg, now);
+  if (store_ != nullptr) Store(now);
 
   report.wall = absl::Now() - wall0;
   report.cpu = ProcessCpuTime() - cpu0;
@@ -461,11 +461,12 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   }
 
   // Auto-tuning: learned from a week of this deployment's own demand, refreshed hourly.
-  if (cfg.enable_autotuning && (st->learned_at == absl::InfinitePast() ||
-                                now - st->learned_at >= kRefitEvery)) {
+  // (Until a week of history is held there is nothing to learn: no copy, no call.)
+  if (cfg.enable_autotuning && static_cast<int>(st->history.size()) >= kHistoryBuckets &&
+      (st->learned_at == absl::InfinitePast() || now - st->learned_at >= kRefitEvery)) {
     st->learned = LearnedTargetPct(std::vector<double>(st->history.begin(), st->history.end()),
                                    std::max(1, LeadSteps(st->lead)));
-    if (st->learned) st->learned_at = now;  // until a week is held, try again every cycle
+    st->learned_at = now;
   }
   if (!cfg.enable_autotuning) st->learned = absl::nullopt;
   s.learned_target_pct = st->learned;
@@ -776,7 +777,7 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
   return true;
 }
 
-void Reconciler::Store(const Config& cfg, absl::Time now) {
+void Reconciler::Store(absl::Time now) {
   std::vector<storage::SeriesSample> batch;
   for (auto& [key, stp] : states_) {
     State& st = *stp;
@@ -815,7 +816,6 @@ void Reconciler::Store(const Config& cfg, absl::Time now) {
   }
   absl::Status s = store_->Append(batch, {});
   if (!s.ok()) LOG(WARNING) << "store: " << s;
-  (void)cfg;
 }
 
 }  // namespace reconciler

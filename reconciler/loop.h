@@ -135,7 +135,7 @@ class Reconciler {
   // *used_remote). True when done (loaded, or nothing to load); false to retry next cycle.
   bool Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold,
                 bool allow_remote, bool* used_remote, State* st, CycleReport* report);
-  void Store(const Config& cfg, absl::Time now);
+  void Store(absl::Time now);
 
   const base::Clock* const clock_;
   ClusterSource* const cluster_;

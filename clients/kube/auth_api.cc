@@ -201,17 +201,9 @@ KubeAuthApiClient::KubeAuthApiClient(clients::http::HttpClient* http, ClusterCon
 absl::StatusOr<std::string> KubeAuthApiClient::Call(const std::string& method,
                                                     const std::string& path,
                                                     const std::string& body, int want_status) {
-  absl::StatusOr<clients::http::HttpRequest> req =
-      NewApiRequest(cluster_, method, path, body, timeout_);
-  if (!req.ok()) return req.status();
-  absl::StatusOr<clients::http::HttpResponse> r = http_->Do(*req);
-  if (!r.ok()) {
-    if (r.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      return absl::UnavailableError(
-          absl::StrCat("kubernetes API ", path, ": ", r.status().message()));
-    }
-    return r.status();
-  }
+  absl::StatusOr<clients::http::HttpResponse> r =
+      DoApiRequest(http_, cluster_, method, path, body, timeout_);
+  if (!r.ok()) return r.status();
   if (r->status == want_status || (want_status == 201 && r->status == 200)) return r->body;
   return ApiError(method, path, r->status, r->body);
 }

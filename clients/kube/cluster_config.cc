@@ -277,6 +277,28 @@ std::unique_ptr<clients::http::StreamingHttpClient> MakeStreamingHttpClient(
   return clients::http::MakeCurlStreamingHttpClient(opts);
 }
 
+absl::StatusOr<clients::http::HttpResponse> DoApiRequest(clients::http::HttpClient* http,
+                                                         const ClusterConfig& config,
+                                                         const std::string& method,
+                                                         const std::string& path,
+                                                         const std::string& body,
+                                                         absl::Duration timeout,
+                                                         const std::string& content_type) {
+  absl::StatusOr<clients::http::HttpRequest> req =
+      NewApiRequest(config, method, path, body, timeout);
+  if (!req.ok()) return req.status();
+  if (!content_type.empty()) {
+    for (auto& [k, v] : req->headers) {
+      if (k == "Content-Type") v = content_type;
+    }
+  }
+  absl::StatusOr<clients::http::HttpResponse> r = http->Do(*req);
+  if (!r.ok() && r.status().code() == absl::StatusCode::kDeadlineExceeded) {
+    return absl::UnavailableError(absl::StrCat("kubernetes API ", path, ": ", r.status().message()));
+  }
+  return r;
+}
+
 absl::Status ApiError(const std::string& method, const std::string& path, int http_status,
                       const std::string& body) {
   std::string what = absl::StrCat("kubernetes API ", method, " ", path, " answered HTTP ",

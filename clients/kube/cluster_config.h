@@ -63,6 +63,17 @@ absl::StatusOr<clients::http::HttpRequest> NewApiRequest(const ClusterConfig& co
                                                          const std::string& body,
                                                          absl::Duration timeout);
 
+// Sends one request built by NewApiRequest (with `content_type` replacing the JSON one when
+// set) and returns the answer whatever its HTTP status. A timeout becomes kUnavailable
+// ("kubernetes API <path>: ..."); other transport errors come back as the HttpClient gave them.
+absl::StatusOr<clients::http::HttpResponse> DoApiRequest(clients::http::HttpClient* http,
+                                                         const ClusterConfig& config,
+                                                         const std::string& method,
+                                                         const std::string& path,
+                                                         const std::string& body,
+                                                         absl::Duration timeout,
+                                                         const std::string& content_type = "");
+
 // The error for an API answer that is not the expected success: "kubernetes API <method>
 // <path> answered HTTP <status>: <body start>" as kUnauthenticated (401), kPermissionDenied
 // (403), kNotFound (404), kUnavailable (429, 5xx) or kInternal (anything else). Callers that

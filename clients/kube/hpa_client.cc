@@ -17,13 +17,8 @@ absl::Status HpaClient::PatchCpuUtilization(const std::string& namespace_name,
                                   target, "}]");
   std::string path = absl::StrCat("/apis/autoscaling/v2/namespaces/", namespace_name,
                                   "/horizontalpodautoscalers/", name);
-  absl::StatusOr<clients::http::HttpRequest> req =
-      NewApiRequest(cluster_, "PATCH", path, body, timeout_);
-  if (!req.ok()) return req.status();
-  for (auto& [k, v] : req->headers) {
-    if (k == "Content-Type") v = "application/json-patch+json";
-  }
-  absl::StatusOr<clients::http::HttpResponse> r = http_->Do(*req);
+  absl::StatusOr<clients::http::HttpResponse> r = DoApiRequest(
+      http_, cluster_, "PATCH", path, body, timeout_, "application/json-patch+json");
   if (!r.ok()) return absl::UnavailableError(absl::StrCat("patch ", path, ": ", r.status().message()));
   if (r->status == 200) return absl::OkStatus();
   if (r->status == 409 || r->status == 422) {

@@ -4,27 +4,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/url.h"
 #include "clients/kube/objects_json.h"
 #include "glog/logging.h"
 #include "rapidjson/document.h"
 
 namespace clients::kube {
 namespace {
-
-std::string UrlEncode(absl::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string MetaKey(const rapidjson::Value& obj) {
   const rapidjson::Value* md = internal::GetObject(obj, "metadata");
@@ -209,9 +195,9 @@ absl::Status Informer<T>::ListAll() {
     clients::http::HttpRequest req;
     req.url = absl::StrCat(CollectionUrl(), "?limit=", options_.page_size);
     if (!options_.label_selector.empty()) {
-      absl::StrAppend(&req.url, "&labelSelector=", UrlEncode(options_.label_selector));
+      absl::StrAppend(&req.url, "&labelSelector=", base::UrlEncode(options_.label_selector));
     }
-    if (!cont.empty()) absl::StrAppend(&req.url, "&continue=", UrlEncode(cont));
+    if (!cont.empty()) absl::StrAppend(&req.url, "&continue=", base::UrlEncode(cont));
     req.timeout = options_.request_timeout;
     AddAuth(&req);
     absl::StatusOr<clients::http::HttpResponse> r = http_->Do(req);
@@ -357,10 +343,10 @@ typename Informer<T>::WatchEnd Informer<T>::WatchOnce() {
   clients::http::HttpRequest req;
   std::string rv = ResourceVersion();
   req.url = absl::StrCat(CollectionUrl(),
-                         "?watch=1&allowWatchBookmarks=true&resourceVersion=", UrlEncode(rv),
+                         "?watch=1&allowWatchBookmarks=true&resourceVersion=", base::UrlEncode(rv),
                          "&timeoutSeconds=", absl::ToInt64Seconds(options_.watch_timeout));
   if (!options_.label_selector.empty()) {
-    absl::StrAppend(&req.url, "&labelSelector=", UrlEncode(options_.label_selector));
+    absl::StrAppend(&req.url, "&labelSelector=", base::UrlEncode(options_.label_selector));
   }
   req.timeout = options_.watch_timeout + options_.request_timeout;
   AddAuth(&req);

@@ -10,16 +10,9 @@ LeaseClient::LeaseClient(clients::http::HttpClient* http, ClusterConfig cluster,
 
 absl::StatusOr<Lease> LeaseClient::Call(const std::string& method, const std::string& path,
                                         const std::string& body) {
-  absl::StatusOr<clients::http::HttpRequest> req =
-      NewApiRequest(cluster_, method, path, body, timeout_);
-  if (!req.ok()) return req.status();
-  absl::StatusOr<clients::http::HttpResponse> r = http_->Do(*req);
-  if (!r.ok()) {
-    if (r.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      return absl::UnavailableError(absl::StrCat("lease ", path, ": ", r.status().message()));
-    }
-    return r.status();
-  }
+  absl::StatusOr<clients::http::HttpResponse> r =
+      DoApiRequest(http_, cluster_, method, path, body, timeout_);
+  if (!r.ok()) return r.status();
   switch (r->status) {
     case 200:
     case 201: {

@@ -9,28 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "base/url.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 
 namespace clients::prometheus {
 namespace {
-
-// Form-encodes one query parameter value (RFC 3986 unreserved characters pass through).
-std::string Escape(absl::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 // Unix seconds with millisecond precision, as Prometheus accepts them.
 std::string UnixSeconds(absl::Time t) {
@@ -76,14 +60,14 @@ class Client : public PrometheusClient {
   }
 
   absl::StatusOr<std::vector<Series>> Query(absl::string_view promql, absl::Time at) override {
-    return Get(absl::StrCat("/api/v1/query?query=", Escape(promql), "&time=", UnixSeconds(at)));
+    return Get(absl::StrCat("/api/v1/query?query=", base::UrlEncode(promql), "&time=", UnixSeconds(at)));
   }
 
   absl::StatusOr<std::vector<Series>> QueryRange(absl::string_view promql, absl::Time from,
                                                  absl::Time to, absl::Duration step) override {
     if (to < from) return absl::InvalidArgumentError("prometheus: range end before start");
     if (step <= absl::ZeroDuration()) return absl::InvalidArgumentError("prometheus: step <= 0");
-    return Get(absl::StrCat("/api/v1/query_range?query=", Escape(promql),
+    return Get(absl::StrCat("/api/v1/query_range?query=", base::UrlEncode(promql),
                             "&start=", UnixSeconds(from), "&end=", UnixSeconds(to),
                             "&step=", absl::ToDoubleSeconds(step)));
   }
