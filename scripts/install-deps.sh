@@ -11,6 +11,7 @@ PACKAGES=(
   prometheus                               # real Prometheus + promtool for tests and the demo
   clang-14 libclang-rt-14-dev              # libFuzzer targets
   curl openssl ca-certificates python3 python3-yaml   # test helpers
+  procps time                              # pgrep in the demo test; /usr/bin/time in benchmarks
   libboost-dev wrk                         # adapter: Boost.Beast HTTPS server; its benchmark
 )
 missing=()
