@@ -126,6 +126,7 @@ class PathForecaster : public Forecaster {
       }
     }
 
+    SetRange(history, step_s, ctx.holdout_start);
     const int64_t history_s = static_cast<int64_t>(n) * step_s;
     short_history_ = history_s < absl::ToInt64Seconds(options_.min_history);
     members_.clear();
@@ -365,7 +366,7 @@ class PathForecaster : public Forecaster {
     // most one, the members that only vote in the consensus are never read either.
     int weighted = 0;
     for (const Member& m : members_) weighted += m.weight > 0;
-    int lookback = std::max(1, vol_steps_ + 1);
+    int lookback = std::max({1, vol_steps_ + 1, range_steps_ + hold_steps_});
     for (Member& m : members_) {
       std::vector<double>().swap(m.paths);
       if (m.weight > 0 || (weighted > 1 && m.consensus_weight > 0)) {
@@ -404,6 +405,46 @@ class PathForecaster : public Forecaster {
       total += recency_[i];
     }
     return err / total;
+  }
+
+  // The history's [range_quantile, 1 - range_quantile] quantiles before the backtest window
+  // (Options::range_quantile); only the lower one is used today.
+  void SetRange(const Series& history, int64_t step_s, int end) {
+    range_steps_ = 0;
+    if (!ensemble_ || options_.range_quantile <= 0 || end < 2) return;
+    std::vector<double> v(history.values.begin(), history.values.begin() + end);
+    const size_t lo = static_cast<size_t>(options_.range_quantile * (v.size() - 1));
+    const size_t hi = v.size() - 1 - lo;
+    std::nth_element(v.begin(), v.begin() + lo, v.end());
+    range_lo_ = v[lo];
+    std::nth_element(v.begin(), v.begin() + hi, v.end());
+    range_hi_ = v[hi];
+    range_steps_ = std::max<int>(
+        1, static_cast<int>(absl::ToInt64Seconds(options_.range_level_window) / step_s));
+    hold_steps_ = static_cast<int>(absl::ToInt64Seconds(options_.range_hold) / step_s);
+  }
+
+  // Whether the level fell below the fitted history's range at some index in
+  // [o - hold_steps_, o] (Options::range_quantile): the forecast from o is persistence.
+  bool OutOfRange(int o) const {
+    if (range_steps_ <= 0) return false;
+    const int from = std::max<int>(static_cast<int>(y_.first()) + range_steps_ - 1, o - hold_steps_);
+    for (int t = o; t >= from; --t) {
+      if (LevelOutOfRange(t)) return true;
+    }
+    return false;
+  }
+  // Whether the level at index o (the median of the last range_steps_ values) lies below the
+  // range by more than Options::range_margin of its width.
+  bool LevelOutOfRange(int o) const {
+    const int first = std::max<int>(static_cast<int>(y_.first()), o - range_steps_ + 1);
+    double v[64];
+    int c = 0;
+    for (int t = first; t <= o && c < 64; ++t) v[c++] = y_[t];
+    if (c == 0) return false;
+    std::nth_element(v, v + c / 2, v + c);
+    const double level = v[c / 2];
+    return level < range_lo_ - options_.range_margin * (range_hi_ - range_lo_);
   }
 
   // The member's backtest forecasts at the horizon step, one per origin.
@@ -472,6 +513,10 @@ class PathForecaster : public Forecaster {
 
   // The combination of the backtest paths from origin i (index o into the history).
   void CombineBacktest(size_t i, int o, double* out) const {
+    if (OutOfRange(o)) {
+      std::fill(out, out + h_, y_[o]);
+      return;
+    }
     const int count = static_cast<int>(members_.size());
     std::vector<double> values(count);
     const std::vector<char> ok(count, 1);
@@ -482,6 +527,10 @@ class PathForecaster : public Forecaster {
   }
 
   void Combine(int o, double* out) const {
+    if (OutOfRange(o)) {
+      std::fill(out, out + h_, y_[o]);
+      return;
+    }
     const int count = static_cast<int>(members_.size());
     std::vector<double> paths(static_cast<size_t>(count) * h_);
     std::vector<char> ok(count, 0);
@@ -578,6 +627,9 @@ class PathForecaster : public Forecaster {
   std::vector<double> q10_, q90_;  // in units of the local volatility when vol_steps_ > 0
   int vol_steps_ = 0;
   double vol_floor_ = 0;
+  int range_steps_ = 0;  // 0: no out-of-range guard
+  int hold_steps_ = 0;
+  double range_lo_ = 0, range_hi_ = 0;
   double confidence_ = 0;
 };
 

@@ -82,6 +82,19 @@ struct Options {
   // e.g. a level shift). 0 disables.
   absl::Duration recent_window = absl::Hours(3);
   double max_recent_ratio = 1.5;
+  // Out-of-range guard: when the level (the median of the last `range_level_window`) falls
+  // below the fitted history's `range_quantile` quantile (taken before the backtest window)
+  // by more than `range_margin` of the range between that quantile and its upper mirror, the
+  // members are extrapolating from a level they never saw (a fresh drop: a redeploy, traffic
+  // moved away, a misconfiguration) and expect the old level back; the forecast is then
+  // persistence, for `range_hold` after the level was last seen out of range (until the
+  // regime-change guard above has seen the new level in its window). Only drops: a burst
+  // above the range usually decays, which the members forecast well (tried both ways on the
+  // bundled traces: the upper side made Twitter and pools bursts worse). 0 disables.
+  double range_quantile = 0.005;
+  double range_margin = 0.1;
+  absl::Duration range_level_window = absl::Minutes(30);
+  absl::Duration range_hold = absl::Hours(4);
   // Robust combination: at every step each member's forecast is clipped to the consensus
   // (the weighted median of the members) +- this factor times the larger of the members'
   // weighted median distance from the consensus and the consensus's own move from the last

@@ -164,9 +164,10 @@ TEST(ForecasterTest, EnsembleIsNotWorseThanPersistenceAfterALevelShift) {
   // regime-change guard hands the forecast to persistence.
   const auto [ens, pers] = RollingMae(s, ModelKind::kEnsemble, shift + 48, 6);
   EXPECT_LE(ens, pers);
-  // Without the guard the members keep expecting the cycle back for hours.
+  // Without the guards the members keep expecting the cycle back for hours.
   Options no_guard;
   no_guard.max_recent_ratio = 0;
+  no_guard.range_quantile = 0;
   double err = 0, pers_err = 0;
   for (int o = shift + 48; o + 12 < n; o += 6) {
     Series hist = s;
@@ -179,6 +180,45 @@ TEST(ForecasterTest, EnsembleIsNotWorseThanPersistenceAfterALevelShift) {
     pers_err += std::abs(s.values[o] - s.values[o + 12]);
   }
   EXPECT_GT(err, 2 * pers_err);
+}
+
+TEST(ForecasterTest, DropBelowEverythingSeenIsServedByPersistenceAtOnce) {
+  // The same drop to 12, seen from 30 minutes and from 3 hours after it: the level lies below
+  // anything the history held before its backtest window (Options::range_quantile), so the
+  // forecast is the last value at once, before the regime-change guard could tell; without
+  // the out-of-range guard the members expect the cycle back (right after the drop).
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0, 3);
+  const int n = 8 * 288, shift = n - 144;
+  Series s = Make(n, [&](int i) {
+    return i < shift ? 60 + 20 * std::sin(2 * kPi * i / 288.0) + noise(rng) : 12 + 0.1 * noise(rng);
+  });
+  Options no_guard;
+  no_guard.range_quantile = 0;
+  for (int after : {6, 36}) {
+    Series hist = s;
+    const int end = shift + after;  // exclusive
+    hist.values.assign(s.values.begin(), s.values.begin() + end);
+    hist.gap.assign(end, 0);
+    auto f = NewEnsemble();
+    ASSERT_TRUE(f->Fit(hist, 12).ok());
+    EXPECT_DOUBLE_EQ(f->Forecast(12).p50.back(), hist.values.back()) << after;
+    if (after == 6) {
+      auto g = NewEnsemble(no_guard);
+      ASSERT_TRUE(g->Fit(hist, 12).ok());
+      EXPECT_GT(g->Forecast(12).p50.back(), hist.values.back() + 5);
+    }
+    // Append keeps the guard: one more point at the new level still gives persistence.
+    ASSERT_TRUE(f->Append(12.5).ok());
+    EXPECT_DOUBLE_EQ(f->Forecast(12).p50.back(), 12.5) << after;
+  }
+  // A burst above the range is left to the members (bursts decay; see the option's comment).
+  Series burst = Make(8 * 288, [&](int i) {
+    return i < n - 6 ? 60 + 20 * std::sin(2 * kPi * i / 288.0) + noise(rng) : 200 + noise(rng);
+  });
+  auto b = NewEnsemble();
+  ASSERT_TRUE(b->Fit(burst, 12).ok());
+  EXPECT_TRUE(std::isfinite(b->Forecast(12).p50.back()));
 }
 
 TEST(ForecasterTest, RandomWalkIsServedByPersistence) {
