@@ -19,6 +19,9 @@ using internal::Model;
 
 // More than every model kind: the consensus works on a fixed-size stack array.
 constexpr int kMaxMembers = 16;
+// Indices of the history sampled for the long-window interval quantiles
+// (Options::interval_global_weight).
+constexpr int kMaxGlobalSamples = 2048;
 
 // Weighted quantile of (value, weight) pairs: the smallest value whose cumulative weight
 // reaches q of the total, interpolated between neighbours.
@@ -325,8 +328,13 @@ class PathForecaster : public Forecaster {
       }
       mae /= total;
       for (int k = 0; k < h_; ++k) {
-        q10_[k] = options_.interval_scale * Quantile(res[k], 0.1);
-        q90_[k] = options_.interval_scale * Quantile(res[k], 0.9);
+        q10_[k] = Quantile(res[k], 0.1);
+        q90_[k] = Quantile(res[k], 0.9);
+      }
+      if (vol_steps_ > 0 && options_.interval_global_weight > 0) BlendGlobalQuantiles(vol, res);
+      for (int k = 0; k < h_; ++k) {
+        q10_[k] *= options_.interval_scale;
+        q90_[k] *= options_.interval_scale;
       }
     } else {
       // No observed horizon yet: a random-walk band from the one-step changes.
@@ -452,6 +460,68 @@ class PathForecaster : public Forecaster {
     std::vector<double> out(origins_.size());
     for (size_t i = 0; i < origins_.size(); ++i) out[i] = m.paths[i * h_ + h_ - 1];
     return out;
+  }
+
+  // Options::interval_global_weight: blends q10_/q90_ (quantiles of the normalised backtest
+  // residuals, in units of the local volatility) with the same quantiles of persistence's
+  // (k+1)-step changes from every index of the history, normalised the same way and scaled by
+  // the ratio of the combination's to persistence's mean normalised backtest error at step k.
+  // The backtest only has a day of (evenly spaced) origins; the whole history adds many more
+  // samples and every phase of short cycles, at the cost of assuming that the combination's
+  // errors are shaped like persistence's. `vol` is the floored volatility at each origin,
+  // res[k] the combination's normalised residuals at step k (in any order).
+  void BlendGlobalQuantiles(const std::vector<double>& vol,
+                            const std::vector<std::vector<std::pair<double, double>>>& res) {
+    const int n = static_cast<int>(y_.size());
+    const int first = vol_steps_;
+    const int last = n - 1 - h_;  // changes up to h_ steps ahead are observed
+    const int span = last - first + 1;
+    if (span < 2 * static_cast<int>(origins_.size())) return;
+    // At most kMaxGlobalSamples indices, evenly spread (a fractional stride drifts through
+    // the phases of short cycles), so 1-minute data costs about what 5-minute data does.
+    const int samples = std::min(span, kMaxGlobalSamples);
+    std::vector<int> at(samples);
+    for (int j = 0; j < samples; ++j)
+      at[j] = first + static_cast<int>(static_cast<int64_t>(j) * span / samples);
+    // Floored local volatility at each sampled index, by a running sum of |one-step changes|.
+    std::vector<double> inv(samples);
+    double sum = 0;
+    for (int t = std::max(1, first - vol_steps_ + 1); t <= first; ++t)
+      sum += std::abs(y_[t] - y_[t - 1]);
+    for (int t = first, j = 0; t <= last && j < samples; ++t) {
+      if (t > first) {
+        sum += std::abs(y_[t] - y_[t - 1]);
+        if (t - vol_steps_ >= 1) sum -= std::abs(y_[t - vol_steps_] - y_[t - vol_steps_ - 1]);
+      }
+      if (t != at[j]) continue;
+      const int count = std::min(vol_steps_, t);
+      inv[j++] = 1.0 / std::max(std::max(sum, 0.0) / count, vol_floor_);
+    }
+    const double gw = std::min(1.0, options_.interval_global_weight);
+    std::vector<double> changes(samples);
+    for (int k = 0; k < h_; ++k) {
+      double ens = 0, pers = 0;
+      for (const auto& r : res[k]) ens += std::abs(r.first);
+      for (size_t i = 0; i < origins_.size(); ++i)
+        pers += std::abs(y_[origins_[i] + k + 1] - y_[origins_[i]]) / vol[i];
+      for (int j = 0; j < samples; ++j) changes[j] = (y_[at[j] + k + 1] - y_[at[j]]) * inv[j];
+      const double ratio = pers > 0 ? ens / pers : 1.0;
+      const double g10 = ratio * SampleQuantile(changes, 0.1);
+      const double g90 = ratio * SampleQuantile(changes, 0.9);
+      q10_[k] = (1 - gw) * q10_[k] + gw * g10;
+      q90_[k] = (1 - gw) * q90_[k] + gw * g90;
+    }
+  }
+
+  // The q-quantile of v, linear between order statistics (reorders v).
+  static double SampleQuantile(std::vector<double>& v, double q) {
+    const double pos = q * (v.size() - 1);
+    const size_t lo = static_cast<size_t>(pos);
+    std::nth_element(v.begin(), v.begin() + lo, v.end());
+    const double a = v[lo];
+    if (lo + 1 >= v.size()) return a;
+    const double b = *std::min_element(v.begin() + lo + 1, v.end());
+    return a + (pos - lo) * (b - a);
   }
 
   // Mean absolute one-step change over the vol_steps_ steps up to index o.

@@ -111,6 +111,13 @@ struct Options {
   // origin (also after Append), so the band narrows after a calm-down and widens in a burst.
   // Zero: raw residuals, recency-weighted like the member weights.
   absl::Duration interval_volatility_window = absl::Hours(2);
+  // With the volatility scaling on, the normalised residual quantiles are blended with this
+  // weight with those of persistence's h-step changes over the whole history (normalised by
+  // the local volatility at each index the same way), scaled by the ratio of the
+  // combination's to persistence's mean normalised backtest error at that step: a day of
+  // backtest origins gives noisy quantiles, and, evenly spaced, misses the phases of short
+  // cycles; the long window steadies them. 0: backtest residuals only.
+  double interval_global_weight = 0.6;
   // Backtest errors are weighted by recency with this half-life (zero: all equal), for both
   // the member weights and the interval quantiles, so both follow a change of regime.
   absl::Duration recency_half_life = absl::Hours(6);
