@@ -280,12 +280,29 @@ class PathForecaster : public Forecaster {
       // paid off recently. No worthwhile gain at all means persistence alone.
       double best_mae = BacktestMae(), best_shrink = 1.0;
       const std::vector<double> full = Weights01();
-      for (double shrink : {0.75, 0.5, 0.25}) {
-        SetShrunk(full, shrink);
-        const double mae = BacktestMae();
-        if (mae < best_mae) {
-          best_mae = mae;
-          best_shrink = shrink;
+      if (options_.shrink_lcb_k > 0 && !origins_.empty()) {
+        // Pessimistic choice: the factor whose gain over persistence has the highest lower
+        // confidence bound (block mean - k standard errors).
+        double best_lcb = -std::numeric_limits<double>::infinity();
+        for (double shrink : {1.0, 0.75, 0.5, 0.25}) {
+          SetShrunk(full, shrink);
+          const auto [mean, se] = GainStats(CombinedHorizonBacktest());
+          const double lcb = std::isfinite(se) ? mean - options_.shrink_lcb_k * se : mean;
+          if (lcb > best_lcb) {
+            best_lcb = lcb;
+            best_shrink = shrink;
+          }
+        }
+        SetShrunk(full, best_shrink);
+        best_mae = BacktestMae();
+      } else {
+        for (double shrink : {0.75, 0.5, 0.25}) {
+          SetShrunk(full, shrink);
+          const double mae = BacktestMae();
+          if (mae < best_mae) {
+            best_mae = mae;
+            best_shrink = shrink;
+          }
         }
       }
       SetShrunk(full, best_shrink);
@@ -621,13 +638,18 @@ class PathForecaster : public Forecaster {
   // t-statistic of the per-block mean gains (Options::min_gain_t, Options::gain_block).
   bool GainIsConsistent() const {
     if (options_.min_gain_t <= 0 || origins_.empty()) return true;
+    return GainT(CombinedHorizonBacktest()) >= options_.min_gain_t;
+  }
+
+  // The current combination's backtest forecasts at the horizon step, one per origin.
+  std::vector<double> CombinedHorizonBacktest() const {
     std::vector<double> forecast(origins_.size());
     std::vector<double> path(h_);
     for (size_t i = 0; i < origins_.size(); ++i) {
       CombineBacktest(i, origins_[i], path.data());
       forecast[i] = path[h_ - 1];
     }
-    return GainT(forecast) >= options_.min_gain_t;
+    return forecast;
   }
 
   // Whether the current combination did worse than persistence by Options::max_recent_ratio
@@ -651,6 +673,14 @@ class PathForecaster : public Forecaster {
   // persistence: per-origin gains |persistence error| - |error|, averaged per gain_block, the
   // mean of those block means over its standard error. +inf with fewer than 3 blocks.
   double GainT(const std::vector<double>& forecast) const {
+    const auto [mean, se] = GainStats(forecast);
+    if (!std::isfinite(se)) return std::numeric_limits<double>::infinity();
+    return mean / (se + 1e-12);
+  }
+
+  // The mean of the per-block mean gains of `forecast` over persistence (see GainT) and its
+  // standard error; the error is +inf with fewer than 3 blocks.
+  std::pair<double, double> GainStats(const std::vector<double>& forecast) const {
     const int block =
         std::max<int>(1, static_cast<int>(absl::ToInt64Seconds(options_.gain_block) / step_s_));
     const int last = origins_.back();
@@ -671,14 +701,13 @@ class PathForecaster : public Forecaster {
       if (count[b] > 0) means.push_back(sum[b] / count[b]);
     }
     const int nb = static_cast<int>(means.size());
-    if (nb < 3) return std::numeric_limits<double>::infinity();
     double mean = 0;
     for (double m : means) mean += m;
-    mean /= nb;
+    mean /= std::max(1, nb);
+    if (nb < 3) return {mean, std::numeric_limits<double>::infinity()};
     double var = 0;
     for (double m : means) var += (m - mean) * (m - mean);
-    const double se = std::sqrt(var / nb) / std::sqrt(nb - 1.0);
-    return mean / (se + 1e-12);
+    return {mean, std::sqrt(var / nb) / std::sqrt(nb - 1.0)};
   }
 
   std::string name_;

@@ -76,6 +76,11 @@ struct Options {
   // The same test per member: a member whose own gain over persistence has a t-statistic
   // below this gets no weight (0 disables).
   double min_member_gain_t = 0.75;
+  // The combination is shrunk toward persistence by the factor (1, .75, .5, .25) whose gain
+  // over persistence on the backtest has the highest lower confidence bound, block mean -
+  // this many standard errors (per gain_block, as above); 0: the factor with the lowest
+  // backtest MAE.
+  double shrink_lcb_k = 1.0;
   // Regime-change guard: when the combination's mean absolute error over the most recent
   // `recent_window` of backtest origins exceeds persistence's there by this factor, the
   // ensemble serves persistence (the members learned a past that has just stopped holding,
