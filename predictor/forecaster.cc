@@ -130,6 +130,19 @@ class PathForecaster : public Forecaster {
     }
 
     SetRange(history, step_s, ctx.holdout_start);
+    // The guard's state per backtest origin and at the end, computed once.
+    origin_guard_.assign(origins_.size(), 0);
+    last_out_of_range_ = std::numeric_limits<int>::min() / 2;
+    if (range_steps_ > 0) {
+      const int from = std::max(range_steps_ - 1, ctx.holdout_start - hold_steps_);
+      size_t next = 0;
+      for (int t = from; t < n; ++t) {
+        if (LevelOutOfRange(t)) last_out_of_range_ = t;
+        for (; next < origins_.size() && origins_[next] == t; ++next) {
+          origin_guard_[next] = last_out_of_range_ >= t - hold_steps_;
+        }
+      }
+    }
     const int64_t history_s = static_cast<int64_t>(n) * step_s;
     short_history_ = history_s < absl::ToInt64Seconds(options_.min_history);
     members_.clear();
@@ -150,6 +163,8 @@ class PathForecaster : public Forecaster {
     if (!fitted_) return absl::FailedPreconditionError("Append before Fit");
     if (!std::isfinite(value)) return absl::InvalidArgumentError("non-finite value");
     y_.push_back(value);
+    const int end = static_cast<int>(y_.size()) - 1;
+    if (range_steps_ > 0 && LevelOutOfRange(end)) last_out_of_range_ = end;
     for (Member& m : members_) {
       if (m.model != nullptr && (m.weight > 0 || m.consensus_weight > 0)) m.model->Extend(y_);
     }
@@ -391,7 +406,7 @@ class PathForecaster : public Forecaster {
     // most one, the members that only vote in the consensus are never read either.
     int weighted = 0;
     for (const Member& m : members_) weighted += m.weight > 0;
-    int lookback = std::max({1, vol_steps_ + 1, range_steps_ + hold_steps_});
+    int lookback = std::max({1, vol_steps_ + 1, range_steps_});
     for (Member& m : members_) {
       std::vector<double>().swap(m.paths);
       if (m.weight > 0 || (weighted > 1 && m.consensus_weight > 0)) {
@@ -403,6 +418,7 @@ class PathForecaster : public Forecaster {
     }
     members_.shrink_to_fit();
     std::vector<int>().swap(origins_);
+    std::vector<char>().swap(origin_guard_);
     std::vector<double>().swap(recency_);
     y_.KeepLast(lookback);
     compacted_ = true;
@@ -422,11 +438,9 @@ class PathForecaster : public Forecaster {
   // Recency-weighted MAE at the horizon step of the current combination over the backtest.
   double BacktestMae() const {
     if (origins_.empty()) return 0.0;
-    std::vector<double> path(h_);
     double err = 0, total = 0;
     for (size_t i = 0; i < origins_.size(); ++i) {
-      CombineBacktest(i, origins_[i], path.data());
-      err += recency_[i] * std::abs(y_[origins_[i] + h_] - path[h_ - 1]);
+      err += recency_[i] * std::abs(y_[origins_[i] + h_] - CombineBacktestAtHorizon(i));
       total += recency_[i];
     }
     return err / total;
@@ -449,16 +463,6 @@ class PathForecaster : public Forecaster {
     hold_steps_ = static_cast<int>(absl::ToInt64Seconds(options_.range_hold) / step_s);
   }
 
-  // Whether the level fell below the fitted history's range at some index in
-  // [o - hold_steps_, o] (Options::range_quantile): the forecast from o is persistence.
-  bool OutOfRange(int o) const {
-    if (range_steps_ <= 0) return false;
-    const int from = std::max<int>(static_cast<int>(y_.first()) + range_steps_ - 1, o - hold_steps_);
-    for (int t = o; t >= from; --t) {
-      if (LevelOutOfRange(t)) return true;
-    }
-    return false;
-  }
   // Whether the level at index o (the median of the last range_steps_ values) lies below the
   // range by more than Options::range_margin of its width.
   bool LevelOutOfRange(int o) const {
@@ -600,7 +604,7 @@ class PathForecaster : public Forecaster {
 
   // The combination of the backtest paths from origin i (index o into the history).
   void CombineBacktest(size_t i, int o, double* out) const {
-    if (OutOfRange(o)) {
+    if (origin_guard_[i]) {  // Options::range_quantile
       std::fill(out, out + h_, y_[o]);
       return;
     }
@@ -613,8 +617,24 @@ class PathForecaster : public Forecaster {
     }
   }
 
+  // The combination from backtest origin i at the horizon step only (what the gates and the
+  // shrink choice read).
+  double CombineBacktestAtHorizon(size_t i) const {
+    const int o = origins_[i];
+    if (origin_guard_[i]) return y_[o];
+    const int count = static_cast<int>(members_.size());
+    double values[kMaxMembers];
+    char ok[kMaxMembers];
+    for (int j = 0; j < count && j < kMaxMembers; ++j) {
+      values[j] = members_[j].paths[i * h_ + h_ - 1];
+      ok[j] = 1;
+    }
+    return CombineStep(values, ok, y_[o]);
+  }
+
   void Combine(int o, double* out) const {
-    if (OutOfRange(o)) {
+    // Options::range_quantile: the level fell below the history's range within range_hold.
+    if (range_steps_ > 0 && last_out_of_range_ >= o - hold_steps_) {
       std::fill(out, out + h_, y_[o]);
       return;
     }
@@ -644,11 +664,7 @@ class PathForecaster : public Forecaster {
   // The current combination's backtest forecasts at the horizon step, one per origin.
   std::vector<double> CombinedHorizonBacktest() const {
     std::vector<double> forecast(origins_.size());
-    std::vector<double> path(h_);
-    for (size_t i = 0; i < origins_.size(); ++i) {
-      CombineBacktest(i, origins_[i], path.data());
-      forecast[i] = path[h_ - 1];
-    }
+    for (size_t i = 0; i < origins_.size(); ++i) forecast[i] = CombineBacktestAtHorizon(i);
     return forecast;
   }
 
@@ -657,13 +673,11 @@ class PathForecaster : public Forecaster {
   bool RecentlyWorse() const {
     if (options_.max_recent_ratio <= 0 || origins_.empty()) return false;
     const int window = static_cast<int>(absl::ToInt64Seconds(options_.recent_window) / step_s_);
-    std::vector<double> path(h_);
     double err = 0, pers = 0;
     for (size_t i = 0; i < origins_.size(); ++i) {
       if (origins_[i] <= origins_.back() - window) continue;
-      CombineBacktest(i, origins_[i], path.data());
       const double actual = y_[origins_[i] + h_];
-      err += std::abs(actual - path[h_ - 1]);
+      err += std::abs(actual - CombineBacktestAtHorizon(i));
       pers += std::abs(actual - y_[origins_[i]]);
     }
     return err > options_.max_recent_ratio * pers;
@@ -728,6 +742,8 @@ class PathForecaster : public Forecaster {
   double vol_floor_ = 0;
   int range_steps_ = 0;  // 0: no out-of-range guard
   int hold_steps_ = 0;
+  std::vector<char> origin_guard_;  // per backtest origin: the guard holds there
+  int last_out_of_range_ = 0;       // the last index whose level was below the range
   double range_lo_ = 0, range_hi_ = 0;
   double confidence_ = 0;
 };
