@@ -27,6 +27,9 @@ constexpr char kAnnotationLead[] = "smart-autoscaler.io/lead-time";
 
 // A week of 5-minute buckets is what the forecaster trains on.
 constexpr int kHistoryBuckets = 7 * 24 * 12;
+// Local demand history shorter than this (the forecaster's own minimum, predictor::Options
+// min_history) is completed from Prometheus before it is used.
+constexpr int kMinLocalBuckets = 4 * 24 * 12;
 constexpr absl::Duration kRefitEvery = absl::Hours(1);
 // Metrics of the stored series per deployment.
 const char* const kStoredMetrics[] = {"cpu_demand_cores", "smart_cpu_blended",
@@ -696,25 +699,31 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
   absl::Time end = Floor(now, kStep) - kStep;  // the last complete bucket
   absl::Time start = end - (kHistoryBuckets - 1) * kStep;
   std::vector<std::pair<absl::Time, double>> points;
-  // The local store first (a restart), then Prometheus (a new deployment or a fresh replica).
+  // The local store first (a restart): enough of it (kMinLocalBuckets) is used as it is.
+  std::map<absl::Time, double> local;
   if (store_ != nullptr && st->ids[0] == 0) {
     auto id = store_->LookupSeries({t.namespace_name, t.name, kStoredMetrics[0], {}});
     if (id.ok()) st->ids[0] = *id;
   }
   if (store_ != nullptr && st->ids[0] != 0) {
     auto samples = store_->Scan(st->ids[0], start, end + kStep);
-    if (samples.ok() && samples->size() >= 12 * 24) {
+    if (samples.ok()) {
       std::map<absl::Time, std::pair<double, int>> buckets;
       for (const storage::Sample& smp : *samples) {
         auto& b = buckets[Floor(smp.time, kStep)];
         b.first += smp.value;
         ++b.second;
       }
-      for (const auto& [bt, b] : buckets) points.push_back({bt, b.first / b.second});
+      for (const auto& [bt, b] : buckets) local[bt] = b.first / b.second;
     }
   }
-  if (points.empty()) {
-    if (!allow_remote) return false;  // no local history and no query budget left: next cycle
+  if (static_cast<int>(local.size()) >= kMinLocalBuckets) {
+    points.assign(local.begin(), local.end());
+  } else {
+    // Too little locally (a new deployment, a fresh replica, or a replica that has not run
+    // for long): the week from Prometheus, with the local buckets kept where both exist. The
+    // fetched buckets are written to the store so that the next restart needs no query.
+    if (!allow_remote) return false;  // no query budget left this cycle: next cycle
     *used_remote = true;
     ++report->backfill_queries;
     auto r = prom_->QueryRange(DemandHistoryQuery(t.namespace_name, t.name), start, end, kStep);
@@ -723,11 +732,17 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
                                             r.status().ToString()));
       return false;  // retried next cycle
     }
+    std::map<absl::Time, double> merged = local;
+    std::vector<storage::SeriesSample> fetched;
     if (!r->empty()) {
       for (const auto& p : r->front().points) {
-        if (std::isfinite(p.value)) points.push_back({p.time, p.value});
+        if (!std::isfinite(p.value)) continue;
+        const absl::Time b = Floor(p.time, kStep);
+        if (merged.emplace(b, p.value).second) fetched.push_back({0, {b, p.value}});
       }
     }
+    if (store_ != nullptr && !fetched.empty()) PersistBackfill(t, &fetched, st);
+    points.assign(merged.begin(), merged.end());
   }
   if (points.empty()) return true;  // a new deployment: history grows from now on
   for (const auto& [bt, v] : points) {
@@ -775,6 +790,21 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
   LOG(INFO) << "backfilled " << t.namespace_name << "/" << t.name << ": " << n
             << " buckets of demand history, " << st->validated.size() << " validated forecasts";
   return true;
+}
+
+void Reconciler::PersistBackfill(const Target& t, std::vector<storage::SeriesSample>* samples,
+                                 State* st) {
+  if (st->ids[0] == 0) {
+    auto id = store_->RegisterSeries({t.namespace_name, t.name, kStoredMetrics[0], {}});
+    if (!id.ok()) {
+      LOG(WARNING) << "store: " << id.status();
+      return;
+    }
+    st->ids[0] = *id;
+  }
+  for (storage::SeriesSample& s : *samples) s.series = st->ids[0];
+  absl::Status s = store_->Append(*samples, {});
+  if (!s.ok()) LOG(WARNING) << "store: backfill of " << t.namespace_name << "/" << t.name << ": " << s;
 }
 
 void Reconciler::Store(absl::Time now) {

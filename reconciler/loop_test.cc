@@ -433,14 +433,12 @@ TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARe
   EXPECT_EQ(f.lead_ms(), 20 * 60 * 1000) << "the per-workload lead-time annotation wins";
   EXPECT_EQ(f.path_size(), 4);  // the lead window in 5-minute steps
 
-  // A restarted reconciler with two days of demand in its store does not ask Prometheus.
+  // The first cycle's backfill from Prometheus went to the store: a restarted reconciler
+  // with no query budget loads the week from there and does not ask Prometheus.
   auto demand_id = (*store)->LookupSeries({"shop", "api", "cpu_demand_cores", {}});
   ASSERT_TRUE(demand_id.ok());
-  std::vector<storage::SeriesSample> batch;
-  for (absl::Time t = clock_.Now() - absl::Hours(48); t < clock_.Now(); t += absl::Minutes(5)) {
-    batch.push_back({*demand_id, {t, demand(t)}});
-  }
-  ASSERT_TRUE((*store)->Append(batch, {}).ok());
+  EXPECT_GE((*store)->Scan(*demand_id, kStart - absl::Hours(7 * 24), kStart)->size(),
+            7 * 24 * 12 - 1u);
   int range_before = prom_.range_queries;
   c.backfills_per_cycle = 0;  // no query budget: local histories load anyway
   Reconciler restarted(c, &cluster_, &prom_, store->get(), &clock_);
@@ -448,7 +446,55 @@ TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARe
   CycleReport rep = restarted.RunCycle();
   EXPECT_EQ(rep.backfill_queries, 0);
   EXPECT_EQ(prom_.range_queries, range_before);
-  EXPECT_GE(restarted.Statuses()[0].history_points, 48 * 12 - 1);
+  EXPECT_GE(restarted.Statuses()[0].history_points, 7 * 24 * 12 - 1);
+}
+
+TEST_F(LoopTest, ShortLocalHistoryIsCompletedFromPrometheusAndKeptWhereBothHaveIt) {
+  // A replica that ran for one day only (then restarted): its store holds a day of demand at
+  // 5 cores, Prometheus a week at 1 core. Less than four days locally is completed from
+  // Prometheus: the store's buckets win where both exist, the fetched ones are written back.
+  prom_.history = [](absl::Time) { return 1.0; };
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, 500, 500, kStart - absl::Hours(72));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  storage::Options so;
+  so.path = std::string(getenv("TEST_TMPDIR")) + "/short";
+  so.clock = &clock_;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto id = (*store)->RegisterSeries({"shop", "api", "cpu_demand_cores", {}});
+  ASSERT_TRUE(id.ok());
+  std::vector<storage::SeriesSample> day;
+  for (absl::Time t = kStart - absl::Hours(24); t < kStart; t += absl::Minutes(1)) {
+    day.push_back({*id, {t, 5.0}});
+  }
+  ASSERT_TRUE((*store)->Append(day, {}).ok());
+  Config c = MakeConfig();
+  c.enable_predictive = true;
+  c.backfills_per_cycle = 0;
+  {
+    // No query budget: a day is not enough to forecast from, so it waits for the budget.
+    Reconciler r(c, &cluster_, &prom_, store->get(), &clock_);
+    EXPECT_EQ(r.RunCycle().backfill_queries, 0);
+    EXPECT_EQ(r.Statuses()[0].history_points, 0);
+  }
+  c.backfills_per_cycle = 3;
+  Reconciler r(c, &cluster_, &prom_, store->get(), &clock_);
+  EXPECT_EQ(r.RunCycle().backfill_queries, 1);
+  EXPECT_EQ(r.Statuses()[0].history_points, 7 * 24 * 12);
+  auto stored = (*store)->Scan(*id, kStart - absl::Hours(7 * 24), kStart);
+  ASSERT_TRUE(stored.ok());
+  int ones = 0, fives = 0;
+  for (const storage::Sample& smp : *stored) {
+    if (smp.time < kStart - absl::Hours(24)) {
+      EXPECT_EQ(smp.value, 1.0) << absl::FormatTime(smp.time);
+      ++ones;
+    } else {
+      EXPECT_EQ(smp.value, 5.0) << "the store's own day is not overwritten";
+      ++fives;
+    }
+  }
+  EXPECT_EQ(ones, 6 * 24 * 12);  // the week's buckets before the stored day
+  EXPECT_EQ(fives, 24 * 60);
 }
 
 }  // namespace
