@@ -465,11 +465,14 @@ class PathForecaster : public Forecaster {
 
   // Whether the level at index o (the median of the last range_steps_ values) lies below the
   // range by more than Options::range_margin of its width.
+  // (At steps under 30 s the window is the last 64 values.)
   bool LevelOutOfRange(int o) const {
-    const int first = std::max<int>(static_cast<int>(y_.first()), o - range_steps_ + 1);
-    double v[64];
+    constexpr int kMax = 64;
+    const int first =
+        std::max<int>(static_cast<int>(y_.first()), o - std::min(range_steps_, kMax) + 1);
+    double v[kMax];
     int c = 0;
-    for (int t = first; t <= o && c < 64; ++t) v[c++] = y_[t];
+    for (int t = first; t <= o; ++t) v[c++] = y_[t];
     if (c == 0) return false;
     std::nth_element(v, v + c / 2, v + c);
     const double level = v[c / 2];
