@@ -350,7 +350,7 @@ class PathForecaster : public Forecaster {
       std::vector<double> path(h_);
       double total = 0;
       for (size_t i = 0; i < origins_.size(); ++i) {
-        CombineBacktest(i, origins_[i], path.data());
+        for (int k = 0; k < h_; ++k) path[k] = CombineBacktestStep(i, k);
         const double w = vol_steps_ > 0 ? 1.0 : recency_[i];
         for (int k = 0; k < h_; ++k) {
           res[k].push_back({(y_[origins_[i] + k + 1] - path[k]) / vol[i], w});
@@ -447,7 +447,7 @@ class PathForecaster : public Forecaster {
   }
 
   // The history's [range_quantile, 1 - range_quantile] quantiles before the backtest window
-  // (Options::range_quantile); only the lower one is used today.
+  // (Options::range_quantile): the lower one is the floor, their distance the margin's unit.
   void SetRange(const Series& history, int64_t step_s, int end) {
     range_steps_ = 0;
     if (!ensemble_ || options_.range_quantile <= 0 || end < 2) return;
@@ -605,35 +605,21 @@ class PathForecaster : public Forecaster {
     return v[c - 1].first;
   }
 
-  // The combination of the backtest paths from origin i (index o into the history).
-  void CombineBacktest(size_t i, int o, double* out) const {
-    if (origin_guard_[i]) {  // Options::range_quantile
-      std::fill(out, out + h_, y_[o]);
-      return;
-    }
-    const int count = static_cast<int>(members_.size());
-    std::vector<double> values(count);
-    const std::vector<char> ok(count, 1);
-    for (int k = 0; k < h_; ++k) {
-      for (int j = 0; j < count; ++j) values[j] = members_[j].paths[i * h_ + k];
-      out[k] = CombineStep(values.data(), ok.data(), y_[o]);
-    }
-  }
-
-  // The combination from backtest origin i at the horizon step only (what the gates and the
-  // shrink choice read).
-  double CombineBacktestAtHorizon(size_t i) const {
+  // The combination of the backtest paths from origin i, step k (0-based) only.
+  double CombineBacktestStep(size_t i, int k) const {
     const int o = origins_[i];
-    if (origin_guard_[i]) return y_[o];
+    if (origin_guard_[i]) return y_[o];  // Options::range_quantile
     const int count = static_cast<int>(members_.size());
     double values[kMaxMembers];
     char ok[kMaxMembers];
-    for (int j = 0; j < count && j < kMaxMembers; ++j) {
-      values[j] = members_[j].paths[i * h_ + h_ - 1];
+    for (int j = 0; j < count; ++j) {
+      values[j] = members_[j].paths[i * h_ + k];
       ok[j] = 1;
     }
     return CombineStep(values, ok, y_[o]);
   }
+  // At the horizon step (what the gates and the shrink choice read).
+  double CombineBacktestAtHorizon(size_t i) const { return CombineBacktestStep(i, h_ - 1); }
 
   void Combine(int o, double* out) const {
     // Options::range_quantile: the level fell below the history's range within range_hold.

@@ -27,9 +27,6 @@ constexpr char kAnnotationLead[] = "smart-autoscaler.io/lead-time";
 
 // A week of 5-minute buckets is what the forecaster trains on.
 constexpr int kHistoryBuckets = 7 * 24 * 12;
-// Local demand history shorter than this (the forecaster's own minimum, predictor::Options
-// min_history) is completed from Prometheus before it is used.
-constexpr int kMinLocalBuckets = 4 * 24 * 12;
 constexpr absl::Duration kRefitEvery = absl::Hours(1);
 // Metrics of the stored series per deployment.
 const char* const kStoredMetrics[] = {"cpu_demand_cores", "smart_cpu_blended",
@@ -699,7 +696,7 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
   absl::Time end = Floor(now, kStep) - kStep;  // the last complete bucket
   absl::Time start = end - (kHistoryBuckets - 1) * kStep;
   std::vector<std::pair<absl::Time, double>> points;
-  // The local store first (a restart): enough of it (kMinLocalBuckets) is used as it is.
+  // The local store first (a restart): enough of it is used as it is.
   std::map<absl::Time, double> local;
   if (store_ != nullptr && st->ids[0] == 0) {
     auto id = store_->LookupSeries({t.namespace_name, t.name, kStoredMetrics[0], {}});
@@ -717,7 +714,9 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
       for (const auto& [bt, b] : buckets) local[bt] = b.first / b.second;
     }
   }
-  if (static_cast<int>(local.size()) >= kMinLocalBuckets) {
+  // Local history shorter than the forecaster's own minimum is completed from Prometheus.
+  const int64_t min_local = predictor::Options{}.min_history / kStep;
+  if (static_cast<int64_t>(local.size()) >= min_local) {
     points.assign(local.begin(), local.end());
   } else {
     // Too little locally (a new deployment, a fresh replica, or a replica that has not run
@@ -792,16 +791,21 @@ bool Reconciler::Backfill(const Config& cfg, const Target& t, absl::Time now, do
   return true;
 }
 
+bool Reconciler::EnsureSeries(const std::string& ns, const std::string& name, int metric,
+                              State* st) {
+  if (st->ids[metric] != 0) return true;
+  auto id = store_->RegisterSeries({ns, name, kStoredMetrics[metric], {}});
+  if (!id.ok()) {
+    LOG(WARNING) << "store: " << id.status();
+    return false;
+  }
+  st->ids[metric] = *id;
+  return true;
+}
+
 void Reconciler::PersistBackfill(const Target& t, std::vector<storage::SeriesSample>* samples,
                                  State* st) {
-  if (st->ids[0] == 0) {
-    auto id = store_->RegisterSeries({t.namespace_name, t.name, kStoredMetrics[0], {}});
-    if (!id.ok()) {
-      LOG(WARNING) << "store: " << id.status();
-      return;
-    }
-    st->ids[0] = *id;
-  }
+  if (!EnsureSeries(t.namespace_name, t.name, 0, st)) return;
   for (storage::SeriesSample& s : *samples) s.series = st->ids[0];
   absl::Status s = store_->Append(*samples, {});
   if (!s.ok()) LOG(WARNING) << "store: backfill of " << t.namespace_name << "/" << t.name << ": " << s;
@@ -823,14 +827,7 @@ void Reconciler::Store(absl::Time now) {
     if (!st.has_target) values[4] = absl::nullopt;
     for (int i = 0; i < kNumStored; ++i) {
       if (!values[i] || !std::isfinite(*values[i])) continue;
-      if (st.ids[i] == 0) {
-        auto id = store_->RegisterSeries({s.namespace_name, s.name, kStoredMetrics[i], {}});
-        if (!id.ok()) {
-          LOG(WARNING) << "store: " << id.status();
-          continue;
-        }
-        st.ids[i] = *id;
-      }
+      if (!EnsureSeries(s.namespace_name, s.name, i, &st)) continue;
       batch.push_back({st.ids[i], {now, *values[i]}});
     }
     for (const std::string& d : st.decisions) {

@@ -131,12 +131,15 @@ class Reconciler {
   void PushBucket(const Config& cfg, absl::Time bucket, double value, double threshold,
                   absl::Time now, State* st);
   void Refit(const Config& cfg, absl::Time now, State* st);
-  // Loads the deployment's demand history: from the store alone when it holds at least four
-  // days of the week, else from Prometheus (only if allow_remote, then *used_remote) merged
+  // Loads the deployment's demand history: from the store alone when it holds at least the
+  // forecaster's minimum (predictor::Options::min_history) of the week, else from Prometheus (only if allow_remote, then *used_remote) merged
   // with what the store holds, writing the fetched buckets to the store. True when done
   // (loaded, or nothing to load); false to retry next cycle.
   bool Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold,
                 bool allow_remote, bool* used_remote, State* st, CycleReport* report);
+  // Registers the deployment's stored series number `metric` (kStoredMetrics) unless known;
+  // false (logged) when the store refuses.
+  bool EnsureSeries(const std::string& ns, const std::string& name, int metric, State* st);
   // Writes backfilled demand buckets to the store (registering the series if needed).
   void PersistBackfill(const Target& t, std::vector<storage::SeriesSample>* samples, State* st);
   void Store(absl::Time now);
