@@ -10,10 +10,17 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace base {
+namespace {
+
+// Bad rows named one by one in an error; the rest are counted.
+constexpr int kMaxReportedProblems = 20;
+
+}  // namespace
 
 absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
@@ -48,48 +55,68 @@ absl::StatusOr<absl::Time> ParseTimestamp(absl::string_view text) {
 absl::StatusOr<std::vector<Point>> ParseTraceCsv(absl::string_view text,
                                                  absl::string_view source) {
   std::vector<Point> points;
+  std::vector<std::string> problems;  // one per bad row, all of them counted
+  int bad_rows = 0;
   int line_no = 0;
   bool header_seen = false;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
     line = absl::StripSuffix(line, "\r");
     if (absl::StripAsciiWhitespace(line).empty()) continue;
-    auto where = [&] { return absl::StrCat(source, ":", line_no, ": "); };
+    auto bad = [&](absl::string_view what) {
+      if (++bad_rows <= kMaxReportedProblems) {
+        problems.push_back(absl::StrCat(source, ":", line_no, ": ", what));
+      }
+    };
     std::vector<absl::string_view> cols = absl::StrSplit(line, ',');
     if (!header_seen) {
       header_seen = true;
       if (cols.size() < 2 ||
           absl::AsciiStrToLower(absl::StripAsciiWhitespace(cols[0])) != "timestamp" ||
           absl::AsciiStrToLower(absl::StripAsciiWhitespace(cols[1])) != "value") {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where(), "header must be 'timestamp,value', got '", line, "'"));
+        // Without the header the columns mean nothing: one line, no row-by-row noise.
+        return absl::InvalidArgumentError(absl::StrCat(
+            source, ":", line_no, ": header must be 'timestamp,value', got '", line, "'"));
       }
       continue;
     }
     if (cols.size() < 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where(), "want 2 columns 'timestamp,value', got '", line, "'"));
+      bad(absl::StrCat("want 2 columns 'timestamp,value', got '", line, "'"));
+      continue;
     }
     absl::StatusOr<absl::Time> t = ParseTimestamp(cols[0]);
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat(where(), t.status().message()));
+    if (!t.ok()) {
+      bad(t.status().message());
+      continue;
+    }
     double v;
     absl::string_view vs = absl::StripAsciiWhitespace(cols[1]);
     if (!absl::SimpleAtod(vs, &v)) {
-      return absl::InvalidArgumentError(absl::StrCat(where(), "bad value '", vs, "'"));
+      bad(absl::StrCat("bad value '", vs, "'"));
+      continue;
     }
     if (!std::isfinite(v)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where(), "value '", vs, "' is not a finite number"));
+      bad(absl::StrCat("value '", vs, "' is not a finite number"));
+      continue;
     }
+    // Against the last good row, so one bad timestamp does not condemn the rows after it.
     if (!points.empty() && *t <= points.back().time) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where(), "timestamp ", absl::FormatTime("%Y-%m-%d %H:%M:%S", *t, absl::UTCTimeZone()),
-          " is not after the previous row's; rows must be in increasing time order"));
+      bad(absl::StrCat("timestamp ",
+                       absl::FormatTime("%Y-%m-%d %H:%M:%S", *t, absl::UTCTimeZone()),
+                       " is not after the previous row's; rows must be in increasing time order"));
+      continue;
     }
     points.push_back({*t, v});
   }
   if (!header_seen) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": empty input, want a header"));
+  }
+  if (bad_rows > 0) {
+    if (bad_rows > kMaxReportedProblems) {
+      problems.push_back(absl::StrCat(source, ": ", bad_rows - kMaxReportedProblems,
+                                      " more bad rows (", bad_rows, " in all)"));
+    }
+    return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
   }
   return points;
 }

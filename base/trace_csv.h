@@ -8,9 +8,10 @@
 // (`2014-02-14T14:27:00Z`, with optional fractional seconds and a `+hh:mm` offset) and Unix
 // seconds (integer or fractional). The first line must be a header whose first two columns are
 // named `timestamp` and `value`. Nothing is silently dropped: an unparsable timestamp or value,
-// a NaN or infinite value, a missing column, or a timestamp not after the previous one is an
-// InvalidArgument error that names the line number. Empty lines (and a trailing newline) are
-// skipped. Pure functions; thread-compatible.
+// a NaN or infinite value, a missing column, or a timestamp not after the previous good row's
+// makes the whole parse an InvalidArgument error with one line per bad row,
+// `source:line: problem` (the first 20 named, the rest counted), so one run shows everything
+// to fix. Empty lines (and a trailing newline) are skipped. Pure functions; thread-compatible.
 #pragma once
 
 #include <string>

@@ -1,5 +1,10 @@
 #include "base/trace_csv.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -51,6 +56,28 @@ TEST(TraceCsvTest, NamesTheLineOfEachProblem) {
   EXPECT_THAT(cols.status().message(), HasSubstr("f.csv:2: want 2 columns"));
 
   EXPECT_FALSE(ParseTraceCsv("").ok());
+}
+
+TEST(TraceCsvTest, ReportsEveryBadRowOneLineEach) {
+  // Rows 3, 4 and 6 are bad; row 5 is compared with row 2 (the last good one), not with the
+  // bad timestamp of row 4, so it stands.
+  auto r = ParseTraceCsv("timestamp,value\n10,1\n20,x\nfoo,3\n30,4\n30,5\n", "f.csv");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::vector<std::string> lines = absl::StrSplit(r.status().message(), '\n');
+  ASSERT_EQ(lines.size(), 3u) << r.status().message();
+  EXPECT_THAT(lines[0], HasSubstr("f.csv:3: bad value 'x'"));
+  EXPECT_THAT(lines[1], HasSubstr("f.csv:4: "));
+  EXPECT_THAT(lines[2], HasSubstr("f.csv:6: timestamp"));
+
+  // Past 20, the rest are counted on one line.
+  std::string many = "timestamp,value\n";
+  for (int i = 0; i < 50; ++i) absl::StrAppend(&many, i + 1, ",bad\n");
+  auto m = ParseTraceCsv(many, "m.csv");
+  const std::vector<std::string> mlines = absl::StrSplit(m.status().message(), '\n');
+  ASSERT_EQ(mlines.size(), 21u);
+  EXPECT_THAT(mlines[19], HasSubstr("m.csv:21: bad value 'bad'"));
+  EXPECT_THAT(mlines[20], HasSubstr("m.csv: 30 more bad rows (50 in all)"));
 }
 
 TEST(TraceCsvTest, FormatRoundTrips) {

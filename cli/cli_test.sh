@@ -47,6 +47,11 @@ expect 0 '"ensemble":\{"origins":24' -- forecast --input="$tmp/sine.csv" --evalu
 head -1 "$tmp/e.csv" | grep -q '^origin,target,actual,forecast,p10,p90,peak_lead,peak_lead_p90$' \
   || fail "forecast --evaluate --output header"
 expect 1 "bad.csv:3: bad value 'oops'" -- forecast --input="$tmp/bad.csv"
+# Every bad row on its own line, each with the command's prefix: one run shows all to fix.
+printf 'timestamp,value\n10,1\nfoo,2\n20,inf\n30,3\n30,4\n' > "$tmp/bad2.csv"
+out="$("$bin" forecast --input="$tmp/bad2.csv" 2>&1)"
+[ "$(echo "$out" | grep -cE '^forecast: .*bad2.csv:(3|4|6): ')" -eq 3 ] \
+  || fail "want 3 prefixed problem lines (rows 3, 4, 6): $out"
 expect 2 'required' -- forecast
 expect 2 'unknown model' -- forecast --input="$tmp/sine.csv" --evaluate --models=nope
 

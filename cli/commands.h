@@ -4,8 +4,13 @@
 // --help` lists exactly those.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
 
 namespace cli {
 
@@ -16,6 +21,13 @@ int ForecastMain(const std::vector<std::string>& args);
 int ReconcilerMain(const std::vector<std::string>& args);
 int CheckConfigMain(const std::vector<std::string>& args);
 int DemoExporterMain(const std::vector<std::string>& args);
+
+// Writes an error message to `out` with `command: ` before each of its lines (a parse error
+// names every bad row on its own line).
+inline void PrintError(std::ostream& out, absl::string_view command, absl::string_view message) {
+  const std::string prefix = absl::StrCat(command, ": ");
+  out << prefix << absl::StrReplaceAll(message, {{"\n", "\n" + prefix}}) << "\n";
+}
 
 // The bundled default trace (data/traces/nab/ec2_cpu_utilization_5f5533.csv), compiled in so
 // the default run works from any directory.

@@ -80,7 +80,7 @@ int ForecastMain(const std::vector<std::string>& args) {
   }
   absl::StatusOr<std::vector<base::Point>> points = base::ReadTraceCsv(input);
   if (!points.ok()) {
-    std::cerr << "forecast: " << points.status().message() << "\n";
+    PrintError(std::cerr, "forecast", points.status().message());
     return 1;
   }
   std::vector<predictor::Sample> samples;

@@ -61,7 +61,7 @@ int IngestMain(const std::vector<std::string>& args) {
       source.empty() ? base::ParseTraceCsv(kEmbeddedTrace, kEmbeddedTraceName)
                      : base::ReadTraceCsv(source);
   if (!points.ok()) {
-    std::cerr << "ingest: " << points.status().message() << "\n";
+    PrintError(std::cerr, "ingest", points.status().message());
     return 1;
   }
   if (source.empty()) source = absl::StrCat(kEmbeddedTraceName, " (bundled)");
