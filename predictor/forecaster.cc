@@ -293,7 +293,7 @@ class PathForecaster : public Forecaster {
       // Shrink the combination toward persistence by the factor that minimises the backtest
       // error: the members' departures from the last value are trusted only as far as they
       // paid off recently. No worthwhile gain at all means persistence alone.
-      double best_mae = BacktestMae(), best_shrink = 1.0;
+      double best_shrink = 1.0;
       const std::vector<double> full = Weights01();
       if (options_.shrink_lcb_k > 0 && !origins_.empty()) {
         // Pessimistic choice: the factor whose gain over persistence has the highest lower
@@ -308,19 +308,19 @@ class PathForecaster : public Forecaster {
             best_shrink = shrink;
           }
         }
-        SetShrunk(full, best_shrink);
-        best_mae = BacktestMae();
       } else {
+        double lowest = BacktestMae();  // the full combination
         for (double shrink : {0.75, 0.5, 0.25}) {
           SetShrunk(full, shrink);
           const double mae = BacktestMae();
-          if (mae < best_mae) {
-            best_mae = mae;
+          if (mae < lowest) {
+            lowest = mae;
             best_shrink = shrink;
           }
         }
       }
       SetShrunk(full, best_shrink);
+      const double best_mae = BacktestMae();
       if (members_.size() > 1 && (best_mae > (1 - options_.min_gain) * persistence_mae ||
                                   !GainIsConsistent() || RecentlyWorse())) {
         SetShrunk(full, 0.0);
@@ -507,20 +507,9 @@ class PathForecaster : public Forecaster {
     std::vector<int> at(samples);
     for (int j = 0; j < samples; ++j)
       at[j] = first + static_cast<int>(static_cast<int64_t>(j) * span / samples);
-    // Floored local volatility at each sampled index, by a running sum of |one-step changes|.
+    // Floored local volatility at each sampled index.
     std::vector<double> inv(samples);
-    double sum = 0;
-    for (int t = std::max(1, first - vol_steps_ + 1); t <= first; ++t)
-      sum += std::abs(y_[t] - y_[t - 1]);
-    for (int t = first, j = 0; t <= last && j < samples; ++t) {
-      if (t > first) {
-        sum += std::abs(y_[t] - y_[t - 1]);
-        if (t - vol_steps_ >= 1) sum -= std::abs(y_[t - vol_steps_] - y_[t - vol_steps_ - 1]);
-      }
-      if (t != at[j]) continue;
-      const int count = std::min(vol_steps_, t);
-      inv[j++] = 1.0 / std::max(std::max(sum, 0.0) / count, vol_floor_);
-    }
+    for (int j = 0; j < samples; ++j) inv[j] = 1.0 / std::max(LocalVolatility(at[j]), vol_floor_);
     const double gw = std::min(1.0, options_.interval_global_weight);
     std::vector<double> changes(samples);
     for (int k = 0; k < h_; ++k) {

@@ -132,9 +132,10 @@ class Reconciler {
                   absl::Time now, State* st);
   void Refit(const Config& cfg, absl::Time now, State* st);
   // Loads the deployment's demand history: from the store alone when it holds at least the
-  // forecaster's minimum (predictor::Options::min_history) of the week, else from Prometheus (only if allow_remote, then *used_remote) merged
-  // with what the store holds, writing the fetched buckets to the store. True when done
-  // (loaded, or nothing to load); false to retry next cycle.
+  // forecaster's minimum (predictor::Options::min_history) of the week, else from Prometheus
+  // (only if allow_remote, then *used_remote) merged with what the store holds, writing the
+  // fetched buckets to the store. True when done (loaded, or nothing to load); false to retry
+  // next cycle.
   bool Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold,
                 bool allow_remote, bool* used_remote, State* st, CycleReport* report);
   // Registers the deployment's stored series number `metric` (kStoredMetrics) unless known;

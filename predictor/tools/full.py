@@ -94,8 +94,8 @@ def render(rows):
     cov = [(d["file"], round(d["models"]["ensemble"]["coverage"], 2)) for d in rows
            if not 0.7 <= d["models"]["ensemble"]["coverage"] <= 0.9]
     out += ["", f"<!-- summary: average ratio {sum(ens) / len(ens):.3f}; worse than persistence: "
-            f"{worse_p}; worse than daily seasonal-naive: {worse_s}; worse than weekly: {worse_w}; coverage outside 70-90 %: "
-            f"{cov} -->"]
+            f"{worse_p}; worse than daily seasonal-naive: {worse_s}; worse than weekly: "
+            f"{worse_w}; coverage outside 70-90 %: {cov} -->"]
     return "\n".join(out)
 
 
