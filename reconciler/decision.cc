@@ -7,8 +7,7 @@
 namespace reconciler {
 
 TargetDecision DecideTarget(const Reading& reading, absl::optional<double> learned_target_pct,
-                            const DecisionMemory& previous, const Config& config,
-                            absl::Time now) {
+                            const DecisionMemory& previous, const Config& config, absl::Time now) {
   const TargetPolicy policy = TargetPolicyForBase(config.target_node_utilization);
   const double recommended = RecommendTarget(reading.node_pressure, reading.cpu_request_millicores,
                                              policy, learned_target_pct);
@@ -23,9 +22,8 @@ TargetDecision DecideTarget(const Reading& reading, absl::optional<double> learn
              recommended < previous.target_pct) {
     // Unknown node pressure (node data missing) must not lower a target.
   } else {
-    const double next = ApplyCooldown(previous.target_pct, recommended,
-                                      previous.last_target_change, now,
-                                      reading.node_pressure.level, config.cooldown);
+    const double next = ApplyCooldown(previous.target_pct, recommended, previous.last_target_change,
+                                      now, reading.node_pressure.level, config.cooldown);
     if (next != previous.target_pct) {
       out.target_pct = next;
       out.last_target_change = now;
@@ -57,9 +55,9 @@ Decision Decide(const Reading& reading, const ForecastView& forecast,
   }
   ServedValues& s = d.next.served;
   s.blended_pct = *reading.blended_pct;
-  s.predicted_pct = PredictedCpuPct(*reading.blended_pct, forecast.peak_lead_p90_cores,
-                                    reading.ready_pods, reading.cpu_request_millicores,
-                                    forecast.trusted);
+  s.predicted_pct =
+      PredictedCpuPct(*reading.blended_pct, forecast.peak_lead_p90_cores, reading.ready_pods,
+                      reading.cpu_request_millicores, forecast.trusted);
   s.pressure_ratio = PressureRatio(s.predicted_pct, d.next.target_pct);
   if (reading.memory_pct) s.memory_pct = reading.memory_pct;
   d.next.served_at = now;

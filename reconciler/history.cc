@@ -108,8 +108,8 @@ HistoryLoad HistoryWriter::LoadWeek(absl::Time now, LoadBudget* budget, Deployme
   --budget->remote_queries;
   auto r = prom_->QueryRange(DemandHistoryQuery(h->namespace_name, h->name), start, end, kStep);
   if (!r.ok()) {
-    out.error = absl::StrCat("backfill ", h->namespace_name, "/", h->name, ": ",
-                             r.status().ToString());
+    out.error =
+        absl::StrCat("backfill ", h->namespace_name, "/", h->name, ": ", r.status().ToString());
     return out;
   }
   std::vector<storage::SeriesSample> fetched;
@@ -136,8 +136,8 @@ void HistoryWriter::PersistBackfill(std::vector<storage::SeriesSample>* samples,
   }
 }
 
-void HistoryWriter::AddDecision(const Reading& reading, const TargetDecision& target,
-                                bool dry_run, absl::Time now, DeploymentHistory* h) const {
+void HistoryWriter::AddDecision(const Reading& reading, const TargetDecision& target, bool dry_run,
+                                absl::Time now, DeploymentHistory* h) const {
   if (store_ == nullptr) return;
   smartautoscaler::v1::Decision dec;
   dec.set_namespace_(h->namespace_name);

@@ -51,7 +51,7 @@ struct StoredValues {
 struct DeploymentHistory {
   std::string namespace_name, name;
   StoredSeries series;
-  std::vector<std::string> decisions;                          // serialized, not yet written
+  std::vector<std::string> decisions;                         // serialized, not yet written
   std::vector<std::pair<absl::Time, std::string>> forecasts;  // (origin, serialized)
 };
 
@@ -66,7 +66,7 @@ struct HistoryLoad {
   bool done = false;         // loaded, or nothing to load; false: try again next cycle
   bool used_remote = false;  // a Prometheus range query was run (and charged to the budget)
   std::vector<std::pair<absl::Time, double>> points;  // bucket start -> mean cores, in order
-  std::string error;  // "" or why the Prometheus query failed
+  std::string error;                                  // "" or why the Prometheus query failed
 };
 
 class HistoryWriter {

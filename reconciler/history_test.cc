@@ -68,9 +68,11 @@ TEST_F(HistoryTest, WritesEachValueToItsNamedSeries) {
   v.target_pct = 78;
   v.memory_pct = NAN;  // non-finite: not stored
   w.WriteCycle(kNow, {{v, &h_}});
-  const std::pair<const char*, double> want[] = {
-      {"cpu_demand_cores", 1.5}, {"smart_cpu_blended", 60}, {"smart_cpu_predicted", 70},
-      {"smart_cpu_pressure", 0.9}, {"smart_cpu_target", 78}};
+  const std::pair<const char*, double> want[] = {{"cpu_demand_cores", 1.5},
+                                                 {"smart_cpu_blended", 60},
+                                                 {"smart_cpu_predicted", 70},
+                                                 {"smart_cpu_pressure", 0.9},
+                                                 {"smart_cpu_target", 78}};
   for (const auto& [metric, value] : want) {
     auto latest = store_->Latest(Id(metric));
     ASSERT_TRUE(latest.ok()) << metric;
@@ -109,8 +111,8 @@ TEST_F(HistoryTest, QueuedDecisionsAndForecastsAreWrittenOnceWithTheCycle) {
   w.AddForecasts({f}, &h_);
   w.WriteCycle(kNow, {{StoredValues{}, &h_}});
   w.WriteCycle(kNow + absl::Minutes(1), {{StoredValues{}, &h_}});
-  auto decisions =
-      store_->ScanEvents(storage::EventLog::kDecisions, kNow - absl::Hours(1), kNow + absl::Hours(1));
+  auto decisions = store_->ScanEvents(storage::EventLog::kDecisions, kNow - absl::Hours(1),
+                                      kNow + absl::Hours(1));
   ASSERT_TRUE(decisions.ok());
   ASSERT_EQ(decisions->size(), 1u);
   smartautoscaler::v1::Decision d;
@@ -120,8 +122,8 @@ TEST_F(HistoryTest, QueuedDecisionsAndForecastsAreWrittenOnceWithTheCycle) {
   EXPECT_EQ(d.reason(), "node pressure warning, request 500m");
   EXPECT_TRUE(d.dry_run());
   EXPECT_EQ(d.inputs().ready_pods(), 3);
-  auto forecasts =
-      store_->ScanEvents(storage::EventLog::kForecasts, kNow - absl::Hours(1), kNow + absl::Hours(1));
+  auto forecasts = store_->ScanEvents(storage::EventLog::kForecasts, kNow - absl::Hours(1),
+                                      kNow + absl::Hours(1));
   ASSERT_TRUE(forecasts.ok());
   ASSERT_EQ(forecasts->size(), 1u);
   EXPECT_EQ((*forecasts)[0].time, f.origin);

@@ -32,8 +32,8 @@ HpaPatchResult PatchCpuHpas(const std::vector<kube::HorizontalPodAutoscaler>& hp
       if (want == have) continue;
       ++out.patches;
       if (dry_run) {
-        LOG(INFO) << "DRY_RUN: would patch HPA " << target.namespace_name << "/"
-                  << h.metadata.name << " cpu averageUtilization " << have << " -> " << want;
+        LOG(INFO) << "DRY_RUN: would patch HPA " << target.namespace_name << "/" << h.metadata.name
+                  << " cpu averageUtilization " << have << " -> " << want;
         continue;
       }
       absl::Status ps = patcher->PatchCpuTarget(target.namespace_name, h.metadata.name,

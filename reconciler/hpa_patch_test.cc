@@ -61,7 +61,7 @@ TEST(HpaPatchTest, PatchesTheCpuMetricOfTheDeploymentsHpasToTheRoundedTarget) {
 
 TEST(HpaPatchTest, ANamedHpaIsTheOnlyOnePatched) {
   std::vector<kube::HorizontalPodAutoscaler> hpas = {CpuHpa("shop", "api", "api", 70),
-                                                      CpuHpa("shop", "api-hpa", "other", 70)};
+                                                     CpuHpa("shop", "api-hpa", "other", 70)};
   Target t = ApiTarget();
   t.hpa_name = "api-hpa";
   RecordingPatcher p;

@@ -126,8 +126,8 @@ struct Reconciler::State {
     history.namespace_name = t.namespace_name;
     history.name = t.name;
   }
-  DecisionMemory memory;    // the target with its cooldown, the last-known-good served values
-  ForecastTracker tracker;  // demand history, forecaster, validation, learned target
+  DecisionMemory memory;        // the target with its cooldown, the last-known-good served values
+  ForecastTracker tracker;      // demand history, forecaster, validation, learned target
   bool history_loaded = false;  // loaded (or there was none to load)
   DeploymentHistory history;    // stored series and the records of this cycle
   DeploymentStatus status;
@@ -224,8 +224,8 @@ CycleReport Reconciler::RunCycle() {
   return Finish(std::move(report), cpu0, std::move(table), std::move(statuses));
 }
 
-void Reconciler::JoinPods(const ClusterState& cluster,
-                          const std::map<std::string, Target>& targets, CycleInputs* in) {
+void Reconciler::JoinPods(const ClusterState& cluster, const std::map<std::string, Target>& targets,
+                          CycleInputs* in) {
   for (const kube::Deployment& d : cluster.deployments) {
     in->deployments[TargetKey(d.metadata.namespace_name, d.metadata.name)] = &d;
   }
@@ -266,9 +266,8 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
     return;
   }
   const kube::Deployment& d = *dep->second;
-  const Reading reading = ReadDeployment(d, in.pods[key], in.signals,
-                                         in.NodePressureFor(d.node_selector), now,
-                                         t.startup_filter);
+  const Reading reading = ReadDeployment(
+      d, in.pods[key], in.signals, in.NodePressureFor(d.node_selector), now, t.startup_filter);
   ShowReading(reading, &s);
   if (cfg.enable_predictive && !st->history_loaded && history_.CanLoad(in.load_budget)) {
     LoadHistory(cfg, reading, now, in, st, report);
@@ -350,12 +349,11 @@ CycleReport Reconciler::Finish(CycleReport report, absl::Duration cpu0,
                                std::vector<DeploymentStatus> statuses) {
   report.wall = clock_->Now() - report.start;
   report.cpu = ProcessCpuTime() - cpu0;
-  LOG(INFO) << "cycle: " << report.deployments << " deployments, " << report.served
-            << " served, " << report.held << " held, " << report.queries << "+"
-            << report.backfill_queries << " queries (" << report.query_failures
-            << " failed), " << report.histories_loaded << " histories loaded, " << report.points
-            << " points, wall " << absl::FormatDuration(report.wall) << ", cpu "
-            << absl::FormatDuration(report.cpu);
+  LOG(INFO) << "cycle: " << report.deployments << " deployments, " << report.served << " served, "
+            << report.held << " held, " << report.queries << "+" << report.backfill_queries
+            << " queries (" << report.query_failures << " failed), " << report.histories_loaded
+            << " histories loaded, " << report.points << " points, wall "
+            << absl::FormatDuration(report.wall) << ", cpu " << absl::FormatDuration(report.cpu);
   absl::MutexLock lock(&out_mu_);
   table_ = std::move(table);
   statuses_ = std::move(statuses);

@@ -58,7 +58,7 @@ struct DeploymentStatus {
   absl::optional<double> memory_pct;
   double confidence = 0;
   NodePressure pressure;  // node pressure (level, utilization) of the matching nodes
-  int nodes = 0;  // ready, schedulable nodes matching the nodeSelector
+  int nodes = 0;          // ready, schedulable nodes matching the nodeSelector
   double target_pct = 0;
   absl::optional<double> learned_target_pct;  // auto-tuning, after 7 days of history
   absl::Time last_target_change = absl::InfinitePast();
@@ -82,14 +82,14 @@ struct CycleReport {
   absl::Duration wall;
   absl::Duration cpu;  // process CPU time during the cycle (all threads)
   int deployments = 0;
-  int served = 0;       // deployments with values in the table
-  int held = 0;         // deployments whose previous values stand this cycle
-  int queries = 0;      // Prometheus queries of the cycle (signals)
+  int served = 0;   // deployments with values in the table
+  int held = 0;     // deployments whose previous values stand this cycle
+  int queries = 0;  // Prometheus queries of the cycle (signals)
   int backfill_queries = 0;
   int histories_loaded = 0;  // new deployments whose demand history was loaded this cycle
   int query_failures = 0;
-  int points = 0;       // size of the served table
-  int patches = 0;      // legacy mode: HPA patches sent (or logged under DRY_RUN)
+  int points = 0;   // size of the served table
+  int patches = 0;  // legacy mode: HPA patches sent (or logged under DRY_RUN)
   std::vector<std::string> errors;
 };
 

@@ -50,8 +50,8 @@ struct Reading {
   int ready_pods = 0;  // running, ready and not being deleted
   int young_pods_excluded = 0;
   bool all_pods_young = false;
-  int64_t cpu_request_millicores = 0;  // per pod (the Deployment's template), summed containers
-  int64_t memory_request_bytes = 0;    // per pod (the template)
+  int64_t cpu_request_millicores = 0;   // per pod (the Deployment's template), summed containers
+  int64_t memory_request_bytes = 0;     // per pod (the template)
   absl::optional<double> blended_pct;   // 0.7/0.3 blend, % of the requests of the counted pods
   absl::optional<double> demand_cores;  // the same blend in cores (what the forecaster models)
   absl::optional<double> memory_pct;    // working set / memory requests of the mature pods
@@ -64,8 +64,8 @@ struct Reading {
 // Running are skipped), the cycle's `signals` and the node pressure of its nodeSelector.
 // Pods younger than `startup_filter` are left out of the CPU blend and of memory.
 Reading ReadDeployment(const clients::kube::Deployment& d,
-                       const std::vector<const clients::kube::Pod*>& pods,
-                       const Signals& signals, const NodePressureReading& node_pressure,
-                       absl::Time now, absl::Duration startup_filter);
+                       const std::vector<const clients::kube::Pod*>& pods, const Signals& signals,
+                       const NodePressureReading& node_pressure, absl::Time now,
+                       absl::Duration startup_filter);
 
 }  // namespace reconciler

@@ -29,10 +29,10 @@ inline constexpr char kAnnotationLeadTime[] = "smart-autoscaler.io/lead-time";
 // One managed deployment.
 struct Target {
   std::string namespace_name, name;
-  std::string source;  // "hpa/<name>", "env/DEPLOYMENT_<N>", "annotation"
+  std::string source;             // "hpa/<name>", "env/DEPLOYMENT_<N>", "annotation"
   absl::Duration startup_filter;  // STARTUP_FILTER_MINUTES, DEPLOYMENT_<N>_STARTUP_FILTER or
                                   // the annotation
-  absl::Duration lead;  // LEAD_TIME_MINUTES or the smart-autoscaler.io/lead-time annotation
+  absl::Duration lead;   // LEAD_TIME_MINUTES or the smart-autoscaler.io/lead-time annotation
   std::string hpa_name;  // DEPLOYMENT_<N>_HPA_NAME: the HPA legacy mode patches ("" = any
                          // HPA whose scaleTargetRef is the deployment)
 };

@@ -30,8 +30,8 @@ kube::HorizontalPodAutoscaler MakeHpa(const std::string& name, const std::string
 
 TEST(TargetsTest, HpasThatReadSmartMetricsNameTheirDeployment) {
   ClusterState s;
-  kube::HorizontalPodAutoscaler external = MakeHpa("h1", "ignored", "External",
-                                                   "smart_cpu_pressure");
+  kube::HorizontalPodAutoscaler external =
+      MakeHpa("h1", "ignored", "External", "smart_cpu_pressure");
   external.metrics[0].selector.match_labels["deployment"] = "api";
   kube::HorizontalPodAutoscaler object = MakeHpa("h2", "ignored", "Object", "smart_cpu_target");
   object.metrics[0].described_object = {"apps/v1", "Deployment", "web"};
