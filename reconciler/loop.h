@@ -35,6 +35,7 @@
 #include "clients/prometheus/prometheus.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
+#include "reconciler/decision.h"
 #include "reconciler/policy.h"
 #include "reconciler/publisher.h"
 #include "reconciler/signals.h"
@@ -57,7 +58,7 @@ struct DeploymentStatus {
   absl::optional<double> demand_cores;
   absl::optional<double> memory_pct;
   double confidence = 0;
-  NodePressure pressure;
+  NodePressure pressure;  // node pressure (level, utilization) of the matching nodes
   int nodes = 0;  // ready, schedulable nodes matching the nodeSelector
   double target_pct = 0;
   absl::optional<double> learned_target_pct;  // auto-tuning, after 7 days of history
@@ -70,6 +71,7 @@ struct DeploymentStatus {
   int forecast_validated = 0;
   int history_points = 0;  // 5-minute buckets of demand history held
   // The served values (last-known-good); empty until the first good reading.
+  // served_pressure is the served pressure ratio (smart_cpu_pressure: predicted / target).
   absl::optional<double> served_blended_pct, served_predicted_pct, served_pressure,
       served_memory_pct;
   absl::Time served_at = absl::InfinitePast();
@@ -118,7 +120,7 @@ class Reconciler {
   void UpdateConfig(const Config& config);
 
   // Demand history is bucketed at this step (the predictor's step).
-  static constexpr absl::Duration kStep = absl::Minutes(5);
+  static constexpr absl::Duration kStep = absl::Minutes(5);  // ForecastTracker::kStep
 
  private:
   struct Target;
@@ -126,11 +128,14 @@ class Reconciler {
   struct CycleInputs;
   void ProcessDeployment(const Config& cfg, const Target& t, CycleInputs& in, absl::Time now,
                          State* st, CycleReport* report);
-  void UpdateForecast(const Config& cfg, absl::Time now, double demand, double threshold,
-                      State* st);
-  void PushBucket(const Config& cfg, absl::Time bucket, double value, double threshold,
-                  absl::Time now, State* st);
-  void Refit(const Config& cfg, absl::Time now, State* st);
+  // Legacy mode: patches the classic CPU HPAs of the deployment to the current target.
+  void PatchHpas(const Config& cfg, const Target& t, const ClusterState& cluster, State* st,
+                 CycleReport* report);
+  // Queues the Decision record of a target change for the store.
+  void RecordDecision(const Config& cfg, const Target& t, const Reading& reading,
+                      const Decision& decision, absl::Time now, State* st);
+  // Queues the tracker's new forecasts as Forecast records (dropped without a store).
+  void KeepForecasts(State* st);
   // Loads the deployment's demand history: from the store alone when it holds at least the
   // forecaster's minimum (predictor::Options::min_history) of the week, else from Prometheus
   // (only if allow_remote, then *used_remote) merged with what the store holds, writing the

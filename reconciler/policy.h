@@ -96,6 +96,15 @@ struct TargetPolicy {
   double critical_min_pct = 50;   // ... falling to 50 at 95 % or more
 };
 
+// The target table for TARGET_NODE_UTILIZATION = `base_pct`: safe pressure base+5 .. base+15
+// (at most 95), critical base-10 .. base-20 (at least 10), warning/unknown base.
+TargetPolicy TargetPolicyForBase(double base_pct);
+
+// The 0.7 x 10-minute + 0.3 x 5-minute blend of two CPU rates (millicores); a missing 5-minute
+// rate uses the 10-minute rate. nullopt when the 10-minute rate is missing.
+absl::optional<double> BlendCpuRates(absl::optional<double> rate_10m,
+                                     absl::optional<double> rate_5m);
+
 // The HPA target (% of CPU request) for the node pressure, before the low-request rule.
 double TargetForPressure(const NodePressure& pressure, const TargetPolicy& policy);
 
