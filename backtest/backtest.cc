@@ -102,7 +102,9 @@ absl::StatusOr<TraceResult> RunTrace(const std::string& trace, const Demand& dem
   progress("native");
   SimResult n = native(options.target_pct, options.keep_series);
   progress("smart (the reconciler, 7 days of backfill, hourly refits)");
-  SmartPolicy smart_policy(options.config, &demand);
+  SmartOptions smart_options;
+  smart_options.rate_lag = options.smart_data_lag;
+  SmartPolicy smart_policy(options.config, &demand, smart_options);
   SimResult s = Simulate(demand, *window, options.hpa, initial, &smart_policy,
                          options.keep_series);
   out.smart = smart_policy.stats();
@@ -118,7 +120,10 @@ absl::StatusOr<TraceResult> RunTrace(const std::string& trace, const Demand& dem
   SimResult o = Simulate(demand, *window, options.hpa, initial, &oracle_policy,
                          options.keep_series);
   out.policies.push_back(Result("native", options.target_pct, n, options));
-  out.policies.push_back(Result("smart", absl::nullopt, s, options));
+  // smart's target is the one it served (learned, node pressure): the mean over its cycles.
+  absl::optional<double> smart_target;
+  if (out.smart.cycles > 0) smart_target = out.smart.target_pct_sum / out.smart.cycles;
+  out.policies.push_back(Result("smart", smart_target, s, options));
   out.policies.push_back(Result("native_cost_matched", m.target_pct, m.result, options));
   out.policies.push_back(Result("oracle", options.target_pct, o, options));
   const double gap = n.figures.overloaded_minutes - o.figures.overloaded_minutes;

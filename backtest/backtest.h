@@ -42,6 +42,8 @@ struct Options {
   absl::Duration warmup = absl::Minutes(15);
   // The reconciler's settings for the smart policy (CHECK_INTERVAL, COST_PER_VCPU_HOUR, ...).
   reconciler::Config config;
+  // How old the Prometheus data is when a cycle reads it (SmartOptions::rate_lag).
+  absl::Duration smart_data_lag = absl::ZeroDuration();
   double search_min_pct = 30, search_max_pct = 95;
   double match_tolerance = 0.005;
   bool keep_series = false;
@@ -51,7 +53,8 @@ struct Options {
 
 struct PolicyResult {
   std::string policy;  // "native", "smart", "native_cost_matched", "oracle"
-  absl::optional<double> target_pct;  // nullopt for smart (its target is served, not set)
+  // smart: the mean smart_cpu_target it served (the learned target, node pressure).
+  absl::optional<double> target_pct;
   Figures figures;
   double cost = 0;  // replica-hours x pod vCPU x COST_PER_VCPU_HOUR
 };

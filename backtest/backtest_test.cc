@@ -114,9 +114,10 @@ class FakePrometheus : public prom::PrometheusClient {
                                                   absl::Time at) override {
     const bool node = absl::StrContains(promql, "node_cpu_seconds_total");
     const bool five = absl::StrContains(promql, "[5m]");
+    const bool two = absl::StrContains(promql, "[2m]");
     std::vector<prom::Series> out;
     if (absl::StrContains(promql, "memory")) return out;
-    const auto& src = node ? (five ? node5 : node10) : (five ? pod5 : pod10);
+    const auto& src = node ? (five ? node5 : node10) : two ? pod2 : (five ? pod5 : pod10);
     for (const auto& [key, v] : src) {
       prom::Series s;
       if (node) {
@@ -142,7 +143,7 @@ class FakePrometheus : public prom::PrometheusClient {
     }
     return std::vector<prom::Series>{s};
   }
-  std::map<std::string, double> pod10, pod5, node10, node5;
+  std::map<std::string, double> pod10, pod5, pod2, node10, node5;
 
  private:
   const Demand* demand_;
@@ -172,6 +173,7 @@ TEST(GoldenTest, BacktestAndLiveReconcilerServeIdenticalValues) {
     cluster.state = c.cluster;
     prom.pod10 = c.pod_cpu_10m;
     prom.pod5 = c.pod_cpu_5m;
+    prom.pod2 = c.pod_cpu_2m;
     prom.node10 = c.node_cpu_10m;
     prom.node5 = c.node_cpu_5m;
     live.RunCycle();

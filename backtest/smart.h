@@ -10,7 +10,7 @@
 //   its ReplicaSet and Running pods (start time = creation, Ready once started up), a smart
 //   HPA that discovers it, and one node pool big enough to stay at safe pressure (so the
 //   target is the learned one, as on a cluster with room);
-// - Prometheus answering the five grouped queries with the pods' rates over 10 m and 5 m of
+// - Prometheus answering the grouped queries with the pods' rates over 10 m, 5 m and 2 m of
 //   their capped CPU counters as they stood `rate_lag` (one cycle) earlier, the node CPU as
 //   the pods' sum, no memory series; and the demand-history range query (the first cycle's
 //   backfill) with the trace's demand over the 7 days before the window, each point the mean
@@ -39,7 +39,7 @@ struct SmartCycle {
   absl::Time time;
   std::shared_ptr<const reconciler::ClusterState> cluster;
   // "namespace/pod" -> cores, as Prometheus answered; node name -> cores.
-  std::map<std::string, double> pod_cpu_10m, pod_cpu_5m, node_cpu_10m, node_cpu_5m;
+  std::map<std::string, double> pod_cpu_10m, pod_cpu_5m, pod_cpu_2m, node_cpu_10m, node_cpu_5m;
   absl::optional<double> served_pressure;
   double target_pct = 0;
   bool forecast_trusted = false;
@@ -48,8 +48,10 @@ struct SmartCycle {
 struct SmartOptions {
   std::string namespace_name = "backtest";
   std::string deployment = "workload";
-  // Prometheus data is this old when a cycle reads it.
-  absl::Duration rate_lag = absl::Seconds(60);
+  // Prometheus data is this old when a cycle reads it. 0: the rates as they stand at the
+  // cycle (scrapes on the sync grid), then held for the cycle: one cycle of staleness, as the
+  // metrics-server window is held for its refresh period.
+  absl::Duration rate_lag = absl::ZeroDuration();
   // Called after every cycle (may be empty).
   std::function<void(const SmartCycle&)> on_cycle;
 };

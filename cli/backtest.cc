@@ -42,6 +42,9 @@ ABSL_FLAG(int, min_replicas, 2, "backtest: the HPA's minReplicas");
 ABSL_FLAG(int, max_replicas, 200, "backtest: the HPA's maxReplicas");
 ABSL_FLAG(double, cost_per_vcpu_hour, -1,
           "backtest: price of a vCPU-hour (default: COST_PER_VCPU_HOUR of the config)");
+ABSL_FLAG(absl::Duration, smart_data_lag, absl::ZeroDuration(),
+          "backtest: how old the Prometheus rates are when a reconciler cycle reads them (0: as "
+          "they stand at the cycle; the value is then held for the cycle)");
 ABSL_FLAG(bool, json, false,
           "backtest: print one JSON object per trace (one per line) instead of the table");
 ABSL_FLAG(std::string, series_csv, "",
@@ -129,6 +132,7 @@ int BacktestMain(const std::vector<std::string>& args) {
   o.hpa.startup = absl::GetFlag(FLAGS_startup);
   o.hpa.min_replicas = absl::GetFlag(FLAGS_min_replicas);
   o.hpa.max_replicas = absl::GetFlag(FLAGS_max_replicas);
+  o.smart_data_lag = absl::GetFlag(FLAGS_smart_data_lag);
   if (absl::GetFlag(FLAGS_cost_per_vcpu_hour) >= 0) {
     o.config.cost_per_vcpu_hour = absl::GetFlag(FLAGS_cost_per_vcpu_hour);
   }
@@ -140,6 +144,10 @@ int BacktestMain(const std::vector<std::string>& args) {
   }
   if (o.hpa.min_replicas < 1 || o.hpa.max_replicas < o.hpa.min_replicas) {
     bad.push_back("--min-replicas must be >= 1 and <= --max-replicas");
+  }
+  if (o.smart_data_lag < absl::ZeroDuration() || o.smart_data_lag > absl::Minutes(10) ||
+      o.smart_data_lag % o.hpa.sync_period != absl::ZeroDuration()) {
+    bad.push_back("--smart-data-lag must be a multiple of 15s in 0-10m");
   }
   if (o.hpa.max_replicas > 10000) bad.push_back("--max-replicas must be <= 10000");
   for (const std::string& b : bad) std::cerr << "backtest: " << b << "\n";
