@@ -107,8 +107,8 @@ std::string FormatSvg(const TraceResult& r) {
                   ": demand and ready capacity (cores), ", Time(r.window.start), " .. ",
                   Time(r.window.end), " UTC</text>\n");
   if (r.series.empty()) return out + "</svg>\n";
-  // One point per minute (every fourth sync at 15 s).
-  const size_t stride = std::max<size_t>(1, r.series.size() / 6000 + 1);
+  // At most about 2,000 points per line (one per 3 minutes over 4 days): a small file.
+  const size_t stride = std::max<size_t>(1, r.series.size() / 2000 + 1);
   double ymax = 1, pmax = 1.5;
   for (const SeriesRow& row : r.series) {
     ymax = std::max(ymax, row.demand_cores);
