@@ -29,19 +29,19 @@ struct ForecastView {
   // The forecast p90 peak of total demand over the lead window, cores; nullopt without a
   // forecast (or with ENABLE_PREDICTIVE=false).
   absl::optional<double> peak_lead_p90_cores;
-  bool trusted = false;   // validated accurately enough to raise the predicted value
-  double accuracy = 0;    // 0-1 over the validation window
-  int validated = 0;      // forecasts validated in the window
-  std::string note;       // why the forecast is or is not used
+  bool trusted = false;  // validated accurately enough to raise the predicted value
+  double accuracy = 0;   // 0-1 over the validation window
+  int validated = 0;     // forecasts validated in the window
+  std::string note;      // why the forecast is or is not used
   // Auto-tuning's learned target, % of request; nullopt before a week of history or when off.
   absl::optional<double> learned_target_pct;
 };
 
 // The values served for one deployment (its last-known-good ones when held).
 struct ServedValues {
-  double blended_pct = 0;     // smart_cpu_blended
-  double predicted_pct = 0;   // smart_cpu_predicted
-  double pressure_ratio = 0;  // smart_cpu_pressure: predicted / target
+  double blended_pct = 0;             // smart_cpu_blended
+  double predicted_pct = 0;           // smart_cpu_predicted
+  double pressure_ratio = 0;          // smart_cpu_pressure: predicted / target
   absl::optional<double> memory_pct;  // smart_memory_blended; nullopt until one reading had it
 };
 
@@ -51,7 +51,7 @@ struct DecisionMemory {
   double target_pct = 0;  // smart_cpu_target, % of request
   absl::Time last_target_change = absl::InfinitePast();
   bool has_served = false;
-  ServedValues served;                       // valid when has_served
+  ServedValues served;                          // valid when has_served
   absl::Time served_at = absl::InfinitePast();  // when `served` was computed
 };
 
@@ -60,7 +60,7 @@ struct TargetDecision {
   double target_pct = 0;  // after the cooldown
   absl::Time last_target_change = absl::InfinitePast();
   double previous_target_pct = 0;  // the memory's (0 when there was none)
-  bool changed = false;  // the first target or a new one: a Decision record is due
+  bool changed = false;            // the first target or a new one: a Decision record is due
 };
 
 struct Decision {
@@ -80,8 +80,7 @@ inline constexpr double kSaturatedGrowth = 1.5;
 // cooldown since previous.last_target_change (config.cooldown, TARGET_NODE_UTILIZATION).
 // The first call sets a target at once; unknown node pressure never lowers one.
 TargetDecision DecideTarget(const Reading& reading, absl::optional<double> learned_target_pct,
-                            const DecisionMemory& previous, const Config& config,
-                            absl::Time now);
+                            const DecisionMemory& previous, const Config& config, absl::Time now);
 
 // The whole decision: DecideTarget with forecast.learned_target_pct, then the served values.
 // `forecast` is the tracker's view after this cycle's demand was observed.

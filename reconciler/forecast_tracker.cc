@@ -27,8 +27,8 @@ ForecastTracker::ForecastTracker(std::string name) : name_(std::move(name)) {}
 ForecastTracker::~ForecastTracker() = default;
 
 int ForecastTracker::LeadSteps() const {
-  return std::max<int64_t>(1, absl::ToInt64Seconds(lead_ + kStep - absl::Seconds(1)) /
-                                  absl::ToInt64Seconds(kStep));
+  return std::max<int64_t>(
+      1, absl::ToInt64Seconds(lead_ + kStep - absl::Seconds(1)) / absl::ToInt64Seconds(kStep));
 }
 
 void ForecastTracker::Observe(absl::Time now, double demand_cores, double threshold_cores,
@@ -45,8 +45,8 @@ void ForecastTracker::Observe(absl::Time now, double demand_cores, double thresh
   ++bucket_n_;
 }
 
-void ForecastTracker::PushBucket(absl::Time bucket, double value, double threshold,
-                                 absl::Time now, bool predictive) {
+void ForecastTracker::PushBucket(absl::Time bucket, double value, double threshold, absl::Time now,
+                                 bool predictive) {
   if (history_.empty()) {
     history_start_ = bucket;
   } else {
@@ -70,10 +70,9 @@ void ForecastTracker::PushBucket(absl::Time bucket, double value, double thresho
     if (p.target == bucket) validated_.push_back({p.target, p.forecast, value, p.threshold});
     pending_.pop_front();
   }
-  auto old = std::remove_if(validated_.begin(), validated_.end(),
-                            [&](const predictor::Validated& v) {
-                              return v.target_time < now - kValidationKept;
-                            });
+  auto old = std::remove_if(
+      validated_.begin(), validated_.end(),
+      [&](const predictor::Validated& v) { return v.target_time < now - kValidationKept; });
   validated_.erase(old, validated_.end());
   if (!predictive) return;
   if (!model_ || now - last_fit_ >= kRefitEvery) {

@@ -29,11 +29,11 @@ namespace reconciler {
 
 // One forecast made at a bucket boundary: what the history writer stores.
 struct ForecastRecord {
-  absl::Time origin;       // the bucket the forecast starts after
-  absl::Duration step;     // ForecastTracker::kStep; band element k is at origin + (k+1) x step
-  absl::Duration lead;     // the deployment's lead window
-  std::string model;       // the forecaster's name
-  predictor::Band band;    // cores
+  absl::Time origin;     // the bucket the forecast starts after
+  absl::Duration step;   // ForecastTracker::kStep; band element k is at origin + (k+1) x step
+  absl::Duration lead;   // the deployment's lead window
+  std::string model;     // the forecaster's name
+  predictor::Band band;  // cores
   double peak_lead_p50_cores = 0;
   double peak_lead_p90_cores = 0;
 };

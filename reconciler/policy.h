@@ -8,7 +8,7 @@
 // I/O or reads the clock, so every rule is tested directly. CPU is in millicores, memory in
 // bytes, percentages are 0-100. Thread-compatible.
 //
-// Where these differ from the original project (../shared/reference/SEED-ALGORITHMS.md):
+// Where these differ from the original project (the Python smart-autoscaler this one replaces):
 // - when every pod is young the most mature pods are used (the original used all, unfiltered)
 //   and confidence drops;
 // - CPU requests are summed over all containers (the original read the first container only);
@@ -147,7 +147,7 @@ double ApplyLowRequestRule(double target_pct, int64_t cpu_request_millicores);
 // [min_pct, max_pct]. A steady workload may run hot (90 %); a spiky one gets room (e.g. demand
 // that can jump 40 % in 10 minutes -> 71 %). nullopt below `min_buckets` of history (7 days of
 // 5-minute buckets by default) or when demand is mostly zero. Replaces the seed's auto-tuner,
-// which chased a hard-coded 65 % node utilisation with random exploration (SEED-ALGORITHMS 4).
+// which chased a hard-coded 65 % node utilisation with random exploration.
 absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets = 2,
                                         int min_buckets = 7 * 24 * 12, double min_pct = 50,
                                         double max_pct = 90);
