@@ -271,4 +271,34 @@ class PodLifetimeTracker {
   std::map<std::string, Entry> pods_;  // "ns/pod" -> entry
 };
 
+// ------------------------------------------------------------------ what the store holds
+// Per deployment per cycle the loop stores these series (storage::SeriesKey metric names, no
+// extra labels) beside its smart_* series, and every pod's lifetime in the pod-lifetime event
+// log (EncodePodLifetime). Costs read the lifetimes for requests and pod time, and the usage
+// series for utilisation, waste and right-sizing.
+inline constexpr char kCpuDemandMetric[] = "cpu_demand_cores";  // total cores over the pods
+inline constexpr char kMemoryWorkingSetMetric[] = "memory_working_set_bytes";  // total bytes
+inline constexpr char kCpuCensoredMetric[] = "cpu_censored";  // 1: pods at their CPU limit
+inline constexpr char kReadyPodsMetric[] = "ready_pods";
+
+// A PodLifetimeRecord (proto/records.proto) of the deployment "ns/name", serialized.
+std::string EncodePodLifetime(absl::string_view namespace_name, absl::string_view deployment,
+                              const PodLifetime& life);
+struct DecodedLifetime {
+  std::string namespace_name, deployment;
+  PodLifetime life;
+};
+// DataLoss when `payload` is not a PodLifetimeRecord or has no pod name or start.
+absl::StatusOr<DecodedLifetime> DecodePodLifetime(absl::string_view payload);
+
+// --------------------------------------------------------------------------------- JSON
+// One deployment's costs as a JSON object with the original's field names (cpu_cost,
+// memory_cost, total_cost, wasted_cpu_cost, wasted_memory_cost, total_wasted_cost,
+// cpu_utilization_percent, memory_utilization_percent, estimated_monthly_cost,
+// optimization_potential, recommendation), plus allocated_*, the hours, wasted_capacity_percent
+// and "rightsizing". Unknown percentages are null. Money in USD, rounded to 1e-6.
+std::string CostJson(absl::string_view namespace_name, absl::string_view deployment,
+                     const CostReport& cost, const Rightsizing& rightsizing,
+                     int64_t cpu_request_millicores, int64_t memory_request_bytes);
+
 }  // namespace costs
