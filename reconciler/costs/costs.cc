@@ -22,11 +22,15 @@ struct Segment {
   double pods = 0;
   double cores = 0, bytes = 0;
   double cpu_usd_per_hour = 0, memory_usd_per_hour = 0;
+  // Usage is priced at the request-weighted price of the pools the pods ran in (the flat price
+  // when nothing is requested).
+  double gb = 0, cpu_price = 0, gb_price = 0;
 };
 
-// Steps covering [from, to) completely (zero requests where no pod ran).
+// Steps covering [from, to) completely (zero requests where no pod ran); no step crosses
+// `split`, so a tally from `split` on can be kept in the same pass.
 std::vector<Segment> RequestSteps(const std::vector<PodLifetime>& pods, absl::Time from,
-                                  absl::Time to, const PriceTable& prices) {
+                                  absl::Time to, absl::Time split, const PriceTable& prices) {
   struct Delta {
     absl::Time t;
     double pods, cores, bytes, cpu_usd, mem_usd;
@@ -57,9 +61,14 @@ std::vector<Segment> RequestSteps(const std::vector<PodLifetime>& pods, absl::Ti
       ++i;
     }
     cur.end = i < deltas.size() ? std::min(deltas[i].t, to) : to;
+    if (cur.start < split && split < cur.end) cur.end = split;
     // Sums of +x and -x leave rounding residue; a step without pods requests nothing.
     if (cur.pods < 0.5) cur.pods = cur.cores = cur.bytes = cur.cpu_usd_per_hour =
         cur.memory_usd_per_hour = 0;
+    cur.gb = cur.bytes / kBytesPerGb;
+    const Prices& flat = prices.flat();
+    cur.cpu_price = cur.cores > 0 ? cur.cpu_usd_per_hour / cur.cores : flat.per_vcpu_hour;
+    cur.gb_price = cur.gb > 0 ? cur.memory_usd_per_hour / cur.gb : flat.per_gb_hour;
     out.push_back(cur);
     cur.start = cur.end;
   }
@@ -77,21 +86,54 @@ struct Tally {
   double used_memory_usd = 0, wasted_memory_usd = 0, above_memory_usd = 0;
 };
 
-Tally Integrate(const std::vector<Segment>& steps, const std::vector<UsageSpan>& usage,
-                absl::Time a, absl::Time b, const Prices& flat) {
-  Tally t;
+void AddStep(const Segment& s, double h, Tally* t) {
+  t->hours += h;
+  t->pod_hours += s.pods * h;
+  t->core_hours += s.cores * h;
+  t->gb_hours += s.gb * h;
+  t->cpu_usd += s.cpu_usd_per_hour * h;
+  t->memory_usd += s.memory_usd_per_hour * h;
+}
+
+// `h` hours of usage `u` over step `s`.
+void AddPiece(const Segment& s, const UsageSpan& u, double h, Tally* t) {
+  t->measured_hours += h;
+  t->measured_pod_hours += s.pods * h;
+  t->measured_req_core_hours += s.cores * h;
+  t->used_core_hours += u.cpu_cores * h;
+  t->used_cpu_usd += u.cpu_cores * h * s.cpu_price;
+  const double under = std::max(0.0, s.cores - u.cpu_cores);
+  t->wasted_core_hours += under * h;
+  t->wasted_cpu_usd += under * h * s.cpu_price;
+  t->above_cpu_usd += std::max(0.0, u.cpu_cores - s.cores) * h * s.cpu_price;
+  if (!u.memory_bytes) return;
+  const double used_gb = *u.memory_bytes / kBytesPerGb;
+  t->memory_measured_hours += h;
+  t->measured_req_gb_hours += s.gb * h;
+  t->used_gb_hours += used_gb * h;
+  t->used_memory_usd += used_gb * h * s.gb_price;
+  t->wasted_memory_usd += std::max(0.0, s.gb - used_gb) * h * s.gb_price;
+  t->above_memory_usd += std::max(0.0, used_gb - s.gb) * h * s.gb_price;
+}
+
+// Tallies the steps' window into *all and its part from `tail_from` on into *tail (the steps
+// must not cross tail_from). Spans must be sorted and must not overlap.
+void Integrate(const std::vector<Segment>& steps, const std::vector<UsageSpan>& usage,
+               absl::Time tail_from, Tally* all, Tally* tail) {
+  if (steps.empty()) return;
+  const absl::Time a = steps.front().start, b = steps.back().end;
   for (const Segment& s : steps) {
-    const double h = Hours(std::min(s.end, b) - std::max(s.start, a));
-    if (h <= 0) continue;
-    t.hours += h;
-    t.pod_hours += s.pods * h;
-    t.core_hours += s.cores * h;
-    t.gb_hours += s.bytes / kBytesPerGb * h;
-    t.cpu_usd += s.cpu_usd_per_hour * h;
-    t.memory_usd += s.memory_usd_per_hour * h;
+    const double h = Hours(s.end - s.start);
+    AddStep(s, h, all);
+    if (s.start >= tail_from) AddStep(s, h, tail);
   }
   size_t j = 0;
-  for (const UsageSpan& u : usage) {
+  // Spans do not overlap, so only the one before the first starting at `a` can reach into it.
+  auto first = std::lower_bound(usage.begin(), usage.end(), a,
+                                [](const UsageSpan& u, absl::Time t) { return u.start < t; });
+  if (first != usage.begin()) --first;
+  for (auto it = first; it != usage.end() && it->start < b; ++it) {
+    const UsageSpan& u = *it;
     const absl::Time us = std::max(u.start, a), ue = std::min(u.start + u.length, b);
     if (!(us < ue)) continue;
     while (j < steps.size() && steps[j].end <= us) ++j;
@@ -99,29 +141,10 @@ Tally Integrate(const std::vector<Segment>& steps, const std::vector<UsageSpan>&
       const Segment& s = steps[k];
       const double h = Hours(std::min(s.end, ue) - std::max(s.start, us));
       if (h <= 0) continue;
-      // Usage is priced at the request-weighted price of the pools the pods ran in.
-      const double cpu_price = s.cores > 0 ? s.cpu_usd_per_hour / s.cores : flat.per_vcpu_hour;
-      t.measured_hours += h;
-      t.measured_pod_hours += s.pods * h;
-      t.measured_req_core_hours += s.cores * h;
-      t.used_core_hours += u.cpu_cores * h;
-      t.used_cpu_usd += u.cpu_cores * h * cpu_price;
-      const double under = std::max(0.0, s.cores - u.cpu_cores);
-      t.wasted_core_hours += under * h;
-      t.wasted_cpu_usd += under * h * cpu_price;
-      t.above_cpu_usd += std::max(0.0, u.cpu_cores - s.cores) * h * cpu_price;
-      if (!u.memory_bytes) continue;
-      const double gb = s.bytes / kBytesPerGb, used_gb = *u.memory_bytes / kBytesPerGb;
-      const double gb_price = gb > 0 ? s.memory_usd_per_hour / gb : flat.per_gb_hour;
-      t.memory_measured_hours += h;
-      t.measured_req_gb_hours += gb * h;
-      t.used_gb_hours += used_gb * h;
-      t.used_memory_usd += used_gb * h * gb_price;
-      t.wasted_memory_usd += std::max(0.0, gb - used_gb) * h * gb_price;
-      t.above_memory_usd += std::max(0.0, used_gb - gb) * h * gb_price;
+      AddPiece(s, u, h, all);
+      if (s.start >= tail_from) AddPiece(s, u, h, tail);
     }
   }
-  return t;
 }
 
 absl::optional<double> Percent(double part, double whole) {
@@ -154,7 +177,13 @@ CostReport ComputeCost(const std::vector<PodLifetime>& pods, const std::vector<U
     r.recommendation = Recommend(r, node_utilization_pct);
     return r;
   }
-  const std::vector<Segment> steps = RequestSteps(pods, from, to, prices);
+  // The monthly projection reads the last 7 days of the window, from the first pod on.
+  absl::Time first = to;
+  for (const PodLifetime& p : pods) {
+    if (p.end > from && p.start < to) first = std::min(first, std::max(p.start, from));
+  }
+  const absl::Time week_from = std::max({from, to - absl::Hours(24 * 7), first});
+  const std::vector<Segment> steps = RequestSteps(pods, from, to, week_from, prices);
   auto by_start = [](const UsageSpan& x, const UsageSpan& y) { return x.start < y.start; };
   std::vector<UsageSpan> sorted;
   if (!std::is_sorted(usage.begin(), usage.end(), by_start)) {
@@ -162,7 +191,8 @@ CostReport ComputeCost(const std::vector<PodLifetime>& pods, const std::vector<U
     std::sort(sorted.begin(), sorted.end(), by_start);
   }
   const std::vector<UsageSpan>& spans = sorted.empty() ? usage : sorted;
-  const Tally w = Integrate(steps, spans, from, to, prices.flat());
+  Tally w, week;
+  Integrate(steps, spans, week_from, &w, &week);
   r.pod_hours = w.pod_hours;
   r.requested_core_hours = w.core_hours;
   r.requested_gb_hours = w.gb_hours;
@@ -187,15 +217,8 @@ CostReport ComputeCost(const std::vector<PodLifetime>& pods, const std::vector<U
     r.memory_utilization_percent = Percent(w.used_gb_hours, w.measured_req_gb_hours);
   }
 
-  // The monthly projection: the last 7 days of the window, from the first pod on.
-  absl::Time first = to;
-  for (const PodLifetime& p : pods) {
-    if (p.end > from && p.start < to) first = std::min(first, std::max(p.start, from));
-  }
-  const absl::Time a = std::max({from, to - absl::Hours(24 * 7), first});
-  if (a < to) {
-    const Tally week = a == from ? w : Integrate(steps, spans, a, to, prices.flat());
-    const double hours = Hours(to - a);
+  if (week_from < to) {
+    const double hours = Hours(to - week_from);
     r.hourly_cpu_cost = week.cpu_usd / hours;
     r.hourly_memory_cost = week.memory_usd / hours;
     r.hourly_cost = r.hourly_cpu_cost + r.hourly_memory_cost;
