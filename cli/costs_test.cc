@@ -15,9 +15,7 @@
 #include "reconciler/costs/costs.h"
 #include "storage/store.h"
 
-// In the binary this flag lives in cli/ingest.cc.
-ABSL_FLAG(std::string, db, "", "store directory");
-ABSL_DECLARE_FLAG(double, hours);
+ABSL_DECLARE_FLAG(std::string, db);ABSL_DECLARE_FLAG(double, hours);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, until);
 
