@@ -198,6 +198,7 @@ CycleReport Reconciler::RunCycle() {
   in.cluster = &cluster;
   in.load_budget = HistoryWriter::CycleBudget(cfg, now);
   JoinPods(cluster, targets, &in);
+  TrackPods(in, now);
   if (!targets.empty()) {
     in.signals = GatherSignals(prom_, now, SignalQueries{}, cfg.prometheus_query_concurrency);
     report.queries = in.signals.queries;
@@ -335,7 +336,41 @@ void Reconciler::BuildTable(std::vector<MetricPoint>* table,
   report->points = static_cast<int>(table->size());
 }
 
+void Reconciler::TrackPods(const CycleInputs& in, absl::Time now) {
+  std::vector<costs::ObservedPod> seen;
+  for (const auto& [key, pods] : in.pods) {
+    const std::string deployment = key.substr(key.find('/') + 1);
+    for (const kube::Pod* p : pods) {
+      if (p->node_name.empty()) continue;  // unscheduled: holds no node capacity
+      costs::ObservedPod o;
+      o.namespace_name = p->metadata.namespace_name;
+      o.deployment = deployment;
+      o.pod = p->metadata.name;
+      o.created = p->metadata.creation_timestamp.value_or(p->start_time.value_or(now));
+      o.cpu_request_millicores = p->TotalCpuRequestMillicores();
+      for (const kube::ContainerResources& c : p->containers) {
+        o.memory_request_bytes += c.requests.memory_bytes.value_or(0);
+      }
+      o.node = p->node_name;
+      seen.push_back(std::move(o));
+    }
+  }
+  auto changed = pod_lifetimes_.Observe(now, seen);
+  lifetime_changes_.insert(lifetime_changes_.end(), changed.begin(), changed.end());
+  pod_lifetimes_.Forget(now - absl::Hours(24));
+  if (store_ == nullptr) lifetime_changes_.clear();
+}
+
 void Reconciler::Store(absl::Time now) {
+  for (const auto& [key, life] : lifetime_changes_) {
+    const size_t slash = key.find('/');
+    const absl::Time at = life.end == absl::InfiniteFuture() ? now : life.end;
+    absl::Status s = store_->AppendEvent(
+        storage::EventLog::kPodLifetimes, at,
+        costs::EncodePodLifetime(key.substr(0, slash), key.substr(slash + 1), life), {});
+    if (!s.ok()) LOG(WARNING) << "store: pod lifetime of " << life.pod << ": " << s;
+  }
+  lifetime_changes_.clear();
   std::vector<std::pair<StoredValues, DeploymentHistory*>> rows;
   rows.reserve(states_.size());
   for (auto& [key, st] : states_) {

@@ -31,6 +31,7 @@
 #include "clients/prometheus/prometheus.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
+#include "reconciler/costs/costs.h"
 #include "reconciler/decision.h"
 #include "reconciler/history.h"
 #include "reconciler/hpa_patch.h"
@@ -128,6 +129,9 @@ class Reconciler {
   void BuildTable(std::vector<MetricPoint>* table, std::vector<DeploymentStatus>* statuses,
                   CycleReport* report) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
   void Store(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
+  // Feeds the managed deployments' scheduled pods to pod_lifetimes_; the lifetimes that began or
+  // ended wait in lifetime_changes_ for Store.
+  void TrackPods(const CycleInputs& in, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
   // Ends the cycle: times, the log line, the outputs.
   CycleReport Finish(CycleReport report, absl::Duration cpu0, std::vector<MetricPoint> table,
                      std::vector<DeploymentStatus> statuses);
@@ -145,6 +149,10 @@ class Reconciler {
   // Per-deployment state, touched by RunCycle only (one cycle at a time).
   absl::Mutex cycle_mu_;
   std::map<std::string, std::unique_ptr<State>> states_ ABSL_GUARDED_BY(cycle_mu_);
+  // Pod time for costs: what the pod-lifetime log receives (deployment "ns/name", lifetime).
+  costs::PodLifetimeTracker pod_lifetimes_ ABSL_GUARDED_BY(cycle_mu_);
+  std::vector<std::pair<std::string, costs::PodLifetime>> lifetime_changes_
+      ABSL_GUARDED_BY(cycle_mu_);
 
   mutable absl::Mutex out_mu_;
   std::vector<MetricPoint> table_ ABSL_GUARDED_BY(out_mu_);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "proto/records.pb.h"
+#include "reconciler/costs/costs.h"
 #include "storage/store.h"
 
 namespace reconciler {
@@ -447,6 +448,45 @@ TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARe
   EXPECT_EQ(rep.backfill_queries, 0);
   EXPECT_EQ(prom_.range_queries, range_before);
   EXPECT_GE(restarted.Statuses()[0].history_points, 7 * 24 * 12 - 1);
+}
+
+TEST_F(LoopTest, WritesPodLifetimesForCosts) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, 500, 500, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  cluster_.state.pods[0].metadata.creation_timestamp = kStart - absl::Minutes(90);
+  storage::Options so;
+  so.path = std::string(getenv("TEST_TMPDIR")) + "/lifetimes-db";
+  so.clock = &clock_;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Reconciler r(MakeConfig(), &cluster_, &prom_, store->get(), &clock_);
+  r.RunCycle();
+  clock_.Advance(absl::Seconds(60));
+  cluster_.state.pods.pop_back();  // api-5d9f-p1 is gone at kStart + 60 s
+  r.RunCycle();
+  clock_.Advance(absl::Seconds(60));
+  r.RunCycle();  // nothing changes: nothing written
+  auto events = (*store)->ScanEvents(storage::EventLog::kPodLifetimes, absl::InfinitePast(),
+                                     absl::InfiniteFuture());
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);  // two starts, one end
+  std::map<std::string, costs::PodLifetime> last;
+  for (const storage::Event& e : *events) {
+    auto d = costs::DecodePodLifetime(e.payload);
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->namespace_name, "shop");
+    EXPECT_EQ(d->deployment, "api");
+    last[d->life.pod] = d->life;
+  }
+  const costs::PodLifetime& p0 = last["api-5d9f-p0"];
+  EXPECT_EQ(p0.start, kStart - absl::Minutes(90));  // the creation timestamp
+  EXPECT_EQ(p0.end, absl::InfiniteFuture());
+  EXPECT_EQ(p0.cpu_request_millicores, 1000);
+  EXPECT_EQ(p0.memory_request_bytes, int64_t{512} << 20);
+  EXPECT_EQ(p0.node, "n1");
+  const costs::PodLifetime& p1 = last["api-5d9f-p1"];
+  EXPECT_EQ(p1.start, kStart - absl::Hours(1));  // no creation timestamp: the start time
+  EXPECT_EQ(p1.end, kStart + absl::Seconds(30));  // halfway between the last sighting and now
 }
 
 TEST_F(LoopTest, ShortLocalHistoryIsCompletedFromPrometheusAndKeptWhereBothHaveIt) {
