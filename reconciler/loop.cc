@@ -35,6 +35,7 @@ void ShowReading(const Reading& r, DeploymentStatus* s) {
   s->blended_pct = r.blended_pct;
   s->demand_cores = r.demand_cores;
   s->memory_pct = r.memory_pct;
+  s->memory_working_set_bytes = r.memory_working_set_bytes;
   s->confidence = r.confidence;
   s->pressure = r.node_pressure;
   s->nodes = r.nodes;
@@ -69,6 +70,7 @@ StoredValues ValuesToStore(const DeploymentStatus& s, const DecisionMemory& m, a
   v.demand_cores = s.demand_cores;
   v.blended_pct = s.blended_pct;
   v.memory_pct = s.memory_pct;
+  v.memory_bytes = s.memory_working_set_bytes;
   if (m.has_target) v.target_pct = m.target_pct;
   if (m.has_served && m.served_at == now) {
     v.predicted_pct = m.served.predicted_pct;

@@ -57,6 +57,7 @@ struct DeploymentStatus {
   absl::optional<double> blended_pct;  // this cycle's reading (nullopt: no data)
   absl::optional<double> demand_cores;
   absl::optional<double> memory_pct;
+  absl::optional<double> memory_working_set_bytes;  // total over the mature pods (costs)
   double confidence = 0;
   NodePressure pressure;  // node pressure (level, utilization) of the matching nodes
   int nodes = 0;          // ready, schedulable nodes matching the nodeSelector

@@ -487,6 +487,16 @@ TEST_F(LoopTest, WritesPodLifetimesForCosts) {
   const costs::PodLifetime& p1 = last["api-5d9f-p1"];
   EXPECT_EQ(p1.start, kStart - absl::Hours(1));  // no creation timestamp: the start time
   EXPECT_EQ(p1.end, kStart + absl::Seconds(30));  // halfway between the last sighting and now
+  // The working set beside the CPU demand: one pod of 256 MiB left.
+  auto mem = (*store)->LookupSeries({"shop", "api", costs::kMemoryWorkingSetMetric, {}});
+  ASSERT_TRUE(mem.ok()) << mem.status();
+  auto latest = (*store)->Latest(*mem);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->value, 256.0 * (1 << 20));
+  auto first = (*store)->Scan(*mem, kStart, kStart + absl::Seconds(1));
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].value, 2 * 256.0 * (1 << 20));
+  EXPECT_TRUE((*store)->LookupSeries({"shop", "api", costs::kCpuDemandMetric, {}}).ok());
 }
 
 TEST_F(LoopTest, ShortLocalHistoryIsCompletedFromPrometheusAndKeptWhereBothHaveIt) {

@@ -87,6 +87,7 @@ Reading ReadDeployment(const kube::Deployment& d, const std::vector<const kube::
   r.blended_pct = BlendedCpuPct(filter.pods);
   r.demand_cores = BlendedDemandCores(filter.pods);
   if (mem_any && mem_request_total > 0) r.memory_pct = 100.0 * mem_used_total / mem_request_total;
+  if (mem_any) r.memory_working_set_bytes = mem_used_total;
   r.confidence = ReadingConfidence(usage, filter, now);
   r.node_pressure = node_pressure.node_pressure;
   r.nodes = node_pressure.nodes;

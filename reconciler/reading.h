@@ -55,6 +55,7 @@ struct Reading {
   absl::optional<double> blended_pct;   // 0.7/0.3 blend, % of the requests of the counted pods
   absl::optional<double> demand_cores;  // the same blend in cores (what the forecaster models)
   absl::optional<double> memory_pct;    // working set / memory requests of the mature pods
+  absl::optional<double> memory_working_set_bytes;  // total working set of the mature pods
   double confidence = 0;                // 0-1 (policy.h ReadingConfidence)
   NodePressure node_pressure;
   int nodes = 0;
