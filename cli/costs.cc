@@ -34,6 +34,8 @@ ABSL_FLAG(double, hours, 168, "costs: the window, hours back from its end (0 < h
 ABSL_FLAG(bool, json, false, "costs: print JSON (the cost route's fields) instead of text");
 ABSL_FLAG(std::string, until, "",
           "costs: end of the window (RFC 3339); default: the newest cycle in the store");
+ABSL_FLAG(bool, rightsizing, true,
+          "costs: also recommend requests (reads the last 8 days of raw samples)");
 ABSL_FLAG(absl::Duration, max_gap, absl::Minutes(10),
           "costs: a usage sample stands for at most this long; longer gaps are unmeasured");
 
@@ -369,7 +371,11 @@ int CostsMain(const std::vector<std::string>& args) {
     r.cost = costs::ComputeCost(pods, ReadUsage(**store, d, from, to, absl::GetFlag(FLAGS_max_gap)),
                                 from, to, *prices);
     const double pods_avg = r.cost.pod_hours / hours;
-    r.rs = Rightsize(**store, d, until, r.newest, pods_avg, prices->For(r.newest.pool));
+    if (absl::GetFlag(FLAGS_rightsizing)) {
+      r.rs = Rightsize(**store, d, until, r.newest, pods_avg, prices->For(r.newest.pool));
+    } else {
+      r.rs.cpu.note = r.rs.memory.note = "not computed (--rightsizing=false)";
+    }
     rows.push_back(std::move(r));
   }
   if (absl::GetFlag(FLAGS_json)) {
