@@ -14,6 +14,9 @@
 namespace reconciler {
 namespace {
 
+constexpr char kAnnotationMonthlyBudget[] = "smart-autoscaler.io/monthly-budget";
+
+
 namespace kube = clients::kube;
 
 // Process CPU time: the cycle's query threads parse on other threads (background informer
@@ -291,6 +294,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   const Decision decision = Decide(reading, view, st->memory, cfg, now);
   st->memory = decision.next;
   ShowDecision(view, decision, st->tracker, &s);
+  if (decision.served_now) ApplyBudget(cfg, d, reading, &st->memory, &s, report);
   if (decision.target.changed) {
     history_.AddDecision(reading, decision.target, cfg.dry_run, now, &st->history);
   }
@@ -336,6 +340,56 @@ void Reconciler::BuildTable(std::vector<MetricPoint>* table,
     AddPoints(st->status, st->memory, table);
   }
   report->points = static_cast<int>(table->size());
+}
+
+// The cost guardrail over this cycle's served values. The projected monthly cost is the
+// run-rate of the replicas the served value asks for (ready pods x the pod's hourly price at
+// the flat prices x 730 h); only the forecast's headroom above the blend is ever capped.
+void Reconciler::ApplyBudget(const Config& cfg, const kube::Deployment& d, const Reading& reading,
+                             DecisionMemory* m, DeploymentStatus* s, CycleReport* report) {
+  s->monthly_budget = absl::nullopt;
+  s->budget_capped = false;
+  s->forecast_monthly_cost_change = 0;
+  s->guardrail_note.clear();
+  auto ann = d.metadata.annotations.find(kAnnotationMonthlyBudget);
+  if (ann != d.metadata.annotations.end()) {
+    auto b = costs::ParseMonthlyBudget(ann->second);
+    if (!b.ok()) {
+      s->guardrail_note = absl::StrCat(kAnnotationMonthlyBudget, ": ", b.status().message());
+      return;
+    }
+    s->monthly_budget = *b;
+  } else {
+    for (const StaticTarget& t : cfg.deployments) {
+      if (t.namespace_name == s->namespace_name && t.name == s->name && t.monthly_budget > 0) {
+        s->monthly_budget = t.monthly_budget;
+      }
+    }
+  }
+  costs::GuardrailInput in;
+  in.blended_pct = m->served.blended_pct;
+  in.predicted_pct = m->served.predicted_pct;
+  in.target_pct = m->target_pct;
+  in.ready_pods = reading.ready_pods;
+  in.cpu_request_millicores = reading.cpu_request_millicores;
+  in.memory_request_bytes = reading.memory_request_bytes;
+  in.prices = {cfg.cost_per_vcpu_hour, cfg.cost_per_gb_memory_hour};
+  in.expected_duration = absl::Hours(costs::kHoursPerMonth);
+  in.monthly_budget = s->monthly_budget;
+  const double pod_hourly = in.cpu_request_millicores / 1000.0 * in.prices.per_vcpu_hour +
+                            in.memory_request_bytes / costs::kBytesPerGb * in.prices.per_gb_hour;
+  in.current_monthly_cost = in.ready_pods * pod_hourly * costs::kHoursPerMonth;
+  const costs::GuardrailDecision g = costs::CapPredicted(in);
+  s->forecast_monthly_cost_change = g.monthly_cost_change;
+  s->guardrail_note = g.why;
+  if (!g.capped) return;
+  s->budget_capped = true;
+  ++report->budget_capped;
+  m->served.predicted_pct = g.predicted_pct;
+  m->served.pressure_ratio = PressureRatio(g.predicted_pct, m->target_pct);
+  s->served_predicted_pct = m->served.predicted_pct;
+  s->served_pressure = m->served.pressure_ratio;
+  VLOG(1) << s->namespace_name << "/" << s->name << ": " << g.why;
 }
 
 void Reconciler::TrackPods(const CycleInputs& in, absl::Time now) {

@@ -77,6 +77,13 @@ struct DeploymentStatus {
       served_memory_pct;
   absl::Time served_at = absl::InfinitePast();
   std::string note;  // "" or why the values were held (no data, low confidence)
+  // The cost guardrail (annotation smart-autoscaler.io/monthly-budget or
+  // DEPLOYMENT_<N>_MONTHLY_BUDGET): the budget (USD/month), whether this cycle's forecast
+  // headroom was capped, the monthly cost change of the uncapped headroom and why.
+  absl::optional<double> monthly_budget;
+  bool budget_capped = false;
+  double forecast_monthly_cost_change = 0;
+  std::string guardrail_note;
 };
 
 struct CycleReport {
@@ -92,6 +99,7 @@ struct CycleReport {
   int query_failures = 0;
   int points = 0;   // size of the served table
   int patches = 0;  // legacy mode: HPA patches sent (or logged under DRY_RUN)
+  int budget_capped = 0;  // deployments whose forecast headroom the budget capped this cycle
   std::vector<std::string> errors;
 };
 
@@ -130,6 +138,9 @@ class Reconciler {
   void BuildTable(std::vector<MetricPoint>* table, std::vector<DeploymentStatus>* statuses,
                   CycleReport* report) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
   void Store(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
+  // The cost guardrail: caps this cycle's served forecast headroom to the deployment's budget.
+  void ApplyBudget(const Config& cfg, const clients::kube::Deployment& d, const Reading& reading,
+                   DecisionMemory* m, DeploymentStatus* s, CycleReport* report);
   // Feeds the managed deployments' scheduled pods to pod_lifetimes_; the lifetimes that began or
   // ended wait in lifetime_changes_ for Store.
   void TrackPods(const CycleInputs& in, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
