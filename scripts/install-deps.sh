@@ -13,6 +13,7 @@ PACKAGES=(
   curl openssl ca-certificates python3 python3-yaml   # test helpers
   procps time                              # pgrep in the demo test; /usr/bin/time in benchmarks
   libboost-dev wrk                         # adapter: Boost.Beast HTTPS server; its benchmark
+  golang golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev  # tests/helm renderer (no helm)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
