@@ -17,28 +17,10 @@ kubectl kustomize "$dir/overlays/cert-manager" > "$out/kustomize-cert-manager.ya
 
 r() { "$render" --chart "$chart" --namespace smart-autoscaler "$@"; }
 r > "$out/default.yaml"
-r --set tls.mode=cert-manager --set createNamespace=true > "$out/cert-manager.yaml"
-cat > "$out/secret-values.yaml" <<'V'
-tls: {mode: secret, secretName: my-serving-cert, caBundle: Q0EtUEVN}
-apiServices: {custom: {enabled: false}}
-serviceMonitor: {enabled: false}
-podDisruptionBudget: {enabled: true}
-networkPolicy: {enabled: true}
-V
-r --values "$out/secret-values.yaml" > "$out/secret.yaml"
-cat > "$out/legacy-values.yaml" <<'V'
-legacyPatchRbac: {enabled: true}
-apiServices: {external: {enabled: false}}
-persistence: {enabled: false}
-replicas: 2
-prometheus:
-  url: https://mimir.example/prometheus
-  headers: {X-Scope-OrgID: team-a}
-  tokenSecret: {name: prom-token, key: token}
-extraEnv:
-- {name: TARGET_NODE_UTILIZATION, value: "65"}
-V
-r --values "$out/legacy-values.yaml" > "$out/legacy.yaml"
+variants="$root/tests/helm/variants"
+for v in cert-manager secret legacy; do
+  r --values "$variants/$v.yaml" > "$out/$v.yaml"
+done
 
 # Failures name the value.
 fail_with() {
