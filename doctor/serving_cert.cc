@@ -135,7 +135,10 @@ std::string SubjectAltNames(X509* cert) {
     if (n->type == GEN_DNS) {
       names.push_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName)));
     } else if (n->type == GEN_IPADD) {
-      names.push_back("IP");  // an IP SAN never matches a DNS name
+      const unsigned char* ip = ASN1_STRING_get0_data(n->d.iPAddress);
+      names.push_back(ASN1_STRING_length(n->d.iPAddress) == 4
+                          ? absl::StrCat("IP:", ip[0], ".", ip[1], ".", ip[2], ".", ip[3])
+                          : "IP:(v6)");  // an IP SAN never matches a DNS name
     }
   }
   GENERAL_NAMES_free(sans);

@@ -47,9 +47,10 @@ of the Kubernetes API):
   POST   /_fake/reset      back to DEFAULT_CONFIG, recorded requests dropped
   GET    /_fake/requests   {"requests": [...]}: every non-control request, oldest first
   DELETE /_fake/requests   drop recorded requests
-  POST   /_fake/objects    {"ops": [{"op": "add"|"modify"|"delete", "object": {...}}],
+  POST   /_fake/objects    {"ops": [{"op": "add"|"modify"|"merge"|"delete", "object": {...}}],
                            "compact": bool}: apply the ops in order, each producing a watch event
-                           (add of an existing object = MODIFIED); with "compact" the
+                           (add of an existing object = MODIFIED; merge applies the object
+                           as an RFC 7386 merge patch to the stored one); with "compact" the
                            resourceVersions up to now expire at once, so open watches end with a
                            410 ERROR event before delivering these events. Answers
                            {"resourceVersion": "<current>"}.
@@ -183,6 +184,20 @@ def _apply_json_patch(obj, ops):
         else:
             raise ValueError("json patch: unsupported op %r" % kind)
     return obj
+
+
+def _merge_patch(target, patch):
+    """RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        else:
+            target[k] = _merge_patch(target.get(k), v)
+    return target
 
 
 def _now_rfc3339():
@@ -524,6 +539,10 @@ class Handler(BaseHTTPRequestHandler):
                         old = _store[plural].get(key)
                         if old is not None:
                             _put_locked(plural, old, "DELETED")
+                    elif op.get("op") == "merge" and key in _store[plural]:
+                        merged = _merge_patch(copy.deepcopy(_store[plural][key]), obj)
+                        merged["metadata"].pop("resourceVersion", None)
+                        _put_locked(plural, merged, "MODIFIED")
                     else:
                         _put_locked(plural, obj, "MODIFIED" if key in _store[plural] else "ADDED")
                 if update.get("compact"):
