@@ -118,7 +118,7 @@ Check ReviewAll(const Options& o, KubeReader& kube, const std::string& component
                   o.rbac_self ? "selfsubjectaccessreviews must be allowed (every user has it by "
                                 "default)"
                               : "the kubeconfig's user must be able to create subjectaccessreviews "
-                                "(or run doctor in the Pod: --in-cluster)");
+                                "(or run doctor in the Pod, without --kubeconfig)");
     }
     if (!*ok) missing.push_back(Describe(n, ns));
   }
