@@ -51,12 +51,17 @@ const Command kCommands[] = {
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",
      "cli/forecast.cc", cli::ForecastMain},
     {"ingest", "store a CSV trace in the RocksDB store, read it back, print timings",
-     "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc", cli::IngestMain},
+     "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc,cli/db_flag.cc",
+     cli::IngestMain},
     {"reconciler",
      "run the loop: gather signals, decide, publish smart metrics to the adapters",
      "reconciler [--cluster-file cluster.json | --kubeconfig FILE] [--prometheus-url URL] "
      "[--config-dir DIR]",
      "cli/reconciler.cc", cli::ReconcilerMain},
+    {"store", "back up, restore or verify a reconciler store (offline)",
+     "store backup --db DIR --to BACKUP_DIR | store restore --from BACKUP_DIR --db DIR "
+     "[--force] | store verify --db DIR",
+     "cli/store.cc,cli/db_flag.cc", cli::StoreMain},
     {"version", "print the version", "version", "cli/version.cc", cli::VersionMain},
 };
 

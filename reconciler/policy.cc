@@ -18,13 +18,26 @@ double Ramp(double x, double x0, double y0, double x1, double y1) {
 
 // Blended millicores of one pod, or nullopt when it has no 10-minute rate.
 absl::optional<double> PodBlend(const PodUsage& p) {
-  if (!p.cpu_10m_millicores.has_value()) return absl::nullopt;
-  const double r10 = *p.cpu_10m_millicores;
-  const double r5 = p.cpu_5m_millicores.value_or(r10);
-  return kWeight10m * r10 + kWeight5m * r5;
+  return BlendCpuRates(p.cpu_10m_millicores, p.cpu_5m_millicores);
 }
 
 }  // namespace
+
+absl::optional<double> BlendCpuRates(absl::optional<double> rate_10m,
+                                     absl::optional<double> rate_5m) {
+  if (!rate_10m.has_value()) return absl::nullopt;
+  return kWeight10m * *rate_10m + kWeight5m * rate_5m.value_or(*rate_10m);
+}
+
+TargetPolicy TargetPolicyForBase(double base_pct) {
+  TargetPolicy policy;
+  policy.base_pct = base_pct;
+  policy.safe_min_pct = std::min(95.0, base_pct + 5);
+  policy.safe_max_pct = std::min(95.0, base_pct + 15);
+  policy.critical_max_pct = std::max(10.0, base_pct - 10);
+  policy.critical_min_pct = std::max(10.0, base_pct - 20);
+  return policy;
+}
 
 PodFilter FilterStartupPods(const std::vector<PodUsage>& pods, absl::Time now,
                             absl::Duration window) {

@@ -8,7 +8,7 @@
 // I/O or reads the clock, so every rule is tested directly. CPU is in millicores, memory in
 // bytes, percentages are 0-100. Thread-compatible.
 //
-// Where these differ from the original project (../shared/reference/SEED-ALGORITHMS.md):
+// Where these differ from the original project (the Python smart-autoscaler this one replaces):
 // - when every pod is young the most mature pods are used (the original used all, unfiltered)
 //   and confidence drops;
 // - CPU requests are summed over all containers (the original read the first container only);
@@ -96,6 +96,15 @@ struct TargetPolicy {
   double critical_min_pct = 50;   // ... falling to 50 at 95 % or more
 };
 
+// The target table for TARGET_NODE_UTILIZATION = `base_pct`: safe pressure base+5 .. base+15
+// (at most 95), critical base-10 .. base-20 (at least 10), warning/unknown base.
+TargetPolicy TargetPolicyForBase(double base_pct);
+
+// The 0.7 x 10-minute + 0.3 x 5-minute blend of two CPU rates (millicores); a missing 5-minute
+// rate uses the 10-minute rate. nullopt when the 10-minute rate is missing.
+absl::optional<double> BlendCpuRates(absl::optional<double> rate_10m,
+                                     absl::optional<double> rate_5m);
+
 // The HPA target (% of CPU request) for the node pressure, before the low-request rule.
 double TargetForPressure(const NodePressure& pressure, const TargetPolicy& policy);
 
@@ -111,7 +120,7 @@ double ApplyLowRequestRule(double target_pct, int64_t cpu_request_millicores);
 // [min_pct, max_pct]. A steady workload may run hot (90 %); a spiky one gets room (e.g. demand
 // that can jump 40 % in 10 minutes -> 71 %). nullopt below `min_buckets` of history (7 days of
 // 5-minute buckets by default) or when demand is mostly zero. Replaces the seed's auto-tuner,
-// which chased a hard-coded 65 % node utilisation with random exploration (SEED-ALGORITHMS 4).
+// which chased a hard-coded 65 % node utilisation with random exploration.
 absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets = 2,
                                         int min_buckets = 7 * 24 * 12, double min_pct = 50,
                                         double max_pct = 90);

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "clients/prometheus/prometheus.h"
+#include "reconciler/signal_values.h"
 
 namespace reconciler {
 
@@ -35,25 +36,6 @@ struct SignalQueries {
   // Results keyed by the "node" label when present, else "instance" without its ":port".
   std::string node_cpu_10m = "sum by (instance) (rate(node_cpu_seconds_total{mode!=\"idle\"}[10m]))";
   std::string node_cpu_5m = "sum by (instance) (rate(node_cpu_seconds_total{mode!=\"idle\"}[5m]))";
-};
-
-struct Signals {
-  // Key "namespace/pod" -> millicores / bytes; node name -> millicores.
-  absl::flat_hash_map<std::string, double> pod_cpu_10m, pod_cpu_5m, pod_memory;
-  absl::flat_hash_map<std::string, double> node_cpu_10m, node_cpu_5m;
-  // Whether each query answered (an answer without a pod's series means no data for that pod).
-  bool pod_cpu_10m_ok = false, pod_cpu_5m_ok = false, pod_memory_ok = false;
-  bool node_cpu_10m_ok = false, node_cpu_5m_ok = false;
-  int queries = 0;
-  int failures = 0;
-  std::vector<std::string> errors;  // "pod_cpu_10m: Unavailable: ..." per failed query
-
-  absl::optional<double> Get(const absl::flat_hash_map<std::string, double>& m,
-                             const std::string& key) const {
-    auto it = m.find(key);
-    if (it == m.end()) return absl::nullopt;
-    return it->second;
-  }
 };
 
 // Runs the five queries at `at` on `concurrency` threads (1-5; the client must be thread-safe;

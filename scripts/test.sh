@@ -4,7 +4,7 @@
 # tests), then a short libFuzzer run of each fuzz target, and ends with one line
 # `tests: N passed, M failed` counted from Bazel's results plus one per fuzz target.
 #
-#   scripts/test.sh                                   # everything, 60 s per fuzz target
+#   scripts/test.sh                                   # everything, 30 s per fuzz target
 #   FUZZ_SECONDS=0 scripts/test.sh                    # skip fuzzing
 #   scripts/test.sh --test_env=CRASH_ROUNDS=100       # extra args go to `bazel test`
 set -uo pipefail
@@ -21,7 +21,7 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1  # the build itself failed before any test ran
 fi
 
-fuzz_seconds="${FUZZ_SECONDS:-60}"
+fuzz_seconds="${FUZZ_SECONDS:-30}"
 if [ "$fuzz_seconds" -gt 0 ] && [ -x tests/fuzz/run_fuzz.sh ]; then
   tests/fuzz/run_fuzz.sh "$fuzz_seconds" 2>&1 | tee "$log"
   fuzz_rc=${PIPESTATUS[0]}
