@@ -8,6 +8,8 @@
 // --service-name/--service-namespace the adapter's (cli/adapter.cc): one meaning per flag in
 // the binary. Prometheus' URL, token and headers otherwise come from the environment
 // (PROMETHEUS_URL, PROMETHEUS_BEARER_TOKEN, PROMETHEUS_HEADERS), as for the reconciler.
+#include "doctor/doctor.h"
+
 #include <iostream>
 
 #include "absl/flags/declare.h"
@@ -17,7 +19,6 @@
 #include "clients/http/curl_http_client.h"
 #include "clients/kube/cluster_config.h"
 #include "clients/prometheus/prometheus.h"
-#include "doctor/doctor.h"
 #include "reconciler/config.h"
 
 ABSL_DECLARE_FLAG(std::string, kubeconfig);
@@ -83,7 +84,8 @@ int DoctorMain(const std::vector<std::string>& args) {
   if (!config.problems.empty() && !absl::GetFlag(FLAGS_json)) {
     for (const std::string& p : config.problems) PrintError(std::cerr, "doctor: config", p);
   }
-  std::cout << (absl::GetFlag(FLAGS_json) ? doctor::FormatJson(report) : doctor::FormatText(report));
+  std::cout << (absl::GetFlag(FLAGS_json) ? doctor::FormatJson(report)
+                                          : doctor::FormatText(report));
   return report.ok() ? 0 : 1;
 }
 

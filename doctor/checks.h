@@ -56,8 +56,8 @@ Diagnosis ExplainUnavailable(const Options& options, const Condition& available)
 
 // An HPA that references a smart_* metric, as the checks need it.
 struct SmartMetric {
-  std::string type;        // "External" or "Object" (anything else is reported)
-  std::string name;        // smart_cpu_pressure
+  std::string type;  // "External" or "Object" (anything else is reported)
+  std::string name;  // smart_cpu_pressure
   std::map<std::string, std::string> match_labels;  // External metric selector
   std::string object_kind, object_name;             // Object describedObject
 };
@@ -73,8 +73,8 @@ absl::StatusOr<std::vector<SmartHpa>> ListSmartHpas(KubeReader& kube);
 void CheckApiServices(const Options& options, KubeReader& kube, std::vector<Check>* out);
 void CheckApiServiceOwners(const Options& options, KubeReader& kube, std::vector<Check>* out);
 void CheckEndpoints(const Options& options, KubeReader& kube, std::vector<Check>* out);
-void CheckServingCert(const Options& options, KubeReader& kube, CertFetcher* certs,
-                      absl::Time now, std::vector<Check>* out);
+void CheckServingCert(const Options& options, KubeReader& kube, CertFetcher* certs, absl::Time now,
+                      std::vector<Check>* out);
 void CheckRbac(const Options& options, KubeReader& kube, std::vector<Check>* out);
 void CheckAuthConfigMap(KubeReader& kube, std::vector<Check>* out);
 void CheckPrometheus(KubeReader& kube, clients::prometheus::PrometheusClient* prom, absl::Time now,

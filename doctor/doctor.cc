@@ -34,8 +34,8 @@ Report RunDoctor(const Options& options, const Dependencies& deps) {
                                       "horizontalpodautoscalers"));
     hpas = std::vector<internal::SmartHpa>{};
   } else if (hpas->empty()) {
-    r.checks.push_back(internal::Pass("hpas", "HPAs that use smart_* metrics",
-                                      "none yet (see deploy/examples)"));
+    r.checks.push_back(
+        internal::Pass("hpas", "HPAs that use smart_* metrics", "none yet (see deploy/examples)"));
   }
   internal::CheckPrometheus(kube, deps.prometheus, now, *hpas, &r.checks);
   internal::CheckHpas(options, kube, now, *hpas, &r.checks);
@@ -49,14 +49,17 @@ std::string FormatText(const Report& report) {
     if (!c.ok && !c.fix.empty()) absl::StrAppend(&out, "    fix: ", c.fix, "\n");
   }
   absl::StrAppend(&out, report.ok() ? "all " : "", report.checks.size() - report.failed(), " of ",
-                  report.checks.size(), " checks passed", report.ok() ? "" : absl::StrCat(", ", report.failed(), " failed"), "\n");
+                  report.checks.size(), " checks passed",
+                  report.ok() ? "" : absl::StrCat(", ", report.failed(), " failed"), "\n");
   return out;
 }
 
 std::string FormatJson(const Report& report) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&w](const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); };
+  auto str = [&w](const std::string& s) {
+    w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  };
   w.StartObject();
   w.Key("ok");
   w.Bool(report.ok());

@@ -42,7 +42,8 @@ std::string ToJson(const rapidjson::Value& v) {
 }
 
 // A TLS server presenting `leaf` (signed by `ca`), for the serving-certificate check.
-std::unique_ptr<tests::FakeKubeApiServer> StartTlsServer(const std::string& dir, const std::string& tag,
+std::unique_ptr<tests::FakeKubeApiServer> StartTlsServer(const std::string& dir,
+                                                         const std::string& tag,
                                                          const tests::TestCert& ca,
                                                          const tests::TestCert& leaf) {
   tests::FakeKubeApiServerOptions o;
@@ -81,11 +82,15 @@ std::string OpenMetrics(absl::Time end) {
     for (const char* pod : {"api-service-7d9f8b6c5-x2x9p", "api-service-7d9f8b6c5-q8kzt"}) {
       absl::StrAppendFormat(&om,
                             "container_cpu_usage_seconds_total{namespace=\"shop\",pod=\"%s\","
-                            "container=\"api\"} %d %d\n", pod, 100 + 30 * i, t);
+                            "container=\"api\"} %d %d\n",
+                            pod, 100 + 30 * i, t);
     }
-    absl::StrAppendFormat(&node, "node_cpu_seconds_total{instance=\"node-a:9100\",cpu=\"0\",mode=\"user\"} %d %d\n",
-                          1000 + 40 * i, t);
-    absl::StrAppendFormat(&node, "node_cpu_seconds_total{instance=\"10.0.0.2:9100\",node=\"node-b\",cpu=\"0\",mode=\"user\"} %d %d\n",
+    absl::StrAppendFormat(
+        &node, "node_cpu_seconds_total{instance=\"node-a:9100\",cpu=\"0\",mode=\"user\"} %d %d\n",
+        1000 + 40 * i, t);
+    absl::StrAppendFormat(&node,
+                          "node_cpu_seconds_total{instance=\"10.0.0.2:9100\",node=\"node-b\",cpu="
+                          "\"0\",mode=\"user\"} %d %d\n",
                           1000 + 20 * i, t);
   }
   return om + node + "# EOF\n";
@@ -99,12 +104,14 @@ class DoctorTest : public ::testing::Test {
     auto ca = tests::MakeCa("smart-autoscaler-ca", from);
     auto other = tests::MakeCa("some-other-ca", from);
     ASSERT_TRUE(ca.ok() && other.ok());
-    const std::vector<std::string> names = {"smart-autoscaler.smart-autoscaler.svc", "smart-autoscaler",
+    const std::vector<std::string> names = {"smart-autoscaler.smart-autoscaler.svc",
+                                            "smart-autoscaler",
                                             "smart-autoscaler.smart-autoscaler"};
     ca_pem_ = new std::string(ca->cert_pem);
     good_ = StartTlsServer(*dir_, "good", *ca, Leaf(*ca, names)).release();
     other_ca_ = StartTlsServer(*dir_, "other", *other, Leaf(*other, names)).release();
-    wrong_san_ = StartTlsServer(*dir_, "wrong", *ca, Leaf(*ca, {"smart-autoscaler.default.svc"})).release();
+    wrong_san_ =
+        StartTlsServer(*dir_, "wrong", *ca, Leaf(*ca, {"smart-autoscaler.default.svc"})).release();
     tests::FakeKubeApiServerOptions ko;
     ko.fixtures_file = tests::FixturesPath();
     auto kube = tests::FakeKubeApiServer::Start(ko);
@@ -128,21 +135,24 @@ class DoctorTest : public ::testing::Test {
   absl::Time Now() const { return end_ + absl::Seconds(30); }
 
   std::string Fill(std::string json) const {
-    return absl::StrReplaceAll(json, {{"@CA_BUNDLE@", absl::Base64Escape(*ca_pem_)},
-                                      {"@NOW@", absl::FormatTime(absl::RFC3339_sec, Now(), absl::UTCTimeZone())},
-                                      {"@NOW-10m@", absl::FormatTime(absl::RFC3339_sec, Now() - absl::Minutes(10),
-                                                                     absl::UTCTimeZone())}});
+    return absl::StrReplaceAll(
+        json, {{"@CA_BUNDLE@", absl::Base64Escape(*ca_pem_)},
+               {"@NOW@", absl::FormatTime(absl::RFC3339_sec, Now(), absl::UTCTimeZone())},
+               {"@NOW-10m@", absl::FormatTime(absl::RFC3339_sec, Now() - absl::Minutes(10),
+                                              absl::UTCTimeZone())}});
   }
 
   // Back to cluster.json plus the healthy install.
   void InstallHealthy() {
     ASSERT_TRUE(kube_->Reset().ok());
     rapidjson::Document d;
-    d.Parse(Fill(ReadFile(tests::RunfilePath("tests/kube_api_server/fixtures/doctor_healthy.json"))).c_str());
+    d.Parse(Fill(ReadFile(tests::RunfilePath("tests/kube_api_server/fixtures/doctor_healthy.json")))
+                .c_str());
     ASSERT_FALSE(d.HasParseError());
     std::string ops = "{\"ops\":[";
     for (const auto& item : d["items"].GetArray()) {
-      absl::StrAppend(&ops, ops.back() == '[' ? "" : ",", "{\"op\":\"add\",\"object\":", ToJson(item), "}");
+      absl::StrAppend(&ops, ops.back() == '[' ? "" : ",",
+                      "{\"op\":\"add\",\"object\":", ToJson(item), "}");
     }
     ASSERT_TRUE(kube_->ApplyObjects(ops + "]}").ok());
     ASSERT_TRUE(kube_->Configure(ToJson(d["config"])).ok());
@@ -155,7 +165,8 @@ class DoctorTest : public ::testing::Test {
     cluster.bearer_token = token;
     auto http = clients::kube::MakeHttpClient(cluster);
     auto prom_http = clients::http::MakeCurlHttpClient({});
-    auto prom = clients::prometheus::MakePrometheusClient({.base_url = prometheus_url}, prom_http.get());
+    auto prom =
+        clients::prometheus::MakePrometheusClient({.base_url = prometheus_url}, prom_http.get());
     auto certs = MakeTlsCertFetcher();
     base::FakeClock clock(Now());
     options.serving_address = serving_address;
@@ -197,17 +208,21 @@ TEST_F(DoctorTest, HealthyInstallPassesEveryCheck) {
     EXPECT_TRUE(c.ok) << c.id << ": " << c.cause;
     ids.push_back(c.id);
   }
-  EXPECT_EQ(ids, (std::vector<std::string>{
-                     "apiservice/v1beta1.external.metrics.k8s.io", "apiservice/v1beta2.custom.metrics.k8s.io",
-                     "apiservice/v1beta1.custom.metrics.k8s.io", "apiservice-owner/custom.metrics.k8s.io",
-                     "apiservice-owner/external.metrics.k8s.io", "service-endpoints", "serving-cert",
-                     "rbac/reconciler", "rbac/adapter", "auth-configmap", "prometheus",
-                     "prometheus/pod-cpu/shop/api-service", "prometheus/node-cpu", "hpa/shop/api-service"}));
+  EXPECT_EQ(
+      ids,
+      (std::vector<std::string>{
+          "apiservice/v1beta1.external.metrics.k8s.io", "apiservice/v1beta2.custom.metrics.k8s.io",
+          "apiservice/v1beta1.custom.metrics.k8s.io", "apiservice-owner/custom.metrics.k8s.io",
+          "apiservice-owner/external.metrics.k8s.io", "service-endpoints", "serving-cert",
+          "rbac/reconciler", "rbac/adapter", "auth-configmap", "prometheus",
+          "prometheus/pod-cpu/shop/api-service", "prometheus/node-cpu", "hpa/shop/api-service"}));
   EXPECT_TRUE(r.ok());
   const std::string text = FormatText(r);
   SaveOutput("doctor-healthy.txt", text);
-  EXPECT_TRUE(absl::StrContains(text, "\u2714 APIService v1beta1.external.metrics.k8s.io \u2014 Available\n"));
-  EXPECT_TRUE(absl::StrContains(text, "verified for smart-autoscaler.smart-autoscaler.svc")) << text;
+  EXPECT_TRUE(absl::StrContains(
+      text, "\u2714 APIService v1beta1.external.metrics.k8s.io \u2014 Available\n"));
+  EXPECT_TRUE(absl::StrContains(text, "verified for smart-autoscaler.smart-autoscaler.svc"))
+      << text;
   EXPECT_TRUE(absl::EndsWith(text, "all 14 of 14 checks passed\n")) << text;
   rapidjson::Document json;
   json.Parse(FormatJson(r).c_str());
@@ -218,7 +233,8 @@ TEST_F(DoctorTest, HealthyInstallPassesEveryCheck) {
 
 TEST_F(DoctorTest, EveryBrokenFixtureFailsItsCheckWithTheRightCause) {
   rapidjson::Document cases;
-  cases.Parse(ReadFile(tests::RunfilePath("tests/kube_api_server/fixtures/doctor_broken.json")).c_str());
+  cases.Parse(
+      ReadFile(tests::RunfilePath("tests/kube_api_server/fixtures/doctor_broken.json")).c_str());
   ASSERT_FALSE(cases.HasParseError());
   std::string all_text;
   for (const auto& c : cases["cases"].GetArray()) {
@@ -232,10 +248,12 @@ TEST_F(DoctorTest, EveryBrokenFixtureFailsItsCheckWithTheRightCause) {
     std::string serving = Good();
     if (c.HasMember("serving")) {
       serving = absl::StrCat("127.0.0.1:", std::string(c["serving"].GetString()) == "other-ca"
-                                               ? other_ca_->port() : wrong_san_->port());
+                                               ? other_ca_->port()
+                                               : wrong_san_->port());
     }
     std::string prom_url = prom_->url();
-    if (c.HasMember("prometheus")) prom_url = absl::StrCat("http://127.0.0.1:", testing_util::PickFreePort());
+    if (c.HasMember("prometheus"))
+      prom_url = absl::StrCat("http://127.0.0.1:", testing_util::PickFreePort());
     Report r = Run(serving, prom_url);
     std::set<std::string> may_fail = {c["check"].GetString()};
     if (c.HasMember("also_fail")) {
@@ -261,8 +279,10 @@ TEST_F(DoctorTest, EveryBrokenFixtureFailsItsCheckWithTheRightCause) {
 
 TEST_F(DoctorTest, InClusterRbacUsesSelfSubjectAccessReview) {
   InstallHealthy();
-  ASSERT_TRUE(kube_->Configure(absl::StrCat(R"({"tokens": {"sa-token": {"username": ")", kSa,
-                                            R"(", "groups": ["system:serviceaccounts"]}}})")).ok());
+  ASSERT_TRUE(kube_
+                  ->Configure(absl::StrCat(R"({"tokens": {"sa-token": {"username": ")", kSa,
+                                           R"(", "groups": ["system:serviceaccounts"]}}})"))
+                  .ok());
   Options o;
   o.rbac_self = true;
   ASSERT_TRUE(kube_->ClearRequests().ok());
@@ -271,14 +291,19 @@ TEST_F(DoctorTest, InClusterRbacUsesSelfSubjectAccessReview) {
   EXPECT_GT(*kube_->CountRequests("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"), 10);
   EXPECT_EQ(*kube_->CountRequests("/apis/authorization.k8s.io/v1/subjectaccessreviews"), 0);
 
-  ASSERT_TRUE(kube_->Configure(absl::StrCat(R"({"sar_rules": [{"user": ")", kSa,
-                                            R"(", "resource": "leases", "verb": "update", "allowed": false},
-                                               {"user": ")", kSa, R"(", "allowed": true}]})")).ok());
+  ASSERT_TRUE(
+      kube_
+          ->Configure(absl::StrCat(R"({"sar_rules": [{"user": ")", kSa,
+                                   R"(", "resource": "leases", "verb": "update", "allowed": false},
+                                               {"user": ")",
+                                   kSa, R"(", "allowed": true}]})"))
+          .ok());
   r = Run(Good(), prom_->url(), o, "sa-token");
   ASSERT_FALSE(r.ok());
   for (const Check& c : r.checks) {
     if (c.id == "rbac/reconciler") {
-      EXPECT_EQ(c.cause, "missing permission: update leases.coordination.k8s.io in smart-autoscaler");
+      EXPECT_EQ(c.cause,
+                "missing permission: update leases.coordination.k8s.io in smart-autoscaler");
     } else {
       EXPECT_TRUE(c.ok) << c.id << ": " << c.cause;
     }

@@ -16,7 +16,8 @@ namespace {
 SmartMetric ParseMetric(const rapidjson::Value& m) {
   SmartMetric out;
   out.type = Str(m, {"type"});
-  const char* field = out.type == "External" ? "external" : out.type == "Object" ? "object"
+  const char* field = out.type == "External" ? "external"
+                      : out.type == "Object" ? "object"
                       : out.type == "Pods"   ? "pods"
                                              : "resource";
   out.name = Str(m, {field, "metric", "name"});
@@ -58,8 +59,9 @@ std::string CheckServed(const Options& o, KubeReader& kube, absl::Time now, cons
   if (!r.ok()) return absl::StrCat("metric not served: ", m.name, ": ", r.status().message());
   const rapidjson::Value& items = Array(Find(*r, {"items"}));
   if (items.Empty()) {
-    return absl::StrCat("metric empty: ", m.name, " has no value for ", SelectorString(m.match_labels),
-                        " (the reconciler does not manage that deployment yet, or its data is missing)");
+    return absl::StrCat(
+        "metric empty: ", m.name, " has no value for ", SelectorString(m.match_labels),
+        " (the reconciler does not manage that deployment yet, or its data is missing)");
   }
   for (const rapidjson::Value& item : items.GetArray()) {
     absl::Time t;
@@ -69,7 +71,8 @@ std::string CheckServed(const Options& o, KubeReader& kube, absl::Time now, cons
       return absl::StrCat("metric ", m.name, " has a bad timestamp '", ts, "'");
     }
     if (now - t > o.max_metric_age) {
-      return absl::StrCat("metric stale: ", m.name, " is ", absl::FormatDuration(absl::Trunc(now - t, absl::Seconds(1))),
+      return absl::StrCat("metric stale: ", m.name, " is ",
+                          absl::FormatDuration(absl::Trunc(now - t, absl::Seconds(1))),
                           " old (limit ", absl::FormatDuration(o.max_metric_age), ")");
     }
   }
@@ -82,8 +85,10 @@ std::string DeploymentExists(KubeReader& kube, const std::string& ns, const std:
   if (name.empty()) return absl::StrCat(what, " names no Deployment");
   absl::StatusOr<rapidjson::Document> d =
       kube.Get(absl::StrCat("/apis/apps/v1/namespaces/", ns, "/deployments/", name));
-  if (absl::IsNotFound(d.status())) return absl::StrCat(what, " names Deployment ", name, ", which does not exist in ", ns);
-  if (!d.ok()) return absl::StrCat("cannot read Deployment ", ns, "/", name, ": ", d.status().message());
+  if (absl::IsNotFound(d.status()))
+    return absl::StrCat(what, " names Deployment ", name, ", which does not exist in ", ns);
+  if (!d.ok())
+    return absl::StrCat("cannot read Deployment ", ns, "/", name, ": ", d.status().message());
   return "";
 }
 
@@ -94,7 +99,8 @@ std::vector<std::string> Problems(const Options& o, KubeReader& kube, absl::Time
     if (!s.empty()) p.push_back(std::move(s));
   };
   if (h.target_kind != "Deployment") {
-    p.push_back(absl::StrCat("scaleTargetRef is a ", h.target_kind, ": smart metrics are computed for Deployments"));
+    p.push_back(absl::StrCat("scaleTargetRef is a ", h.target_kind,
+                             ": smart metrics are computed for Deployments"));
   } else {
     add(DeploymentExists(kube, h.namespace_name, h.target_name, "scaleTargetRef"));
   }
@@ -105,21 +111,27 @@ std::vector<std::string> Problems(const Options& o, KubeReader& kube, absl::Time
                            absl::StrCat("selector of ", m.name, " (deployment=...)")));
     } else if (m.type == "Object") {
       if (m.object_kind != "Deployment") {
-        p.push_back(absl::StrCat(m.name, ": describedObject is a ", m.object_kind, ", want Deployment"));
+        p.push_back(
+            absl::StrCat(m.name, ": describedObject is a ", m.object_kind, ", want Deployment"));
         continue;
       }
-      add(DeploymentExists(kube, h.namespace_name, m.object_name, absl::StrCat("describedObject of ", m.name)));
+      add(DeploymentExists(kube, h.namespace_name, m.object_name,
+                           absl::StrCat("describedObject of ", m.name)));
     } else {
-      p.push_back(absl::StrCat(m.name, " is a ", m.type, " metric: smart metrics are External or Object (deployments.apps)"));
+      p.push_back(absl::StrCat(m.name, " is a ", m.type,
+                               " metric: smart metrics are External or Object (deployments.apps)"));
       continue;
     }
     if (p.empty()) add(CheckServed(o, kube, now, h, m));
   }
-  for (const auto& [type, c] : {std::pair<const char*, const Condition*>{"ScalingActive", &h.scaling_active},
-                                {"AbleToScale", &h.able_to_scale}}) {
+  for (const auto& [type, c] :
+       {std::pair<const char*, const Condition*>{"ScalingActive", &h.scaling_active},
+        {"AbleToScale", &h.able_to_scale}}) {
     if (c->status == "True") continue;
-    p.push_back(c->status.empty() ? absl::StrCat(type, " not reported yet (the HPA controller has not processed it)")
-                                  : absl::StrCat(type, " ", c->status, ": ", c->reason, ": ", c->message));
+    p.push_back(
+        c->status.empty()
+            ? absl::StrCat(type, " not reported yet (the HPA controller has not processed it)")
+            : absl::StrCat(type, " ", c->status, ": ", c->reason, ": ", c->message));
   }
   return p;
 }
@@ -127,7 +139,8 @@ std::vector<std::string> Problems(const Options& o, KubeReader& kube, absl::Time
 }  // namespace
 
 absl::StatusOr<std::vector<SmartHpa>> ListSmartHpas(KubeReader& kube) {
-  absl::StatusOr<rapidjson::Document> list = kube.Get("/apis/autoscaling/v2/horizontalpodautoscalers");
+  absl::StatusOr<rapidjson::Document> list =
+      kube.Get("/apis/autoscaling/v2/horizontalpodautoscalers");
   if (!list.ok()) return list.status();
   std::vector<SmartHpa> out;
   for (const rapidjson::Value& item : Array(Find(*list, {"items"})).GetArray()) {
@@ -157,8 +170,9 @@ void CheckHpas(const Options& o, KubeReader& kube, absl::Time now,
     if (p.empty()) {
       std::vector<std::string> names;
       for (const SmartMetric& m : h.metrics) names.push_back(m.name);
-      out->push_back(Pass(id, title, absl::StrCat(absl::StrJoin(names, ", "),
-                                                  " served and fresh; ScalingActive, AbleToScale")));
+      out->push_back(Pass(id, title,
+                          absl::StrCat(absl::StrJoin(names, ", "),
+                                       " served and fresh; ScalingActive, AbleToScale")));
       continue;
     }
     out->push_back(Fail(id, title, absl::StrJoin(p, "; "),

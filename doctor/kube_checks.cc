@@ -30,7 +30,8 @@ absl::StatusOr<rapidjson::Document> KubeReader::Call(const std::string& method,
     return clients::kube::ApiError(method, path, r->status, r->body);
   }
   if (doc.HasParseError() || !doc.IsObject()) {
-    return absl::DataLossError(absl::StrCat(method, " ", path, ": the answer is not a JSON object"));
+    return absl::DataLossError(
+        absl::StrCat(method, " ", path, ": the answer is not a JSON object"));
   }
   return doc;
 }
@@ -84,7 +85,9 @@ Check Fail(std::string id, std::string title, std::string cause, std::string fix
 
 namespace {
 
-std::string ServiceRef(const Options& o) { return absl::StrCat(o.namespace_name, "/", o.service_name); }
+std::string ServiceRef(const Options& o) {
+  return absl::StrCat(o.namespace_name, "/", o.service_name);
+}
 std::string ServiceDns(const Options& o) {
   return absl::StrCat(o.service_name, ".", o.namespace_name, ".svc");
 }
@@ -102,8 +105,9 @@ Diagnosis ExplainUnavailable(const Options& o, const Condition& c) {
   const std::string m = absl::AsciiStrToLower(c.message);
   const std::string svc = ServiceRef(o);
   if (c.reason == "ServiceNotFound" || absl::StrContains(m, "is not present")) {
-    return {"service not found: the APIService points at a Service that does not exist",
-            absl::StrCat("create the Service ", svc, " (kubectl apply -k deploy/ or the Helm chart)")};
+    return {
+        "service not found: the APIService points at a Service that does not exist",
+        absl::StrCat("create the Service ", svc, " (kubectl apply -k deploy/ or the Helm chart)")};
   }
   if (c.reason == "MissingEndpoints" || absl::StrContains(m, "endpoints") ||
       absl::StrContains(m, "no addresses")) {
@@ -113,10 +117,11 @@ Diagnosis ExplainUnavailable(const Options& o, const Condition& c) {
                          "and that the Service selector matches the Pod labels")};
   }
   if (absl::StrContains(m, "x509") || absl::StrContains(m, "certificate")) {
-    return {"caBundle mismatch: the serving certificate does not verify against the APIService's "
-            "caBundle",
-            "set caBundle to the CA that signed the adapter's certificate (tls.mode of the chart, "
-            "or cert-manager's inject-ca-from); see the serving-cert check"};
+    return {
+        "caBundle mismatch: the serving certificate does not verify against the APIService's "
+        "caBundle",
+        "set caBundle to the CA that signed the adapter's certificate (tls.mode of the chart, "
+        "or cert-manager's inject-ca-from); see the serving-cert check"};
   }
   if (absl::StrContains(m, "timeout") || absl::StrContains(m, "deadline exceeded") ||
       absl::StrContains(m, "timed out")) {
@@ -154,10 +159,11 @@ void CheckApiServices(const Options& o, KubeReader& kube, std::vector<Check>* ou
     }
     const std::string backing = BackingService(*a);
     if (backing != ServiceRef(o)) {
-      out->push_back(Fail(id, title,
-                          absl::StrCat("served by ", backing.empty() ? "kube-apiserver itself" : backing,
-                                       ", not ", ServiceRef(o)),
-                          "see the apiservice-owner check"));
+      out->push_back(
+          Fail(id, title,
+               absl::StrCat("served by ", backing.empty() ? "kube-apiserver itself" : backing,
+                            ", not ", ServiceRef(o)),
+               "see the apiservice-owner check"));
       continue;
     }
     Condition c = FindCondition(*a, "Available");
@@ -166,8 +172,8 @@ void CheckApiServices(const Options& o, KubeReader& kube, std::vector<Check>* ou
       continue;
     }
     Diagnosis d = ExplainUnavailable(o, c);
-    std::string said = c.status.empty() ? "no Available condition yet"
-                                        : absl::StrCat(c.reason, ": ", c.message);
+    std::string said =
+        c.status.empty() ? "no Available condition yet" : absl::StrCat(c.reason, ": ", c.message);
     out->push_back(Fail(id, title, absl::StrCat(d.cause, " (", said, ")"), d.fix));
   }
 }
@@ -178,12 +184,14 @@ void CheckApiServiceOwners(const Options& o, KubeReader& kube, std::vector<Check
     size_t dot = name.find('.');
     if (dot != std::string::npos) groups.insert(name.substr(dot + 1));
   }
-  absl::StatusOr<rapidjson::Document> list = kube.Get("/apis/apiregistration.k8s.io/v1/apiservices");
+  absl::StatusOr<rapidjson::Document> list =
+      kube.Get("/apis/apiregistration.k8s.io/v1/apiservices");
   for (const std::string& group : groups) {
     const std::string id = absl::StrCat("apiservice-owner/", group);
     const std::string title = absl::StrCat("no other server claims ", group);
     if (!list.ok()) {
-      out->push_back(Fail(id, title, absl::StrCat("cannot list APIServices: ", list.status().message()),
+      out->push_back(Fail(id, title,
+                          absl::StrCat("cannot list APIServices: ", list.status().message()),
                           "the kubeconfig's user must be able to list apiservices"));
       continue;
     }
@@ -198,12 +206,14 @@ void CheckApiServiceOwners(const Options& o, KubeReader& kube, std::vector<Check
       }
     }
     if (others.empty()) {
-      out->push_back(Pass(id, title, absl::StrCat("every ", group, " APIService points at ", ServiceRef(o))));
+      out->push_back(
+          Pass(id, title, absl::StrCat("every ", group, " APIService points at ", ServiceRef(o))));
     } else {
-      out->push_back(Fail(id, title, absl::StrCat("claimed by another server: ", absl::StrJoin(others, ", ")),
-                          absl::StrCat("one adapter per group: remove the other APIService, or turn ",
-                                       group, " off in smart-autoscaler (chart apiServices.*.enabled) "
-                                       "and let the other adapter serve it")));
+      out->push_back(
+          Fail(id, title, absl::StrCat("claimed by another server: ", absl::StrJoin(others, ", ")),
+               absl::StrCat("one adapter per group: remove the other APIService, or turn ", group,
+                            " off in smart-autoscaler (chart apiServices.*.enabled) "
+                            "and let the other adapter serve it")));
     }
   }
 }
@@ -212,15 +222,17 @@ void CheckEndpoints(const Options& o, KubeReader& kube, std::vector<Check>* out)
   const std::string id = "service-endpoints";
   const std::string title = absl::StrCat("Service ", ServiceRef(o), " has ready endpoints");
   const std::string base = absl::StrCat("/api/v1/namespaces/", o.namespace_name);
-  absl::StatusOr<rapidjson::Document> svc = kube.Get(absl::StrCat(base, "/services/", o.service_name));
+  absl::StatusOr<rapidjson::Document> svc =
+      kube.Get(absl::StrCat(base, "/services/", o.service_name));
   if (!svc.ok()) {
-    out->push_back(Fail(id, title,
-                        absl::IsNotFound(svc.status()) ? "service not found"
-                                                       : std::string(svc.status().message()),
-                        "kubectl apply -k deploy/ (or helm install)"));
+    out->push_back(Fail(
+        id, title,
+        absl::IsNotFound(svc.status()) ? "service not found" : std::string(svc.status().message()),
+        "kubectl apply -k deploy/ (or helm install)"));
     return;
   }
-  absl::StatusOr<rapidjson::Document> ep = kube.Get(absl::StrCat(base, "/endpoints/", o.service_name));
+  absl::StatusOr<rapidjson::Document> ep =
+      kube.Get(absl::StrCat(base, "/endpoints/", o.service_name));
   int ready = 0, not_ready = 0;
   if (ep.ok()) {
     const rapidjson::Value* subsets = Find(*ep, {"subsets"});
@@ -247,7 +259,8 @@ void CheckEndpoints(const Options& o, KubeReader& kube, std::vector<Check>* out)
   }
   out->push_back(Fail(id, title,
                       absl::StrCat("no ready endpoints (", not_ready, " not ready) on port https"),
-                      absl::StrCat("kubectl -n ", o.namespace_name, " describe pods -l "
+                      absl::StrCat("kubectl -n ", o.namespace_name,
+                                   " describe pods -l "
                                    "app.kubernetes.io/component=server: is the adapter ready "
                                    "(/readyz), does the Service selector match the Pod labels?")));
 }
@@ -292,11 +305,11 @@ void CheckServingCert(const Options& o, KubeReader& kube, CertFetcher* certs, ab
   }
   absl::StatusOr<std::vector<std::string>> chain = certs->FetchChain(hp[0], port, dns, o.timeout);
   if (!chain.ok()) {
-    out->push_back(Fail(id, title, absl::StrCat("cannot fetch it from ", address, ": ",
-                                                chain.status().message()),
-                        absl::StrCat("run doctor in the cluster, or kubectl -n ", o.namespace_name,
-                                     " port-forward svc/", o.service_name,
-                                     " 8443:443 and --serving-address 127.0.0.1:8443")));
+    out->push_back(Fail(
+        id, title, absl::StrCat("cannot fetch it from ", address, ": ", chain.status().message()),
+        absl::StrCat("run doctor in the cluster, or kubectl -n ", o.namespace_name,
+                     " port-forward svc/", o.service_name,
+                     " 8443:443 and --serving-address 127.0.0.1:8443")));
     return;
   }
   std::vector<Bundle> bundles = CaBundles(o, kube);
@@ -309,7 +322,8 @@ void CheckServingCert(const Options& o, KubeReader& kube, CertFetcher* certs, ab
   for (const Bundle& b : bundles) {
     if (b.pem.empty()) {
       if (b.insecure) continue;
-      out->push_back(Fail(id, title, absl::StrCat("caBundle mismatch: ", b.apiservice, " has no caBundle"),
+      out->push_back(Fail(id, title,
+                          absl::StrCat("caBundle mismatch: ", b.apiservice, " has no caBundle"),
                           "set caBundle (chart tls.mode) or cert-manager.io/inject-ca-from"));
       return;
     }
@@ -318,16 +332,17 @@ void CheckServingCert(const Options& o, KubeReader& kube, CertFetcher* certs, ab
       verified = v.detail;
       continue;
     }
-    std::string cause = v.kind == CertVerdict::kNameMismatch ? "SAN mismatch"
-                        : v.kind == CertVerdict::kExpired    ? "certificate expired"
+    std::string cause = v.kind == CertVerdict::kNameMismatch  ? "SAN mismatch"
+                        : v.kind == CertVerdict::kExpired     ? "certificate expired"
                         : v.kind == CertVerdict::kNotYetValid ? "certificate not yet valid"
                                                               : "caBundle mismatch";
-    out->push_back(Fail(id, title, absl::StrCat(cause, " (", b.apiservice, "): ", v.detail),
-                        v.kind == CertVerdict::kNameMismatch
-                            ? absl::StrCat("issue the certificate for ", dns, " (and ", o.service_name,
-                                           ".", o.namespace_name, ".svc.cluster.local)")
-                            : "re-issue the serving certificate from the caBundle's CA, or set "
-                              "caBundle to the CA that signed it"));
+    out->push_back(
+        Fail(id, title, absl::StrCat(cause, " (", b.apiservice, "): ", v.detail),
+             v.kind == CertVerdict::kNameMismatch
+                 ? absl::StrCat("issue the certificate for ", dns, " (and ", o.service_name, ".",
+                                o.namespace_name, ".svc.cluster.local)")
+                 : "re-issue the serving certificate from the caBundle's CA, or set "
+                   "caBundle to the CA that signed it"));
     return;
   }
   out->push_back(Pass(id, title,

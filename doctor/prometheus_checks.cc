@@ -39,11 +39,13 @@ absl::StatusOr<std::vector<std::string>> DeploymentPods(KubeReader& kube, const 
   const rapidjson::Value* ml = Find(*d, {"spec", "selector", "matchLabels"});
   if (ml != nullptr && ml->IsObject()) {
     for (const auto& kv : ml->GetObject()) {
-      if (kv.value.IsString()) terms.push_back(absl::StrCat(kv.name.GetString(), "=", kv.value.GetString()));
+      if (kv.value.IsString())
+        terms.push_back(absl::StrCat(kv.name.GetString(), "=", kv.value.GetString()));
     }
   }
-  absl::StatusOr<rapidjson::Document> pods = kube.Get(absl::StrCat(
-      "/api/v1/namespaces/", ns, "/pods?labelSelector=", base::UrlEncode(absl::StrJoin(terms, ","))));
+  absl::StatusOr<rapidjson::Document> pods =
+      kube.Get(absl::StrCat("/api/v1/namespaces/", ns,
+                            "/pods?labelSelector=", base::UrlEncode(absl::StrJoin(terms, ","))));
   if (!pods.ok()) return pods.status();
   std::vector<std::string> out;
   for (const rapidjson::Value& p : Array(Find(*pods, {"items"})).GetArray()) {
@@ -63,23 +65,28 @@ void CheckPodSeries(KubeReader& kube, clients::prometheus::PrometheusClient* pro
     const std::string id = absl::StrCat("prometheus/pod-cpu/", ns, "/", name);
     const std::string title = absl::StrCat("container_cpu_usage_seconds_total for ", ns, "/", name);
     if (!by_namespace.count(ns)) {
-      auto r = prom->Query(absl::StrCat("count by (namespace, pod) (container_cpu_usage_seconds_total{namespace=\"",
-                                        ns, "\",container!=\"\",container!=\"POD\"})"), now);
+      auto r = prom->Query(
+          absl::StrCat("count by (namespace, pod) (container_cpu_usage_seconds_total{namespace=\"",
+                       ns, "\",container!=\"\",container!=\"POD\"})"),
+          now);
       std::set<std::string> pods;
-      if (r.ok()) for (const auto& s : *r) pods.insert(s.labels.count("pod") ? s.labels.at("pod") : "");
+      if (r.ok())
+        for (const auto& s : *r) pods.insert(s.labels.count("pod") ? s.labels.at("pod") : "");
       by_namespace.emplace(ns, r.ok() ? absl::StatusOr<std::set<std::string>>(pods) : r.status());
     }
     const auto& series = by_namespace.at(ns);
     absl::StatusOr<std::vector<std::string>> pods = DeploymentPods(kube, ns, name);
     if (!series.ok() || !pods.ok()) {
-      out->push_back(Fail(id, title, std::string((!series.ok() ? series.status() : pods.status()).message()),
+      out->push_back(Fail(id, title,
+                          std::string((!series.ok() ? series.status() : pods.status()).message()),
                           !series.ok() ? kFixUrl : "the Deployment or its pods cannot be read"));
       continue;
     }
     int with = 0;
     for (const std::string& p : *pods) with += series->count(p);
     if (with > 0) {
-      out->push_back(Pass(id, title, absl::StrCat(with, " of ", pods->size(), " pods have series")));
+      out->push_back(
+          Pass(id, title, absl::StrCat(with, " of ", pods->size(), " pods have series")));
     } else {
       out->push_back(Fail(id, title,
                           pods->empty() ? "the Deployment has no pods"
@@ -97,8 +104,9 @@ void CheckNodeCpu(KubeReader& kube, clients::prometheus::PrometheusClient* prom,
   const std::string title = "node_cpu_seconds_total exists and its labels name the Nodes";
   auto r = prom->Query("count by (instance, node) (node_cpu_seconds_total{mode!=\"idle\"})", now);
   if (!r.ok() || r->empty()) {
-    out->push_back(Fail(id, title, r.ok() ? "no node_cpu_seconds_total series" : std::string(r.status().message()),
-                        "scrape node_exporter on every node (node pressure is unknown without it)"));
+    out->push_back(Fail(
+        id, title, r.ok() ? "no node_cpu_seconds_total series" : std::string(r.status().message()),
+        "scrape node_exporter on every node (node pressure is unknown without it)"));
     return;
   }
   std::set<std::string> keys;
@@ -135,7 +143,8 @@ void CheckPrometheus(KubeReader& kube, clients::prometheus::PrometheusClient* pr
   const std::string id = "prometheus";
   const std::string title = "Prometheus answers queries";
   if (prom == nullptr) {
-    out->push_back(Fail(id, title, "no Prometheus URL given", "--prometheus-url URL (PROMETHEUS_URL)"));
+    out->push_back(
+        Fail(id, title, "no Prometheus URL given", "--prometheus-url URL (PROMETHEUS_URL)"));
     return;
   }
   auto r = prom->Query("vector(1)", now);

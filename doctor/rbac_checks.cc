@@ -18,7 +18,7 @@ struct Need {
   const char* verb;
   const char* group;
   const char* resource;
-  bool in_own_namespace;  // else cluster-wide ("" namespace)
+  bool in_own_namespace;            // else cluster-wide ("" namespace)
   const char* namespace_name = "";  // fixed namespace (kube-system ConfigMap)
   const char* name = "";
 };
@@ -26,10 +26,14 @@ struct Need {
 // What deploy/base/rbac.yaml grants, by component.
 const std::vector<Need>& ReconcilerNeeds() {
   static const auto* needs = new std::vector<Need>{
-      {"list", "", "pods", false},          {"watch", "", "pods", false},
-      {"list", "", "nodes", false},         {"watch", "", "nodes", false},
-      {"list", "apps", "deployments", false}, {"watch", "apps", "deployments", false},
-      {"list", "apps", "replicasets", false}, {"watch", "apps", "replicasets", false},
+      {"list", "", "pods", false},
+      {"watch", "", "pods", false},
+      {"list", "", "nodes", false},
+      {"watch", "", "nodes", false},
+      {"list", "apps", "deployments", false},
+      {"watch", "apps", "deployments", false},
+      {"list", "apps", "replicasets", false},
+      {"watch", "apps", "replicasets", false},
       {"list", "autoscaling", "horizontalpodautoscalers", false},
       {"watch", "autoscaling", "horizontalpodautoscalers", false},
       {"get", "coordination.k8s.io", "leases", true},
@@ -68,9 +72,12 @@ std::string SelfReviewJson(const clients::kube::ResourceAttributes& a) {
   w.StartObject();
   w.Key("resourceAttributes");
   w.StartObject();
-  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"namespace", &a.namespace_name},
-                                   {"verb", &a.verb}, {"group", &a.group},
-                                   {"resource", &a.resource}, {"name", &a.name}}) {
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"namespace", &a.namespace_name},
+        {"verb", &a.verb},
+        {"group", &a.group},
+        {"resource", &a.resource},
+        {"name", &a.name}}) {
     if (value->empty()) continue;
     w.Key(key);
     w.String(value->c_str(), static_cast<rapidjson::SizeType>(value->size()));
@@ -92,7 +99,8 @@ absl::StatusOr<bool> Review(const Options& o, KubeReader& kube, const Need& n,
     clients::kube::SubjectAccessReviewSpec spec;
     spec.resource = attrs;
     spec.user = absl::StrCat("system:serviceaccount:", o.namespace_name, ":", o.service_account);
-    spec.groups = {"system:serviceaccounts", absl::StrCat("system:serviceaccounts:", o.namespace_name),
+    spec.groups = {"system:serviceaccounts",
+                   absl::StrCat("system:serviceaccounts:", o.namespace_name),
                    "system:authenticated"};
     r = kube.Post("/apis/authorization.k8s.io/v1/subjectaccessreviews",
                   clients::kube::SubjectAccessReviewJson(spec));
@@ -105,13 +113,15 @@ absl::StatusOr<bool> Review(const Options& o, KubeReader& kube, const Need& n,
 Check ReviewAll(const Options& o, KubeReader& kube, const std::string& component,
                 const std::vector<Need>& needs, const std::string& grant) {
   const std::string id = absl::StrCat("rbac/", component);
-  const std::string who = o.rbac_self ? "this service account"
-                                      : absl::StrCat("serviceaccount ", o.namespace_name, "/",
-                                                     o.service_account);
+  const std::string who =
+      o.rbac_self ? "this service account"
+                  : absl::StrCat("serviceaccount ", o.namespace_name, "/", o.service_account);
   const std::string title = absl::StrCat("RBAC: ", who, " has the ", component, "'s permissions");
   std::vector<std::string> missing;
   for (const Need& n : needs) {
-    std::string ns = *n.namespace_name ? n.namespace_name : n.in_own_namespace ? o.namespace_name : "";
+    std::string ns = *n.namespace_name    ? n.namespace_name
+                     : n.in_own_namespace ? o.namespace_name
+                                          : "";
     absl::StatusOr<bool> ok = Review(o, kube, n, ns);
     if (!ok.ok()) {
       return Fail(id, title, absl::StrCat("cannot ask the API server: ", ok.status().message()),

@@ -107,7 +107,8 @@ class TlsCertFetcher : public CertFetcher {
     }
     SSL_shutdown(ssl.get());
     close(fd);
-    if (out.empty()) return absl::UnavailableError(absl::StrCat(host, ":", port, " sent no certificate"));
+    if (out.empty())
+      return absl::UnavailableError(absl::StrCat(host, ":", port, " sent no certificate"));
     return out;
   }
 };
@@ -129,7 +130,8 @@ std::vector<Ptr<X509>> ReadCerts(const std::string& pem) {
 
 std::string SubjectAltNames(X509* cert) {
   std::vector<std::string> names;
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
     GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
     if (n->type == GEN_DNS) {

@@ -4,7 +4,8 @@
 //
 //   auto certs = doctor::MakeTlsCertFetcher();
 //   auto chain = certs->FetchChain("127.0.0.1", 8443, "smart-autoscaler.smart-autoscaler.svc", t);
-//   doctor::internal::CertVerdict v = doctor::internal::VerifyServingChain(*chain, ca_pem, host, now);
+//   doctor::internal::CertVerdict v = doctor::internal::VerifyServingChain(*chain, ca_pem, host,
+//   now);
 //
 // Package-private (not in the library's public header). Thread-safe.
 #pragma once
