@@ -27,6 +27,7 @@ int CheckConfigMain(const std::vector<std::string>& args);
 int DemoExporterMain(const std::vector<std::string>& args);
 int DoctorMain(const std::vector<std::string>& args);
 int StoreMain(const std::vector<std::string>& args);
+int BacktestMain(const std::vector<std::string>& args);
 
 // Writes an error message to `out` with `command: ` before each of its lines (a parse error
 // names every bad row on its own line).

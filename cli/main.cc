@@ -36,6 +36,11 @@ const Command kCommands[] = {
     {"adapter", "serve the external/custom metrics APIs (HTTPS) from the snapshot stream",
      "adapter [--secure-port 6443] [--snapshot-address ADDR | --static-metrics FILE]",
      "cli/adapter.cc,adapter/auth/flags.cc", cli::AdapterMain},
+    {"backtest",
+     "replay demand traces through the HPA: native CPU vs the smart metric, cost-matched, oracle",
+     "backtest --input trace.csv[,dir,...] [--p95-cores 8] [--target 70] [--json] "
+     "[--series out.csv] [--plot out.svg]",
+     "cli/backtest.cc", cli::BacktestMain},
     {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
      "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},
     {"demo-exporter",
@@ -138,6 +143,20 @@ int main(int argc, char** argv) {
       PrintTopHelp(help ? std::cout : std::cerr);
     }
     return help ? 0 : 2;
+  }
+  // `backtest --series FILE` is the flag series_csv (ingest's --series is a count).
+  static char kSeriesCsv[] = "--series_csv";
+  std::vector<std::string> renamed;
+  renamed.reserve(rest.size());
+  if (command->run == cli::BacktestMain) {
+    for (char*& arg : rest) {
+      if (std::strcmp(arg, "--series") == 0) {
+        arg = kSeriesCsv;
+      } else if (std::strncmp(arg, "--series=", 9) == 0) {
+        renamed.push_back(std::string("--series_csv=") + (arg + 9));
+        arg = renamed.back().data();
+      }
+    }
   }
   std::vector<char*> positional_raw = absl::ParseCommandLine(rest.size(), rest.data());
   std::vector<std::string> positional(positional_raw.begin() + 1, positional_raw.end());

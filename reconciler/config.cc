@@ -182,7 +182,7 @@ const std::vector<Spec>& Specs() {
       {{"PROMETHEUS_RATE_LIMIT", "10", "0.1-1000 /s", "token-bucket limit on Prometheus queries"},
        Number(&Config::prometheus_rate_limit, 0.1, 1000)},
       {{"PROMETHEUS_QUERY_CONCURRENCY", "1", "1-5",
-        "the cycle's five queries run on this many threads (more: faster cycles, more memory)"},
+        "the cycle's six queries run on this many threads (more: faster cycles, more memory)"},
        [](const std::string& v, Config* c) -> std::string {
          int n;
          if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n)) return "is not an integer";

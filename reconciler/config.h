@@ -40,7 +40,7 @@ struct Config {
   absl::Duration prometheus_timeout = absl::Seconds(10);  // PROMETHEUS_TIMEOUT (seconds)
   double prometheus_rate_limit = 10;                      // PROMETHEUS_RATE_LIMIT, queries/s
   double k8s_api_rate_limit = 20;                         // K8S_API_RATE_LIMIT, requests/s
-  // PROMETHEUS_QUERY_CONCURRENCY: the cycle's five queries run on this many threads (1-5).
+  // PROMETHEUS_QUERY_CONCURRENCY: the cycle's six queries run on this many threads (1-5).
   int prometheus_query_concurrency = 1;
 
   // --- The loop
@@ -61,7 +61,7 @@ struct Config {
   absl::Duration startup_filter = absl::Minutes(2);  // STARTUP_FILTER_MINUTES (0-60)
   double prediction_min_accuracy = 0.60;             // PREDICTION_MIN_ACCURACY (0-1)
   // BACKFILLS_PER_CYCLE: Prometheus range queries per cycle for new deployments' demand history
-  // (3 keeps a cycle within 8 queries). Histories in the local store load without queries,
+  // (3 keeps a cycle within 9 queries). Histories in the local store load without queries,
   // within a per-cycle time budget of CHECK_INTERVAL / 4 (at most 15 s).
   int backfills_per_cycle = 3;
   std::vector<StaticTarget> deployments;             // DEPLOYMENT_<N>_*
