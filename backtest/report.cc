@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -94,93 +95,74 @@ std::string FormatSeriesCsv(const TraceResult& r) {
   return out;
 }
 
-std::string FormatSvg(const TraceResult& r) {
-  const double width = 1200, top_h = 360, bottom_h = 160, left = 60, right = 20, gap = 40;
-  const double plot_w = width - left - right;
-  const double height = 30 + top_h + gap + bottom_h + 40;
-  std::string out = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" "
-      "fill=\"white\"/>\n",
-      width, height);
-  absl::StrAppend(&out, "<text x=\"", left, "\" y=\"18\" font-size=\"14\">backtest ", r.trace,
-                  ": demand and ready capacity (cores), ", Time(r.window.start), " .. ",
-                  Time(r.window.end), " UTC</text>\n");
-  if (r.series.empty()) return out + "</svg>\n";
-  // One point per minute (every fourth sync at 15 s).
-  const size_t stride = std::max<size_t>(1, r.series.size() / 6000 + 1);
-  double ymax = 1, pmax = 1.5;
-  for (const SeriesRow& row : r.series) {
-    ymax = std::max(ymax, row.demand_cores);
-    for (double c : row.ready_cores) ymax = std::max(ymax, c);
-    if (row.smart_pressure) pmax = std::max(pmax, std::min(*row.smart_pressure, 4.0));
-  }
-  ymax *= 1.05;
-  const double t0 = absl::ToDoubleSeconds(r.series.front().time - absl::UnixEpoch());
-  const double t1 = absl::ToDoubleSeconds(r.series.back().time - absl::UnixEpoch());
-  auto x = [&](absl::Time t) {
-    return left + plot_w * (absl::ToDoubleSeconds(t - absl::UnixEpoch()) - t0) /
+namespace {
+
+// The plot's geometry: demand and capacity (cores) in the top panel, the served pressure in
+// the bottom one, time along x.
+struct Frame {
+  double width = 1200, left = 60, right = 20;
+  double top_y0 = 30, top_h = 360, bot_y0 = 30 + 360 + 40, bot_h = 160;
+  double ymax = 1, pmax = 1.5;  // cores; pressure
+  double t0 = 0, t1 = 1;        // Unix seconds
+  double plot_w() const { return width - left - right; }
+  double height() const { return bot_y0 + bot_h + 40; }
+  double X(absl::Time t) const {
+    return left + plot_w() * (absl::ToDoubleSeconds(t - absl::UnixEpoch()) - t0) /
                       std::max(1.0, t1 - t0);
-  };
-  const double top_y0 = 30, bot_y0 = 30 + top_h + gap;
-  auto y = [&](double v) { return top_y0 + top_h * (1 - v / ymax); };
-  auto py = [&](double v) { return bot_y0 + bottom_h * (1 - std::min(v, pmax) / pmax); };
-  auto axis = [&](double y0, double h, double vmax, const char* label) {
-    absl::StrAppendFormat(&out,
-                          "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" "
-                          "fill=\"none\" stroke=\"#999\"/>\n",
-                          left, y0, plot_w, h);
-    for (int i = 0; i <= 4; ++i) {
-      const double v = vmax * i / 4, yy = y0 + h * (1 - i / 4.0);
-      absl::StrAppendFormat(&out,
-                            "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
-                            left - 4, yy + 4, v);
+  }
+  double Y(double cores) const { return top_y0 + top_h * (1 - cores / ymax); }
+  double P(double pressure) const {
+    return bot_y0 + bot_h * (1 - std::min(pressure, pmax) / pmax);
+  }
+};
+
+Frame MakeFrame(const TraceResult& r) {
+  Frame f;
+  for (const SeriesRow& row : r.series) {
+    f.ymax = std::max(f.ymax, row.demand_cores);
+    for (double c : row.ready_cores) f.ymax = std::max(f.ymax, c);
+    if (row.smart_pressure) f.pmax = std::max(f.pmax, std::min(*row.smart_pressure, 4.0));
+  }
+  f.ymax *= 1.05;
+  f.t0 = absl::ToDoubleSeconds(r.series.front().time - absl::UnixEpoch());
+  f.t1 = absl::ToDoubleSeconds(r.series.back().time - absl::UnixEpoch());
+  return f;
+}
+
+void AppendAxis(const Frame& f, double y0, double h, double vmax, const char* label,
+                std::string* out) {
+  absl::StrAppendFormat(out,
+                        "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" "
+                        "fill=\"none\" stroke=\"#999\"/>\n",
+                        f.left, y0, f.plot_w(), h);
+  for (int i = 0; i <= 4; ++i) {
+    absl::StrAppendFormat(out, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
+                          f.left - 4, y0 + h * (1 - i / 4.0) + 4, vmax * i / 4);
+  }
+  absl::StrAppendFormat(out, "<text x=\"4\" y=\"%.0f\">%s</text>\n", y0 - 4, label);
+}
+
+// One line through value(row) (nullopt: skipped), every `stride` rows.
+void AppendLine(const TraceResult& r, const Frame& f, size_t stride, const char* color,
+                const std::function<absl::optional<double>(const SeriesRow&)>& value,
+                std::string* out) {
+  absl::StrAppendFormat(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1\" points=\"",
+                        color);
+  for (size_t i = 0; i < r.series.size(); i += stride) {
+    if (absl::optional<double> v = value(r.series[i])) {
+      absl::StrAppendFormat(out, "%.1f,%.1f ", f.X(r.series[i].time), *v);
     }
-    absl::StrAppendFormat(&out, "<text x=\"4\" y=\"%.0f\">%s</text>\n", y0 - 4, label);
-  };
-  axis(top_y0, top_h, ymax, "cores");
-  axis(bot_y0, bottom_h, pmax, "smart_cpu_pressure");
-  // Day ticks.
-  for (absl::Time d = r.series.front().time; d <= r.series.back().time; d += absl::Hours(24)) {
-    absl::StrAppendFormat(&out, "<text x=\"%.1f\" y=\"%.0f\">%s</text>\n", x(d),
-                          bot_y0 + bottom_h + 16,
-                          absl::FormatTime("%m-%d %H:%M", d, absl::UTCTimeZone()));
   }
-  auto polyline = [&](const char* color, double w, auto value) {
-    absl::StrAppendFormat(&out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
-                          "points=\"", color, w);
-    for (size_t i = 0; i < r.series.size(); i += stride) {
-      absl::optional<double> v = value(r.series[i]);
-      if (v) absl::StrAppendFormat(&out, "%.1f,%.1f ", x(r.series[i].time), *v);
-    }
-    absl::StrAppend(&out, "\"/>\n");
-  };
-  polyline("#000", 1.0, [&](const SeriesRow& row) -> absl::optional<double> {
-    return y(row.demand_cores);
-  });
-  for (size_t p = 0; p < r.policies.size(); ++p) {
-    polyline(kColors[p % 4], 1.0, [&](const SeriesRow& row) -> absl::optional<double> {
-      return p < row.ready_cores.size() ? absl::optional<double>(y(row.ready_cores[p]))
-                                        : absl::nullopt;
-    });
-  }
-  polyline("#2ca02c", 1.0, [&](const SeriesRow& row) -> absl::optional<double> {
-    if (!row.smart_pressure) return absl::nullopt;
-    return py(*row.smart_pressure);
-  });
-  for (double band : {0.9, 1.1}) {
-    absl::StrAppendFormat(&out,
-                          "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
-                          "stroke-dasharray=\"4 3\"/>\n",
-                          left, left + plot_w, py(band), py(band));
-  }
-  // Legend.
-  double lx = left + 8;
+  absl::StrAppend(out, "\"/>\n");
+}
+
+void AppendLegend(const TraceResult& r, const Frame& f, std::string* out) {
+  double lx = f.left + 8;
   auto legend = [&](const char* color, const std::string& text) {
-    absl::StrAppendFormat(&out,
+    absl::StrAppendFormat(out,
                           "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"3\" fill=\"%s\"/>"
                           "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
-                          lx, top_y0 + 10, color, lx + 16, top_y0 + 15, text);
+                          lx, f.top_y0 + 10, color, lx + 16, f.top_y0 + 15, text);
     lx += 24 + 7.0 * text.size();
   };
   legend("#000", "demand");
@@ -190,6 +172,50 @@ std::string FormatSvg(const TraceResult& r) {
                            r.policies[p].figures.overloaded_minutes,
                            r.policies[p].figures.replica_hours));
   }
+}
+
+}  // namespace
+
+std::string FormatSvg(const TraceResult& r) {
+  Frame f = r.series.empty() ? Frame{} : MakeFrame(r);
+  std::string out = absl::StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" "
+      "fill=\"white\"/>\n",
+      f.width, f.height());
+  absl::StrAppend(&out, "<text x=\"", f.left, "\" y=\"18\" font-size=\"14\">backtest ", r.trace,
+                  ": demand and ready capacity (cores), ", Time(r.window.start), " .. ",
+                  Time(r.window.end), " UTC</text>\n");
+  if (r.series.empty()) return out + "</svg>\n";
+  // At most about 2,000 points per line (one per 3 minutes over 4 days): a small file.
+  const size_t stride = std::max<size_t>(1, r.series.size() / 2000 + 1);
+  AppendAxis(f, f.top_y0, f.top_h, f.ymax, "cores", &out);
+  AppendAxis(f, f.bot_y0, f.bot_h, f.pmax, "smart_cpu_pressure", &out);
+  for (absl::Time d = r.series.front().time; d <= r.series.back().time; d += absl::Hours(24)) {
+    absl::StrAppendFormat(&out, "<text x=\"%.1f\" y=\"%.0f\">%s</text>\n", f.X(d),
+                          f.bot_y0 + f.bot_h + 16,
+                          absl::FormatTime("%m-%d %H:%M", d, absl::UTCTimeZone()));
+  }
+  AppendLine(r, f, stride, "#000", [&](const SeriesRow& row) -> absl::optional<double> {
+    return f.Y(row.demand_cores);
+  }, &out);
+  for (size_t p = 0; p < r.policies.size(); ++p) {
+    AppendLine(r, f, stride, kColors[p % 4], [&](const SeriesRow& row) -> absl::optional<double> {
+      if (p >= row.ready_cores.size()) return absl::nullopt;
+      return f.Y(row.ready_cores[p]);
+    }, &out);
+  }
+  AppendLine(r, f, stride, "#2ca02c", [&](const SeriesRow& row) -> absl::optional<double> {
+    if (!row.smart_pressure) return absl::nullopt;
+    return f.P(*row.smart_pressure);
+  }, &out);
+  for (double band : {0.9, 1.1}) {
+    absl::StrAppendFormat(&out,
+                          "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
+                          "stroke-dasharray=\"4 3\"/>\n",
+                          f.left, f.left + f.plot_w(), f.P(band), f.P(band));
+  }
+  AppendLegend(r, f, &out);
   return out + "</svg>\n";
 }
 

@@ -27,7 +27,7 @@ std::string FormatJson(const TraceResult& r);
 std::string FormatSeriesCsv(const TraceResult& r);
 
 // A self-contained SVG: demand and each policy's ready capacity (cores) above, the served
-// smart_cpu_pressure with the HPA's tolerance band below; one point per minute.
+// smart_cpu_pressure with the HPA's tolerance band below; at most about 2,000 points a line.
 std::string FormatSvg(const TraceResult& r);
 
 }  // namespace backtest

@@ -94,6 +94,39 @@ kube::ContainerResources Container(int64_t millicores) {
   return c;
 }
 
+// The objects that do not change during a replay: the Deployment, its ReplicaSet, the smart
+// HPA that discovers it and a node pool with room for 4 x maxReplicas pods.
+reconciler::ClusterState FixedObjects(const std::string& ns, const std::string& name,
+                                      int64_t pod_millicores, int max_replicas) {
+  reconciler::ClusterState state;
+  kube::Deployment d;
+  d.metadata.namespace_name = ns;
+  d.metadata.name = name;
+  d.containers.push_back(Container(pod_millicores));
+  state.deployments.push_back(d);
+  kube::ReplicaSet rs;
+  rs.metadata.namespace_name = ns;
+  rs.metadata.name = name + "-5d9f";
+  rs.metadata.owner_references.push_back({"apps/v1", "Deployment", name, "uid-d", true});
+  state.replica_sets.push_back(rs);
+  kube::HorizontalPodAutoscaler h;
+  h.metadata.namespace_name = ns;
+  h.metadata.name = name;
+  h.scale_target_ref = {"apps/v1", "Deployment", name};
+  kube::HpaMetric m;
+  m.type = "External";
+  m.name = "smart_cpu_pressure";
+  m.selector.match_labels["deployment"] = name;
+  h.metrics.push_back(m);
+  state.hpas.push_back(h);
+  kube::Node node;
+  node.metadata.name = kNode;
+  node.ready = true;
+  node.allocatable.cpu_millicores = int64_t{4} * max_replicas * pod_millicores;
+  state.nodes.push_back(node);
+  return state;
+}
+
 }  // namespace
 
 class SmartPolicy::Impl {
@@ -123,33 +156,9 @@ absl::optional<double> SmartPolicy::Impl::Cycle(const SyncView& view, SmartStats
   const HpaOptions& hpa = view.options();
   const std::string& ns = options_.namespace_name;
   const std::string& name = options_.deployment;
-  auto state = std::make_shared<reconciler::ClusterState>();
-  kube::Deployment d;
-  d.metadata.namespace_name = ns;
-  d.metadata.name = name;
-  d.containers.push_back(Container(hpa.pod_cpu_millicores));
-  state->deployments.push_back(d);
-  kube::ReplicaSet rs;
-  rs.metadata.namespace_name = ns;
-  rs.metadata.name = name + "-5d9f";
-  rs.metadata.owner_references.push_back({"apps/v1", "Deployment", name, "uid-d", true});
-  state->replica_sets.push_back(rs);
-  kube::HorizontalPodAutoscaler h;
-  h.metadata.namespace_name = ns;
-  h.metadata.name = name;
-  h.scale_target_ref = {"apps/v1", "Deployment", name};
-  kube::HpaMetric m;
-  m.type = "External";
-  m.name = "smart_cpu_pressure";
-  m.selector.match_labels["deployment"] = name;
-  h.metrics.push_back(m);
-  state->hpas.push_back(h);
-  kube::Node node;
-  node.metadata.name = kNode;
-  node.ready = true;
-  node.allocatable.cpu_millicores = int64_t{4} * hpa.max_replicas * hpa.pod_cpu_millicores;
-  state->nodes.push_back(node);
-
+  auto state = std::make_shared<reconciler::ClusterState>(
+      FixedObjects(ns, name, hpa.pod_cpu_millicores, hpa.max_replicas));
+  const std::string rs_name = state->replica_sets.front().metadata.name;
   SmartCycle cycle;
   cycle.time = now;
   const absl::Time at = now - options_.rate_lag;
@@ -157,9 +166,9 @@ absl::optional<double> SmartPolicy::Impl::Cycle(const SyncView& view, SmartStats
   for (const Pod& p : view.pods()) {
     kube::Pod pod;
     pod.metadata.namespace_name = ns;
-    pod.metadata.name = absl::StrCat(rs.metadata.name, "-p", p.id);
+    pod.metadata.name = absl::StrCat(rs_name, "-p", p.id);
     pod.metadata.creation_timestamp = p.created;
-    pod.metadata.owner_references.push_back({"apps/v1", "ReplicaSet", rs.metadata.name, "u", true});
+    pod.metadata.owner_references.push_back({"apps/v1", "ReplicaSet", rs_name, "u", true});
     pod.node_name = kNode;
     pod.phase = "Running";
     pod.ready = p.ready_at <= now;

@@ -107,25 +107,15 @@ std::string TraceName(const std::string& path) {
   return std::filesystem::path(path).stem().string();
 }
 
-}  // namespace
-
-int BacktestMain(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    std::cerr << "backtest: unexpected argument '" << args[0] << "'\n";
-    return 2;
-  }
-  const std::string input = absl::GetFlag(FLAGS_input);
-  if (input.empty()) {
-    std::cerr << "backtest: --input trace.csv (files or directories, comma-separated) is "
-                 "required\n";
-    return 2;
-  }
+// The replay's options from the environment (the reconciler's settings) and the flags.
+// False after printing every problem.
+bool OptionsFromFlags(backtest::Options* out) {
+  backtest::Options& o = *out;
   reconciler::ConfigResult cfg = reconciler::LoadConfig(reconciler::EnvironmentVariables());
   if (!cfg.problems.empty()) {
     for (const std::string& p : cfg.problems) std::cerr << "backtest: " << p << "\n";
-    return 2;
+    return false;
   }
-  backtest::Options o;
   o.config = cfg.config;
   o.p95_cores = absl::GetFlag(FLAGS_p95_cores);
   o.target_pct = absl::GetFlag(FLAGS_target);
@@ -139,8 +129,9 @@ int BacktestMain(const std::vector<std::string>& args) {
   std::vector<std::string> bad;
   if (!(o.p95_cores > 0)) bad.push_back("--p95-cores must be > 0");
   if (!(o.target_pct >= 1 && o.target_pct <= 100)) bad.push_back("--target must be in 1-100");
-  if (o.hpa.startup < absl::ZeroDuration() || o.hpa.startup > absl::Hours(1)) {
-    bad.push_back("--startup must be in 0-1h");
+  if (o.hpa.startup < absl::ZeroDuration() || o.hpa.startup > absl::Hours(1) ||
+      o.hpa.startup % o.hpa.sync_period != absl::ZeroDuration()) {
+    bad.push_back("--startup must be a multiple of 15s in 0-1h (pods become ready at syncs)");
   }
   if (o.hpa.min_replicas < 1 || o.hpa.max_replicas < o.hpa.min_replicas) {
     bad.push_back("--min-replicas must be >= 1 and <= --max-replicas");
@@ -151,7 +142,24 @@ int BacktestMain(const std::vector<std::string>& args) {
   }
   if (o.hpa.max_replicas > 10000) bad.push_back("--max-replicas must be <= 10000");
   for (const std::string& b : bad) std::cerr << "backtest: " << b << "\n";
-  if (!bad.empty()) return 2;
+  return bad.empty();
+}
+
+}  // namespace
+
+int BacktestMain(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::cerr << "backtest: unexpected argument '" << args[0] << "'\n";
+    return 2;
+  }
+  const std::string input = absl::GetFlag(FLAGS_input);
+  if (input.empty()) {
+    std::cerr << "backtest: --input trace.csv (files or directories, comma-separated) is "
+                 "required\n";
+    return 2;
+  }
+  backtest::Options o;
+  if (!OptionsFromFlags(&o)) return 2;
   std::string error;
   const std::vector<std::string> files = InputFiles(input, &error);
   if (files.empty()) {
