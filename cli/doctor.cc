@@ -6,7 +6,7 @@
 //
 // --kubeconfig/--context and --prometheus-url are the reconciler's flags (cli/reconciler.cc),
 // --service-name/--service-namespace the adapter's (cli/adapter.cc): one meaning per flag in
-// the binary; so is --json (cli/backtest.cc). Prometheus' URL, token and headers otherwise come
+// the binary; --json is cli/json_flag.cc's. Prometheus' URL, token and headers otherwise come
 // from the environment (PROMETHEUS_URL, PROMETHEUS_BEARER_TOKEN, PROMETHEUS_HEADERS), as for the
 // reconciler.
 #include "doctor/doctor.h"
@@ -29,7 +29,7 @@ ABSL_DECLARE_FLAG(std::string, context);
 ABSL_DECLARE_FLAG(std::string, prometheus_url);
 ABSL_DECLARE_FLAG(std::string, service_name);
 ABSL_DECLARE_FLAG(std::string, service_namespace);
-ABSL_DECLARE_FLAG(bool, json);  // cli/backtest.cc: print the report as JSON
+ABSL_DECLARE_FLAG(bool, json);  // cli/json_flag.cc
 
 ABSL_FLAG(std::vector<std::string>, api_services,
           std::vector<std::string>({"v1beta1.external.metrics.k8s.io",
