@@ -53,7 +53,7 @@ const Command kCommands[] = {
      "cli/demo.cc", cli::DemoExporterMain},
     {"doctor", "check an install: APIServices, endpoints, TLS, RBAC, Prometheus series, HPAs",
      "doctor [--kubeconfig FILE [--context NAME]] [--prometheus-url URL] [--json] "
-     "[--serving-address HOST:PORT] [--service-namespace smart-autoscaler]",
+     "[--serving-address HOST:PORT] [--api-services v1beta1.external.metrics.k8s.io,...]",
      "cli/doctor.cc,cli/shared_flags.cc", cli::DoctorMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
