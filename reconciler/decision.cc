@@ -7,7 +7,8 @@
 namespace reconciler {
 
 TargetDecision DecideTarget(const Reading& reading, absl::optional<double> learned_target_pct,
-                            const DecisionMemory& previous, const Config& config, absl::Time now) {
+                            const DecisionMemory& previous, const Config& config,
+                            absl::Time now) {
   const TargetPolicy policy = TargetPolicyForBase(config.target_node_utilization);
   const double recommended = RecommendTarget(reading.node_pressure, reading.cpu_request_millicores,
                                              policy, learned_target_pct);
@@ -22,8 +23,9 @@ TargetDecision DecideTarget(const Reading& reading, absl::optional<double> learn
              recommended < previous.target_pct) {
     // Unknown node pressure (node data missing) must not lower a target.
   } else {
-    const double next = ApplyCooldown(previous.target_pct, recommended, previous.last_target_change,
-                                      now, reading.node_pressure.level, config.cooldown);
+    const double next = ApplyCooldown(previous.target_pct, recommended,
+                                      previous.last_target_change, now,
+                                      reading.node_pressure.level, config.cooldown);
     if (next != previous.target_pct) {
       out.target_pct = next;
       out.last_target_change = now;
@@ -47,7 +49,11 @@ Decision Decide(const Reading& reading, const ForecastView& forecast,
                                  : "no CPU data yet";
     return d;
   }
-  if (reading.confidence < kMinConfidence && previous.has_served) {
+  // Low confidence holds the previous values only when every pod is young. Pods starting
+  // (a scale-up in progress) are already left out of the blend, and a held pressure is a ratio
+  // to the replica count it was computed for: the HPA would multiply it by the growing count
+  // every sync, up to maxReplicas.
+  if (reading.confidence < kMinConfidence && previous.has_served && reading.all_pods_young) {
     d.held = true;
     d.note = absl::StrCat("confidence ", reading.confidence, " < ", kMinConfidence,
                           ": previous values stand");
@@ -55,9 +61,21 @@ Decision Decide(const Reading& reading, const ForecastView& forecast,
   }
   ServedValues& s = d.next.served;
   s.blended_pct = *reading.blended_pct;
-  s.predicted_pct =
-      PredictedCpuPct(*reading.blended_pct, forecast.peak_lead_p90_cores, reading.ready_pods,
-                      reading.cpu_request_millicores, forecast.trusted);
+  // What the HPA scales for: the deployment's served CPU over the rate windows (or their
+  // trend, when rising; more when capped) per ready pod, then the trusted forecast peak.
+  double current_pct = *reading.blended_pct;
+  absl::optional<double> demand = ServedDemandCores(reading.windows);
+  if (demand && reading.ready_pods > 0 && reading.cpu_request_millicores > 0) {
+    if (reading.saturated) {
+      *demand = std::max(*demand, kSaturatedGrowth * reading.windows.cores_2m.value_or(
+                                                         reading.windows.cores_5m.value_or(0)));
+    }
+    current_pct = 100.0 * *demand /
+                  (reading.ready_pods * reading.cpu_request_millicores / 1000.0);
+  }
+  s.predicted_pct = PredictedCpuPct(current_pct, forecast.peak_lead_p90_cores,
+                                    reading.ready_pods, reading.cpu_request_millicores,
+                                    forecast.trusted);
   s.pressure_ratio = PressureRatio(s.predicted_pct, d.next.target_pct);
   if (reading.memory_pct) s.memory_pct = reading.memory_pct;
   d.next.served_at = now;

@@ -78,6 +78,11 @@ struct Decision {
   std::string note;         // "" or why the values were held
 };
 
+// Saturated pods (reading.h Reading::saturated) hide how much demand was turned away; the
+// served demand is then at least kSaturatedGrowth x what they served, about what a CPU HPA at
+// 70 % asks of capped pods (1 / 0.7), so a capped deployment grows as fast as under native.
+inline constexpr double kSaturatedGrowth = 1.5;
+
 // The target from the reading's node pressure and CPU request, `learned_target_pct` and the
 // cooldown since previous.last_target_change (config.cooldown, TARGET_NODE_UTILIZATION).
 // The first call sets a target at once; unknown node pressure never lowers one.

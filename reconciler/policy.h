@@ -35,6 +35,7 @@ struct PodUsage {
   // millicores; nullopt when Prometheus had no series for the pod.
   absl::optional<double> cpu_10m_millicores;
   absl::optional<double> cpu_5m_millicores;
+  absl::optional<double> cpu_2m_millicores;  // rate over [2m], the surge signal
 };
 
 struct PodFilter {
@@ -57,6 +58,32 @@ absl::optional<double> BlendedCpuPct(const std::vector<PodUsage>& pods);
 // Deployment CPU demand in cores with the same blend (sum over pods with data); nullopt when
 // no pod has data. This, not utilization, is what the forecaster models.
 absl::optional<double> BlendedDemandCores(const std::vector<PodUsage>& pods);
+
+// A pod counts in the CPU reading only once its rates can show its load: it serves after its
+// start-up (readiness, typically one to two minutes), and the data a cycle reads lag by up to
+// a cycle, so its 5-minute rate is mostly start-up before this age. Younger pods read low and
+// would make a deployment that is scaling up look idle. The startup filter, when longer, wins.
+inline constexpr absl::Duration kRateCoverage = absl::Minutes(7);
+
+// Pods whose 5-minute CPU is at least this share of their CPU limit are capped (throttled).
+inline constexpr double kSaturatedShare = 0.97;
+
+// The deployment's CPU over the two rate windows, summed over every running pod that has the
+// rate, young pods included (cores). A pod that started inside a window contributes what it
+// used there, so the sums are the deployment's served CPU over each window whatever the
+// replica count did meanwhile: unlike a utilization, they do not read high after a scale-up
+// (old pods' busy past divided by the new count) or low while new pods warm up.
+struct DemandWindows {
+  absl::optional<double> cores_10m, cores_5m, cores_2m;
+};
+DemandWindows SumPodRates(const std::vector<PodUsage>& pods);
+
+// The demand the served metric scales for, cores: the 0.7/0.3 blend of the sums or, when
+// higher, the 2-minute sum, which shows a surge in full two minutes after it started (the
+// blend shows about a seventh of it after one minute), or the trend of the 10- and 5-minute
+// sums carried to the end of their windows (2 x 5-minute - 10-minute). A missing 5-minute sum
+// uses the 10-minute one; nullopt without a 10-minute sum.
+absl::optional<double> ServedDemandCores(const DemandWindows& windows);
 
 // Confidence of this cycle's reading, 0-1: 1.0, x0.5 when a pod started within
 // `recent_window` (scheduling in progress), x0.5 when all pods were young.

@@ -1,5 +1,7 @@
 #include "reconciler/reading.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace reconciler {
@@ -55,6 +57,13 @@ Reading ReadDeployment(const kube::Deployment& d, const std::vector<const kube::
   Reading r;
   r.cpu_request_millicores = d.TotalCpuRequestMillicores();
   r.memory_request_bytes = MemoryRequestBytes(d.containers);
+  for (const kube::ContainerResources& c : d.containers) {
+    if (!c.limits.cpu_millicores) {
+      r.cpu_limit_millicores = 0;
+      break;
+    }
+    r.cpu_limit_millicores += *c.limits.cpu_millicores;
+  }
   std::vector<PodUsage> usage;
   int64_t mem_request_total = 0;
   double mem_used_total = 0;
@@ -70,6 +79,7 @@ Reading ReadDeployment(const kube::Deployment& d, const std::vector<const kube::
     const std::string key = absl::StrCat(p->metadata.namespace_name, "/", p->metadata.name);
     if (signals.pod_cpu_10m_ok) u.cpu_10m_millicores = signals.Get(signals.pod_cpu_10m, key);
     if (signals.pod_cpu_5m_ok) u.cpu_5m_millicores = signals.Get(signals.pod_cpu_5m, key);
+    if (signals.pod_cpu_2m_ok) u.cpu_2m_millicores = signals.Get(signals.pod_cpu_2m, key);
     usage.push_back(u);
     // Memory follows the same startup filter.
     if (signals.pod_memory_ok && u.start_time <= youngest_cutoff) {
@@ -81,12 +91,27 @@ Reading ReadDeployment(const kube::Deployment& d, const std::vector<const kube::
     }
   }
   r.pods = static_cast<int>(usage.size());
-  PodFilter filter = FilterStartupPods(usage, now, startup_filter);
+  PodFilter filter = FilterStartupPods(usage, now, std::max(startup_filter, kRateCoverage));
   r.young_pods_excluded = filter.excluded;
   r.all_pods_young = filter.all_young;
   r.blended_pct = BlendedCpuPct(filter.pods);
   r.demand_cores = BlendedDemandCores(filter.pods);
+  r.windows = SumPodRates(usage);
+  // Total demand for the forecaster: every pod's share, not only the counted pods'.
+  if (r.demand_cores) r.demand_cores = BlendCpuRates(r.windows.cores_10m, r.windows.cores_5m);
+  if (r.cpu_limit_millicores > 0) {
+    double used = 0, limit = 0;
+    for (const PodUsage& p : filter.pods) {
+      const absl::optional<double> recent =
+          p.cpu_2m_millicores ? p.cpu_2m_millicores : p.cpu_5m_millicores;
+      if (!recent) continue;
+      used += *recent;
+      limit += r.cpu_limit_millicores;
+    }
+    r.saturated = limit > 0 && used >= kSaturatedShare * limit;
+  }
   if (mem_any && mem_request_total > 0) r.memory_pct = 100.0 * mem_used_total / mem_request_total;
+  if (mem_any) r.memory_working_set_bytes = mem_used_total;
   r.confidence = ReadingConfidence(usage, filter, now);
   r.node_pressure = node_pressure.node_pressure;
   r.nodes = node_pressure.nodes;

@@ -50,11 +50,19 @@ struct Reading {
   int ready_pods = 0;  // running, ready and not being deleted
   int young_pods_excluded = 0;
   bool all_pods_young = false;
-  int64_t cpu_request_millicores = 0;   // per pod (the Deployment's template), summed containers
-  int64_t memory_request_bytes = 0;     // per pod (the template)
+  int64_t cpu_request_millicores = 0;  // per pod (the Deployment's template), summed containers
+  int64_t memory_request_bytes = 0;    // per pod (the template)
+  // Per pod (the template), summed containers; 0 when a container has no CPU limit.
+  int64_t cpu_limit_millicores = 0;
   absl::optional<double> blended_pct;   // 0.7/0.3 blend, % of the requests of the counted pods
   absl::optional<double> demand_cores;  // the same blend in cores (what the forecaster models)
+  // Every running pod's CPU summed per rate window (policy.h SumPodRates), cores.
+  DemandWindows windows;
+  // The counted pods' 2-minute CPU (5-minute without it) reached kSaturatedShare of their
+  // windows are lower bounds of the demand.
+  bool saturated = false;
   absl::optional<double> memory_pct;    // working set / memory requests of the mature pods
+  absl::optional<double> memory_working_set_bytes;  // total working set of the mature pods
   double confidence = 0;                // 0-1 (policy.h ReadingConfidence)
   NodePressure node_pressure;
   int nodes = 0;
@@ -64,8 +72,8 @@ struct Reading {
 // Running are skipped), the cycle's `signals` and the node pressure of its nodeSelector.
 // Pods younger than `startup_filter` are left out of the CPU blend and of memory.
 Reading ReadDeployment(const clients::kube::Deployment& d,
-                       const std::vector<const clients::kube::Pod*>& pods, const Signals& signals,
-                       const NodePressureReading& node_pressure, absl::Time now,
-                       absl::Duration startup_filter);
+                       const std::vector<const clients::kube::Pod*>& pods,
+                       const Signals& signals, const NodePressureReading& node_pressure,
+                       absl::Time now, absl::Duration startup_filter);
 
 }  // namespace reconciler

@@ -67,7 +67,9 @@ TEST(ReadingTest, YoungPodsAreLeftOutOfTheBlendAndOfMemory) {
   EXPECT_FALSE(r.all_pods_young);
   ASSERT_TRUE(r.blended_pct.has_value());
   EXPECT_NEAR(*r.blended_pct, 66, 1e-9);  // 0.7 x 300 + 0.3 x 400 = 330 of 500
-  EXPECT_NEAR(*r.demand_cores, 0.66, 1e-9);
+  // The forecaster's demand is every pod's CPU, the young one's included:
+  // 0.7 x (0.3 + 0.3 + 0.5) + 0.3 x (0.4 + 0.4) cores (the young pod has no 5-minute rate).
+  EXPECT_NEAR(*r.demand_cores, 1.01, 1e-9);
   ASSERT_TRUE(r.memory_pct.has_value());
   EXPECT_NEAR(*r.memory_pct, 25, 1e-9);  // the young pod's 1000 bytes are not counted
   EXPECT_DOUBLE_EQ(r.confidence, 0.5) << "a pod started within 3 minutes";
