@@ -203,6 +203,20 @@ CycleReport Reconciler::RunCycle() {
   in.cluster = &cluster;
   in.load_budget = HistoryWriter::CycleBudget(cfg, now);
   JoinPods(cluster, targets, &in);
+  if (backfiller_ != nullptr && cfg.enable_predictive) {
+    if (!backfill_started_) {
+      std::vector<BackfillTarget> todo;
+      for (const auto& [key, t] : targets) {
+        int pods = static_cast<int>(in.pods[key].size());
+        todo.push_back({t.namespace_name, t.name, std::max(1, pods)});
+      }
+      backfiller_->Start(std::move(todo), now);
+      backfill_started_ = true;
+    }
+    for (LoadedHistory& h : backfiller_->TakeLoaded()) {
+      backfilled_[TargetKey(h.namespace_name, h.name)] = std::move(h.points);
+    }
+  }
   TrackPods(in, now);
   if (!targets.empty()) {
     in.signals = GatherSignals(prom_, now, SignalQueries{}, cfg.prometheus_query_concurrency);
@@ -275,6 +289,17 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   const Reading reading = ReadDeployment(
       d, in.pods[key], in.signals, in.NodePressureFor(d.node_selector), now, t.startup_filter);
   ShowReading(reading, &s);
+  auto backfilled = backfilled_.find(key);
+  if (cfg.enable_predictive && !st->history_loaded && backfilled != backfilled_.end()) {
+    st->history_loaded = true;  // the background backfiller's week (possibly empty: new)
+    const double target_now =
+        st->memory.has_target ? st->memory.target_pct : cfg.target_node_utilization;
+    if (!backfilled->second.empty()) {
+      st->tracker.LoadHistory(backfilled->second, now, TargetDemandCores(target_now, reading));
+      ++report->histories_loaded;
+    }
+    backfilled_.erase(backfilled);
+  }
   if (cfg.enable_predictive && !st->history_loaded && history_.CanLoad(in.load_budget)) {
     LoadHistory(cfg, reading, now, in, st, report);
   }

@@ -37,6 +37,7 @@
 #include "reconciler/hpa_patch.h"
 #include "reconciler/policy.h"
 #include "reconciler/publisher.h"
+#include "reconciler/backfill.h"
 #include "reconciler/signals.h"
 #include "reconciler/targets.h"
 #include "storage/store.h"
@@ -120,6 +121,12 @@ class Reconciler {
   // Applies a reloaded config from the next cycle on (per-deployment state is kept).
   void UpdateConfig(const Config& config);
 
+  // Hands the first cycle's deployments to `backfiller` (not owned, may be null; must outlive
+  // this), whose loaded weeks seed their forecasters from the following cycles on; the
+  // per-cycle LoadWeek path stays the fallback for deployments it has not loaded (yet), and
+  // for deployments that appear later. Call before the first cycle.
+  void SetBackfiller(Backfiller* backfiller) { backfiller_ = backfiller; }
+
   // Demand history is bucketed at this step (the predictor's step).
   static constexpr absl::Duration kStep = absl::Minutes(5);  // ForecastTracker::kStep
 
@@ -154,6 +161,11 @@ class Reconciler {
   storage::Store* const store_;
   HpaPatcher* const patcher_;
   HistoryWriter history_;
+  Backfiller* backfiller_ = nullptr;
+  // Touched by RunCycle only: whether the backfiller was started, and the histories it handed
+  // over that no cycle has consumed yet (TargetKey -> step start -> cores).
+  bool backfill_started_ = false;
+  std::map<std::string, std::vector<std::pair<absl::Time, double>>> backfilled_;
 
   mutable absl::Mutex config_mu_;
   Config config_ ABSL_GUARDED_BY(config_mu_);

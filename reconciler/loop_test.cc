@@ -399,6 +399,46 @@ TEST_F(LoopTest, ForecastIsBackfilledValidatedAndRaisesPredictedAheadOfARise) {
   EXPECT_EQ(r.RunCycle().backfill_queries, 0);
 }
 
+// Answers grouped range queries with one pod of "api" at 0.8 cores every step.
+class GroupedHistoryPrometheus : public prom::PrometheusClient {
+ public:
+  absl::StatusOr<std::vector<prom::Series>> Query(absl::string_view, absl::Time) override {
+    return absl::UnimplementedError("range queries only");
+  }
+  absl::StatusOr<std::vector<prom::Series>> QueryRange(absl::string_view promql, absl::Time from,
+                                                       absl::Time to,
+                                                       absl::Duration step) override {
+    EXPECT_TRUE(absl::StrContains(promql, "sum by (namespace, pod)")) << promql;
+    prom::Series s;
+    s.labels = {{"namespace", "shop"}, {"pod", "api-5d9f-x2b7q"}};
+    for (absl::Time t = from; t <= to; t += step) s.points.push_back({t, 0.8});
+    return std::vector<prom::Series>{s};
+  }
+};
+
+TEST_F(LoopTest, BackgroundBackfillerSeedsTheForecasterWithoutPerCycleQueries) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, 400, 400, kStart - absl::Hours(72));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  Config c = MakeConfig();
+  c.enable_predictive = true;
+  c.backfills_per_cycle = 0;  // the per-cycle fallback is off: only the backfiller loads
+  GroupedHistoryPrometheus history_prom;
+  BackfillOptions o;
+  o.queries_per_second = 100;
+  Backfiller backfiller(&history_prom, &base::RealClock(), o);
+  Reconciler r(c, &cluster_, &prom_, nullptr, &clock_);
+  r.SetBackfiller(&backfiller);
+  CycleReport rep = r.RunCycle();  // starts it
+  EXPECT_EQ(rep.backfill_queries, 0);
+  EXPECT_EQ(prom_.range_queries, 0);
+  ASSERT_TRUE(backfiller.WaitDone(absl::Seconds(30)));
+  clock_.Advance(absl::Minutes(1));
+  rep = r.RunCycle();
+  EXPECT_EQ(rep.histories_loaded, 1);
+  EXPECT_EQ(r.Statuses()[0].history_points, 7 * 24 * 12);
+  EXPECT_EQ(backfiller.progress().loaded, 1);
+}
+
 TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARestart) {
   auto demand = [](absl::Time t) {
     return 1.0 + 0.5 * std::sin(2 * M_PI * absl::ToDoubleHours(t - absl::UnixEpoch()) / 24);
