@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "base/trace_csv.h"
 
 namespace backtest {
@@ -33,6 +34,9 @@ class Demand {
   // value, or a 95th percentile that is not positive (nothing to scale), or p95_cores <= 0.
   static absl::StatusOr<Demand> FromTrace(const std::vector<base::Point>& points,
                                           double p95_cores);
+  // Points already in cores (e.g. from Prometheus), not scaled. The same errors, except that a
+  // 95th percentile of 0 is allowed.
+  static absl::StatusOr<Demand> FromCores(const std::vector<base::Point>& points);
 
   absl::Time start() const { return absl::FromUnixSeconds(0) + absl::Seconds(t_.front()); }
   absl::Time end() const { return absl::FromUnixSeconds(0) + absl::Seconds(t_.back()); }
@@ -50,6 +54,8 @@ class Demand {
 
  private:
   Demand() = default;
+  static absl::StatusOr<Demand> FromTraceScaled(const std::vector<base::Point>& points,
+                                                absl::optional<double> p95_cores);
   double AtSeconds(double s) const;
   // Index of the segment [t_[i], t_[i+1]] holding s (clamped to the ends).
   size_t Segment(double s) const;
