@@ -25,6 +25,8 @@ int ForecastMain(const std::vector<std::string>& args);
 int ReconcilerMain(const std::vector<std::string>& args);
 int CheckConfigMain(const std::vector<std::string>& args);
 int DemoExporterMain(const std::vector<std::string>& args);
+int CostsMain(const std::vector<std::string>& args);
+int DoctorMain(const std::vector<std::string>& args);
 int StoreMain(const std::vector<std::string>& args);
 int BacktestMain(const std::vector<std::string>& args);
 

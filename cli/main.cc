@@ -43,10 +43,18 @@ const Command kCommands[] = {
      "cli/backtest.cc", cli::BacktestMain},
     {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
      "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},
+    {"costs", "what each deployment cost, wasted and should request, offline from a store copy",
+     "costs --db DIR [--hours 168] [--json] [--until RFC3339] [--max-gap 10m]",
+     "cli/costs.cc,cli/db_flag.cc",
+     cli::CostsMain},
     {"demo-exporter",
      "write the demo's backfill and cluster files, then serve its live /metrics",
      "demo-exporter --out DIR [--traces-dir data/traces] [--listen 127.0.0.1:0]",
      "cli/demo.cc", cli::DemoExporterMain},
+    {"doctor", "check an install: APIServices, endpoints, TLS, RBAC, Prometheus series, HPAs",
+     "doctor [--kubeconfig FILE [--context NAME]] [--prometheus-url URL] [--json] "
+     "[--serving-address HOST:PORT] [--service-namespace smart-autoscaler]",
+     "cli/doctor.cc", cli::DoctorMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",

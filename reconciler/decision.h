@@ -2,10 +2,17 @@
 // the backtest call the same function: plain structs in, plain structs out; no store, no
 // cluster, no clock.
 //
-//   reconciler::DecisionMemory memory;                       // kept per deployment
-//   reconciler::Decision d = reconciler::Decide(reading, tracker.View(now, opts), memory,
+// One cycle, in the loop's order (the tracker's new forecast is validated against the demand
+// at which this cycle's target is reached, and the decision reads the updated forecast):
+//
+//   tracker.RefreshLearnedTarget(now, config.enable_autotuning);
+//   reconciler::TargetDecision t = reconciler::DecideTarget(
+//       reading, tracker.LearnedTargetPct(), memory, config, now);
+//   if (reading.demand_cores) tracker.Observe(now, *reading.demand_cores,
+//                                             TargetDemandCores(t.target_pct, reading), true);
+//   reconciler::Decision d = reconciler::Decide(reading, tracker.View(now, {}), memory,
 //                                               config, now);
-//   memory = d.next;                                         // served: d.next.served
+//   memory = d.next;  // served: d.next.served, d.next.target_pct
 //
 // The target: the node pressure table (policy.h), the low-request rule, the learned target
 // when auto-tuning has one, the cooldown; unknown node pressure never lowers it. The served

@@ -30,6 +30,7 @@ constexpr Field kFields[] = {
     {"smart_cpu_pressure", &StoredSeries::pressure_ratio, &StoredValues::pressure_ratio},
     {"smart_cpu_target", &StoredSeries::target_pct, &StoredValues::target_pct},
     {"smart_memory_blended", &StoredSeries::memory_pct, &StoredValues::memory_pct},
+    {"memory_working_set_bytes", &StoredSeries::memory_bytes, &StoredValues::memory_bytes},
 };
 
 absl::Time Floor(absl::Time t) {

@@ -39,12 +39,13 @@ struct StoredSeries {
   storage::SeriesId pressure_ratio = 0;  // smart_cpu_pressure
   storage::SeriesId target_pct = 0;      // smart_cpu_target
   storage::SeriesId memory_pct = 0;      // smart_memory_blended
+  storage::SeriesId memory_bytes = 0;    // memory_working_set_bytes (costs)
 };
 
 // One cycle's values of one deployment, by series; nullopt (or non-finite) is not stored.
 struct StoredValues {
   absl::optional<double> demand_cores, blended_pct, predicted_pct, pressure_ratio, target_pct,
-      memory_pct;
+      memory_pct, memory_bytes;
 };
 
 // What the writer keeps per deployment between cycles (owned by the caller).

@@ -14,6 +14,9 @@
 namespace reconciler {
 namespace {
 
+constexpr char kAnnotationMonthlyBudget[] = "smart-autoscaler.io/monthly-budget";
+
+
 namespace kube = clients::kube;
 
 // Process CPU time: the cycle's query threads parse on other threads (background informer
@@ -35,6 +38,7 @@ void ShowReading(const Reading& r, DeploymentStatus* s) {
   s->blended_pct = r.blended_pct;
   s->demand_cores = r.demand_cores;
   s->memory_pct = r.memory_pct;
+  s->memory_working_set_bytes = r.memory_working_set_bytes;
   s->confidence = r.confidence;
   s->pressure = r.node_pressure;
   s->nodes = r.nodes;
@@ -69,6 +73,7 @@ StoredValues ValuesToStore(const DeploymentStatus& s, const DecisionMemory& m, a
   v.demand_cores = s.demand_cores;
   v.blended_pct = s.blended_pct;
   v.memory_pct = s.memory_pct;
+  v.memory_bytes = s.memory_working_set_bytes;
   if (m.has_target) v.target_pct = m.target_pct;
   if (m.has_served && m.served_at == now) {
     v.predicted_pct = m.served.predicted_pct;
@@ -198,6 +203,7 @@ CycleReport Reconciler::RunCycle() {
   in.cluster = &cluster;
   in.load_budget = HistoryWriter::CycleBudget(cfg, now);
   JoinPods(cluster, targets, &in);
+  TrackPods(in, now);
   if (!targets.empty()) {
     in.signals = GatherSignals(prom_, now, SignalQueries{}, cfg.prometheus_query_concurrency);
     report.queries = in.signals.queries;
@@ -288,6 +294,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   const Decision decision = Decide(reading, view, st->memory, cfg, now);
   st->memory = decision.next;
   ShowDecision(view, decision, st->tracker, &s);
+  if (decision.served_now) ApplyBudget(cfg, d, reading, &st->memory, &s, report);
   if (decision.target.changed) {
     history_.AddDecision(reading, decision.target, cfg.dry_run, now, &st->history);
   }
@@ -335,7 +342,91 @@ void Reconciler::BuildTable(std::vector<MetricPoint>* table,
   report->points = static_cast<int>(table->size());
 }
 
+// The cost guardrail over this cycle's served values. The projected monthly cost is the
+// run-rate of the replicas the served value asks for (ready pods x the pod's hourly price at
+// the flat prices x 730 h); only the forecast's headroom above the blend is ever capped.
+void Reconciler::ApplyBudget(const Config& cfg, const kube::Deployment& d, const Reading& reading,
+                             DecisionMemory* m, DeploymentStatus* s, CycleReport* report) {
+  s->monthly_budget = absl::nullopt;
+  s->budget_capped = false;
+  s->forecast_monthly_cost_change = 0;
+  s->guardrail_note.clear();
+  auto ann = d.metadata.annotations.find(kAnnotationMonthlyBudget);
+  if (ann != d.metadata.annotations.end()) {
+    auto b = costs::ParseMonthlyBudget(ann->second);
+    if (!b.ok()) {
+      s->guardrail_note = absl::StrCat(kAnnotationMonthlyBudget, ": ", b.status().message());
+      return;
+    }
+    s->monthly_budget = *b;
+  } else {
+    for (const StaticTarget& t : cfg.deployments) {
+      if (t.namespace_name == s->namespace_name && t.name == s->name && t.monthly_budget > 0) {
+        s->monthly_budget = t.monthly_budget;
+      }
+    }
+  }
+  costs::GuardrailInput in;
+  in.blended_pct = m->served.blended_pct;
+  in.predicted_pct = m->served.predicted_pct;
+  in.target_pct = m->target_pct;
+  in.ready_pods = reading.ready_pods;
+  in.cpu_request_millicores = reading.cpu_request_millicores;
+  in.memory_request_bytes = reading.memory_request_bytes;
+  in.prices = {cfg.cost_per_vcpu_hour, cfg.cost_per_gb_memory_hour};
+  in.expected_duration = absl::Hours(costs::kHoursPerMonth);
+  in.monthly_budget = s->monthly_budget;
+  const double pod_hourly = in.cpu_request_millicores / 1000.0 * in.prices.per_vcpu_hour +
+                            in.memory_request_bytes / costs::kBytesPerGb * in.prices.per_gb_hour;
+  in.current_monthly_cost = in.ready_pods * pod_hourly * costs::kHoursPerMonth;
+  const costs::GuardrailDecision g = costs::CapPredicted(in);
+  s->forecast_monthly_cost_change = g.monthly_cost_change;
+  s->guardrail_note = g.why;
+  if (!g.capped) return;
+  s->budget_capped = true;
+  ++report->budget_capped;
+  m->served.predicted_pct = g.predicted_pct;
+  m->served.pressure_ratio = PressureRatio(g.predicted_pct, m->target_pct);
+  s->served_predicted_pct = m->served.predicted_pct;
+  s->served_pressure = m->served.pressure_ratio;
+  VLOG(1) << s->namespace_name << "/" << s->name << ": " << g.why;
+}
+
+void Reconciler::TrackPods(const CycleInputs& in, absl::Time now) {
+  std::vector<costs::ObservedPod> seen;
+  for (const auto& [key, pods] : in.pods) {
+    const std::string deployment = key.substr(key.find('/') + 1);
+    for (const kube::Pod* p : pods) {
+      if (p->node_name.empty()) continue;  // unscheduled: holds no node capacity
+      costs::ObservedPod o;
+      o.namespace_name = p->metadata.namespace_name;
+      o.deployment = deployment;
+      o.pod = p->metadata.name;
+      o.created = p->metadata.creation_timestamp.value_or(p->start_time.value_or(now));
+      o.cpu_request_millicores = p->TotalCpuRequestMillicores();
+      for (const kube::ContainerResources& c : p->containers) {
+        o.memory_request_bytes += c.requests.memory_bytes.value_or(0);
+      }
+      o.node = p->node_name;
+      seen.push_back(std::move(o));
+    }
+  }
+  auto changed = pod_lifetimes_.Observe(now, seen);
+  lifetime_changes_.insert(lifetime_changes_.end(), changed.begin(), changed.end());
+  pod_lifetimes_.Forget(now - absl::Hours(24));
+  if (store_ == nullptr) lifetime_changes_.clear();
+}
+
 void Reconciler::Store(absl::Time now) {
+  for (const auto& [key, life] : lifetime_changes_) {
+    const size_t slash = key.find('/');
+    const absl::Time at = life.end == absl::InfiniteFuture() ? now : life.end;
+    absl::Status s = store_->AppendEvent(
+        storage::EventLog::kPodLifetimes, at,
+        costs::EncodePodLifetime(key.substr(0, slash), key.substr(slash + 1), life), {});
+    if (!s.ok()) LOG(WARNING) << "store: pod lifetime of " << life.pod << ": " << s;
+  }
+  lifetime_changes_.clear();
   std::vector<std::pair<StoredValues, DeploymentHistory*>> rows;
   rows.reserve(states_.size());
   for (auto& [key, st] : states_) {

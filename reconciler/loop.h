@@ -31,6 +31,7 @@
 #include "clients/prometheus/prometheus.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
+#include "reconciler/costs/costs.h"
 #include "reconciler/decision.h"
 #include "reconciler/history.h"
 #include "reconciler/hpa_patch.h"
@@ -56,6 +57,7 @@ struct DeploymentStatus {
   absl::optional<double> blended_pct;  // this cycle's reading (nullopt: no data)
   absl::optional<double> demand_cores;
   absl::optional<double> memory_pct;
+  absl::optional<double> memory_working_set_bytes;  // total over the mature pods (costs)
   double confidence = 0;
   NodePressure pressure;  // node pressure (level, utilization) of the matching nodes
   int nodes = 0;          // ready, schedulable nodes matching the nodeSelector
@@ -75,6 +77,13 @@ struct DeploymentStatus {
       served_memory_pct;
   absl::Time served_at = absl::InfinitePast();
   std::string note;  // "" or why the values were held (no data, low confidence)
+  // The cost guardrail (annotation smart-autoscaler.io/monthly-budget or
+  // DEPLOYMENT_<N>_MONTHLY_BUDGET): the budget (USD/month), whether this cycle's forecast
+  // headroom was capped, the monthly cost change of the uncapped headroom and why.
+  absl::optional<double> monthly_budget;
+  bool budget_capped = false;
+  double forecast_monthly_cost_change = 0;
+  std::string guardrail_note;
 };
 
 struct CycleReport {
@@ -90,6 +99,7 @@ struct CycleReport {
   int query_failures = 0;
   int points = 0;   // size of the served table
   int patches = 0;  // legacy mode: HPA patches sent (or logged under DRY_RUN)
+  int budget_capped = 0;  // deployments whose forecast headroom the budget capped this cycle
   std::vector<std::string> errors;
 };
 
@@ -128,6 +138,12 @@ class Reconciler {
   void BuildTable(std::vector<MetricPoint>* table, std::vector<DeploymentStatus>* statuses,
                   CycleReport* report) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
   void Store(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
+  // The cost guardrail: caps this cycle's served forecast headroom to the deployment's budget.
+  void ApplyBudget(const Config& cfg, const clients::kube::Deployment& d, const Reading& reading,
+                   DecisionMemory* m, DeploymentStatus* s, CycleReport* report);
+  // Feeds the managed deployments' scheduled pods to pod_lifetimes_; the lifetimes that began or
+  // ended wait in lifetime_changes_ for Store.
+  void TrackPods(const CycleInputs& in, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
   // Ends the cycle: times, the log line, the outputs.
   CycleReport Finish(CycleReport report, absl::Duration cpu0, std::vector<MetricPoint> table,
                      std::vector<DeploymentStatus> statuses);
@@ -145,6 +161,10 @@ class Reconciler {
   // Per-deployment state, touched by RunCycle only (one cycle at a time).
   absl::Mutex cycle_mu_;
   std::map<std::string, std::unique_ptr<State>> states_ ABSL_GUARDED_BY(cycle_mu_);
+  // Pod time for costs: what the pod-lifetime log receives (deployment "ns/name", lifetime).
+  costs::PodLifetimeTracker pod_lifetimes_ ABSL_GUARDED_BY(cycle_mu_);
+  std::vector<std::pair<std::string, costs::PodLifetime>> lifetime_changes_
+      ABSL_GUARDED_BY(cycle_mu_);
 
   mutable absl::Mutex out_mu_;
   std::vector<MetricPoint> table_ ABSL_GUARDED_BY(out_mu_);

@@ -111,6 +111,7 @@ Reading ReadDeployment(const kube::Deployment& d, const std::vector<const kube::
     r.saturated = limit > 0 && used >= kSaturatedShare * limit;
   }
   if (mem_any && mem_request_total > 0) r.memory_pct = 100.0 * mem_used_total / mem_request_total;
+  if (mem_any) r.memory_working_set_bytes = mem_used_total;
   r.confidence = ReadingConfidence(usage, filter, now);
   r.node_pressure = node_pressure.node_pressure;
   r.nodes = node_pressure.nodes;

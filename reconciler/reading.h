@@ -62,6 +62,7 @@ struct Reading {
   // windows are lower bounds of the demand.
   bool saturated = false;
   absl::optional<double> memory_pct;    // working set / memory requests of the mature pods
+  absl::optional<double> memory_working_set_bytes;  // total working set of the mature pods
   double confidence = 0;                // 0-1 (policy.h ReadingConfidence)
   NodePressure node_pressure;
   int nodes = 0;

@@ -24,7 +24,10 @@ labels=()
 for t in "${TARGETS[@]}"; do labels+=("//tests/fuzz:$t"); done
 # Instrument our own code for coverage and ASan (-fsanitize=fuzzer-no-link); the targets' own
 # copts/linkopts add the libFuzzer main.
+# --symlink_prefix=/: no bazel-bin/bazel-out symlinks for this build, so the workspace's
+# bazel-bin keeps pointing at the GCC build (the README's bazel-bin/cli/smart-autoscaler).
 CC=clang-14 CXX=clang++-14 bazel --output_base="$OUTPUT_BASE" build --jobs="$JOBS" \
+  --symlink_prefix=/ \
   --copt=-fsanitize=fuzzer-no-link,address --linkopt=-fsanitize=address \
   --copt=-Wno-unused-command-line-argument "${labels[@]}"
 BIN="$OUTPUT_BASE/execroot/smart_autoscaler/bazel-out/k8-opt/bin/tests/fuzz"
