@@ -27,7 +27,7 @@ ABSL_DECLARE_FLAG(std::string, context);
 ABSL_DECLARE_FLAG(std::string, prometheus_url);
 ABSL_DECLARE_FLAG(std::string, service_name);
 ABSL_DECLARE_FLAG(std::string, service_namespace);
-ABSL_DECLARE_FLAG(bool, json);  // cli/backtest.cc: print the report as JSON
+ABSL_DECLARE_FLAG(bool, json);  // cli/json_flag.cc: print the report as JSON
 
 ABSL_FLAG(std::string, serving_address, "",
           "doctor: HOST:PORT to fetch the serving certificate from (default: "
