@@ -52,8 +52,7 @@ absl::StatusOr<Demand> Demand::FromCores(const std::vector<base::Point>& points)
   return FromTraceScaled(points, absl::nullopt);
 }
 
-absl::StatusOr<Demand> Demand::FromTrace(const std::vector<base::Point>& points,
-                                         double p95_cores) {
+absl::StatusOr<Demand> Demand::FromTrace(const std::vector<base::Point>& points, double p95_cores) {
   if (!(p95_cores > 0) || !std::isfinite(p95_cores)) {
     return absl::InvalidArgumentError(absl::StrCat("--p95-cores must be > 0, got ", p95_cores));
   }

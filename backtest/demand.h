@@ -23,7 +23,7 @@ namespace backtest {
 
 // What a constant capacity did against demand over an interval.
 struct Shortfall {
-  double overloaded_seconds = 0;  // time with demand > capacity
+  double overloaded_seconds = 0;     // time with demand > capacity
   double unserved_core_seconds = 0;  // integral of (demand - capacity) where positive
   double served_core_seconds = 0;    // integral of min(demand, capacity)
 };
@@ -32,8 +32,7 @@ class Demand {
  public:
   // InvalidArgument with fewer than two points, unordered times, a non-finite or negative
   // value, or a 95th percentile that is not positive (nothing to scale), or p95_cores <= 0.
-  static absl::StatusOr<Demand> FromTrace(const std::vector<base::Point>& points,
-                                          double p95_cores);
+  static absl::StatusOr<Demand> FromTrace(const std::vector<base::Point>& points, double p95_cores);
   // Points already in cores (e.g. from Prometheus), not scaled. The same errors, except that a
   // 95th percentile of 0 is allowed.
   static absl::StatusOr<Demand> FromCores(const std::vector<base::Point>& points);

@@ -22,9 +22,11 @@ std::string PodCpuRequestQuery(const std::string& namespace_name, const std::str
                       "-[a-z0-9]+-[a-z0-9]+\",resource=\"cpu\"}))");
 }
 
-absl::StatusOr<PrometheusWorkload> LoadFromPrometheus(
-    clients::prometheus::PrometheusClient* prom, const std::string& namespace_name,
-    const std::string& deployment, absl::Time from, absl::Time to, absl::Duration step) {
+absl::StatusOr<PrometheusWorkload> LoadFromPrometheus(clients::prometheus::PrometheusClient* prom,
+                                                      const std::string& namespace_name,
+                                                      const std::string& deployment,
+                                                      absl::Time from, absl::Time to,
+                                                      absl::Duration step) {
   if (!(to > from) || step <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the range must end after it starts, with a step > 0");
   }

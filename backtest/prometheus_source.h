@@ -33,10 +33,11 @@ struct PrometheusWorkload {
 
 // NotFound when the demand query returns no points at all; InvalidArgument on to <= from or
 // step <= 0; otherwise the client's errors.
-absl::StatusOr<PrometheusWorkload> LoadFromPrometheus(
-    clients::prometheus::PrometheusClient* prom, const std::string& namespace_name,
-    const std::string& deployment, absl::Time from, absl::Time to,
-    absl::Duration step = absl::Minutes(1));
+absl::StatusOr<PrometheusWorkload> LoadFromPrometheus(clients::prometheus::PrometheusClient* prom,
+                                                      const std::string& namespace_name,
+                                                      const std::string& deployment,
+                                                      absl::Time from, absl::Time to,
+                                                      absl::Duration step = absl::Minutes(1));
 
 // The request query for the deployment's pods (exposed for tests and logs).
 std::string PodCpuRequestQuery(const std::string& namespace_name, const std::string& deployment);

@@ -10,6 +10,8 @@
 // The reconciler's settings (CHECK_INTERVAL, COST_PER_VCPU_HOUR, ENABLE_PREDICTIVE, ...) come
 // from the environment as for `reconciler`; flags override them. A progress line per step
 // goes to stderr.
+#include "backtest/backtest.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,20 +29,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "backtest/backtest.h"
 #include "backtest/demand.h"
 #include "backtest/prometheus_source.h"
 #include "backtest/report.h"
 #include "base/trace_csv.h"
+#include "cli/commands.h"
 #include "clients/http/curl_http_client.h"
 #include "clients/prometheus/prometheus.h"
-#include "cli/commands.h"
 #include "glog/logging.h"
 #include "reconciler/config.h"
 
 // --input is shared with `ingest` and `forecast` (Abseil flags are process-wide).
 ABSL_DECLARE_FLAG(std::string, input);
-ABSL_FLAG(double, p95_cores, 8, "backtest: scale each trace so its 95th percentile is this many cores");
+ABSL_FLAG(double, p95_cores, 8,
+          "backtest: scale each trace so its 95th percentile is this many cores");
 ABSL_FLAG(double, target, 70, "backtest: the native HPA's CPU utilisation target, %");
 ABSL_FLAG(absl::Duration, startup, absl::Seconds(90),
           "backtest: time from a pod's creation to serving load");
@@ -165,8 +167,7 @@ struct Job {
 };
 
 absl::StatusOr<backtest::Demand> LoadPrometheus(const std::string& url, const std::string& ns,
-                                                const std::string& name,
-                                                backtest::Options* o) {
+                                                const std::string& name, backtest::Options* o) {
   auto http = clients::http::MakeCurlHttpClient({});
   auto prom = clients::prometheus::MakePrometheusClient({.base_url = url}, http.get());
   o->replay = absl::Hours(24) * absl::GetFlag(FLAGS_days);
@@ -181,13 +182,12 @@ absl::StatusOr<backtest::Demand> LoadPrometheus(const std::string& url, const st
   } else if (w->pod_cpu_request_millicores) {
     o->hpa.pod_cpu_millicores = *w->pod_cpu_request_millicores;
   } else {
-    return absl::NotFoundError(absl::StrCat(
-        "no CPU request for the pods in Prometheus (", backtest::PodCpuRequestQuery(ns, name),
-        "); pass --pod-cpu-millicores"));
+    return absl::NotFoundError(absl::StrCat("no CPU request for the pods in Prometheus (",
+                                            backtest::PodCpuRequestQuery(ns, name),
+                                            "); pass --pod-cpu-millicores"));
   }
   std::cerr << "backtest: " << ns << "/" << name << ": " << w->demand.size()
-            << " demand points from " << url << ", pod CPU " << o->hpa.pod_cpu_millicores
-            << "m\n";
+            << " demand points from " << url << ", pod CPU " << o->hpa.pod_cpu_millicores << "m\n";
   return backtest::Demand::FromCores(w->demand);
 }
 
@@ -210,9 +210,8 @@ bool MakeJobs(std::vector<Job>* jobs) {
       return false;
     }
     const std::string ns = dep.substr(0, slash), name = dep.substr(slash + 1);
-    jobs->push_back({dep, absl::StrCat(dep, " from ", url), [=](backtest::Options* o) {
-                       return LoadPrometheus(url, ns, name, o);
-                     }});
+    jobs->push_back({dep, absl::StrCat(dep, " from ", url),
+                     [=](backtest::Options* o) { return LoadPrometheus(url, ns, name, o); }});
     return true;
   }
   std::string error;
