@@ -59,7 +59,6 @@ ABSL_FLAG(std::string, deployment, "", "backtest --prometheus: the deployment, n
 ABSL_FLAG(double, days, 7, "backtest --prometheus: days to replay (after 7 days of history)");
 ABSL_FLAG(int64_t, pod_cpu_millicores, 0,
           "backtest --prometheus: the pods' CPU request = limit (0: from kube-state-metrics)");
-ABSL_DECLARE_FLAG(bool, json);  // cli/json_flag.cc
 ABSL_FLAG(std::string, series_csv, "",
           "backtest: write one row per HPA sync to this CSV (given as --series on the command "
           "line); with several traces, the trace name is added before the extension");
