@@ -40,7 +40,7 @@
 #include "reconciler/config.h"
 #include "reconciler/leader.h"
 #include "reconciler/loop.h"
-#include "reconciler/publisher.h"
+#include "snapshot/publisher.h"
 #include "storage/store.h"
 
 ABSL_FLAG(std::string, cluster_file, "",
@@ -269,7 +269,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
 
   // Leadership: the publisher serves adapters only while leading.
   std::atomic<bool> leading{!config.leader_elect};
-  reconciler::SnapshotPublisher publisher(clock);
+  snapshot::Publisher publisher(clock);
   if (absl::Status s = publisher.Start(config.snapshot_address); !s.ok()) {
     std::cerr << "snapshot stream " << config.snapshot_address << ": " << s.message() << "\n";
     return 1;
