@@ -3,9 +3,8 @@
 // (--snapshot-address) or, for tests and the demo, from a JSON file (--static-metrics).
 //
 //   smart-autoscaler adapter --snapshot-address=unix:///run/smart-autoscaler/snapshots.sock
-//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json --client-ca-file=ca.pem
-//   \
-//       --authentication-skip-lookup
+//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json
+//       --client-ca-file=ca.pem --authentication-skip-lookup
 //
 // Runs until SIGTERM or SIGINT.
 #include <signal.h>
@@ -108,7 +107,7 @@ int AdapterMain(const std::vector<std::string>& args) {
     stream->Start();
   }
 
-  // ---- Authentication / authorization (adapter/auth/, contract section 5) ----------------------
+  // ---- Authentication / authorization (adapter/auth/) -------------------------------------------
   absl::StatusOr<std::unique_ptr<adapter::auth::AuthStack>> auth =
       adapter::auth::MakeAuthStackFromFlags(&clock);
   if (!auth.ok()) {
