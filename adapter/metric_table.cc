@@ -35,7 +35,7 @@ void MetricTable::Replace(const std::vector<MetricPoint>& points, absl::Time now
     s.value = p.value;
     s.quantity = *std::move(q);
     s.timestamp = p.timestamp;
-    if (p.timestamp != absl::InfinitePast()) s.timestamp_text = FormatTimestamp(p.timestamp);
+    if (p.timestamp != snapshot::kTimeless) s.timestamp_text = FormatTimestamp(p.timestamp);
     s.window_seconds = absl::ToInt64Seconds(p.window);
     s.labels_json = JsonStringMap(s.labels);
     names[absl::AsciiStrToLower(p.metric)] = true;

@@ -29,7 +29,6 @@
 #include "cli/version.h"
 #include "clients/http/curl_http_client.h"
 #include "clients/http/resilient_http_client.h"
-#include "clients/http/sleeper.h"
 #include "clients/kube/cluster_config.h"
 #include "clients/kube/hpa_client.h"
 #include "clients/kube/lease_client.h"
@@ -40,7 +39,7 @@
 #include "reconciler/config.h"
 #include "reconciler/leader.h"
 #include "reconciler/loop.h"
-#include "reconciler/publisher.h"
+#include "snapshot/publisher.h"
 #include "storage/store.h"
 
 ABSL_FLAG(std::string, cluster_file, "",
@@ -192,8 +191,9 @@ int ReconcilerMain(const std::vector<std::string>&) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
 
-  const base::Clock* clock = &base::RealClock();
-  clients::http::Sleeper* sleeper = &clients::http::RealSleeper();
+  base::Env* env = &base::RealEnv();
+  const base::Clock* clock = env;
+  base::Sleeper* sleeper = env;
   auto& registry = base::metrics::DefaultRegistry();
 
   // Store: degraded (no local history) rather than down when it cannot be opened.
@@ -269,7 +269,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
 
   // Leadership: the publisher serves adapters only while leading.
   std::atomic<bool> leading{!config.leader_elect};
-  reconciler::SnapshotPublisher publisher(clock);
+  snapshot::Publisher publisher(clock);
   if (absl::Status s = publisher.Start(config.snapshot_address); !s.ok()) {
     std::cerr << "snapshot stream " << config.snapshot_address << ": " << s.message() << "\n";
     return 1;
@@ -286,7 +286,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     lo.namespace_name = config.operator_namespace;
     lo.name = config.lease_name;
     lo.identity = Identity();
-    elector = std::make_unique<reconciler::LeaderElector>(leases.get(), clock, lo);
+    elector = std::make_unique<reconciler::LeaderElector>(leases.get(), env, lo);
     election = std::thread([&] {
       elector->Run(&election_stop, [&](bool l) {
         leading = l;
@@ -353,9 +353,9 @@ int ReconcilerMain(const std::vector<std::string>&) {
   // Informers: wait for the first LIST of every kind (up to 2 minutes) so the first cycle sees
   // the whole cluster; the cycle itself also copes with an unsynced source.
   if (!standalone) {
-    absl::Time deadline = absl::Now() + absl::Minutes(2);
-    while (!g_stop && absl::Now() < deadline && !cluster->Snapshot().ok()) {
-      absl::SleepFor(absl::Milliseconds(200));
+    const absl::Time deadline = env->Now() + absl::Minutes(2);
+    while (!g_stop && env->Now() < deadline && !cluster->Snapshot().ok()) {
+      env->SleepFor(absl::Milliseconds(200));
     }
     LOG(INFO) << "cluster view: " << (cluster->Snapshot().ok() ? "synced" : "not synced yet");
   }
@@ -415,8 +415,8 @@ int ReconcilerMain(const std::vector<std::string>&) {
           ->Set(static_cast<double>(value));
     }
     if (max_cycles > 0 && ++cycles >= max_cycles) break;
-    absl::Time next = absl::Now() + config.check_interval;
-    while (!g_stop && !g_reload && absl::Now() < next) absl::SleepFor(absl::Milliseconds(100));
+    const absl::Time next = env->Now() + config.check_interval;
+    while (!g_stop && !g_reload && env->Now() < next) env->SleepFor(absl::Milliseconds(100));
   }
 
   // Graceful shutdown: well within 10 s.

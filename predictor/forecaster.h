@@ -70,7 +70,7 @@ struct Options {
   // per-origin gains |persistence error| - |combination error| are averaged per
   // `gain_block` (about independent, since the forecasts of origins an horizon apart do not
   // overlap) and their t-statistic must reach this value (a one-sided Diebold-Mariano-style
-  // test; 0 disables it). A few lucky hours do not buy a departure from persistence.
+  // test; 0 disables it).
   double min_gain_t = 1.0;
   absl::Duration gain_block = absl::Hours(1);
   // The same test per member: a member whose own gain over persistence has a t-statistic
@@ -93,9 +93,8 @@ struct Options {
   // members are extrapolating from a level they never saw (a fresh drop: a redeploy, traffic
   // moved away, a misconfiguration) and expect the old level back; the forecast is then
   // persistence, for `range_hold` after the level was last seen out of range (until the
-  // regime-change guard above has seen the new level in its window). Only drops: a burst
-  // above the range usually decays, which the members forecast well (tried both ways on the
-  // bundled traces: the upper side made Twitter and pools bursts worse). 0 disables.
+  // regime-change guard above has seen the new level in its window). Only drops: a level
+  // above the range is left to the members. 0 disables.
   double range_quantile = 0.005;
   double range_margin = 0.1;
   absl::Duration range_level_window = absl::Minutes(30);
@@ -107,8 +106,7 @@ struct Options {
   double consensus_clip = 2.0;
   // Weight = MAE^-weight_power.
   double weight_power = 2.0;
-  // The p10/p90 offsets are the backtest residual quantiles times this factor (the backtest
-  // is partly in-sample for the parametric models, so its residuals run slightly small).
+  // The p10/p90 offsets are the backtest residual quantiles times this factor.
   double interval_scale = 1.0;
   // Intervals scale with the local volatility: each backtest residual is divided by the mean
   // absolute one-step change over this window before its origin, and the quantiles of those
@@ -119,9 +117,8 @@ struct Options {
   // With the volatility scaling on, the normalised residual quantiles are blended with this
   // weight with those of persistence's h-step changes over the whole history (normalised by
   // the local volatility at each index the same way), scaled by the ratio of the
-  // combination's to persistence's mean normalised backtest error at that step: a day of
-  // backtest origins gives noisy quantiles, and, evenly spaced, misses the phases of short
-  // cycles; the long window steadies them. 0: backtest residuals only.
+  // combination's to persistence's mean normalised backtest error at that step. 0: backtest
+  // residuals only.
   double interval_global_weight = 0.6;
   // Backtest errors are weighted by recency with this half-life (zero: all equal), for both
   // the member weights and the interval quantiles, so both follow a change of regime.
@@ -129,10 +126,9 @@ struct Options {
   // The ARIMA fits on at most this much recent history.
   absl::Duration arima_history = absl::Hours(24 * 3);
   // After Fit, free what only Fit needs (the members' backtest paths, members that can never
-  // contribute, full-length model state, history older than any remaining member looks back)
-  // so a fitted ensemble costs tens of KB instead of ~0.3 MB. Forecasts, Confidence and the
-  // weights are identical either way; false keeps everything for diagnostics
-  // (internal::TraceEnsemble needs the backtest paths).
+  // contribute, full-length model state, history older than any remaining member looks back).
+  // Forecasts, Confidence and the weights are identical either way; false keeps everything for
+  // diagnostics (internal::TraceEnsemble needs the backtest paths). Sizes: predictor/README.md.
   bool compact_after_fit = true;
 };
 

@@ -2,7 +2,7 @@
 // the number of deployments (the original ran 18 + 5W per deployment: 5W^2 + 18W per cycle).
 //
 //   reconciler::Signals s = reconciler::GatherSignals(prom, now);
-//   absl::optional<double> cpu = s.PodCpu10m("shop", "api-5d9f-x2b7q");   // millicores
+//   absl::optional<double> cpu = s.Get(s.pod_cpu_10m, "shop/api-5d9f-x2b7q");  // millicores
 //
 // Six queries: pod CPU rate over 10 m, 5 m and 2 m and pod memory working set, grouped by
 // (namespace, pod) from cAdvisor; node CPU over 10 m and 5 m from node_exporter, grouped by

@@ -1,6 +1,6 @@
-// Tests the snapshot publisher against the adapter's real SnapshotClient (and, for the
-// slow-client and shutdown cases, a raw gRPC client that never reads).
-#include "reconciler/publisher.h"
+// Tests the publisher against the real Subscriber (and, for the slow-client and shutdown
+// cases, a raw gRPC client that never reads).
+#include "snapshot/publisher.h"
 
 #include <grpcpp/grpcpp.h>
 #include <sys/socket.h>
@@ -17,13 +17,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "adapter/metric_table.h"
-#include "adapter/snapshot_client.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "proto/snapshot.grpc.pb.h"
+#include "snapshot/recording_sink.h"
+#include "snapshot/subscriber.h"
 
-namespace reconciler {
+namespace snapshot {
 namespace {
 
 namespace pb = smartautoscaler::v1;
@@ -63,7 +63,8 @@ std::vector<MetricPoint> TableC() {
 }
 
 // One line per point: namespace, metric, deployment, labels (with deployment=), value,
-// timestamp, window; sorted. Comparable between what was published and what the adapter holds.
+// timestamp, window; sorted. Comparable between what was published and what the subscriber
+// handed over.
 std::vector<std::string> Render(const std::vector<MetricPoint>& points) {
   std::vector<std::string> out;
   for (const MetricPoint& p : points) {
@@ -78,21 +79,7 @@ std::vector<std::string> Render(const std::vector<MetricPoint>& points) {
   return out;
 }
 
-std::vector<std::string> Render(const adapter::MetricTable& table) {
-  std::vector<std::string> out;
-  auto snapshot = table.Get();
-  for (const auto& [key, group] : snapshot->groups) {
-    const std::string ns = key.substr(0, key.find('\0'));
-    for (const auto& s : group.series) {
-      out.push_back(absl::StrCat(ns, "|", s.metric, "|", s.deployment, "|",
-                                 absl::StrJoin(s.labels, ",", absl::PairFormatter("=")), "|",
-                                 s.value, "|", absl::FormatTime(s.timestamp), "|",
-                                 s.window_seconds));
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> Render(const RecordingSink& sink) { return Render(sink.points()); }
 
 // Polls `cond` until it holds or a generous deadline passes.
 bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(20)) {
@@ -119,16 +106,16 @@ class PublisherTest : public ::testing::Test {
   }
 
   void StartClient(const std::string& address) {
-    adapter::SnapshotClientOptions o;
+    SubscriberOptions o;
     o.address = address;
     o.client_name = "publisher_test";
     o.initial_backoff = absl::Milliseconds(10);
     o.max_backoff = absl::Milliseconds(50);
-    client_ = std::make_unique<adapter::SnapshotClient>(&table_, &base::RealClock(), o);
+    client_ = std::make_unique<Subscriber>(&table_, &base::RealClock(), o);
     client_->Start();
   }
 
-  // Waits until the adapter's table equals `expected`; on timeout the EXPECT shows the diff.
+  // Waits until the subscriber's table equals `expected`; on timeout the EXPECT shows the diff.
   void ExpectConverges(const std::vector<MetricPoint>& expected) {
     const std::vector<std::string> want = Render(expected);
     WaitFor([&] { return Render(table_) == want; });
@@ -136,9 +123,9 @@ class PublisherTest : public ::testing::Test {
   }
 
   base::FakeClock clock_{kT0};
-  SnapshotPublisher publisher_{&clock_};
-  adapter::MetricTable table_;
-  std::unique_ptr<adapter::SnapshotClient> client_;
+  Publisher publisher_{&clock_};
+  RecordingSink table_;
+  std::unique_ptr<Subscriber> client_;
 };
 
 TEST_F(PublisherTest, FullSnapshotThenDeltaWithChangeRemovalAndAddition) {
@@ -147,13 +134,26 @@ TEST_F(PublisherTest, FullSnapshotThenDeltaWithChangeRemovalAndAddition) {
   ExpectConverges(TableA());
   publisher_.Publish(TableB());
   ExpectConverges(TableB());
-  const adapter::SnapshotClient::Stats stats = client_->stats();
+  const Subscriber::Stats stats = client_->stats();
   EXPECT_EQ(stats.connects, 1u);  // B arrived as a delta on the same stream
   EXPECT_EQ(stats.full, 1u);
   EXPECT_EQ(stats.deltas, 1u);
   EXPECT_EQ(stats.gaps, 0u);
   EXPECT_EQ(publisher_.Stats().connected_streams, 1);
   EXPECT_EQ(publisher_.Stats().updates_sent, 2u);
+}
+
+TEST_F(PublisherTest, TimelessPointsAreStampedWithThePublishTime) {
+  StartClient(StartLoopback());
+  clock_.Advance(absl::Minutes(3));
+  std::vector<MetricPoint> table = TableA();
+  table[0].timestamp = kTimeless;
+  table[1].timestamp = absl::UnixEpoch() - absl::Seconds(1);  // the wire cannot carry it
+  publisher_.Publish(table);
+  std::vector<MetricPoint> want = TableA();
+  want[0].timestamp = kT0 + absl::Minutes(3);
+  want[1].timestamp = kT0 + absl::Minutes(3);
+  ExpectConverges(want);
 }
 
 TEST_F(PublisherTest, LateClientGetsFullSnapshotOfCurrentTable) {
@@ -186,7 +186,7 @@ TEST_F(PublisherTest, UnchangedPublishSendsEmptyDeltaWithNextSequence) {
 TEST_F(PublisherTest, ClientConnectedBeforeFirstPublishGetsNothingUntilThen) {
   StartClient(StartLoopback());
   ASSERT_TRUE(WaitFor([&] { return publisher_.Stats().connected_streams == 1; }));
-  EXPECT_FALSE(table_.Get()->has_data);  // no empty FULL that would wipe an adapter's values
+  EXPECT_FALSE(table_.has_data());  // no empty FULL that would wipe an adapter's values
   EXPECT_EQ(client_->stats().full, 0u);
   publisher_.Publish(TableA());
   ExpectConverges(TableA());
@@ -233,7 +233,7 @@ TEST_F(PublisherTest, StartsAsStandbyByDefault) {
   publisher_.Publish(TableA());
   StartClient(absl::StrCat("127.0.0.1:", publisher_.port()));
   ASSERT_TRUE(WaitFor([&] { return publisher_.Stats().standby_refusals >= 2; }));
-  EXPECT_FALSE(table_.Get()->has_data);
+  EXPECT_FALSE(table_.has_data());
   publisher_.SetLeader(true);
   ExpectConverges(TableA());
 }
@@ -255,7 +255,7 @@ TEST_F(PublisherTest, RefusesAddressesReachableFromOutsideThePod) {
 
 TEST_F(PublisherTest, PortInUseIsUnavailable) {
   ASSERT_TRUE(publisher_.Start("127.0.0.1:0").ok());
-  SnapshotPublisher other(&clock_);
+  Publisher other(&clock_);
   EXPECT_EQ(other.Start(absl::StrCat("127.0.0.1:", publisher_.port())).code(),
             absl::StatusCode::kUnavailable);
 }
@@ -341,20 +341,20 @@ std::vector<MetricPoint> BigTable(int n, int round) {
 
 TEST(PublisherSlowClientTest, SlowClientIsDroppedWithoutBlockingPublishOthersContinue) {
   base::FakeClock clock(kT0);
-  SnapshotPublisherOptions options;
+  PublisherOptions options;
   options.max_queued_updates = 2;
   options.initially_leader = true;
-  SnapshotPublisher publisher(&clock, options);
+  Publisher publisher(&clock, options);
   ASSERT_TRUE(publisher.Start("127.0.0.1:0").ok());
   const std::string address = absl::StrCat("127.0.0.1:", publisher.port());
   publisher.Publish(BigTable(4000, 0));
 
-  adapter::MetricTable table;
-  adapter::SnapshotClientOptions o;
+  RecordingSink table;
+  SubscriberOptions o;
   o.address = address;
   o.initial_backoff = absl::Milliseconds(10);
   o.max_backoff = absl::Milliseconds(50);
-  adapter::SnapshotClient good(&table, &base::RealClock(), o);
+  Subscriber good(&table, &base::RealClock(), o);
   good.Start();
   auto stuck = std::make_unique<StuckClient>(address);
   ASSERT_TRUE(WaitFor([&] { return publisher.Stats().connected_streams == 2; }));
@@ -384,11 +384,11 @@ TEST(PublisherSlowClientTest, SlowClientIsDroppedWithoutBlockingPublishOthersCon
 
 TEST(PublisherStopTest, StopIsBoundedEvenWithAStuckClient) {
   base::FakeClock clock(kT0);
-  SnapshotPublisherOptions options;
+  PublisherOptions options;
   options.max_queued_updates = 1000;  // never drop: the handler stays blocked in Write
   options.initially_leader = true;
   options.shutdown_grace = absl::Milliseconds(200);
-  SnapshotPublisher publisher(&clock, options);
+  Publisher publisher(&clock, options);
   ASSERT_TRUE(publisher.Start("127.0.0.1:0").ok());
   StuckClient stuck(absl::StrCat("127.0.0.1:", publisher.port()));
   for (int round = 0; round < 40; ++round) publisher.Publish(BigTable(4000, round));
@@ -400,4 +400,4 @@ TEST(PublisherStopTest, StopIsBoundedEvenWithAStuckClient) {
 }
 
 }  // namespace
-}  // namespace reconciler
+}  // namespace snapshot

@@ -1,30 +1,25 @@
-#include "adapter/snapshot_client.h"
+#include "snapshot/subscriber.h"
 
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <map>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "proto/snapshot.grpc.pb.h"
 
-ABSL_FLAG(int, snapshot_max_message_bytes, 64 << 20,
-          "largest snapshot message (bytes) accepted from --snapshot-address; gRPC's default "
-          "of 4 MiB holds only ~30,000 values");
-
-namespace adapter {
+namespace snapshot {
 namespace {
 
 namespace pb = smartautoscaler::v1;
 
+// gRPC's own default (4 MiB) holds only ~30,000 values.
+constexpr int kDefaultMaxReceiveMessageBytes = 64 << 20;
+
 std::string KeyOf(const pb::MetricId& id) {
-  std::map<std::string, std::string> labels(id.labels().begin(), id.labels().end());
-  std::string key = absl::StrCat(id.namespace_(), std::string(1, '\0'), id.metric(),
-                                 std::string(1, '\0'), id.deployment());
-  for (const auto& [k, v] : labels) absl::StrAppend(&key, std::string(1, '\0'), k, "=", v);
-  return key;
+  return SeriesKey(id.namespace_(), id.metric(), id.deployment(),
+                   std::map<std::string, std::string>(id.labels().begin(), id.labels().end()));
 }
 
 MetricPoint ToPoint(const pb::MetricValue& v, absl::Time received) {
@@ -34,6 +29,7 @@ MetricPoint ToPoint(const pb::MetricValue& v, absl::Time received) {
   p.deployment = v.id().deployment();
   p.labels.insert(v.id().labels().begin(), v.id().labels().end());
   p.value = v.value();
+  // No timestamp on the wire: the value ages from its receipt (the stream has no timeless values).
   p.timestamp = v.timestamp_ms() > 0 ? absl::FromUnixMillis(v.timestamp_ms()) : received;
   p.window = absl::Milliseconds(v.window_ms());
   return p;
@@ -41,16 +37,15 @@ MetricPoint ToPoint(const pb::MetricValue& v, absl::Time received) {
 
 }  // namespace
 
-struct SnapshotClient::State {
+struct Subscriber::State {
   mutable absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   grpc::ClientContext* context ABSL_GUARDED_BY(mu) = nullptr;
   Stats stats ABSL_GUARDED_BY(mu);
 };
 
-SnapshotClient::SnapshotClient(MetricTable* table, const base::Clock* clock,
-                               SnapshotClientOptions options)
-    : table_(table),
+Subscriber::Subscriber(TableSink* sink, const base::Clock* clock, SubscriberOptions options)
+    : sink_(sink),
       clock_(clock),
       options_(std::move(options)),
       state_(std::make_unique<State>()) {
@@ -68,17 +63,17 @@ SnapshotClient::SnapshotClient(MetricTable* table, const base::Clock* clock,
   errors_ =
       r.GetCounter("adapter_snapshot_stream_failures_total", failures_help, {{"reason", "error"}});
   if (options_.max_receive_message_bytes <= 0) {
-    options_.max_receive_message_bytes = absl::GetFlag(FLAGS_snapshot_max_message_bytes);
+    options_.max_receive_message_bytes = kDefaultMaxReceiveMessageBytes;
   }
 }
 
-SnapshotClient::~SnapshotClient() { Stop(); }
+Subscriber::~Subscriber() { Stop(); }
 
-void SnapshotClient::Start() {
+void Subscriber::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
-void SnapshotClient::Stop() {
+void Subscriber::Stop() {
   {
     absl::MutexLock lock(&state_->mu);
     state_->stopping = true;
@@ -87,12 +82,12 @@ void SnapshotClient::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-SnapshotClient::Stats SnapshotClient::stats() const {
+Subscriber::Stats Subscriber::stats() const {
   absl::MutexLock lock(&state_->mu);
   return state_->stats;
 }
 
-void SnapshotClient::Loop() {
+void Subscriber::Loop() {
   absl::Duration backoff = options_.initial_backoff;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
@@ -132,7 +127,7 @@ void SnapshotClient::Loop() {
       std::vector<MetricPoint> points;
       points.reserve(values.size());
       for (const auto& [key, p] : values) points.push_back(p);
-      table_->Replace(points, now);
+      sink_->Replace(points, now);
       last_sequence = update.sequence();
       absl::MutexLock lock(&state_->mu);
       if (update.kind() == pb::SnapshotUpdate::FULL) {
@@ -167,7 +162,9 @@ void SnapshotClient::Loop() {
         LOG(ERROR) << "snapshot stream to " << options_.address
                    << " failed: " << status.error_message() << "; a snapshot exceeds "
                    << options_.max_receive_message_bytes
-                   << " bytes (raise --snapshot-max-message-bytes); retrying in " << backoff;
+                   << " bytes (raise the receive limit, the adapter's "
+                      "--snapshot-max-message-bytes); retrying in "
+                   << backoff;
       } else if (!gap) {
         LOG(WARNING) << "snapshot stream to " << options_.address
                      << " ended: " << status.error_message() << " (code " << status.error_code()
@@ -181,4 +178,4 @@ void SnapshotClient::Loop() {
   }
 }
 
-}  // namespace adapter
+}  // namespace snapshot

@@ -1,4 +1,4 @@
-#include "reconciler/publisher.h"
+#include "snapshot/publisher.h"
 
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
@@ -24,7 +24,7 @@
 // of a reactor state machine per stream. A blocking Write never holds the mutex, so a slow
 // client only ever stalls its own thread; Publish() only appends to queues.
 //
-// Ownership: SnapshotPublisher owns State (table, streams, counters) and the Listener (gRPC
+// Ownership: Publisher owns State (table, streams, counters) and the Listener (gRPC
 // server + service). Each Watch handler owns its Stream (shared with State's registry, which
 // holds it only between registration and unregistration, both inside the handler). The
 // server is shut down before State can go away, so handlers never outlive State.
@@ -32,7 +32,7 @@
 // Lock order: State::publish_mu before State::mu. Nothing is written to the network, and no
 // snapshot or delta is built or copied, under State::mu: only queue and counter bookkeeping.
 
-namespace reconciler {
+namespace snapshot {
 namespace {
 
 namespace pb = smartautoscaler::v1;
@@ -40,15 +40,6 @@ namespace pb = smartautoscaler::v1;
 // How often an idle stream checks whether its client went away (the sync API has no
 // cancellation callback).
 constexpr absl::Duration kCancelPoll = absl::Milliseconds(100);
-
-// The identity of a point, as the adapter keys it: namespace, metric, deployment and labels in
-// key order, NUL-separated.
-std::string KeyOf(const MetricPoint& p) {
-  const absl::string_view nul("\0", 1);
-  std::string key = absl::StrCat(p.namespace_name, nul, p.metric, nul, p.deployment);
-  for (const auto& [k, v] : p.labels) absl::StrAppend(&key, nul, k, "=", v);
-  return key;
-}
 
 bool SamePayload(const MetricPoint& a, const MetricPoint& b) {
   // Bitwise-equal doubles would also be fine; == treats NaN as always changed, which only
@@ -66,9 +57,8 @@ void FillId(const MetricPoint& p, pb::MetricId* id) {
 void FillValue(const MetricPoint& p, pb::MetricValue* v) {
   FillId(p, v->mutable_id());
   v->set_value(p.value);
-  // 0 means "no timestamp" on the wire; the adapter then stamps the value on receipt.
-  const int64_t ms = p.timestamp == absl::InfinitePast() ? 0 : absl::ToUnixMillis(p.timestamp);
-  v->set_timestamp_ms(ms > 0 ? ms : 0);
+  // Publish() stamped every timeless point, so the value always has a time after the epoch.
+  v->set_timestamp_ms(absl::ToUnixMillis(p.timestamp));
   v->set_window_ms(absl::ToInt64Milliseconds(p.window));
 }
 
@@ -105,7 +95,7 @@ absl::StatusOr<ParsedAddress> ParseAddress(const std::string& address) {
   const std::string host = address.substr(0, colon);
   const std::string port = address.substr(colon + 1);
   // Loopback only: the stream feeds the values HPAs act on, so nothing outside the Pod may
-  // reach it (DESIGN.md, "Processes").
+  // reach it.
   if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
     return absl::InvalidArgumentError(
         absl::StrCat("snapshot address ", address,
@@ -154,7 +144,7 @@ struct Stream {
 
 }  // namespace
 
-struct SnapshotPublisher::State {
+struct Publisher::State {
   explicit State(const base::Clock* c, size_t max_queue) : clock(c), max_queued(max_queue) {}
 
   // Marks `stream` ended with `status` and wakes its handler; a handler stuck in Write (slow
@@ -178,10 +168,10 @@ struct SnapshotPublisher::State {
   bool leader ABSL_GUARDED_BY(mu) = false;
   bool serving ABSL_GUARDED_BY(mu) = false;  // between Start() and Stop()
   std::vector<std::shared_ptr<Stream>> streams ABSL_GUARDED_BY(mu);
-  SnapshotPublisherStats stats ABSL_GUARDED_BY(mu);
+  PublisherStats stats ABSL_GUARDED_BY(mu);
 };
 
-class SnapshotPublisher::Service final : public pb::MetricSnapshots::Service {
+class Publisher::Service final : public pb::MetricSnapshots::Service {
  public:
   explicit Service(State* state) : state_(state) {}
 
@@ -277,14 +267,14 @@ class SnapshotPublisher::Service final : public pb::MetricSnapshots::Service {
   State* const state_;
 };
 
-struct SnapshotPublisher::Listener {
+struct Publisher::Listener {
   std::unique_ptr<Service> service;
   std::unique_ptr<grpc::Server> server;
   std::string socket_path;  // empty for TCP
   int port = 0;
 };
 
-SnapshotPublisher::SnapshotPublisher(const base::Clock* clock, SnapshotPublisherOptions options)
+Publisher::Publisher(const base::Clock* clock, PublisherOptions options)
     : clock_(clock),
       options_(options),
       state_(std::make_unique<State>(clock, std::max<size_t>(1, options.max_queued_updates))) {
@@ -292,9 +282,9 @@ SnapshotPublisher::SnapshotPublisher(const base::Clock* clock, SnapshotPublisher
   state_->leader = options_.initially_leader;
 }
 
-SnapshotPublisher::~SnapshotPublisher() { Stop(); }
+Publisher::~Publisher() { Stop(); }
 
-absl::Status SnapshotPublisher::Start(const std::string& address) {
+absl::Status Publisher::Start(const std::string& address) {
   absl::MutexLock lifecycle(&lifecycle_mu_);
   if (listener_ != nullptr) return absl::FailedPreconditionError("publisher already started");
   absl::StatusOr<ParsedAddress> parsed = ParseAddress(address);
@@ -336,7 +326,7 @@ absl::Status SnapshotPublisher::Start(const std::string& address) {
   return absl::OkStatus();
 }
 
-void SnapshotPublisher::Stop() {
+void Publisher::Stop() {
   absl::MutexLock lifecycle(&lifecycle_mu_);
   if (listener_ == nullptr) return;
   {
@@ -358,11 +348,14 @@ void SnapshotPublisher::Stop() {
   LOG(INFO) << "snapshot publisher stopped";
 }
 
-void SnapshotPublisher::Publish(std::vector<MetricPoint> full_table) {
+void Publisher::Publish(std::vector<MetricPoint> full_table) {
   absl::MutexLock publishing(&state_->publish_mu);
   auto next = std::make_shared<Table>();
+  const absl::Time now = clock_->Now();
   for (MetricPoint& p : full_table) {
-    std::string key = KeyOf(p);
+    // The wire has no timeless values (0 ms = none): a point without a time ages from now.
+    if (p.timestamp <= absl::UnixEpoch()) p.timestamp = now;
+    std::string key = SeriesKey(p);
     (*next)[std::move(key)] = std::move(p);
   }
   std::shared_ptr<const Table> previous;
@@ -373,7 +366,7 @@ void SnapshotPublisher::Publish(std::vector<MetricPoint> full_table) {
   // Only publish_mu holders replace the table, so `previous` is still current here.
   auto delta = std::make_shared<pb::SnapshotUpdate>();
   delta->set_kind(pb::SnapshotUpdate::DELTA);
-  delta->set_generated_ms(absl::ToUnixMillis(clock_->Now()));
+  delta->set_generated_ms(absl::ToUnixMillis(now));
   for (const auto& [key, point] : *next) {
     if (previous != nullptr) {
       auto it = previous->find(key);
@@ -406,7 +399,7 @@ void SnapshotPublisher::Publish(std::vector<MetricPoint> full_table) {
   }
 }
 
-void SnapshotPublisher::SetLeader(bool leader) {
+void Publisher::SetLeader(bool leader) {
   absl::MutexLock lock(&state_->mu);
   if (state_->leader == leader) return;
   state_->leader = leader;
@@ -417,14 +410,14 @@ void SnapshotPublisher::SetLeader(bool leader) {
   }
 }
 
-int SnapshotPublisher::port() const {
+int Publisher::port() const {
   absl::MutexLock lifecycle(&lifecycle_mu_);
   return listener_ == nullptr ? 0 : listener_->port;
 }
 
-SnapshotPublisherStats SnapshotPublisher::Stats() const {
+PublisherStats Publisher::Stats() const {
   absl::MutexLock lock(&state_->mu);
   return state_->stats;
 }
 
-}  // namespace reconciler
+}  // namespace snapshot

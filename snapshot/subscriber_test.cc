@@ -1,6 +1,6 @@
-// Tests the snapshot client against a real in-process gRPC server that plays scripted
-// streams: full snapshot, deltas, disconnects and sequence gaps.
-#include "adapter/snapshot_client.h"
+// Tests the subscriber against a real in-process gRPC server that plays scripted streams:
+// full snapshot, deltas, disconnects and sequence gaps.
+#include "snapshot/subscriber.h"
 
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
@@ -10,8 +10,9 @@
 
 #include "gtest/gtest.h"
 #include "proto/snapshot.grpc.pb.h"
+#include "snapshot/recording_sink.h"
 
-namespace adapter {
+namespace snapshot {
 namespace {
 
 namespace pb = smartautoscaler::v1;
@@ -103,16 +104,12 @@ bool WaitFor(const std::function<bool()>& cond) {
   return cond();
 }
 
-double ValueOf(const MetricTable& table, const std::string& deployment) {
-  auto s = table.Get();
-  auto it = s->groups.find(MetricTable::GroupKey("prod", "smart_cpu_pressure"));
-  if (it == s->groups.end()) return -1;
-  auto d = it->second.by_deployment.find(deployment);
-  if (d == it->second.by_deployment.end()) return -1;
-  return it->second.series[d->second[0]].value;
+double ValueOf(const RecordingSink& sink, const std::string& deployment) {
+  std::optional<MetricPoint> p = sink.Find("prod", "smart_cpu_pressure", deployment);
+  return p.has_value() ? p->value : -1;
 }
 
-class SnapshotClientTest : public ::testing::Test {
+class SubscriberTest : public ::testing::Test {
  protected:
   void StartServer(const std::string& address) {
     grpc::ServerBuilder builder;
@@ -127,13 +124,13 @@ class SnapshotClientTest : public ::testing::Test {
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
   void StartClient(const std::string& address, int max_receive_message_bytes = 0) {
-    SnapshotClientOptions o;
+    SubscriberOptions o;
     o.address = address;
     o.max_receive_message_bytes = max_receive_message_bytes;
     o.metrics = &registry_;
     o.initial_backoff = absl::Milliseconds(10);
     o.max_backoff = absl::Milliseconds(50);
-    client_ = std::make_unique<SnapshotClient>(&table_, &base::RealClock(), o);
+    client_ = std::make_unique<Subscriber>(&table_, &base::RealClock(), o);
     client_->Start();
   }
 
@@ -141,11 +138,11 @@ class SnapshotClientTest : public ::testing::Test {
   ScriptedService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  MetricTable table_;
-  std::unique_ptr<SnapshotClient> client_;
+  RecordingSink table_;
+  std::unique_ptr<Subscriber> client_;
 };
 
-TEST_F(SnapshotClientTest, AppliesFullSnapshotThenDeltas) {
+TEST_F(SubscriberTest, AppliesFullSnapshotThenDeltas) {
   StartServer("127.0.0.1:0");
   service_.Add({{Update(pb::SnapshotUpdate::FULL, 1, {Value("api", 0.85), Value("web", 2)}),
                  Update(pb::SnapshotUpdate::DELTA, 2, {Value("api", 1.25)}, {"web"})},
@@ -154,15 +151,29 @@ TEST_F(SnapshotClientTest, AppliesFullSnapshotThenDeltas) {
   ASSERT_TRUE(WaitFor([&] { return client_->stats().deltas == 1; }));
   EXPECT_EQ(ValueOf(table_, "api"), 1.25);
   EXPECT_EQ(ValueOf(table_, "web"), -1);
-  auto s = table_.Get();
-  const auto& series = s->groups.at(MetricTable::GroupKey("prod", "smart_cpu_pressure")).series[0];
+  const MetricPoint series = table_.Find("prod", "smart_cpu_pressure", "api").value();
   EXPECT_EQ(series.timestamp, absl::FromUnixMillis(1741083330000));
-  EXPECT_EQ(series.window_seconds, 60);
+  EXPECT_EQ(absl::ToInt64Seconds(series.window), 60);
   EXPECT_TRUE(client_->stats().connected);
   service_.Release();
 }
 
-TEST_F(SnapshotClientTest, ReconnectsAfterDisconnectAndKeepsLastValuesMeanwhile) {
+TEST_F(SubscriberTest, ValueWithoutTimestampAgesFromItsReceipt) {
+  StartServer("127.0.0.1:0");
+  pb::MetricValue unstamped = Value("api", 0.5);
+  unstamped.set_timestamp_ms(0);  // "no timestamp" on the wire
+  service_.Add({{Update(pb::SnapshotUpdate::FULL, 1, {unstamped, Value("web", 2)})}, true});
+  StartClient("127.0.0.1:" + std::to_string(port_));
+  ASSERT_TRUE(WaitFor([&] { return client_->stats().full == 1; }));
+  const MetricPoint api = table_.Find("prod", "smart_cpu_pressure", "api").value();
+  EXPECT_NE(api.timestamp, kTimeless);  // the stream has no timeless values
+  EXPECT_EQ(api.timestamp, table_.received());
+  EXPECT_EQ(table_.Find("prod", "smart_cpu_pressure", "web")->timestamp,
+            absl::FromUnixMillis(1741083330000));
+  service_.Release();
+}
+
+TEST_F(SubscriberTest, ReconnectsAfterDisconnectAndKeepsLastValuesMeanwhile) {
   StartServer("127.0.0.1:0");
   service_.Add({{Update(pb::SnapshotUpdate::FULL, 1, {Value("api", 0.5)})}, false});
   StartClient("127.0.0.1:" + std::to_string(port_));
@@ -175,7 +186,7 @@ TEST_F(SnapshotClientTest, ReconnectsAfterDisconnectAndKeepsLastValuesMeanwhile)
   service_.Release();
 }
 
-TEST_F(SnapshotClientTest, SequenceGapForcesReconnect) {
+TEST_F(SubscriberTest, SequenceGapForcesReconnect) {
   // TEST_TMPDIR is too long for a Unix socket path (107 bytes).
   const std::string socket = "unix:///tmp/adapter-snap-" + std::to_string(getpid()) + ".sock";
   StartServer(socket);
@@ -191,15 +202,15 @@ TEST_F(SnapshotClientTest, SequenceGapForcesReconnect) {
   service_.Release();
 }
 
-TEST_F(SnapshotClientTest, BacksOffWhileServerIsDown) {
+TEST_F(SubscriberTest, BacksOffWhileServerIsDown) {
   StartClient("127.0.0.1:1");  // nothing listens there
   ASSERT_TRUE(WaitFor([&] { return client_->stats().connects >= 3; }));
-  EXPECT_FALSE(table_.Get()->has_data);
+  EXPECT_FALSE(table_.has_data());
   client_->Stop();  // returns promptly even mid-backoff
 }
 
 // 100,000 values (~6.5 MB) exceed gRPC's 4 MiB default receive limit; the client's default
-// (--snapshot-max-message-bytes, 64 MiB) takes them.
+// (64 MiB) takes them.
 std::vector<pb::MetricValue> ManyValues(int n) {
   std::vector<pb::MetricValue> values;
   values.reserve(n);
@@ -211,14 +222,14 @@ std::vector<pb::MetricValue> ManyValues(int n) {
   return values;
 }
 
-TEST_F(SnapshotClientTest, ReceivesASnapshotOf100000Values) {
+TEST_F(SubscriberTest, ReceivesASnapshotOf100000Values) {
   StartServer("127.0.0.1:0");
   pb::SnapshotUpdate full = Update(pb::SnapshotUpdate::FULL, 1, ManyValues(100000));
   ASSERT_GT(full.ByteSizeLong(), 4u << 20);
   service_.Add({{full}, /*hold=*/true});
   StartClient("127.0.0.1:" + std::to_string(port_));
   ASSERT_TRUE(WaitFor([&] { return client_->stats().full == 1; }));
-  EXPECT_EQ(table_.Get()->size, 100000u);
+  EXPECT_EQ(table_.size(), 100000u);
   EXPECT_EQ(ValueOf(table_, "deployment-99999"), 99999 * 0.5);
   EXPECT_EQ(registry_.GetGauge("adapter_snapshot_stream_connected", "")->value(), 1);
   EXPECT_EQ(registry_.GetCounter("adapter_snapshot_updates_total", "", {{"kind", "full"}})->value(),
@@ -226,12 +237,12 @@ TEST_F(SnapshotClientTest, ReceivesASnapshotOf100000Values) {
   service_.Release();
 }
 
-TEST_F(SnapshotClientTest, SnapshotOverTheLimitFailsTheStream) {
+TEST_F(SubscriberTest, SnapshotOverTheLimitFailsTheStream) {
   StartServer("127.0.0.1:0");
   service_.Add({{Update(pb::SnapshotUpdate::FULL, 1, ManyValues(100000))}, true});
   StartClient("127.0.0.1:" + std::to_string(port_), /*max_receive_message_bytes=*/4 << 20);
   ASSERT_TRUE(WaitFor([&] { return client_->stats().stream_errors >= 1; }));
-  EXPECT_FALSE(table_.Get()->has_data);
+  EXPECT_FALSE(table_.has_data());
   EXPECT_EQ(registry_.GetGauge("adapter_snapshot_stream_connected", "")->value(), 0);
   EXPECT_GE(
       registry_.GetCounter("adapter_snapshot_stream_failures_total", "", {{"reason", "error"}})
@@ -241,4 +252,4 @@ TEST_F(SnapshotClientTest, SnapshotOverTheLimitFailsTheStream) {
 }
 
 }  // namespace
-}  // namespace adapter
+}  // namespace snapshot
