@@ -92,8 +92,11 @@ bool IsHealthPath(Route::Kind k) {
 
 std::string GroupResource(const Route& route) { return route.resource; }
 
+constexpr char kJson[] = "application/json";
+
 HttpResponse Json(std::string body) {
   HttpResponse r;
+  r.content_type = kJson;
   r.body = std::move(body);
   return r;
 }
@@ -160,6 +163,7 @@ Handler::Handler(const MetricTable* table, auth::Authenticator* authenticator,
 HttpResponse Handler::Status(int code, absl::string_view reason, absl::string_view message) {
   HttpResponse r;
   r.status = code;
+  r.content_type = kJson;
   r.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":)";
   AppendJsonString(&r.body, message);
   r.body += R"(,"reason":)";

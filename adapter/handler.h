@@ -26,25 +26,17 @@
 #include "adapter/auth/auth.h"
 #include "adapter/metric_table.h"
 #include "base/clock.h"
+#include "base/http_server.h"
 #include "base/metrics.h"
 
 namespace adapter {
 
 struct Route;  // adapter/router.h
 
-struct HttpRequest {
-  std::string method;
-  std::string target;                               // request-target as sent: path[?query]
-  std::multimap<std::string, std::string> headers;  // lower-cased names, in order
-  std::string peer_cert_der;
-  std::vector<std::string> peer_chain_der;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
+// The server vocabulary of base/http_server.h. The Handler reads `method` (HEAD as sent),
+// `target`, `headers` and the peer certificate; it sets `content_type` on every response.
+using HttpRequest = base::HttpRequest;
+using HttpResponse = base::HttpResponse;
 
 struct HandlerOptions {
   // Values older than this are not served: requests get 503 so the HPA holds still.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/metrics.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
