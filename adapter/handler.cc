@@ -154,11 +154,9 @@ Handler::Handler(const MetricTable* table, auth::Authenticator* authenticator,
       authorizer_(authorizer),
       clock_(clock),
       options_(std::move(options)),
-      registry_(options_.metrics != nullptr ? options_.metrics : &base::metrics::DefaultRegistry()),
-      stale_(registry_->GetCounter(
-          "adapter_stale_responses_total",
-          "Metric requests answered 503 because the values were stale or no snapshot had "
-          "arrived yet.")) {}
+      own_registry_(options_.metrics != nullptr ? nullptr
+                                                : std::make_unique<prometheus::Registry>()),
+      metrics_(options_.metrics != nullptr ? options_.metrics : own_registry_.get()) {}
 
 HttpResponse Handler::Status(int code, absl::string_view reason, absl::string_view message) {
   HttpResponse r;
@@ -172,59 +170,17 @@ HttpResponse Handler::Status(int code, absl::string_view reason, absl::string_vi
   return r;
 }
 
-HttpResponse Handler::Count(HttpResponse r) const {
-  switch (r.status) {
-    case 200:
-      ++counters_.ok;
-      break;
-    case 400:
-      ++counters_.bad_request;
-      break;
-    case 401:
-      ++counters_.unauthorized;
-      break;
-    case 403:
-      ++counters_.forbidden;
-      break;
-    case 404:
-      ++counters_.not_found;
-      break;
-    case 405:
-      ++counters_.method_not_allowed;
-      break;
-    case 406:
-      ++counters_.not_acceptable;
-      break;
-    case 503:
-      ++counters_.stale;
-      break;
-    default:
-      ++counters_.internal;
-      break;
-  }
-  return r;
-}
-
 HttpResponse Handler::Handle(const HttpRequest& request) const {
   const absl::Time start = clock_->Now();
   std::string resource = "unmatched";
   std::string verb = MethodVerb(request.method);
   HttpResponse r = Serve(request, &resource, &verb);
-  registry_
-      ->GetCounter("adapter_requests_total", "Requests answered, by resource, verb and HTTP code.",
-                   {{"resource", resource}, {"verb", verb}, {"code", absl::StrCat(r.status)}})
-      ->Increment();
-  registry_
-      ->GetHistogram("adapter_request_duration_seconds",
-                     "Time to compute a response (authentication included), in seconds.",
-                     base::metrics::LatencyBuckets(), {{"resource", resource}})
-      ->Observe(absl::ToDoubleSeconds(clock_->Now() - start));
+  metrics_.CountRequest(resource, verb, r.status, clock_->Now() - start);
   return r;
 }
 
 HttpResponse Handler::Serve(const HttpRequest& request, std::string* resource,
                             std::string* verb) const {
-  ++counters_.requests;
   absl::string_view target = request.target;
   target = target.substr(0, target.find('#'));
   size_t q = target.find('?');
@@ -259,68 +215,68 @@ HttpResponse Handler::Serve(const HttpRequest& request, std::string* resource,
     } else {
       VLOG(1) << "authentication failed: " << user.status();
       if (user.status().code() == absl::StatusCode::kUnavailable) {
-        return Count(Status(503, "ServiceUnavailable", user.status().message()));
+        return Status(503, "ServiceUnavailable", user.status().message());
       }
-      return Count(
+      return 
           Status(401, "Unauthorized",
-                 user.status().message().empty() ? "Unauthorized" : user.status().message()));
+                 user.status().message().empty() ? "Unauthorized" : user.status().message());
     }
   }
-  if (!routed) return Count(Status(route_error.code, route_error.reason, route_error.message));
+  if (!routed) return Status(route_error.code, route_error.reason, route_error.message);
 
   if (absl::Status allowed = authorizer_->Authorize(*user, route.attributes); !allowed.ok()) {
     if (allowed.code() == absl::StatusCode::kPermissionDenied) {
-      return Count(Status(403, "Forbidden", allowed.message()));
+      return Status(403, "Forbidden", allowed.message());
     }
     LOG(ERROR) << "authorization failed: " << allowed;
-    return Count(Status(500, "InternalError",
-                        absl::StrCat("authorization check failed: ", allowed.message())));
+    return Status(500, "InternalError",
+                        absl::StrCat("authorization check failed: ", allowed.message()));
   }
 
   const std::vector<MediaRange> accept = ParseAccept(request);
   if (route.kind == Route::Kind::kApis && HasAcceptableAsDiscovery(accept) &&
       !AcceptsJson(accept)) {
-    return Count(Status(406, "NotAcceptable",
+    return Status(406, "NotAcceptable",
                         "aggregated discovery (apidiscovery.k8s.io) is not served; "
-                        "use application/json"));
+                        "use application/json");
   }
   if (!IsHealthPath(route.kind) && route.kind != Route::Kind::kMetrics && !AcceptsJson(accept)) {
-    return Count(Status(406, "NotAcceptable",
+    return Status(406, "NotAcceptable",
                         absl::StrCat("only application/json is served; got Accept: ",
-                                     FirstHeader(request, "accept"))));
+                                     FirstHeader(request, "accept")));
   }
 
   switch (route.kind) {
     case Route::Kind::kHealthz:
     case Route::Kind::kLivez:
-      return Count(Text(200, "ok"));
+      return Text(200, "ok");
     case Route::Kind::kReadyz:
-      return Count(Readyz());
+      return Readyz();
     case Route::Kind::kVersion:
-      return Count(
+      return 
           Json(absl::StrCat(R"({"major":"0","minor":"1","gitVersion":"v)", options_.version,
                             R"(","gitCommit":"","gitTreeState":"clean","buildDate":"",)",
-                            R"("goVersion":"n/a","compiler":"gcc","platform":"linux/amd64"})")));
+                            R"("goVersion":"n/a","compiler":"gcc","platform":"linux/amd64"})"));
     case Route::Kind::kMetrics:
-      return Count(Metrics());
+      return Metrics();
     case Route::Kind::kApis:
-      return Count(Json(kApiGroupList));
+      return Json(kApiGroupList);
     case Route::Kind::kApiGroup:
-      return Count(Json(route.group == kCustomGroup ? kCustomGroup_ : kExternalGroup_));
+      return Json(route.group == kCustomGroup ? kCustomGroup_ : kExternalGroup_);
     case Route::Kind::kApiResourceList:
-      return Count(ResourceList(route.group, route.version));
+      return ResourceList(route.group, route.version);
     case Route::Kind::kOpenApiV2:
     case Route::Kind::kOpenApiV3:
       // The aggregator skips a 404 gracefully (contract 1.3.4).
-      return Count(Status(404, "NotFound", "this server does not publish an OpenAPI document"));
+      return Status(404, "NotFound", "this server does not publish an OpenAPI document");
     case Route::Kind::kExternalMetric:
     case Route::Kind::kCustomMetric: {
       HttpResponse r = route.kind == Route::Kind::kExternalMetric ? External(route) : Custom(route);
-      if (r.status == 503) stale_->Increment();
-      return Count(std::move(r));
+      if (r.status == 503) metrics_.CountStale();
+      return r;
     }
   }
-  return Count(Status(500, "InternalError", "unhandled route"));
+  return Status(500, "InternalError", "unhandled route");
 }
 
 HttpResponse Handler::Metrics() const {
@@ -331,34 +287,9 @@ HttpResponse Handler::Metrics() const {
               ? 0
               : std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - s->updated));
   }
-  absl::MutexLock lock(&scrape_mu_);
-  registry_
-      ->GetGauge("adapter_snapshot_age_seconds",
-                 "Seconds since the metric table was last updated (+Inf before the first "
-                 "snapshot, 0 for --static-metrics).")
-      ->Set(age);
-  registry_->GetGauge("adapter_served_series", "Series in the metric table.")
-      ->Set(static_cast<double>(s->size));
-  if (const auth::AuthCounters* a = options_.auth_counters) {
-    // The auth stack keeps plain atomics; bring the exported counters up to them.
-    auto sync = [this](const char* cache, const char* result, int64_t value) {
-      base::metrics::Counter* c = registry_->GetCounter(
-          "adapter_auth_cache_lookups_total",
-          "Authentication/authorization cache lookups (token = TokenReview, cert = client "
-          "certificate verification, access = SubjectAccessReview).",
-          {{"cache", cache}, {"result", result}});
-      c->Increment(static_cast<double>(value) - c->value());
-    };
-    sync("token", "hit", a->token_cache_hits);
-    sync("token", "miss", a->token_reviews);
-    sync("cert", "hit", a->cert_cache_hits);
-    sync("cert", "miss", a->cert_verifications);
-    sync("access", "hit", a->access_cache_hits);
-    sync("access", "miss", a->access_reviews);
-  }
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = registry_->ExpositionText();
+  r.body = metrics_.Scrape(age, s->size, options_.auth_counters);
   return r;
 }
 

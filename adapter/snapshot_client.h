@@ -29,7 +29,9 @@
 #include "absl/time/time.h"
 #include "adapter/metric_table.h"
 #include "base/clock.h"
-#include "base/metrics.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 
 namespace adapter {
 
@@ -41,8 +43,9 @@ struct SnapshotClientOptions {
   // Largest snapshot message accepted, in bytes; 0 = the --snapshot-max-message-bytes flag
   // (default 64 MiB).
   int max_receive_message_bytes = 0;
-  // Where the stream metrics go; null = base::metrics::DefaultRegistry().
-  base::metrics::Registry* metrics = nullptr;
+  // Where the stream metrics go (must outlive the client); null = a registry of the client's
+  // own (counted, not exported).
+  prometheus::Registry* metrics = nullptr;
 };
 
 class SnapshotClient {
@@ -72,8 +75,9 @@ class SnapshotClient {
   const base::Clock* clock_;
   SnapshotClientOptions options_;
   std::unique_ptr<State> state_;
-  base::metrics::Gauge* connected_;
-  base::metrics::Counter *full_, *deltas_, *gaps_, *errors_;
+  std::unique_ptr<prometheus::Registry> own_registry_;  // when options.metrics is null
+  prometheus::Gauge* connected_;
+  prometheus::Counter *full_, *deltas_, *gaps_, *errors_;
   std::thread thread_;
 };
 

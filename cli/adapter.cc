@@ -30,6 +30,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "glog/logging.h"
+#include "prometheus/registry.h"
 
 ABSL_FLAG(int, secure_port, 6443, "HTTPS port to serve on (0 picks a free port, see --port-file)");
 ABSL_FLAG(std::string, bind_address, "0.0.0.0", "IP address to listen on");
@@ -80,6 +81,8 @@ int AdapterMain(const std::vector<std::string>& args) {
   signal(SIGPIPE, SIG_IGN);
 
   base::Clock& clock = base::RealClock();
+  // What GET /metrics serves: the handler's request metrics and the snapshot stream's state.
+  prometheus::Registry registry;
   adapter::MetricTable table;
   std::unique_ptr<adapter::SnapshotClient> stream;
   if (!static_file.empty()) {
@@ -96,6 +99,7 @@ int AdapterMain(const std::vector<std::string>& args) {
     adapter::SnapshotClientOptions options;
     options.address = snapshot_address;
     if (const char* pod = std::getenv("POD_NAME")) options.client_name = pod;
+    options.metrics = &registry;
     stream = std::make_unique<adapter::SnapshotClient>(&table, &clock, options);
     stream->Start();
   }
@@ -113,6 +117,7 @@ int AdapterMain(const std::vector<std::string>& args) {
   adapter::HandlerOptions handler_options;
   handler_options.max_staleness = absl::GetFlag(FLAGS_max_staleness);
   handler_options.version = kVersion;
+  handler_options.metrics = &registry;
   handler_options.auth_counters = &(*auth)->counters;  // adapter_auth_cache_lookups_total
   adapter::Handler handler(&table, (*auth)->authenticator.get(), (*auth)->authorizer.get(), &clock,
                            handler_options);

@@ -1,11 +1,12 @@
 #include "reconciler/api.h"
 
 #include <cmath>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "base/metrics.h"
+#include "prometheus/text_serializer.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -198,118 +199,6 @@ std::string TableJson(const std::vector<MetricPoint>& table) {
   return buf.GetString();
 }
 
-std::string DeploymentMetricsText(const std::vector<DeploymentStatus>& statuses) {
-  struct Family {
-    const char* name;
-    const char* help;
-    std::function<absl::optional<double>(const DeploymentStatus&)> get;
-  };
-  const Family families[] = {
-      {"smart_autoscaler_cpu_blended_percent", "Served smart_cpu_blended (% of CPU request).",
-       [](const DeploymentStatus& s) { return s.served_blended_pct; }},
-      {"smart_autoscaler_cpu_predicted_percent", "Served smart_cpu_predicted (% of CPU request).",
-       [](const DeploymentStatus& s) { return s.served_predicted_pct; }},
-      {"smart_autoscaler_cpu_pressure_ratio", "Served smart_cpu_pressure (predicted / target).",
-       [](const DeploymentStatus& s) { return s.served_pressure; }},
-      {"smart_autoscaler_cpu_target_percent", "Recommended HPA target (% of CPU request).",
-       [](const DeploymentStatus& s) -> absl::optional<double> {
-         if (!s.served_blended_pct) return absl::nullopt;
-         return s.target_pct;
-       }},
-      {"smart_autoscaler_memory_blended_percent", "Served smart_memory_blended (% of request).",
-       [](const DeploymentStatus& s) { return s.served_memory_pct; }},
-      {"smart_autoscaler_cpu_demand_cores", "This cycle's blended CPU demand (cores).",
-       [](const DeploymentStatus& s) { return s.demand_cores; }},
-      {"smart_autoscaler_forecast_peak_p90_cores",
-       "Forecast p90 peak demand over the lead window (cores).",
-       [](const DeploymentStatus& s) { return s.forecast_peak_p90_cores; }},
-      {"smart_autoscaler_forecast_trusted", "1 when the forecast passes the validation gates.",
-       [](const DeploymentStatus& s) -> absl::optional<double> {
-         return s.forecast_trusted ? 1.0 : 0.0;
-       }},
-      {"smart_autoscaler_forecast_accuracy_ratio", "Rolling share of forecasts within 15 %.",
-       [](const DeploymentStatus& s) -> absl::optional<double> { return s.forecast_accuracy; }},
-      {"smart_autoscaler_node_utilization_percent",
-       "CPU utilization of the deployment's nodes (blended).",
-       [](const DeploymentStatus& s) -> absl::optional<double> {
-         if (s.pressure.level == PressureLevel::kUnknown) return absl::nullopt;
-         return s.pressure.utilization_pct;
-       }},
-      {"smart_autoscaler_ready_pods", "Ready pods of the deployment.",
-       [](const DeploymentStatus& s) -> absl::optional<double> { return s.ready_pods; }},
-      {"smart_autoscaler_reading_confidence", "Confidence of this cycle's reading (0-1).",
-       [](const DeploymentStatus& s) -> absl::optional<double> { return s.confidence; }},
-  };
-  std::string out;
-  for (const Family& f : families) {
-    std::vector<base::metrics::GaugeSample> samples;
-    for (const DeploymentStatus& s : statuses) {
-      absl::optional<double> v = f.get(s);
-      if (!v || !std::isfinite(*v)) continue;
-      samples.push_back({{{"namespace", s.namespace_name}, {"deployment", s.name}}, *v});
-    }
-    out += base::metrics::GaugeFamilyText(f.name, f.help, samples);
-  }
-  std::vector<base::metrics::GaugeSample> levels;
-  for (const DeploymentStatus& s : statuses) {
-    for (PressureLevel l : {PressureLevel::kUnknown, PressureLevel::kSafe, PressureLevel::kWarning,
-                            PressureLevel::kCritical}) {
-      levels.push_back({{{"namespace", s.namespace_name},
-                         {"deployment", s.name},
-                         {"level", PressureLevelName(l)}},
-                        s.pressure.level == l ? 1.0 : 0.0});
-    }
-  }
-  out += base::metrics::GaugeFamilyText("smart_autoscaler_node_pressure",
-                                        "Node pressure level, one series per level.", levels);
-  return out;
-}
-
-void RecordCycleMetrics(const CycleReport& r) {
-  auto& reg = base::metrics::DefaultRegistry();
-  static auto* cycles = reg.GetCounter("smart_autoscaler_cycles_total", "Reconcile cycles run.");
-  static auto* wall = reg.GetHistogram("smart_autoscaler_cycle_duration_seconds",
-                                       "Wall time of a reconcile cycle.",
-                                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
-  static auto* cpu = reg.GetCounter("smart_autoscaler_cycle_cpu_seconds_total",
-                                    "CPU time spent in reconcile cycles.");
-  static auto* queries = reg.GetCounter("smart_autoscaler_prometheus_queries_total",
-                                        "Prometheus queries sent by cycles (signals).",
-                                        {{"kind", "signals"}});
-  static auto* backfill = reg.GetCounter("smart_autoscaler_prometheus_queries_total",
-                                         "Prometheus queries sent by cycles (signals).",
-                                         {{"kind", "backfill"}});
-  static auto* failures = reg.GetCounter("smart_autoscaler_prometheus_query_failures_total",
-                                         "Prometheus signal queries that failed.");
-  static auto* deployments =
-      reg.GetGauge("smart_autoscaler_managed_deployments", "Deployments managed last cycle.");
-  static auto* served =
-      reg.GetGauge("smart_autoscaler_served_deployments", "Deployments with served values.");
-  static auto* held = reg.GetCounter(
-      "smart_autoscaler_held_values_total",
-      "Deployment-cycles whose previous values stood (no data or low confidence).");
-  static auto* points = reg.GetGauge("smart_autoscaler_served_points", "Size of the served table.");
-  static auto* patches = reg.GetCounter("smart_autoscaler_hpa_patches_total",
-                                        "Legacy mode: HPA patches sent or logged (DRY_RUN).");
-  static auto* last = reg.GetGauge("smart_autoscaler_last_cycle_timestamp_seconds",
-                                   "Unix time of the last completed cycle.");
-  static auto* errors =
-      reg.GetCounter("smart_autoscaler_cycle_errors_total", "Errors reported by cycles.");
-  cycles->Increment();
-  wall->Observe(absl::ToDoubleSeconds(r.wall));
-  cpu->Increment(absl::ToDoubleSeconds(r.cpu));
-  queries->Increment(r.queries);
-  backfill->Increment(r.backfill_queries);
-  failures->Increment(r.query_failures);
-  deployments->Set(r.deployments);
-  served->Set(r.served);
-  held->Increment(r.held);
-  points->Set(r.points);
-  patches->Increment(r.patches);
-  last->Set(absl::ToDoubleSeconds(r.start - absl::UnixEpoch()));
-  errors->Increment(static_cast<double>(r.errors.size()));
-}
-
 void RegisterApi(base::HttpServer* server, const StatusView* view) {
   server->Handle("/", [](const base::HttpRequest&) {
     base::HttpResponse r;
@@ -379,11 +268,16 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
 }
 
 void RegisterMetrics(base::HttpServer* server, const StatusView* view, bool with_healthz) {
-  server->Handle("/metrics", [view](const base::HttpRequest&) {
+  auto gauges = std::make_shared<DeploymentGauges>();
+  server->Handle("/metrics", [view, gauges](const base::HttpRequest&) {
+    std::vector<prometheus::MetricFamily> families;
+    if (view->metrics != nullptr) families = view->metrics->Collect();
+    for (prometheus::MetricFamily& f : gauges->Collect(view->reconciler->Statuses())) {
+      families.push_back(std::move(f));
+    }
     base::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = base::metrics::DefaultRegistry().ExpositionText();
-    r.body += DeploymentMetricsText(view->reconciler->Statuses());
+    r.body = prometheus::TextSerializer().Serialize(families);
     return r;
   });
   if (with_healthz) server->Handle("/healthz", Ok);
