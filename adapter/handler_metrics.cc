@@ -10,16 +10,34 @@ namespace {
 
 // Every `resource` label the handler produces (see ResourceLabel in handler.cc) and every
 // `verb`; a value outside these lists is still counted, through the family's own lookup.
-constexpr const char* kResources[] = {
-    "unmatched", "/healthz", "/livez", "/readyz", "/version", "/metrics", "/apis",
-    "/apis/custom.metrics.k8s.io", "/apis/external.metrics.k8s.io",
-    "/apis/custom.metrics.k8s.io/v1beta1", "/apis/custom.metrics.k8s.io/v1beta2",
-    "/apis/external.metrics.k8s.io/v1beta1", "/openapi/v2", "/openapi/v3", "externalmetrics",
-    "deployments.apps", "deployments", "pods", "namespaces", "nodes", "metrics", "services",
-    "statefulsets.apps", "jobs.batch", "other"};
-constexpr const char* kVerbs[] = {"get",    "list",  "watch",   "create", "update",
-                                  "patch",  "delete", "deletecollection", "head", "post",
-                                  "put",    "options", "other"};
+constexpr const char* kResources[] = {"unmatched",
+                                      "/healthz",
+                                      "/livez",
+                                      "/readyz",
+                                      "/version",
+                                      "/metrics",
+                                      "/apis",
+                                      "/apis/custom.metrics.k8s.io",
+                                      "/apis/external.metrics.k8s.io",
+                                      "/apis/custom.metrics.k8s.io/v1beta1",
+                                      "/apis/custom.metrics.k8s.io/v1beta2",
+                                      "/apis/external.metrics.k8s.io/v1beta1",
+                                      "/openapi/v2",
+                                      "/openapi/v3",
+                                      "externalmetrics",
+                                      "deployments.apps",
+                                      "deployments",
+                                      "pods",
+                                      "namespaces",
+                                      "nodes",
+                                      "metrics",
+                                      "services",
+                                      "statefulsets.apps",
+                                      "jobs.batch",
+                                      "other"};
+constexpr const char* kVerbs[] = {
+    "get",  "list", "watch", "create",  "update", "patch", "delete", "deletecollection",
+    "head", "post", "put",   "options", "other"};
 constexpr int kCodes[] = {200, 400, 401, 403, 404, 405, 406, 413, 431, 500, 503};
 constexpr size_t kNumResources = sizeof(kResources) / sizeof(kResources[0]);
 constexpr size_t kNumVerbs = sizeof(kVerbs) / sizeof(kVerbs[0]);

@@ -49,7 +49,7 @@ class HandlerMetrics {
  private:
   prometheus::Registry* registry_;
   prometheus::Family<prometheus::Counter>* requests_;
-  base::MetricChildren<prometheus::Counter> request_children_;    // resource x verb x code
+  base::MetricChildren<prometheus::Counter> request_children_;     // resource x verb x code
   base::MetricChildren<prometheus::Histogram> duration_children_;  // resource
   prometheus::Family<prometheus::Histogram>* durations_;
   prometheus::Counter* stale_;

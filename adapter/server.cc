@@ -77,8 +77,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Handler* handler,
     if (!pair.ok()) return pair.status();
     tls.cert_pem = pair->first;
     tls.key_pem = pair->second;
-    LOG(INFO) << "serving a generated self-signed certificate for "
-              << options.self_signed_names[0];
+    LOG(INFO) << "serving a generated self-signed certificate for " << options.self_signed_names[0];
   }
   tls.cert_file = options.cert_file;
   tls.key_file = options.key_file;

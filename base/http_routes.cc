@@ -5,15 +5,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/url.h"
-#include "absl/strings/str_cat.h"
 #include "prometheus/registry.h"
 
 namespace base::internal {
 namespace {
 
-constexpr const char* kMethods[] = {"GET",    "HEAD",    "POST",  "PUT",    "DELETE",
+constexpr const char* kMethods[] = {"GET",     "HEAD",  "POST",    "PUT",  "DELETE",
                                     "OPTIONS", "PATCH", "CONNECT", "OTHER"};
 constexpr size_t kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 // Codes with a kept child per method; others are looked up in the family each time.
@@ -111,7 +111,12 @@ void RouteMetrics::Record(size_t method, int status,
     requests_->Add(labels()).Increment();
   }
   duration_
-      ->Get(0, [&] { return prometheus::Labels{{"handler", handler_}}; }, LatencyBuckets())
+      ->Get(
+          0,
+          [&] {
+            return prometheus::Labels{{"handler", handler_}};
+          },
+          LatencyBuckets())
       .Observe(std::chrono::duration<double>(elapsed).count());
 }
 

@@ -46,10 +46,10 @@ namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
-using internal::RouteMetrics;
-using internal::Routes;
 using internal::DecodeTarget;
 using internal::ParseAddress;
+using internal::RouteMetrics;
+using internal::Routes;
 
 constexpr absl::Duration kStopGrace = absl::Milliseconds(900);
 constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
@@ -81,9 +81,7 @@ class ServerState {
   // Runs the handler for `request`; *metrics receives where the request is counted.
   HttpResponse Dispatch(const HttpRequest& request, bool decoded, const RouteMetrics** metrics) {
     const Routes::Route* route = routes.Find(request.path, decoded);
-    *metrics = route != nullptr ? &route->metrics
-               : decoded        ? routes.unmatched()
-                                : routes.invalid();
+    *metrics = route != nullptr ? &route->metrics : decoded ? routes.unmatched() : routes.invalid();
     if (route == nullptr) {
       return decoded ? TextResponse(404, "404 page not found\n")
                      : TextResponse(400, "malformed request target\n");
@@ -159,8 +157,7 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
 template <bool kTls>
 class Session : public SessionBase {
  public:
-  using Stream =
-      std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
   Session(tcp::socket socket, ServerState* state, std::shared_ptr<ssl::context> ctx)
       : SessionBase(state), ctx_(std::move(ctx)), stream_(MakeStream(std::move(socket))) {}
@@ -239,9 +236,8 @@ class Session : public SessionBase {
     parser_->header_limit(state_->options.max_header_bytes);
     parser_->body_limit(state_->options.max_body_bytes);
     Lowest().expires_after(Millis(state_->options.idle_timeout));
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -303,10 +299,9 @@ class Session : public SessionBase {
     request.target.assign(req.target().data(), req.target().size());
     const bool decoded = DecodeTarget(request.target, &request);
     for (const auto& field : req) {
-      request.headers.emplace(
-          absl::AsciiStrToLower(
-              absl::string_view(field.name_string().data(), field.name_string().size())),
-          std::string(field.value().data(), field.value().size()));
+      request.headers.emplace(absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
+                                                                      field.name_string().size())),
+                              std::string(field.value().data(), field.value().size()));
     }
     request.body = std::move(req.body());
     if constexpr (kTls) {

@@ -6,94 +6,63 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/json_writer.h"
 #include "prometheus/text_serializer.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace reconciler {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const char* key, const std::string& v) {
-  w.Key(key);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-}
-void Num(Writer& w, const char* key, double v) {
-  w.Key(key);
-  if (std::isfinite(v)) {
-    w.Double(v);
-  } else {
-    w.Null();
-  }
-}
-void Int(Writer& w, const char* key, int64_t v) {
-  w.Key(key);
-  w.Int64(v);
-}
-void Opt(Writer& w, const char* key, const absl::optional<double>& v) {
-  w.Key(key);
-  if (v && std::isfinite(*v)) {
-    w.Double(*v);
-  } else {
-    w.Null();
-  }
-}
-void Time(Writer& w, const char* key, absl::Time t) {
-  w.Key(key);
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-    w.Null();
-  } else {
-    std::string s = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-    w.String(s.c_str());
-  }
-}
+using base::JsonField;
+using base::JsonIntField;
+using base::JsonNumberField;
+using base::JsonTimeField;
+using Writer = base::JsonWriter;
 
 void WriteStatus(Writer& w, const DeploymentStatus& s) {
   w.StartObject();
-  Str(w, "namespace", s.namespace_name);
-  Str(w, "name", s.name);
-  Str(w, "source", s.source);
-  Int(w, "pods", s.pods);
-  Int(w, "readyPods", s.ready_pods);
-  Int(w, "youngPodsExcluded", s.young_pods_excluded);
+  JsonField(w, "namespace", s.namespace_name);
+  JsonField(w, "name", s.name);
+  JsonField(w, "source", s.source);
+  JsonIntField(w, "pods", s.pods);
+  JsonIntField(w, "readyPods", s.ready_pods);
+  JsonIntField(w, "youngPodsExcluded", s.young_pods_excluded);
   w.Key("allPodsYoung");
   w.Bool(s.all_pods_young);
-  Int(w, "cpuRequestMillicores", s.cpu_request_millicores);
-  Int(w, "memoryRequestBytes", s.memory_request_bytes);
-  Opt(w, "blendedCpuPct", s.blended_pct);
-  Opt(w, "demandCores", s.demand_cores);
-  Opt(w, "memoryPct", s.memory_pct);
-  Num(w, "confidence", s.confidence);
+  JsonIntField(w, "cpuRequestMillicores", s.cpu_request_millicores);
+  JsonIntField(w, "memoryRequestBytes", s.memory_request_bytes);
+  JsonNumberField(w, "blendedCpuPct", s.blended_pct);
+  JsonNumberField(w, "demandCores", s.demand_cores);
+  JsonNumberField(w, "memoryPct", s.memory_pct);
+  JsonNumberField(w, "confidence", s.confidence);
   w.Key("nodePressure");
   w.StartObject();
-  Str(w, "level", PressureLevelName(s.pressure.level));
-  Num(w, "utilizationPct", s.pressure.utilization_pct);
-  Num(w, "schedulableFraction", s.pressure.schedulable_fraction);
-  Int(w, "nodes", s.nodes);
+  JsonField(w, "level", PressureLevelName(s.pressure.level));
+  JsonNumberField(w, "utilizationPct", s.pressure.utilization_pct);
+  JsonNumberField(w, "schedulableFraction", s.pressure.schedulable_fraction);
+  JsonIntField(w, "nodes", s.nodes);
   w.EndObject();
-  Num(w, "targetPct", s.target_pct);
-  Opt(w, "learnedTargetPct", s.learned_target_pct);
-  Time(w, "lastTargetChange", s.last_target_change);
+  JsonNumberField(w, "targetPct", s.target_pct);
+  JsonNumberField(w, "learnedTargetPct", s.learned_target_pct);
+  JsonTimeField(w, "lastTargetChange", s.last_target_change);
   w.Key("forecast");
   w.StartObject();
-  Opt(w, "peakLeadP90Cores", s.forecast_peak_p90_cores);
+  JsonNumberField(w, "peakLeadP90Cores", s.forecast_peak_p90_cores);
   w.Key("trusted");
   w.Bool(s.forecast_trusted);
-  Num(w, "accuracy", s.forecast_accuracy);
-  Int(w, "validated", s.forecast_validated);
-  Int(w, "historyPoints", s.history_points);
-  Str(w, "note", s.forecast_note);
+  JsonNumberField(w, "accuracy", s.forecast_accuracy);
+  JsonIntField(w, "validated", s.forecast_validated);
+  JsonIntField(w, "historyPoints", s.history_points);
+  JsonField(w, "note", s.forecast_note);
   w.EndObject();
   w.Key("served");
   w.StartObject();
-  Opt(w, "smart_cpu_blended", s.served_blended_pct);
-  Opt(w, "smart_cpu_predicted", s.served_predicted_pct);
-  Opt(w, "smart_cpu_pressure", s.served_pressure);
-  Opt(w, "smart_memory_blended", s.served_memory_pct);
-  Time(w, "at", s.served_at);
+  JsonNumberField(w, "smart_cpu_blended", s.served_blended_pct);
+  JsonNumberField(w, "smart_cpu_predicted", s.served_predicted_pct);
+  JsonNumberField(w, "smart_cpu_pressure", s.served_pressure);
+  JsonNumberField(w, "smart_memory_blended", s.served_memory_pct);
+  JsonTimeField(w, "at", s.served_at);
   w.EndObject();
-  Str(w, "note", s.note);
+  JsonField(w, "note", s.note);
   w.EndObject();
 }
 
@@ -109,13 +78,13 @@ base::HttpResponse NotFound(const std::string& what) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  Str(w, "kind", "Status");
-  Str(w, "status", "Failure");
-  Str(w, "message", what);
-  Str(w, "reason", "NotFound");
-  Int(w, "code", 404);
+  JsonField(w, "kind", "Status");
+  JsonField(w, "status", "Failure");
+  JsonField(w, "message", what);
+  JsonField(w, "reason", "NotFound");
+  JsonIntField(w, "code", 404);
   w.EndObject();
-  return Json(404, buf.GetString());
+  return Json(404, base::JsonText(buf));
 }
 
 const char kPage[] = R"HTML(<!doctype html>
@@ -175,7 +144,7 @@ std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses) {
   for (const DeploymentStatus& s : statuses) WriteStatus(w, s);
   w.EndArray();
   w.EndObject();
-  return buf.GetString();
+  return base::JsonText(buf);
 }
 
 std::string TableJson(const std::vector<MetricPoint>& table) {
@@ -186,17 +155,17 @@ std::string TableJson(const std::vector<MetricPoint>& table) {
   w.StartArray();
   for (const MetricPoint& p : table) {
     w.StartObject();
-    Str(w, "namespace", p.namespace_name);
-    Str(w, "metric", p.metric);
-    Str(w, "deployment", p.deployment);
-    Num(w, "value", p.value);
-    Time(w, "timestamp", p.timestamp);
-    Int(w, "windowSeconds", absl::ToInt64Seconds(p.window));
+    JsonField(w, "namespace", p.namespace_name);
+    JsonField(w, "metric", p.metric);
+    JsonField(w, "deployment", p.deployment);
+    JsonNumberField(w, "value", p.value);
+    JsonTimeField(w, "timestamp", p.timestamp);
+    JsonIntField(w, "windowSeconds", absl::ToInt64Seconds(p.window));
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return buf.GetString();
+  return base::JsonText(buf);
 }
 
 void RegisterApi(base::HttpServer* server, const StatusView* view) {
@@ -219,31 +188,31 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     rapidjson::StringBuffer buf;
     Writer w(buf);
     w.StartObject();
-    Str(w, "version", view->version);
+    JsonField(w, "version", view->version);
     w.Key("leader");
     w.Bool(!view->is_leader || view->is_leader());
-    Str(w, "source", view->describe ? view->describe() : "");
+    JsonField(w, "source", view->describe ? view->describe() : "");
     w.Key("lastCycle");
     w.StartObject();
-    Time(w, "start", c.start);
-    Num(w, "wallSeconds", absl::ToDoubleSeconds(c.wall));
-    Num(w, "cpuSeconds", absl::ToDoubleSeconds(c.cpu));
-    Int(w, "deployments", c.deployments);
-    Int(w, "served", c.served);
-    Int(w, "held", c.held);
-    Int(w, "queries", c.queries);
-    Int(w, "backfillQueries", c.backfill_queries);
-    Int(w, "historiesLoaded", c.histories_loaded);
-    Int(w, "queryFailures", c.query_failures);
-    Int(w, "points", c.points);
+    JsonTimeField(w, "start", c.start);
+    JsonNumberField(w, "wallSeconds", absl::ToDoubleSeconds(c.wall));
+    JsonNumberField(w, "cpuSeconds", absl::ToDoubleSeconds(c.cpu));
+    JsonIntField(w, "deployments", c.deployments);
+    JsonIntField(w, "served", c.served);
+    JsonIntField(w, "held", c.held);
+    JsonIntField(w, "queries", c.queries);
+    JsonIntField(w, "backfillQueries", c.backfill_queries);
+    JsonIntField(w, "historiesLoaded", c.histories_loaded);
+    JsonIntField(w, "queryFailures", c.query_failures);
+    JsonIntField(w, "points", c.points);
     w.Key("errors");
     w.StartArray();
-    for (const std::string& e : c.errors) w.String(e.c_str());
+    for (const std::string& e : c.errors) base::JsonString(w, e);
     w.EndArray();
     w.EndObject();
-    Str(w, "config", view->config_text ? view->config_text() : "");
+    JsonField(w, "config", view->config_text ? view->config_text() : "");
     w.EndObject();
-    return Json(200, buf.GetString());
+    return Json(200, base::JsonText(buf));
   });
   server->Handle("/api/v1/deployments", [view](const base::HttpRequest&) {
     return Json(200, DeploymentsJson(view->reconciler->Statuses()));
@@ -257,7 +226,7 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
         rapidjson::StringBuffer buf;
         Writer w(buf);
         WriteStatus(w, s);
-        return Json(200, buf.GetString());
+        return Json(200, base::JsonText(buf));
       }
     }
     return NotFound(absl::StrCat("deployment ", parts[0], "/", parts[1], " is not managed"));

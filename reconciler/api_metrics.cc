@@ -75,8 +75,7 @@ int LabelRank(const std::string& name) {
 
 struct CycleMetrics::Series {
   explicit Series(prometheus::Registry& r) {
-    auto counter = [&r](const char* name, const char* help,
-                        const prometheus::Labels& labels = {}) {
+    auto counter = [&r](const char* name, const char* help, const prometheus::Labels& labels = {}) {
       return &prometheus::BuildCounter().Name(name).Help(help).Register(r).Add(labels);
     };
     auto gauge = [&r](const char* name, const char* help) {
@@ -87,14 +86,15 @@ struct CycleMetrics::Series {
                 .Name("smart_autoscaler_cycle_duration_seconds")
                 .Help("Wall time of a reconcile cycle.")
                 .Register(r)
-                .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1,
-                                                                 2.5, 5, 10, 30});
-    cpu = counter("smart_autoscaler_cycle_cpu_seconds_total", "CPU time spent in reconcile cycles.");
+                .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                                 5, 10, 30});
+    cpu =
+        counter("smart_autoscaler_cycle_cpu_seconds_total", "CPU time spent in reconcile cycles.");
     const char* queries_help = "Prometheus queries sent by cycles (signals).";
-    queries = counter("smart_autoscaler_prometheus_queries_total", queries_help,
-                      {{"kind", "signals"}});
-    backfill = counter("smart_autoscaler_prometheus_queries_total", queries_help,
-                       {{"kind", "backfill"}});
+    queries =
+        counter("smart_autoscaler_prometheus_queries_total", queries_help, {{"kind", "signals"}});
+    backfill =
+        counter("smart_autoscaler_prometheus_queries_total", queries_help, {{"kind", "backfill"}});
     failures = counter("smart_autoscaler_prometheus_query_failures_total",
                        "Prometheus signal queries that failed.");
     deployments = gauge("smart_autoscaler_managed_deployments", "Deployments managed last cycle.");
@@ -136,16 +136,15 @@ void CycleMetrics::Record(const CycleReport& r) {
 }
 
 struct DeploymentGauges::Children {
-  std::vector<prometheus::Gauge*> values;  // per Specs() entry; null while the value is absent
+  std::vector<prometheus::Gauge*> values;      // per Specs() entry; null while the value is absent
   std::array<prometheus::Gauge*, 4> levels{};  // per kLevels
   bool seen = false;
 };
 
 DeploymentGauges::DeploymentGauges() {
   for (const GaugeSpec& spec : Specs()) {
-    families_.push_back(
-        std::make_unique<prometheus::Family<prometheus::Gauge>>(spec.name, spec.help,
-                                                                prometheus::Labels{}));
+    families_.push_back(std::make_unique<prometheus::Family<prometheus::Gauge>>(
+        spec.name, spec.help, prometheus::Labels{}));
   }
   families_.push_back(std::make_unique<prometheus::Family<prometheus::Gauge>>(
       kLevelName, kLevelHelp, prometheus::Labels{}));
@@ -200,8 +199,10 @@ std::vector<prometheus::MetricFamily> DeploymentGauges::Collect(
     std::vector<prometheus::MetricFamily> f = families_[i]->Collect();
     if (f.empty()) {  // an empty family still says what it is
       const bool is_levels = i == specs.size();
-      f.push_back({is_levels ? kLevelName : specs[i].name, is_levels ? kLevelHelp : specs[i].help,
-                   prometheus::MetricType::Gauge, {}});
+      f.push_back({is_levels ? kLevelName : specs[i].name,
+                   is_levels ? kLevelHelp : specs[i].help,
+                   prometheus::MetricType::Gauge,
+                   {}});
     }
     for (prometheus::ClientMetric& m : f[0].metric) {
       std::stable_sort(m.label.begin(), m.label.end(), [](const auto& a, const auto& b) {
