@@ -304,7 +304,7 @@ HttpResponse Handler::Serve(const HttpRequest& request, std::string* resource,
       return ResourceList(route.group, route.version);
     case Route::Kind::kOpenApiV2:
     case Route::Kind::kOpenApiV3:
-      // The aggregator skips a 404 gracefully (contract 1.3.4).
+      // The aggregator skips a missing OpenAPI document (404) gracefully.
       return Status(404, "NotFound", "this server does not publish an OpenAPI document");
     case Route::Kind::kExternalMetric:
     case Route::Kind::kCustomMetric: {
