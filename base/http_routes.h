@@ -66,6 +66,7 @@ class Routes {
   // The exact route for `path`, else the longest matching prefix, else the default route
   // (also for a target that did not decode); null when none applies.
   const Route* Find(const std::string& path, bool decoded) const;
+  bool has_paths() const { return !exact_.empty() || !prefixes_.empty(); }
   const RouteMetrics* unmatched() const { return &unmatched_; }
   const RouteMetrics* invalid() const { return &invalid_; }
 

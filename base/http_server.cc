@@ -297,7 +297,9 @@ class Session : public SessionBase {
     const absl::string_view method(req.method_string().data(), req.method_string().size());
     request.method = head && state_->options.head_as_get ? "GET" : std::string(method);
     request.target.assign(req.target().data(), req.target().size());
-    const bool decoded = DecodeTarget(request.target, &request);
+    // A server with only a default handler leaves decoding to it (the adapter's router).
+    const bool decoded =
+        !state_->routes.has_paths() || DecodeTarget(request.target, &request);
     for (const auto& field : req) {
       request.headers.emplace(absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
                                                                       field.name_string().size())),

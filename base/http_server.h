@@ -55,8 +55,10 @@ namespace base {
 struct HttpRequest {
   std::string method;  // "GET" (also for HEAD unless HttpServerOptions::head_as_get is false)
   std::string target;  // the request-target as sent: path[?query][#fragment]
-  std::string path;    // "/api/v1/deployments": percent-decoded, no query (empty if undecodable)
-  std::map<std::string, std::string> query;         // decoded query parameters (last wins)
+  // "/api/v1/deployments": percent-decoded, no query; and the decoded query parameters (last
+  // wins). Both empty when the target does not decode or the server has only a default handler.
+  std::string path;
+  std::map<std::string, std::string> query;
   std::multimap<std::string, std::string> headers;  // lower-cased names, in order
   std::string body;
   // TLS only: the client's certificate (DER; empty without one) and its intermediates.
