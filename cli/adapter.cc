@@ -29,6 +29,7 @@
 #include "cli/version.h"
 #include "glog/logging.h"
 #include "snapshot/subscriber.h"
+#include "prometheus/registry.h"
 
 ABSL_FLAG(int, secure_port, 6443, "HTTPS port to serve on (0 picks a free port, see --port-file)");
 ABSL_FLAG(std::string, bind_address, "0.0.0.0", "IP address to listen on");
@@ -86,6 +87,8 @@ int AdapterMain(const std::vector<std::string>& args) {
   signal(SIGPIPE, SIG_IGN);
 
   base::Clock& clock = base::RealClock();
+  // What GET /metrics serves: the handler's request metrics and the snapshot stream's state.
+  prometheus::Registry registry;
   adapter::MetricTable table;
   std::unique_ptr<snapshot::Subscriber> stream;
   if (!static_file.empty()) {
@@ -103,6 +106,7 @@ int AdapterMain(const std::vector<std::string>& args) {
     options.address = snapshot_address;
     options.max_receive_message_bytes = absl::GetFlag(FLAGS_snapshot_max_message_bytes);
     if (const char* pod = std::getenv("POD_NAME")) options.client_name = pod;
+    options.metrics = &registry;
     stream = std::make_unique<snapshot::Subscriber>(&table, &clock, options);
     stream->Start();
   }
@@ -120,6 +124,7 @@ int AdapterMain(const std::vector<std::string>& args) {
   adapter::HandlerOptions handler_options;
   handler_options.max_staleness = absl::GetFlag(FLAGS_max_staleness);
   handler_options.version = kVersion;
+  handler_options.metrics = &registry;
   handler_options.auth_counters = &(*auth)->counters;  // adapter_auth_cache_lookups_total
   adapter::Handler handler(&table, (*auth)->authenticator.get(), (*auth)->authorizer.get(), &clock,
                            handler_options);

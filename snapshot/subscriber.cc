@@ -49,19 +49,26 @@ Subscriber::Subscriber(TableSink* sink, const base::Clock* clock, SubscriberOpti
       clock_(clock),
       options_(std::move(options)),
       state_(std::make_unique<State>()) {
-  base::metrics::Registry& r =
-      options_.metrics != nullptr ? *options_.metrics : base::metrics::DefaultRegistry();
-  connected_ = r.GetGauge("adapter_snapshot_stream_connected",
-                          "1 while the snapshot stream is open and a full snapshot was applied.");
-  const char* updates_help = "Snapshot stream messages applied, by kind.";
-  full_ = r.GetCounter("adapter_snapshot_updates_total", updates_help, {{"kind", "full"}});
-  deltas_ = r.GetCounter("adapter_snapshot_updates_total", updates_help, {{"kind", "delta"}});
-  const char* failures_help =
-      "Snapshot streams dropped: gap = out-of-order sequence, error = ended or failed.";
-  gaps_ =
-      r.GetCounter("adapter_snapshot_stream_failures_total", failures_help, {{"reason", "gap"}});
-  errors_ =
-      r.GetCounter("adapter_snapshot_stream_failures_total", failures_help, {{"reason", "error"}});
+  if (options_.metrics == nullptr) own_registry_ = std::make_unique<prometheus::Registry>();
+  prometheus::Registry& r = options_.metrics != nullptr ? *options_.metrics : *own_registry_;
+  connected_ = &prometheus::BuildGauge()
+                    .Name("adapter_snapshot_stream_connected")
+                    .Help("1 while the snapshot stream is open and a full snapshot was applied.")
+                    .Register(r)
+                    .Add({});
+  auto& updates = prometheus::BuildCounter()
+                      .Name("adapter_snapshot_updates_total")
+                      .Help("Snapshot stream messages applied, by kind.")
+                      .Register(r);
+  full_ = &updates.Add({{"kind", "full"}});
+  deltas_ = &updates.Add({{"kind", "delta"}});
+  auto& failures =
+      prometheus::BuildCounter()
+          .Name("adapter_snapshot_stream_failures_total")
+          .Help("Snapshot streams dropped: gap = out-of-order sequence, error = ended or failed.")
+          .Register(r);
+  gaps_ = &failures.Add({{"reason", "gap"}});
+  errors_ = &failures.Add({{"reason", "error"}});
   if (options_.max_receive_message_bytes <= 0) {
     options_.max_receive_message_bytes = kDefaultMaxReceiveMessageBytes;
   }

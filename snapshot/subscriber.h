@@ -32,7 +32,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
-#include "base/metrics.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 #include "snapshot/metric_point.h"
 
 namespace snapshot {
@@ -44,8 +46,9 @@ struct SubscriberOptions {
   absl::Duration max_backoff = absl::Seconds(30);
   // Largest snapshot message accepted, in bytes; 0 or less = the default, 64 MiB.
   int max_receive_message_bytes = 0;
-  // Where the stream metrics go; null = base::metrics::DefaultRegistry().
-  base::metrics::Registry* metrics = nullptr;
+  // Where the stream metrics go (must outlive the client); null = a registry of the client's
+  // own (counted, not exported).
+  prometheus::Registry* metrics = nullptr;
 };
 
 // Owns its thread and the gRPC channel; the sink, clock and registry are the caller's and must
@@ -80,8 +83,9 @@ class Subscriber {
   const base::Clock* clock_;
   SubscriberOptions options_;
   std::unique_ptr<State> state_;
-  base::metrics::Gauge* connected_;
-  base::metrics::Counter *full_, *deltas_, *gaps_, *errors_;
+  std::unique_ptr<prometheus::Registry> own_registry_;  // when options.metrics is null
+  prometheus::Gauge* connected_;
+  prometheus::Counter *full_, *deltas_, *gaps_, *errors_;
   std::thread thread_;
 };
 

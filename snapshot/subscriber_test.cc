@@ -5,15 +5,32 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <deque>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 #include "proto/snapshot.grpc.pb.h"
 #include "snapshot/recording_sink.h"
 
 namespace snapshot {
 namespace {
+
+// The value of one counter or gauge series in `registry`; NaN when it is not there.
+double MetricValue(const prometheus::Registry& registry, const std::string& name,
+                   const std::map<std::string, std::string>& labels) {
+  for (const prometheus::MetricFamily& f : registry.Collect()) {
+    if (f.name != name) continue;
+    for (const prometheus::ClientMetric& m : f.metric) {
+      std::map<std::string, std::string> have;
+      for (const prometheus::ClientMetric::Label& l : m.label) have[l.name] = l.value;
+      if (have != labels) continue;
+      return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+    }
+  }
+  return std::nan("");
+}
 
 namespace pb = smartautoscaler::v1;
 
@@ -134,7 +151,7 @@ class SubscriberTest : public ::testing::Test {
     client_->Start();
   }
 
-  base::metrics::Registry registry_;
+  prometheus::Registry registry_;
   ScriptedService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -231,8 +248,8 @@ TEST_F(SubscriberTest, ReceivesASnapshotOf100000Values) {
   ASSERT_TRUE(WaitFor([&] { return client_->stats().full == 1; }));
   EXPECT_EQ(table_.size(), 100000u);
   EXPECT_EQ(ValueOf(table_, "deployment-99999"), 99999 * 0.5);
-  EXPECT_EQ(registry_.GetGauge("adapter_snapshot_stream_connected", "")->value(), 1);
-  EXPECT_EQ(registry_.GetCounter("adapter_snapshot_updates_total", "", {{"kind", "full"}})->value(),
+  EXPECT_EQ(MetricValue(registry_, "adapter_snapshot_stream_connected", {}), 1);
+  EXPECT_EQ(MetricValue(registry_, "adapter_snapshot_updates_total", {{"kind", "full"}}),
             1);
   service_.Release();
 }
@@ -243,10 +260,9 @@ TEST_F(SubscriberTest, SnapshotOverTheLimitFailsTheStream) {
   StartClient("127.0.0.1:" + std::to_string(port_), /*max_receive_message_bytes=*/4 << 20);
   ASSERT_TRUE(WaitFor([&] { return client_->stats().stream_errors >= 1; }));
   EXPECT_FALSE(table_.has_data());
-  EXPECT_EQ(registry_.GetGauge("adapter_snapshot_stream_connected", "")->value(), 0);
+  EXPECT_EQ(MetricValue(registry_, "adapter_snapshot_stream_connected", {}), 0);
   EXPECT_GE(
-      registry_.GetCounter("adapter_snapshot_stream_failures_total", "", {{"reason", "error"}})
-          ->value(),
+      MetricValue(registry_, "adapter_snapshot_stream_failures_total", {{"reason", "error"}}),
       1);
   service_.Release();
 }
