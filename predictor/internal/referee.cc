@@ -17,6 +17,7 @@ Referee::Referee(int horizon, double half_life_steps, double lose_ratio, int per
 void Referee::Reset() {
   any_ = false;
   weight_ = 0;
+  scale_ = 1.0;
   ens_.assign(static_cast<size_t>(period_) * (h_ + 1), 0.0);
   pers_.assign(ens_.size(), 0.0);
   pending_.assign(static_cast<size_t>(h_) * h_, 0.0);
@@ -24,11 +25,17 @@ void Referee::Reset() {
 }
 
 void Referee::Decay(int o) {
+  // Older scores lose weight relative to newer ones: instead of scaling every sum down at each
+  // origin, new scores are scaled up (scale_), and everything is renormalised now and then.
   if (any_ && o > last_origin_ && decay_per_step_ < 1.0) {
-    const double f = std::pow(decay_per_step_, o - last_origin_);
-    weight_ *= f;
-    for (double& v : ens_) v *= f;
-    for (double& v : pers_) v *= f;
+    scale_ *= std::pow(decay_per_step_, -(o - last_origin_));
+    if (scale_ > 1e100) {
+      const double f = 1.0 / scale_;
+      weight_ *= f;
+      for (double& v : ens_) v *= f;
+      for (double& v : pers_) v *= f;
+      scale_ = 1.0;
+    }
   }
   if (!any_) first_origin_ = o;
   if (!any_ || o > last_origin_) last_origin_ = o;
@@ -42,16 +49,17 @@ void Referee::Score(int o, const double* path, const Tail& y) {
   double* ens = &ens_[static_cast<size_t>(o % period_) * (h_ + 1)];
   double* pers = &pers_[static_cast<size_t>(o % period_) * (h_ + 1)];
   const double actual = y[o + h_];
-  ens[h_] += std::abs(actual - path[h_ - 1]);
-  pers[h_] += std::abs(actual - last);
+  const double w = scale_;
+  ens[h_] += w * std::abs(actual - path[h_ - 1]);
+  pers[h_] += w * std::abs(actual - last);
   double peak_actual = -INFINITY, peak_ens = -INFINITY;
   for (int l = 0; l < h_; ++l) {
     peak_actual = std::max(peak_actual, y[o + l + 1]);
     peak_ens = std::max(peak_ens, path[l]);
-    ens[l] += std::abs(peak_actual - peak_ens);
-    pers[l] += std::abs(peak_actual - last);
+    ens[l] += w * std::abs(peak_actual - peak_ens);
+    pers[l] += w * std::abs(peak_actual - last);
   }
-  weight_ += 1;
+  weight_ += w;
 }
 
 std::pair<double, double> Referee::Sums(int o, int l) const {

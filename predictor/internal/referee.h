@@ -48,7 +48,8 @@ class Referee {
   // The largest L < horizon such that the combination's peak over its first L steps lost to
   // persistence's (the last value) around origin o's phase; 0 when none did.
   int PersistenceSteps(int o) const;
-  // Scored origins (recency-weighted) since the last Reset.
+  // Scored origins since the last Reset, recency-weighted (in units of an origin scored
+  // when the weights were last renormalised; only ratios of the sums are meaningful).
   double weight() const { return weight_; }
   // Steps between the first and the last origin scored since the last Reset (-1: none).
   int span() const { return any_ ? last_origin_ - first_origin_ : -1; }
@@ -64,6 +65,7 @@ class Referee {
   int first_origin_ = 0, last_origin_ = 0;
   bool any_ = false;
   double weight_ = 0;
+  double scale_ = 1.0;  // the weight of a score at last_origin_ (see Decay)
   int period_;
   // Per phase p and slot l: [p * (h + 1) + l], l < h the peak over l + 1 steps, l == h the
   // value at the horizon.
