@@ -196,10 +196,11 @@ class PathForecaster : public Forecaster {
     if (!fitted_) return band;
     const int h = std::clamp(horizon, 1, h_);
     const int o = static_cast<int>(y_.size()) - 1;
-    std::vector<double> path(h_, 0.0);
+    std::vector<double> path;
     if (cached_at_ == o) {
       path = cached_path_;
     } else {
+      path.assign(h_, 0.0);
       Combine(o, path.data());
     }
     ApplyReferee(o, path.data(), y_[o]);
@@ -579,20 +580,26 @@ class PathForecaster : public Forecaster {
   // (At steps under 30 s the window is the last 64 values.)
   int LevelOutOfRange(int o) const {
     const double margin = options_.range_margin * (range_hi_ - range_lo_);
-    if (Level(o, range_steps_) < range_lo_ - margin) return -1;
-    return up_steps_ > 0 && Level(o, up_steps_) > range_hi_ + margin ? 1 : 0;
+    if (MedianBeyond(o, range_steps_, range_lo_ - margin, /*above=*/false)) return -1;
+    return up_steps_ > 0 && MedianBeyond(o, up_steps_, range_hi_ + margin, /*above=*/true) ? 1 : 0;
   }
 
-  // The median of the last `steps` values up to index o (at most the last 64).
-  double Level(int o, int steps) const {
+  // Whether the median of the last `steps` values up to index o (at most the last 64; the
+  // upper median, element c/2 of the sorted c values) lies above (or below) `bar`: counted,
+  // not sorted.
+  bool MedianBeyond(int o, int steps, double bar, bool above) const {
     constexpr int kMax = 64;
     const int first = std::max<int>(static_cast<int>(y_.first()), o - std::min(steps, kMax) + 1);
-    double v[kMax];
-    int c = 0;
-    for (int t = first; t <= o; ++t) v[c++] = y_[t];
-    if (c == 0) return y_[o];
-    std::nth_element(v, v + c / 2, v + c);
-    return v[c / 2];
+    const int c = o - first + 1;
+    if (c <= 0) return false;
+    int at_or_below = 0, below = 0;
+    for (int t = first; t <= o; ++t) {
+      at_or_below += y_[t] <= bar;
+      below += y_[t] < bar;
+    }
+    // Sorted, v[c/2] > bar iff at most c/2 values are <= bar; v[c/2] < bar iff more than c/2
+    // values are < bar.
+    return above ? at_or_below <= c / 2 : below > c / 2;
   }
 
   // Updates the range state with the level at index t (in increasing order of t): the last
