@@ -51,6 +51,11 @@ const char* ModelName(ModelKind kind);
 std::vector<ModelKind> AllModels();
 
 struct Options {
+  // A series with a finer step is fitted on buckets of (a multiple of its step up to) this
+  // length: bucket means for the level, read back at the series' own step, the band widened
+  // by the spread of the samples within their buckets; so a fit costs about the same at any
+  // step (10 s data: the 5-minute fit plus the aggregation). Zero: always the series' step.
+  absl::Duration max_fit_step = absl::Minutes(5);
   // Recent past whose out-of-sample errors set intervals and ensemble weights.
   absl::Duration backtest_window = absl::Hours(24);
   // At most this many backtest origins (spread evenly over the window).
@@ -99,6 +104,36 @@ struct Options {
   double range_margin = 0.1;
   absl::Duration range_level_window = absl::Minutes(30);
   absl::Duration range_hold = absl::Hours(4);
+  // Horizon-specific weights: a member's weight at step k is its weight at the horizon times
+  // (its backtest MAE at the horizon / at step k)^weight_power, normalised per step, so the
+  // first steps lean on the members that are good at short range. The horizon step (and every
+  // gate) is unchanged. false: the horizon's weights at every step.
+  bool step_weights = true;
+  // Online referee: the combination's recency-weighted (referee_half_life) absolute error
+  // is compared with persistence's over the same origins: the backtest origins at Fit, then
+  // every origin served after Append once its horizon is observed. Where the combination's
+  // error exceeds persistence's by this factor, persistence is served: the whole path when it
+  // loses at the horizon, the first L steps when its peak over the first L steps (a lead
+  // window) loses. It keeps scoring the combination meanwhile and hands back when it wins
+  // again. 0 disables.
+  double referee_lose_ratio = 1.0;
+  // The referee's errors lose half their weight over this much time.
+  absl::Duration referee_half_life = absl::Hours(6);
+  // The referee keeps its errors per phase of this period and decides at an origin from the
+  // phases within one step of the origin's (loads driven by schedules, jobs on the hour, make
+  // the combination win at some minutes of the hour and lose at others: pools/cluster1's
+  // lead-window peak was 0.68x persistence's at :20 and 1.75x at :40). Zero, or fewer than 3
+  // steps per period: one pool.
+  absl::Duration referee_period = absl::Hours(1);
+  // Change points: a level outside the history's range on either side (the test above, with
+  // the same margin) starts a new regime at its onset. The referee then counts only origins
+  // after the onset, and above the range persistence is served until the referee has scored
+  // this much time of origins after it (the members must show they have re-learned). Below
+  // the range the range_hold rule above applies as well.
+  absl::Duration change_relearn = absl::Hours(1);
+  // Above the range the level is the median of this longer window (a burst decays within
+  // it, a jump that stays does not); zero disables the upper side.
+  absl::Duration range_up_window = absl::Hours(2);
   // Robust combination: at every step each member's forecast is clipped to the consensus
   // (the weighted median of the members) +- this factor times the larger of the members'
   // weighted median distance from the consensus and the consensus's own move from the last
@@ -142,8 +177,12 @@ class Forecaster {
   // internally and report a low Confidence(); they never fail for that reason.
   virtual absl::Status Fit(const Series& history, int horizon) = 0;
   // Appends one new observation at the next step without refitting parameters, weights or
-  // intervals (the cheap incremental update). FailedPrecondition before Fit.
-  virtual absl::Status Append(double value) = 0;
+  // intervals (the cheap incremental update). `censored`: the value is a lower bound on
+  // demand (it sat at a ceiling: CPU at the pod's limit, utilisation at 100 %); while the
+  // last value is censored, p50 and p90 are never below it. FailedPrecondition before Fit,
+  // InvalidArgument for a non-finite value.
+  virtual absl::Status Append(double value, bool censored) = 0;
+  absl::Status Append(double value) { return Append(value, false); }
   // Forecast for steps 1..horizon after the last observation; horizon is clamped to
   // [1, the horizon given to Fit]. Never NaN. Empty before a successful Fit.
   virtual Band Forecast(int horizon) const = 0;
