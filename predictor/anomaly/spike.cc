@@ -98,11 +98,15 @@ SpikeScore SpikeDetector::Update(absl::Time time, double value) {
   if (static_cast<int>(window_.size()) >= options_.min_points) {
     scratch_.clear();
     for (const Sample& s : window_) scratch_.push_back(s.value);
+    // Selection, not a sort: O(n) per value.
     const size_t n = scratch_.size();
-    std::sort(scratch_.begin(), scratch_.end());
-    const double median = n % 2 ? scratch_[n / 2] : 0.5 * (scratch_[n / 2 - 1] + scratch_[n / 2]);
-    const double range = scratch_[static_cast<size_t>(0.95 * (n - 1))] -
-                         scratch_[static_cast<size_t>(0.05 * (n - 1))];
+    const auto at = [&](size_t k) {
+      std::nth_element(scratch_.begin(), scratch_.begin() + k, scratch_.end());
+      return scratch_[k];
+    };
+    const double range = at(static_cast<size_t>(0.95 * (n - 1))) -
+                         at(static_cast<size_t>(0.05 * (n - 1)));
+    const double median = MedianInPlace(scratch_);
     for (double& v : scratch_) v = std::abs(v - median);
     const double mad = 1.4826 * MedianInPlace(scratch_);
     r.baseline = median;
