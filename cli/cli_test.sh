@@ -36,6 +36,20 @@ printf 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,oops\n' > "$
 expect 1 "bad.csv:3: bad value 'oops'" -- ingest --input="$tmp/bad.csv"
 expect 1 'cannot open' -- ingest --input="$tmp/missing.csv"
 
+# backtest: the bundled RDS trace through the four policies; --series and --plot files.
+rds="$TEST_SRCDIR/smart_autoscaler/data/traces/nab/rds_cpu_utilization_cc0c53.csv"
+expect 2 'is required' -- backtest
+expect 2 'p95-cores must be > 0' -- backtest --input="$rds" --p95-cores=0
+expect 1 'cannot open' -- backtest --input="$tmp/missing.csv"
+expect 1 "bad.csv:3: bad value 'oops'" -- backtest --input="$tmp/bad.csv"
+printf 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,2\n' > "$tmp/short.csv"
+expect 1 'needs more than' -- backtest --input="$tmp/short.csv"
+expect 0 'native_cost_matched' -- backtest --input="$rds" --series "$tmp/s.csv" --plot="$tmp/p.svg"
+head -1 "$tmp/s.csv" | grep -q '^time,demand_cores,native_ready_cores,smart_ready_cores' \
+  || fail "backtest --series header: $(head -1 "$tmp/s.csv")"
+grep -q '</svg>' "$tmp/p.svg" || fail "backtest --plot wrote no SVG"
+expect 0 '"policy":"oracle"' -- backtest --input="$rds" --json
+
 # forecast: five days of a 5-minute daily sine, generated here.
 awk 'BEGIN { print "timestamp,value"; for (i = 0; i < 1440; i++)
   printf "%d,%.4f\n", 1700006400 + 300 * i, 50 + 20 * sin(2 * 3.14159265 * i / 288) }' \

@@ -8,9 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+
+// --db (cli/db_flag.cc): the store directory of ingest and store.
+ABSL_DECLARE_FLAG(std::string, db);
 
 namespace cli {
 
@@ -22,6 +26,10 @@ int ForecastMain(const std::vector<std::string>& args);
 int ReconcilerMain(const std::vector<std::string>& args);
 int CheckConfigMain(const std::vector<std::string>& args);
 int DemoExporterMain(const std::vector<std::string>& args);
+int CostsMain(const std::vector<std::string>& args);
+int DoctorMain(const std::vector<std::string>& args);
+int StoreMain(const std::vector<std::string>& args);
+int BacktestMain(const std::vector<std::string>& args);
 
 // Writes an error message to `out` with `command: ` before each of its lines (a parse error
 // names every bad row on its own line).

@@ -19,8 +19,6 @@
 
 ABSL_FLAG(std::string, input, "",
           "CSV trace 'timestamp,value' to ingest; empty means the bundled NAB trace");
-ABSL_FLAG(std::string, db, "",
-          "RocksDB directory; empty means a fresh temporary directory, removed afterwards");
 ABSL_FLAG(int, series, 100, "copies of the trace to store as separate series (1-100000)");
 ABSL_FLAG(int, batch, 1000, "samples per synced-off write batch (1-1000000)");
 

@@ -39,23 +39,41 @@ const Command kCommands[] = {
     {"anomalies", "detect CPU spikes in a CSV trace, or score the detector on NAB files",
      "anomalies --input trace.csv [--output detections.csv] | --nab-score DIR",
      "cli/anomalies.cc", cli::AnomaliesMain},
+    {"backtest",
+     "replay demand traces through the HPA: native CPU vs the smart metric, cost-matched, oracle",
+     "backtest --input trace.csv[,dir,...] [--p95-cores 8] [--target 70] [--json] "
+     "[--series out.csv] [--plot out.svg]",
+     "cli/backtest.cc", cli::BacktestMain},
     {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
      "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},
+    {"costs", "what each deployment cost, wasted and should request, offline from a store copy",
+     "costs --db DIR [--hours 168] [--json] [--until RFC3339] [--max-gap 10m]",
+     "cli/costs.cc,cli/db_flag.cc",
+     cli::CostsMain},
     {"demo-exporter",
      "write the demo's backfill and cluster files, then serve its live /metrics",
      "demo-exporter --out DIR [--traces-dir data/traces] [--listen 127.0.0.1:0]",
      "cli/demo.cc", cli::DemoExporterMain},
+    {"doctor", "check an install: APIServices, endpoints, TLS, RBAC, Prometheus series, HPAs",
+     "doctor [--kubeconfig FILE [--context NAME]] [--prometheus-url URL] [--json] "
+     "[--serving-address HOST:PORT] [--service-namespace smart-autoscaler]",
+     "cli/doctor.cc", cli::DoctorMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",
      "cli/forecast.cc", cli::ForecastMain},
     {"ingest", "store a CSV trace in the RocksDB store, read it back, print timings",
-     "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc", cli::IngestMain},
+     "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc,cli/db_flag.cc",
+     cli::IngestMain},
     {"reconciler",
      "run the loop: gather signals, decide, publish smart metrics to the adapters",
      "reconciler [--cluster-file cluster.json | --kubeconfig FILE] [--prometheus-url URL] "
      "[--config-dir DIR]",
      "cli/reconciler.cc", cli::ReconcilerMain},
+    {"store", "back up, restore or verify a reconciler store (offline)",
+     "store backup --db DIR --to BACKUP_DIR | store restore --from BACKUP_DIR --db DIR "
+     "[--force] | store verify --db DIR",
+     "cli/store.cc,cli/db_flag.cc", cli::StoreMain},
     {"version", "print the version", "version", "cli/version.cc", cli::VersionMain},
 };
 
@@ -132,6 +150,20 @@ int main(int argc, char** argv) {
       PrintTopHelp(help ? std::cout : std::cerr);
     }
     return help ? 0 : 2;
+  }
+  // `backtest --series FILE` is the flag series_csv (ingest's --series is a count).
+  static char kSeriesCsv[] = "--series_csv";
+  std::vector<std::string> renamed;
+  renamed.reserve(rest.size());
+  if (command->run == cli::BacktestMain) {
+    for (char*& arg : rest) {
+      if (std::strcmp(arg, "--series") == 0) {
+        arg = kSeriesCsv;
+      } else if (std::strncmp(arg, "--series=", 9) == 0) {
+        renamed.push_back(std::string("--series_csv=") + (arg + 9));
+        arg = renamed.back().data();
+      }
+    }
   }
   std::vector<char*> positional_raw = absl::ParseCommandLine(rest.size(), rest.data());
   std::vector<std::string> positional(positional_raw.begin() + 1, positional_raw.end());

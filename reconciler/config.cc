@@ -182,7 +182,7 @@ const std::vector<Spec>& Specs() {
       {{"PROMETHEUS_RATE_LIMIT", "10", "0.1-1000 /s", "token-bucket limit on Prometheus queries"},
        Number(&Config::prometheus_rate_limit, 0.1, 1000)},
       {{"PROMETHEUS_QUERY_CONCURRENCY", "1", "1-5",
-        "the cycle's five queries run on this many threads (more: faster cycles, more memory)"},
+        "the cycle's six queries run on this many threads (more: faster cycles, more memory)"},
        [](const std::string& v, Config* c) -> std::string {
          int n;
          if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n)) return "is not an integer";
@@ -236,6 +236,10 @@ const std::vector<Spec>& Specs() {
        Number(&Config::cost_per_vcpu_hour, 0, 1e6)},
       {{"COST_PER_GB_MEMORY_HOUR", "0.005", ">= 0", "price of one GB-hour of memory"},
        Number(&Config::cost_per_gb_memory_hour, 0, 1e6)},
+      {{"PRICING_FILE", "", "file path",
+        "per-node-pool prices: a 'label KEY' line (a node label), then 'VALUE USD/vCPU-h "
+        "USD/GB-h' lines; unset: flat prices"},
+       Text(&Config::pricing_file)},
       {{"MEMORY_WARNING_THRESHOLD", "0.75", "0-1", "memory use / limit that warns"},
        Number(&Config::memory_warning_threshold, 0, 1)},
       {{"MEMORY_CRITICAL_THRESHOLD", "0.90", "0-1", "memory use / limit that is critical"},
@@ -280,8 +284,8 @@ const std::vector<Spec>& Specs() {
 void LoadStaticTargets(const std::map<std::string, std::string>& vars, Config* c,
                        Problems* problems) {
   std::map<int, std::map<std::string, std::string>> by_index;
-  static const std::set<std::string> kFields = {"NAMESPACE", "NAME", "HPA_NAME",
-                                                "STARTUP_FILTER", "PRIORITY"};
+  static const std::set<std::string> kFields = {"NAMESPACE",      "NAME",     "HPA_NAME",
+                                                "STARTUP_FILTER", "PRIORITY", "MONTHLY_BUDGET"};
   for (const auto& [key, value] : vars) {
     if (!absl::StartsWith(key, "DEPLOYMENT_")) continue;
     absl::string_view rest = absl::string_view(key).substr(11);
@@ -294,7 +298,8 @@ void LoadStaticTargets(const std::map<std::string, std::string>& vars, Config* c
     std::string field(rest.substr(us + 1));
     if (!kFields.count(field)) {
       problems->push_back(absl::StrCat(
-          key, ": unknown field ", field, " (NAMESPACE, NAME, HPA_NAME, STARTUP_FILTER, PRIORITY)"));
+          key, ": unknown field ", field,
+          " (NAMESPACE, NAME, HPA_NAME, STARTUP_FILTER, PRIORITY, MONTHLY_BUDGET)"));
       continue;
     }
     by_index[n][field] = std::string(absl::StripAsciiWhitespace(value));
@@ -330,6 +335,18 @@ void LoadStaticTargets(const std::map<std::string, std::string>& vars, Config* c
         t.priority = p;
       }
     }
+    if (!get("MONTHLY_BUDGET").empty()) {
+      const std::string budget = get("MONTHLY_BUDGET");
+      absl::string_view text = budget;
+      absl::ConsumePrefix(&text, "$");
+      double usd;
+      if (!absl::SimpleAtod(text, &usd) || !std::isfinite(usd) || usd <= 0) {
+        problems->push_back(absl::StrCat(prefix, "MONTHLY_BUDGET=", get("MONTHLY_BUDGET"),
+                                         ": must be USD per month > 0 (e.g. 500)"));
+      } else {
+        t.monthly_budget = usd;
+      }
+    }
     c->deployments.push_back(std::move(t));
   }
 }
@@ -342,6 +359,8 @@ const std::vector<VariableDoc>& ConfigVariables() {
     for (const Spec& s : Specs()) d->push_back(s.doc);
     d->push_back({"DEPLOYMENT_<N>_NAMESPACE|NAME|HPA_NAME|STARTUP_FILTER|PRIORITY", "",
                   "N >= 0", "static targets, as in the original (HPA_NAME defaults to NAME)"});
+    d->push_back({"DEPLOYMENT_<N>_MONTHLY_BUDGET", "", "USD/month > 0",
+                  "caps the forecast headroom's projected cost (never below the measured load)"});
     return d;
   }();
   return *docs;
@@ -433,6 +452,7 @@ std::string DescribeConfig(const Config& c) {
       absl::StrCat("BACKFILLS_PER_CYCLE=", c.backfills_per_cycle),
       absl::StrCat("COST_PER_VCPU_HOUR=", c.cost_per_vcpu_hour),
       absl::StrCat("COST_PER_GB_MEMORY_HOUR=", c.cost_per_gb_memory_hour),
+      absl::StrCat("PRICING_FILE=", c.pricing_file),
       absl::StrCat("MEMORY_WARNING_THRESHOLD=", c.memory_warning_threshold),
       absl::StrCat("MEMORY_CRITICAL_THRESHOLD=", c.memory_critical_threshold),
       absl::StrCat("MEMORY_CHECK_INTERVAL=", absl::ToInt64Seconds(c.memory_check_interval)),
@@ -456,7 +476,10 @@ std::string DescribeConfig(const Config& c) {
     lines.push_back(absl::StrCat("DEPLOYMENT_", i, "=", t.namespace_name, "/", t.name, " hpa=",
                                  t.hpa_name, " startup_filter=",
                                  absl::ToDoubleMinutes(t.startup_filter), "m priority=",
-                                 t.priority));
+                                 t.priority,
+                                 t.monthly_budget > 0
+                                     ? absl::StrCat(" monthly_budget=", t.monthly_budget)
+                                     : std::string()));
   }
   return absl::StrCat(absl::StrJoin(lines, "\n"), "\n");
 }

@@ -29,6 +29,9 @@ struct StaticTarget {
   std::string hpa_name;                             // DEPLOYMENT_<N>_HPA_NAME, default = name
   absl::Duration startup_filter = absl::Minutes(2);  // DEPLOYMENT_<N>_STARTUP_FILTER (minutes)
   std::string priority = "medium";                   // DEPLOYMENT_<N>_PRIORITY
+  // DEPLOYMENT_<N>_MONTHLY_BUDGET: USD per month (> 0) that caps forecast-driven headroom;
+  // 0 means none (the annotation smart-autoscaler.io/monthly-budget may still set one).
+  double monthly_budget = 0;
 };
 
 struct Config {
@@ -40,7 +43,7 @@ struct Config {
   absl::Duration prometheus_timeout = absl::Seconds(10);  // PROMETHEUS_TIMEOUT (seconds)
   double prometheus_rate_limit = 10;                      // PROMETHEUS_RATE_LIMIT, queries/s
   double k8s_api_rate_limit = 20;                         // K8S_API_RATE_LIMIT, requests/s
-  // PROMETHEUS_QUERY_CONCURRENCY: the cycle's five queries run on this many threads (1-5).
+  // PROMETHEUS_QUERY_CONCURRENCY: the cycle's six queries run on this many threads (1-5).
   int prometheus_query_concurrency = 1;
 
   // --- The loop
@@ -61,7 +64,7 @@ struct Config {
   absl::Duration startup_filter = absl::Minutes(2);  // STARTUP_FILTER_MINUTES (0-60)
   double prediction_min_accuracy = 0.60;             // PREDICTION_MIN_ACCURACY (0-1)
   // BACKFILLS_PER_CYCLE: Prometheus range queries per cycle for new deployments' demand history
-  // (3 keeps a cycle within 8 queries). Histories in the local store load without queries,
+  // (3 keeps a cycle within 9 queries). Histories in the local store load without queries,
   // within a per-cycle time budget of CHECK_INTERVAL / 4 (at most 15 s).
   int backfills_per_cycle = 3;
   std::vector<StaticTarget> deployments;             // DEPLOYMENT_<N>_*
@@ -69,6 +72,9 @@ struct Config {
   // --- Costs and memory
   double cost_per_vcpu_hour = 0.04;         // COST_PER_VCPU_HOUR (>= 0)
   double cost_per_gb_memory_hour = 0.005;   // COST_PER_GB_MEMORY_HOUR (>= 0)
+  // PRICING_FILE: per-node-pool prices (a 'label <key>' line, then '<value> <vCPU-h> <GB-h>'
+  // lines); "" prices every node at the two flat prices above.
+  std::string pricing_file;
   double memory_warning_threshold = 0.75;   // MEMORY_WARNING_THRESHOLD (0-1, < critical)
   double memory_critical_threshold = 0.90;  // MEMORY_CRITICAL_THRESHOLD (0-1)
   absl::Duration memory_check_interval = absl::Seconds(30);  // MEMORY_CHECK_INTERVAL (seconds)

@@ -114,6 +114,21 @@ TEST(ConfigTest, DescribeRedactsSecrets) {
   EXPECT_NE(d.find("SLACK_WEBHOOK=<set>"), std::string::npos);
 }
 
+TEST(ConfigTest, ReadsPricingFileAndMonthlyBudgets) {
+  ConfigResult r = LoadConfig({{"PRICING_FILE", "/etc/prices.txt"},
+                               {"DEPLOYMENT_0_NAME", "api"},
+                               {"DEPLOYMENT_0_MONTHLY_BUDGET", "$500"},
+                               {"DEPLOYMENT_1_NAME", "web"}});
+  ASSERT_TRUE(r.problems.empty()) << r.problems[0];
+  EXPECT_EQ(r.config.pricing_file, "/etc/prices.txt");
+  EXPECT_EQ(r.config.deployments[0].monthly_budget, 500);
+  EXPECT_EQ(r.config.deployments[1].monthly_budget, 0);
+  ConfigResult bad = LoadConfig({{"DEPLOYMENT_0_NAME", "api"},
+                                 {"DEPLOYMENT_0_MONTHLY_BUDGET", "-3"}});
+  ASSERT_EQ(bad.problems.size(), 1u);
+  EXPECT_EQ(bad.problems[0], "DEPLOYMENT_0_MONTHLY_BUDGET=-3: must be USD per month > 0 (e.g. 500)");
+}
+
 TEST(ConfigTest, EveryVariableIsDocumented) {
   for (const VariableDoc& d : ConfigVariables()) {
     EXPECT_GT(std::string(d.meaning).size(), 5u) << d.name;

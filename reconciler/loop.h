@@ -1,23 +1,19 @@
-// loop: one reconcile cycle. Cluster state (one snapshot, no per-deployment LIST) and
-// Prometheus signals (a constant number of grouped queries) in; the served metric table, the
-// per-deployment status and stored samples/decisions out.
+// loop: one reconcile cycle, the orchestration of the reconciler's parts. Cluster state (one
+// snapshot, no per-deployment LIST) and Prometheus signals (a constant number of grouped
+// queries) in; the served metric table, the per-deployment status and stored
+// samples/decisions/forecasts out.
 //
 //   reconciler::Reconciler r(config, cluster_source, prom, store, &clock);
 //   reconciler::CycleReport report = r.RunCycle();
 //   publisher.Publish(r.Table());
 //
-// Per managed deployment (see policy.h for the rules and ../shared/DESIGN.md "The loop"):
-// startup filter, 0.7/0.3 blend, confidence, node pressure of the matching nodes, target table,
-// low-request rule, cooldown, forecast of total CPU demand in cores (5-minute buckets, refit
-// hourly, incremental update in between, validated against what happened), and the five served
-// metrics. Missing data never reads as zero: a deployment without fresh data keeps its
-// last-known-good values with their original timestamps, so the adapter's staleness limit
-// decides when to stop serving them, and targets are never lowered for lack of data.
-//
-// Which deployments: HPAs that reference a smart_* metric (ENABLE_AUTO_DISCOVERY), the
-// DEPLOYMENT_<N>_* variables, and Deployments annotated smart-autoscaler.io/enabled="true";
-// smart-autoscaler.io/enabled="false" opts out; smart-autoscaler.io/startup-filter (minutes)
-// and smart-autoscaler.io/lead-time (minutes) override per workload.
+// A cycle: snapshot -> targets (targets.h) -> pods joined to their deployments through their
+// ReplicaSets -> signals (signals.h) -> per deployment: the reading (reading.h), the demand
+// history loaded once (history.h) and observed every cycle (forecast_tracker.h), the decision
+// (decision.h), legacy HPA patching (hpa_patch.h) -> the served table -> the store.
+// Missing data never reads as zero: a deployment without fresh data keeps its last-known-good
+// values with their original timestamps, so the adapter's staleness limit decides when to stop
+// serving them, and targets are never lowered for lack of data.
 //
 // Thread-safe: RunCycle runs on one thread at a time; Table/Statuses/LastCycle may be read
 // from any thread (the JSON API) while it runs.
@@ -35,9 +31,14 @@
 #include "clients/prometheus/prometheus.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
+#include "reconciler/costs/costs.h"
+#include "reconciler/decision.h"
+#include "reconciler/history.h"
+#include "reconciler/hpa_patch.h"
 #include "reconciler/policy.h"
 #include "reconciler/publisher.h"
 #include "reconciler/signals.h"
+#include "reconciler/targets.h"
 #include "storage/store.h"
 
 namespace reconciler {
@@ -56,9 +57,10 @@ struct DeploymentStatus {
   absl::optional<double> blended_pct;  // this cycle's reading (nullopt: no data)
   absl::optional<double> demand_cores;
   absl::optional<double> memory_pct;
+  absl::optional<double> memory_working_set_bytes;  // total over the mature pods (costs)
   double confidence = 0;
-  NodePressure pressure;
-  int nodes = 0;  // ready, schedulable nodes matching the nodeSelector
+  NodePressure pressure;  // node pressure (level, utilization) of the matching nodes
+  int nodes = 0;          // ready, schedulable nodes matching the nodeSelector
   double target_pct = 0;
   absl::optional<double> learned_target_pct;  // auto-tuning, after 7 days of history
   absl::Time last_target_change = absl::InfinitePast();
@@ -70,10 +72,18 @@ struct DeploymentStatus {
   int forecast_validated = 0;
   int history_points = 0;  // 5-minute buckets of demand history held
   // The served values (last-known-good); empty until the first good reading.
+  // served_pressure is the served pressure ratio (smart_cpu_pressure: predicted / target).
   absl::optional<double> served_blended_pct, served_predicted_pct, served_pressure,
       served_memory_pct;
   absl::Time served_at = absl::InfinitePast();
   std::string note;  // "" or why the values were held (no data, low confidence)
+  // The cost guardrail (annotation smart-autoscaler.io/monthly-budget or
+  // DEPLOYMENT_<N>_MONTHLY_BUDGET): the budget (USD/month), whether this cycle's forecast
+  // headroom was capped, the monthly cost change of the uncapped headroom and why.
+  absl::optional<double> monthly_budget;
+  bool budget_capped = false;
+  double forecast_monthly_cost_change = 0;
+  std::string guardrail_note;
 };
 
 struct CycleReport {
@@ -81,23 +91,16 @@ struct CycleReport {
   absl::Duration wall;
   absl::Duration cpu;  // process CPU time during the cycle (all threads)
   int deployments = 0;
-  int served = 0;       // deployments with values in the table
-  int held = 0;         // deployments whose previous values stand this cycle
-  int queries = 0;      // Prometheus queries of the cycle (signals)
+  int served = 0;   // deployments with values in the table
+  int held = 0;     // deployments whose previous values stand this cycle
+  int queries = 0;  // Prometheus queries of the cycle (signals)
   int backfill_queries = 0;
   int histories_loaded = 0;  // new deployments whose demand history was loaded this cycle
   int query_failures = 0;
-  int points = 0;       // size of the served table
-  int patches = 0;      // legacy mode: HPA patches sent (or logged under DRY_RUN)
+  int points = 0;   // size of the served table
+  int patches = 0;  // legacy mode: HPA patches sent (or logged under DRY_RUN)
+  int budget_capped = 0;  // deployments whose forecast headroom the budget capped this cycle
   std::vector<std::string> errors;
-};
-
-// Legacy HPA_PATCH_MODE: sets averageUtilization of a classic CPU HPA.
-class HpaPatcher {
- public:
-  virtual ~HpaPatcher() = default;
-  virtual absl::Status PatchCpuTarget(const std::string& namespace_name, const std::string& hpa,
-                                      int metric_index, int32_t expected, int32_t target) = 0;
 };
 
 class Reconciler {
@@ -118,38 +121,39 @@ class Reconciler {
   void UpdateConfig(const Config& config);
 
   // Demand history is bucketed at this step (the predictor's step).
-  static constexpr absl::Duration kStep = absl::Minutes(5);
+  static constexpr absl::Duration kStep = absl::Minutes(5);  // ForecastTracker::kStep
 
  private:
-  struct Target;
   struct State;
   struct CycleInputs;
+  // Joins pods to the targets through their ReplicaSets and sums pod requests per node.
+  static void JoinPods(const ClusterState& cluster, const std::map<std::string, Target>& targets,
+                       CycleInputs* in);
   void ProcessDeployment(const Config& cfg, const Target& t, CycleInputs& in, absl::Time now,
                          State* st, CycleReport* report);
-  void UpdateForecast(const Config& cfg, absl::Time now, double demand, double threshold,
-                      State* st);
-  void PushBucket(const Config& cfg, absl::Time bucket, double value, double threshold,
-                  absl::Time now, State* st);
-  void Refit(const Config& cfg, absl::Time now, State* st);
-  // Loads the deployment's demand history: from the store alone when it holds at least the
-  // forecaster's minimum (predictor::Options::min_history) of the week, else from Prometheus
-  // (only if allow_remote, then *used_remote) merged with what the store holds, writing the
-  // fetched buckets to the store. True when done (loaded, or nothing to load); false to retry
-  // next cycle.
-  bool Backfill(const Config& cfg, const Target& t, absl::Time now, double threshold,
-                bool allow_remote, bool* used_remote, State* st, CycleReport* report);
-  // Registers the deployment's stored series number `metric` (kStoredMetrics) unless known;
-  // false (logged) when the store refuses.
-  bool EnsureSeries(const std::string& ns, const std::string& name, int metric, State* st);
-  // Writes backfilled demand buckets to the store (registering the series if needed).
-  void PersistBackfill(const Target& t, std::vector<storage::SeriesSample>* samples, State* st);
-  void Store(absl::Time now);
+  // A new deployment's demand history, within the cycle's LoadBudget.
+  void LoadHistory(const Config& cfg, const Reading& reading, absl::Time now, CycleInputs& in,
+                   State* st, CycleReport* report);
+  // The served table and the statuses of every managed deployment; counts report->served.
+  void BuildTable(std::vector<MetricPoint>* table, std::vector<DeploymentStatus>* statuses,
+                  CycleReport* report) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
+  void Store(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
+  // The cost guardrail: caps this cycle's served forecast headroom to the deployment's budget.
+  void ApplyBudget(const Config& cfg, const clients::kube::Deployment& d, const Reading& reading,
+                   DecisionMemory* m, DeploymentStatus* s, CycleReport* report);
+  // Feeds the managed deployments' scheduled pods to pod_lifetimes_; the lifetimes that began or
+  // ended wait in lifetime_changes_ for Store.
+  void TrackPods(const CycleInputs& in, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
+  // Ends the cycle: times, the log line, the outputs.
+  CycleReport Finish(CycleReport report, absl::Duration cpu0, std::vector<MetricPoint> table,
+                     std::vector<DeploymentStatus> statuses);
 
   const base::Clock* const clock_;
   ClusterSource* const cluster_;
   clients::prometheus::PrometheusClient* const prom_;
   storage::Store* const store_;
   HpaPatcher* const patcher_;
+  HistoryWriter history_;
 
   mutable absl::Mutex config_mu_;
   Config config_ ABSL_GUARDED_BY(config_mu_);
@@ -157,6 +161,10 @@ class Reconciler {
   // Per-deployment state, touched by RunCycle only (one cycle at a time).
   absl::Mutex cycle_mu_;
   std::map<std::string, std::unique_ptr<State>> states_ ABSL_GUARDED_BY(cycle_mu_);
+  // Pod time for costs: what the pod-lifetime log receives (deployment "ns/name", lifetime).
+  costs::PodLifetimeTracker pod_lifetimes_ ABSL_GUARDED_BY(cycle_mu_);
+  std::vector<std::pair<std::string, costs::PodLifetime>> lifetime_changes_
+      ABSL_GUARDED_BY(cycle_mu_);
 
   mutable absl::Mutex out_mu_;
   std::vector<MetricPoint> table_ ABSL_GUARDED_BY(out_mu_);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "proto/records.pb.h"
+#include "reconciler/costs/costs.h"
 #include "storage/store.h"
 
 namespace reconciler {
@@ -173,14 +174,16 @@ TEST_F(LoopTest, ServesTheBlendAndPressureOfADiscoveredDeployment) {
   CycleReport rep = r.RunCycle();
   EXPECT_EQ(rep.deployments, 1);
   EXPECT_EQ(rep.served, 1);
-  EXPECT_EQ(rep.queries, 5);
+  EXPECT_EQ(rep.queries, 6);
   auto table = r.Table();
   EXPECT_NEAR(Value(table, "api", "smart_cpu_blended"), 66.0, 1e-9);
-  EXPECT_NEAR(Value(table, "api", "smart_cpu_predicted"), 66.0, 1e-9);  // predictive off
+  // Predictive off, but the 5-minute rate above the 10-minute one is a rise: its trend to the
+  // end of the windows, 2 x 400m - 300m = 500m per pod = 100 %, is served.
+  EXPECT_NEAR(Value(table, "api", "smart_cpu_predicted"), 100.0, 1e-9);
   double target = Value(table, "api", "smart_cpu_target");
   // Safe pressure with 75 % schedulable: the top of the safe band.
   EXPECT_NEAR(target, 85.0, 1e-9);
-  EXPECT_NEAR(Value(table, "api", "smart_cpu_pressure"), 66.0 / 85.0, 1e-9);
+  EXPECT_NEAR(Value(table, "api", "smart_cpu_pressure"), 100.0 / 85.0, 1e-9);
   EXPECT_NEAR(Value(table, "api", "smart_memory_blended"), 50.0, 1e-9);
   for (const MetricPoint& p : table) EXPECT_EQ(p.timestamp, kStart);
   auto st = r.Statuses();
@@ -203,7 +206,7 @@ TEST_F(LoopTest, QueriesPerCycleDoNotGrowWithDeployments) {
     CycleReport rep = r.RunCycle();
     EXPECT_EQ(rep.deployments, n);
     EXPECT_EQ(rep.served, n);
-    EXPECT_EQ(prom.queries, 5) << n << " deployments";
+    EXPECT_EQ(prom.queries, 6) << n << " deployments";
     EXPECT_EQ(rep.points, 5 * n);
   }
 }
@@ -233,7 +236,7 @@ TEST_F(LoopTest, PrometheusOutageKeepsLastKnownGoodValuesAndTargets) {
   prom_.down = true;
   clock_.Advance(absl::Minutes(10));
   CycleReport rep = r.RunCycle();
-  EXPECT_EQ(rep.query_failures, 5);
+  EXPECT_EQ(rep.query_failures, 6);
   EXPECT_EQ(rep.held, 1);
   auto after = r.Table();
   ASSERT_EQ(after.size(), before.size());
@@ -447,6 +450,103 @@ TEST_F(LoopTest, StoresSamplesDecisionsForecastsAndBackfillsFromTheStoreAfterARe
   EXPECT_EQ(rep.backfill_queries, 0);
   EXPECT_EQ(prom_.range_queries, range_before);
   EXPECT_GE(restarted.Statuses()[0].history_points, 7 * 24 * 12 - 1);
+}
+
+TEST_F(LoopTest, MonthlyBudgetCapsTheForecastHeadroomButNeverTheMeasuredLoad) {
+  // The rising daily cycle of the forecast test: the trusted forecast leads the blend.
+  auto demand = [](absl::Time t) {
+    double day = absl::ToDoubleHours(t - absl::UnixEpoch()) / 24.0;
+    return 1.0 + 0.5 * std::sin(2 * M_PI * (day - 0.5));
+  };
+  prom_.history = demand;
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, demand(kStart) * 500,
+              demand(kStart) * 500, kStart - absl::Hours(72));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  Config c = MakeConfig();
+  c.enable_predictive = true;
+  c.lead_time = absl::Minutes(60);
+  auto run = [&](const char* budget) {
+    cluster_.state.deployments[0].metadata.annotations["smart-autoscaler.io/monthly-budget"] =
+        budget;
+    Reconciler r(c, &cluster_, &prom_, nullptr, &clock_);
+    CycleReport rep = r.RunCycle();
+    return std::make_pair(rep, r.Statuses()[0]);
+  };
+  // 2 pods x (1 core x $0.04 + 0.536870912 GB x $0.005) x 730 h = $62.32/month now.
+  auto [rich_rep, rich] = run("100000");
+  ASSERT_TRUE(rich.served_predicted_pct && rich.served_blended_pct);
+  ASSERT_GT(*rich.served_predicted_pct, *rich.served_blended_pct) << rich.forecast_note;
+  EXPECT_FALSE(rich.budget_capped);
+  EXPECT_EQ(rich_rep.budget_capped, 0);
+  EXPECT_GT(rich.forecast_monthly_cost_change, 0);
+  // Under the current run-rate: the forecast headroom goes, the measured load stays.
+  auto [poor_rep, poor] = run("50");
+  EXPECT_TRUE(poor.budget_capped) << poor.guardrail_note;
+  EXPECT_EQ(poor_rep.budget_capped, 1);
+  EXPECT_EQ(*poor.served_predicted_pct, *poor.served_blended_pct);
+  EXPECT_NEAR(*poor.served_pressure, *poor.served_predicted_pct / poor.target_pct, 1e-12);
+  // Room for half the headroom's cost: served halfway between blend and forecast.
+  const double current = 2 * (0.04 + 0.536870912 * 0.005) * 730;
+  const std::string half = absl::StrCat(current + rich.forecast_monthly_cost_change / 2);
+  auto [mid_rep, mid] = run(half.c_str());
+  EXPECT_TRUE(mid.budget_capped);
+  EXPECT_NEAR(*mid.served_predicted_pct,
+              (*rich.served_predicted_pct + *rich.served_blended_pct) / 2, 1e-3);
+  // A bad annotation is reported and caps nothing.
+  auto [bad_rep, bad] = run("lots");
+  EXPECT_FALSE(bad.budget_capped);
+  EXPECT_EQ(bad.guardrail_note,
+            "smart-autoscaler.io/monthly-budget: monthly budget 'lots' is not a positive amount "
+            "of USD per month");
+}
+
+TEST_F(LoopTest, WritesPodLifetimesForCosts) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, 500, 500, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  cluster_.state.pods[0].metadata.creation_timestamp = kStart - absl::Minutes(90);
+  storage::Options so;
+  so.path = std::string(getenv("TEST_TMPDIR")) + "/lifetimes-db";
+  so.clock = &clock_;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Reconciler r(MakeConfig(), &cluster_, &prom_, store->get(), &clock_);
+  r.RunCycle();
+  clock_.Advance(absl::Seconds(60));
+  cluster_.state.pods.pop_back();  // api-5d9f-p1 is gone at kStart + 60 s
+  r.RunCycle();
+  clock_.Advance(absl::Seconds(60));
+  r.RunCycle();  // nothing changes: nothing written
+  auto events = (*store)->ScanEvents(storage::EventLog::kPodLifetimes, absl::InfinitePast(),
+                                     absl::InfiniteFuture());
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);  // two starts, one end
+  std::map<std::string, costs::PodLifetime> last;
+  for (const storage::Event& e : *events) {
+    auto d = costs::DecodePodLifetime(e.payload);
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->namespace_name, "shop");
+    EXPECT_EQ(d->deployment, "api");
+    last[d->life.pod] = d->life;
+  }
+  const costs::PodLifetime& p0 = last["api-5d9f-p0"];
+  EXPECT_EQ(p0.start, kStart - absl::Minutes(90));  // the creation timestamp
+  EXPECT_EQ(p0.end, absl::InfiniteFuture());
+  EXPECT_EQ(p0.cpu_request_millicores, 1000);
+  EXPECT_EQ(p0.memory_request_bytes, int64_t{512} << 20);
+  EXPECT_EQ(p0.node, "n1");
+  const costs::PodLifetime& p1 = last["api-5d9f-p1"];
+  EXPECT_EQ(p1.start, kStart - absl::Hours(1));  // no creation timestamp: the start time
+  EXPECT_EQ(p1.end, kStart + absl::Seconds(30));  // halfway between the last sighting and now
+  // The working set beside the CPU demand: one pod of 256 MiB left.
+  auto mem = (*store)->LookupSeries({"shop", "api", costs::kMemoryWorkingSetMetric, {}});
+  ASSERT_TRUE(mem.ok()) << mem.status();
+  auto latest = (*store)->Latest(*mem);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->value, 256.0 * (1 << 20));
+  auto first = (*store)->Scan(*mem, kStart, kStart + absl::Seconds(1));
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].value, 2 * 256.0 * (1 << 20));
+  EXPECT_TRUE((*store)->LookupSeries({"shop", "api", costs::kCpuDemandMetric, {}}).ok());
 }
 
 TEST_F(LoopTest, ShortLocalHistoryIsCompletedFromPrometheusAndKeptWhereBothHaveIt) {

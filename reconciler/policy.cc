@@ -18,13 +18,26 @@ double Ramp(double x, double x0, double y0, double x1, double y1) {
 
 // Blended millicores of one pod, or nullopt when it has no 10-minute rate.
 absl::optional<double> PodBlend(const PodUsage& p) {
-  if (!p.cpu_10m_millicores.has_value()) return absl::nullopt;
-  const double r10 = *p.cpu_10m_millicores;
-  const double r5 = p.cpu_5m_millicores.value_or(r10);
-  return kWeight10m * r10 + kWeight5m * r5;
+  return BlendCpuRates(p.cpu_10m_millicores, p.cpu_5m_millicores);
 }
 
 }  // namespace
+
+absl::optional<double> BlendCpuRates(absl::optional<double> rate_10m,
+                                     absl::optional<double> rate_5m) {
+  if (!rate_10m.has_value()) return absl::nullopt;
+  return kWeight10m * *rate_10m + kWeight5m * rate_5m.value_or(*rate_10m);
+}
+
+TargetPolicy TargetPolicyForBase(double base_pct) {
+  TargetPolicy policy;
+  policy.base_pct = base_pct;
+  policy.safe_min_pct = std::min(95.0, base_pct + 5);
+  policy.safe_max_pct = std::min(95.0, base_pct + 15);
+  policy.critical_max_pct = std::max(10.0, base_pct - 10);
+  policy.critical_min_pct = std::max(10.0, base_pct - 20);
+  return policy;
+}
 
 PodFilter FilterStartupPods(const std::vector<PodUsage>& pods, absl::Time now,
                             absl::Duration window) {
@@ -79,6 +92,24 @@ absl::optional<double> BlendedCpuPct(const std::vector<PodUsage>& pods) {
   }
   if (!any || requested <= 0) return absl::nullopt;
   return used / requested * 100.0;
+}
+
+DemandWindows SumPodRates(const std::vector<PodUsage>& pods) {
+  DemandWindows w;
+  for (const PodUsage& p : pods) {
+    if (p.cpu_10m_millicores) w.cores_10m = w.cores_10m.value_or(0) + *p.cpu_10m_millicores / 1000;
+    if (p.cpu_5m_millicores) w.cores_5m = w.cores_5m.value_or(0) + *p.cpu_5m_millicores / 1000;
+    if (p.cpu_2m_millicores) w.cores_2m = w.cores_2m.value_or(0) + *p.cpu_2m_millicores / 1000;
+  }
+  return w;
+}
+
+absl::optional<double> ServedDemandCores(const DemandWindows& windows) {
+  absl::optional<double> blend = BlendCpuRates(windows.cores_10m, windows.cores_5m);
+  if (!blend) return absl::nullopt;
+  double demand = std::max(*blend, windows.cores_2m.value_or(0));
+  if (!windows.cores_5m) return demand;
+  return std::max(demand, 2 * *windows.cores_5m - *windows.cores_10m);
 }
 
 double ReadingConfidence(const std::vector<PodUsage>& all_pods, const PodFilter& filter,
@@ -191,10 +222,13 @@ double PressureRatio(double predicted_pct, double target_pct) {
 absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets,
                                         int min_buckets, double min_pct, double max_pct) {
   if (static_cast<int>(demand.size()) < min_buckets || reaction_buckets < 1) return absl::nullopt;
-  double peak = 0;
-  for (double d : demand) peak = std::max(peak, d);
-  // Buckets with (almost) no demand say nothing about relative growth.
-  const double floor = 0.05 * peak;
+  // Buckets with (almost) no demand say nothing about relative growth. "Almost none" is
+  // relative to the 95th percentile, not the maximum: one burst of 10x the usual level must not
+  // make every ordinary bucket look idle (and the workload unlearnable).
+  std::vector<double> sorted(demand.begin(), demand.end());
+  const size_t p95 = static_cast<size_t>(0.95 * (sorted.size() - 1));
+  std::nth_element(sorted.begin(), sorted.begin() + p95, sorted.end());
+  const double floor = 0.05 * sorted[p95];
   std::vector<double> ratios;
   for (size_t t = 0; t + reaction_buckets < demand.size(); ++t) {
     if (!(demand[t] > floor) || !std::isfinite(demand[t])) continue;

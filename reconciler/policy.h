@@ -8,7 +8,7 @@
 // I/O or reads the clock, so every rule is tested directly. CPU is in millicores, memory in
 // bytes, percentages are 0-100. Thread-compatible.
 //
-// Where these differ from the original project (../shared/reference/SEED-ALGORITHMS.md):
+// Where these differ from the original project (the Python smart-autoscaler this one replaces):
 // - when every pod is young the most mature pods are used (the original used all, unfiltered)
 //   and confidence drops;
 // - CPU requests are summed over all containers (the original read the first container only);
@@ -35,6 +35,7 @@ struct PodUsage {
   // millicores; nullopt when Prometheus had no series for the pod.
   absl::optional<double> cpu_10m_millicores;
   absl::optional<double> cpu_5m_millicores;
+  absl::optional<double> cpu_2m_millicores;  // rate over [2m], the surge signal
 };
 
 struct PodFilter {
@@ -57,6 +58,32 @@ absl::optional<double> BlendedCpuPct(const std::vector<PodUsage>& pods);
 // Deployment CPU demand in cores with the same blend (sum over pods with data); nullopt when
 // no pod has data. This, not utilization, is what the forecaster models.
 absl::optional<double> BlendedDemandCores(const std::vector<PodUsage>& pods);
+
+// A pod counts in the CPU reading only once its rates can show its load: it serves after its
+// start-up (readiness, typically one to two minutes), and the data a cycle reads lag by up to
+// a cycle, so its 5-minute rate is mostly start-up before this age. Younger pods read low and
+// would make a deployment that is scaling up look idle. The startup filter, when longer, wins.
+inline constexpr absl::Duration kRateCoverage = absl::Minutes(7);
+
+// Pods whose 5-minute CPU is at least this share of their CPU limit are capped (throttled).
+inline constexpr double kSaturatedShare = 0.97;
+
+// The deployment's CPU over the two rate windows, summed over every running pod that has the
+// rate, young pods included (cores). A pod that started inside a window contributes what it
+// used there, so the sums are the deployment's served CPU over each window whatever the
+// replica count did meanwhile: unlike a utilization, they do not read high after a scale-up
+// (old pods' busy past divided by the new count) or low while new pods warm up.
+struct DemandWindows {
+  absl::optional<double> cores_10m, cores_5m, cores_2m;
+};
+DemandWindows SumPodRates(const std::vector<PodUsage>& pods);
+
+// The demand the served metric scales for, cores: the 0.7/0.3 blend of the sums or, when
+// higher, the 2-minute sum, which shows a surge in full two minutes after it started (the
+// blend shows about a seventh of it after one minute), or the trend of the 10- and 5-minute
+// sums carried to the end of their windows (2 x 5-minute - 10-minute). A missing 5-minute sum
+// uses the 10-minute one; nullopt without a 10-minute sum.
+absl::optional<double> ServedDemandCores(const DemandWindows& windows);
 
 // Confidence of this cycle's reading, 0-1: 1.0, x0.5 when a pod started within
 // `recent_window` (scheduling in progress), x0.5 when all pods were young.
@@ -96,6 +123,15 @@ struct TargetPolicy {
   double critical_min_pct = 50;   // ... falling to 50 at 95 % or more
 };
 
+// The target table for TARGET_NODE_UTILIZATION = `base_pct`: safe pressure base+5 .. base+15
+// (at most 95), critical base-10 .. base-20 (at least 10), warning/unknown base.
+TargetPolicy TargetPolicyForBase(double base_pct);
+
+// The 0.7 x 10-minute + 0.3 x 5-minute blend of two CPU rates (millicores); a missing 5-minute
+// rate uses the 10-minute rate. nullopt when the 10-minute rate is missing.
+absl::optional<double> BlendCpuRates(absl::optional<double> rate_10m,
+                                     absl::optional<double> rate_5m);
+
 // The HPA target (% of CPU request) for the node pressure, before the low-request rule.
 double TargetForPressure(const NodePressure& pressure, const TargetPolicy& policy);
 
@@ -111,7 +147,7 @@ double ApplyLowRequestRule(double target_pct, int64_t cpu_request_millicores);
 // [min_pct, max_pct]. A steady workload may run hot (90 %); a spiky one gets room (e.g. demand
 // that can jump 40 % in 10 minutes -> 71 %). nullopt below `min_buckets` of history (7 days of
 // 5-minute buckets by default) or when demand is mostly zero. Replaces the seed's auto-tuner,
-// which chased a hard-coded 65 % node utilisation with random exploration (SEED-ALGORITHMS 4).
+// which chased a hard-coded 65 % node utilisation with random exploration.
 absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets = 2,
                                         int min_buckets = 7 * 24 * 12, double min_pct = 50,
                                         double max_pct = 90);

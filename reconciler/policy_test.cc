@@ -161,6 +161,41 @@ TEST(PolicyTest, PressureRatioIsPredictedOverTarget) {
   EXPECT_DOUBLE_EQ(PressureRatio(50, 0), 0.5);
 }
 
+
+TEST(LearnedTargetTest, ARareHugeBurstDoesNotMakeOrdinaryDemandLookIdle) {
+  // Two buckets at 100x the usual level: against 5 % of the maximum every ordinary bucket
+  // would read as idle and nothing would be learned; against the 95th percentile it is learned.
+  std::vector<double> d;
+  for (int i = 0; i < 7 * 24 * 12; ++i) d.push_back(i % 6 == 0 ? 1.25 : 1.0);
+  d[100] = d[2000] = 100;
+  ASSERT_TRUE(LearnedTargetPct(d).has_value());
+  EXPECT_NEAR(*LearnedTargetPct(d), 80, 1e-9);
+}
+
+TEST(DemandWindowsTest, SumsEveryPodsRatesYoungOnesIncluded) {
+  std::vector<PodUsage> pods = {Pod(absl::Hours(1), 1000, 600, 700),
+                                Pod(absl::Minutes(3), 1000, 100, 300),
+                                Pod(absl::Seconds(30), 1000, absl::nullopt, absl::nullopt)};
+  pods[0].cpu_2m_millicores = 800;
+  DemandWindows w = SumPodRates(pods);
+  EXPECT_NEAR(*w.cores_10m, 0.7, 1e-12);
+  EXPECT_NEAR(*w.cores_5m, 1.0, 1e-12);
+  EXPECT_NEAR(*w.cores_2m, 0.8, 1e-12);
+  EXPECT_FALSE(SumPodRates({Pod(absl::Hours(1), 1000, absl::nullopt, 5)}).cores_10m);
+}
+
+TEST(DemandWindowsTest, ServedDemandIsTheBlendOrASurgeWhenHigher) {
+  // Flat: the blend.
+  EXPECT_NEAR(*ServedDemandCores({2.0, 2.0, 2.0}), 2.0, 1e-12);
+  // A surge two minutes old: the 2-minute sum.
+  EXPECT_NEAR(*ServedDemandCores({2.0, 2.4, 4.0}), 4.0, 1e-12);
+  // A ramp: the windows' trend, 2 x 3 - 2 = 4 (the blend says 2.3).
+  EXPECT_NEAR(*ServedDemandCores({2.0, 3.0, absl::nullopt}), 4.0, 1e-12);
+  // Falling: the blend (0.7 x 4 + 0.3 x 2), not the lower recent windows.
+  EXPECT_NEAR(*ServedDemandCores({4.0, 2.0, 1.0}), 3.4, 1e-12);
+  EXPECT_FALSE(ServedDemandCores({absl::nullopt, 2.0, 2.0}).has_value());
+}
+
 }  // namespace
 TEST(LearnedTargetTest, SteadyWorkloadsRunHotSpikyOnesGetHeadroom) {
   std::vector<double> steady(7 * 24 * 12, 2.0);

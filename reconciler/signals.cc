@@ -55,7 +55,7 @@ std::string NodeKey(const std::map<std::string, std::string>& labels) {
 
 Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at,
                       const SignalQueries& q, int concurrency) {
-  // The five queries are independent and, on a large cluster, each takes Prometheus a second
+  // The six queries are independent and, on a large cluster, each takes Prometheus a second
   // or more, so `concurrency` workers share them (round-robin, the big pod queries first). Each
   // job fills its own Signals; the results are merged after. More workers cut wall time but
   // hold more parsed responses in memory at once (tens of MB each at 50,000 pods).
@@ -70,6 +70,7 @@ Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at
   const Job jobs[] = {
       {"pod_cpu_10m", &q.pod_cpu_10m, false, 1000, &Signals::pod_cpu_10m, &Signals::pod_cpu_10m_ok},
       {"pod_cpu_5m", &q.pod_cpu_5m, false, 1000, &Signals::pod_cpu_5m, &Signals::pod_cpu_5m_ok},
+      {"pod_cpu_2m", &q.pod_cpu_2m, false, 1000, &Signals::pod_cpu_2m, &Signals::pod_cpu_2m_ok},
       {"pod_memory", &q.pod_memory, false, 1, &Signals::pod_memory, &Signals::pod_memory_ok},
       {"node_cpu_10m", &q.node_cpu_10m, true, 1000, &Signals::node_cpu_10m,
        &Signals::node_cpu_10m_ok},

@@ -4,7 +4,7 @@
 //   reconciler::Signals s = reconciler::GatherSignals(prom, now);
 //   absl::optional<double> cpu = s.PodCpu10m("shop", "api-5d9f-x2b7q");   // millicores
 //
-// Five queries: pod CPU rate over 10 m and 5 m and pod memory working set, grouped by
+// Six queries: pod CPU rate over 10 m, 5 m and 2 m and pod memory working set, grouped by
 // (namespace, pod) from cAdvisor; node CPU over 10 m and 5 m from node_exporter, grouped by
 // instance. Joining to deployments happens in memory (pod -> ReplicaSet -> Deployment, from
 // the Kubernetes cache). A failed query leaves its signal unknown for every pod or node: never
@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "clients/prometheus/prometheus.h"
+#include "reconciler/signal_values.h"
 
 namespace reconciler {
 
@@ -29,6 +30,11 @@ struct SignalQueries {
   std::string pod_cpu_5m =
       "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=\"\","
       "container!=\"POD\"}[5m]))";
+  // The short window: what a surge looks like a minute or two after it starts (works with
+  // scrape intervals up to 60 s).
+  std::string pod_cpu_2m =
+      "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=\"\","
+      "container!=\"POD\"}[2m]))";
   std::string pod_memory =
       "sum by (namespace, pod) (container_memory_working_set_bytes{container!=\"\","
       "container!=\"POD\"})";
@@ -37,26 +43,7 @@ struct SignalQueries {
   std::string node_cpu_5m = "sum by (instance) (rate(node_cpu_seconds_total{mode!=\"idle\"}[5m]))";
 };
 
-struct Signals {
-  // Key "namespace/pod" -> millicores / bytes; node name -> millicores.
-  absl::flat_hash_map<std::string, double> pod_cpu_10m, pod_cpu_5m, pod_memory;
-  absl::flat_hash_map<std::string, double> node_cpu_10m, node_cpu_5m;
-  // Whether each query answered (an answer without a pod's series means no data for that pod).
-  bool pod_cpu_10m_ok = false, pod_cpu_5m_ok = false, pod_memory_ok = false;
-  bool node_cpu_10m_ok = false, node_cpu_5m_ok = false;
-  int queries = 0;
-  int failures = 0;
-  std::vector<std::string> errors;  // "pod_cpu_10m: Unavailable: ..." per failed query
-
-  absl::optional<double> Get(const absl::flat_hash_map<std::string, double>& m,
-                             const std::string& key) const {
-    auto it = m.find(key);
-    if (it == m.end()) return absl::nullopt;
-    return it->second;
-  }
-};
-
-// Runs the five queries at `at` on `concurrency` threads (1-5; the client must be thread-safe;
+// Runs the six queries at `at` on `concurrency` threads (1-6; the client must be thread-safe;
 // it applies rate limits and retries). Non-finite sample values are skipped (the series counts
 // as absent).
 Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at,

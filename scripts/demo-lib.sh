@@ -140,7 +140,48 @@ demo_start_adapter() {  # bin [extra flags...]
   demo_kubeconfig "$(cat "$W/adapter.port")"
 }
 
-# kubectl get --raw against the adapter.
+# How the demo reads the APIs ($DEMO_CLIENT, kept when already set): kubectl when it is on the
+# PATH; else Debian's kubernetes-client (its kubectl 1.20 does `get --raw` with client
+# certificates), installed when we are root with apt-get (not with DEMO_NO_APT=1); else curl with
+# the demo's client certificate: the same requests, the same answers. $DEMO_CLIENT_NOTE says
+# which happened.
+demo_pick_client() {
+  if [ -n "${DEMO_CLIENT:-}" ]; then
+    DEMO_CLIENT_NOTE="${DEMO_CLIENT_NOTE:-$DEMO_CLIENT (chosen by DEMO_CLIENT)}"
+    return 0
+  fi
+  if command -v kubectl >/dev/null; then
+    DEMO_CLIENT=kubectl
+    DEMO_CLIENT_NOTE="kubectl found at $(command -v kubectl)"
+    return 0
+  fi
+  if [ "${DEMO_NO_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client \
+      >"$W/apt-kubernetes-client.log" 2>&1 || true
+    if command -v kubectl >/dev/null; then
+      DEMO_CLIENT=kubectl
+      DEMO_CLIENT_NOTE="kubectl was missing: installed Debian's kubernetes-client ($W/apt-kubernetes-client.log)"
+      return 0
+    fi
+  fi
+  DEMO_CLIENT=curl
+  DEMO_CLIENT_NOTE="kubectl is missing and Debian's kubernetes-client could not be installed: each kubectl command is printed and its curl equivalent (the demo's client certificate) is run"
+}
+
+# Prints the kubectl command for GET $1 (and, with DEMO_CLIENT=curl, the curl that runs).
+demo_show_raw() {
+  echo "\$ kubectl --kubeconfig $W/kubeconfig get --raw \"$1\""
+  if [ "${DEMO_CLIENT:-kubectl}" = curl ]; then
+    echo "  (curl equivalent) \$ curl --cacert $W/pki/ca.pem --cert $W/pki/client.pem --key $W/pki/client.key \"https://127.0.0.1:$(cat "$W/adapter.port")$1\""
+  fi
+}
+
+# GET $1 from the adapter: kubectl get --raw, or its curl equivalent (demo_pick_client).
 demo_kubectl_raw() {
-  kubectl --kubeconfig "$W/kubeconfig" get --raw "$1"
+  if [ "${DEMO_CLIENT:-kubectl}" = curl ]; then
+    curl -sS --fail-with-body --cacert "$W/pki/ca.pem" --cert "$W/pki/client.pem" \
+      --key "$W/pki/client.key" "https://127.0.0.1:$(cat "$W/adapter.port")$1"
+  else
+    kubectl --kubeconfig "$W/kubeconfig" get --raw "$1"
+  fi
 }

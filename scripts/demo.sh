@@ -42,7 +42,8 @@ fi
 for tool in promtool prometheus openssl curl python3; do
   command -v "$tool" >/dev/null || die "$tool not found; run scripts/install-deps.sh"
 done
-command -v kubectl >/dev/null || die "kubectl not found: install kubectl >= 1.27 (not a Debian 12 package)"
+demo_pick_client
+echo "    API client: $DEMO_CLIENT_NOTE"
 
 BIN="${SMART_AUTOSCALER_BIN:-}"
 if [ -z "$BIN" ]; then
@@ -83,18 +84,18 @@ demo_wait 60 "served values" adapter \
   || die "no values served; see $W/reconciler.log and $W/adapter.log"
 echo "    set-up took $((SECONDS - T0)) s"
 
-step "Served metrics (kubectl get --raw against the adapter on 127.0.0.1:$ADAPTER_PORT)"
+step "Served metrics ($DEMO_CLIENT against the adapter on 127.0.0.1:$ADAPTER_PORT)"
 for metric in smart_cpu_pressure smart_cpu_blended smart_cpu_predicted smart_cpu_target smart_memory_blended; do
   path="/apis/external.metrics.k8s.io/v1beta1/namespaces/shop/$metric?labelSelector=deployment%3Dapi"
   echo
-  echo "\$ kubectl --kubeconfig $W/kubeconfig get --raw \"$path\""
-  demo_kubectl_raw "$path" || die "kubectl failed for $metric"
+  demo_show_raw "$path"
+  demo_kubectl_raw "$path" || die "$DEMO_CLIENT failed for $metric"
   echo
 done
 path="/apis/custom.metrics.k8s.io/v1beta2/namespaces/shop/deployments.apps/*/smart_cpu_pressure"
 echo
-echo "\$ kubectl --kubeconfig $W/kubeconfig get --raw \"$path\""
-demo_kubectl_raw "$path" || die "kubectl failed for the custom metrics API"
+demo_show_raw "$path"
+demo_kubectl_raw "$path" || die "$DEMO_CLIENT failed for the custom metrics API"
 echo
 
 step "Also look at"

@@ -13,6 +13,7 @@ PACKAGES=(
   curl openssl ca-certificates python3 python3-yaml   # test helpers
   procps time                              # pgrep in the demo test; /usr/bin/time in benchmarks
   libboost-dev wrk                         # adapter: Boost.Beast HTTPS server; its benchmark
+  golang golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev  # tests/helm renderer (no helm)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -23,12 +24,32 @@ done
 if ! command -v kubectl >/dev/null; then
   echo "install-deps: warning: kubectl not found; the kubectl-based tests need kubectl >= 1.27" >&2
 fi
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+else
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Kubernetes/Prometheus Operator/cert-manager schema packages that //tests/schema validates
+# manifests with (npm's kubernetes-models family, pinned by tests/schema/package-lock.json; not
+# vendored: 35 MB of generated validators). Installed outside the tree, where the test looks.
+# nodejs/npm: Debian's, unless a node with npm is already there.
+SCHEMA_DIR="${SMART_AUTOSCALER_SCHEMA_DIR:-/opt/smart-autoscaler-schema}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+if ! command -v npm >/dev/null; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if [ -d "$SCHEMA_DIR/node_modules/kubernetes-models" ] &&
+   cmp -s "$repo/tests/schema/package-lock.json" "$SCHEMA_DIR/package-lock.json"; then
+  echo "install-deps: schema packages present in $SCHEMA_DIR"
+else
+  echo "install-deps: installing the schema packages into $SCHEMA_DIR (npm ci)"
+  $SUDO mkdir -p "$SCHEMA_DIR"
+  $SUDO cp "$repo/tests/schema/package.json" "$repo/tests/schema/package-lock.json" "$SCHEMA_DIR/"
+  (cd "$SCHEMA_DIR" && $SUDO npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -257,7 +257,8 @@ std::string SeriesRangeEnd(SeriesId id) {
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
 bool IsValidLog(EventLog log) {
-  return log == EventLog::kForecasts || log == EventLog::kDecisions || log == EventLog::kAnomalies;
+  return log == EventLog::kForecasts || log == EventLog::kDecisions ||
+         log == EventLog::kAnomalies || log == EventLog::kPodLifetimes;
 }
 
 rocksdb::BlockBasedTableOptions SeriesTableOptions(std::shared_ptr<rocksdb::Cache> cache) {

@@ -78,7 +78,8 @@ struct Rollup {
 };
 
 // Append-only logs of serialized records (proto/records.proto), keyed by time.
-enum class EventLog { kForecasts = 1, kDecisions = 2, kAnomalies = 3 };
+// kPodLifetimes holds PodLifetimeRecord: pod start/end times and requests, for costs.
+enum class EventLog { kForecasts = 1, kDecisions = 2, kAnomalies = 3, kPodLifetimes = 4 };
 
 struct Event {
   absl::Time time;

@@ -469,6 +469,7 @@ TEST_F(StoreTest, EventsKeepDuplicatesInTimeThenAppendOrder) {
   ASSERT_TRUE(store_->AppendEvent(EventLog::kDecisions, kT0 - absl::Seconds(1), "early", {}).ok());
   ASSERT_TRUE(store_->AppendEvent(EventLog::kDecisions, kT0, "third-at-t0", {}).ok());
   ASSERT_TRUE(store_->AppendEvent(EventLog::kAnomalies, kT0, "anomaly", {}).ok());
+  ASSERT_TRUE(store_->AppendEvent(EventLog::kPodLifetimes, kT0, "pod", {}).ok());
   Reopen();  // The sequence counter must continue, not restart and overwrite.
   ASSERT_TRUE(store_->AppendEvent(EventLog::kDecisions, kT0, std::string("a\0b", 3), {}).ok());
   auto events =
@@ -485,6 +486,10 @@ TEST_F(StoreTest, EventsKeepDuplicatesInTimeThenAppendOrder) {
   auto anomalies =
       store_->ScanEvents(EventLog::kAnomalies, absl::InfinitePast(), absl::InfiniteFuture());
   ASSERT_EQ(anomalies->size(), 1u);
+  auto pods = store_->ScanEvents(EventLog::kPodLifetimes, absl::InfinitePast(),
+                                 absl::InfiniteFuture());
+  ASSERT_EQ(pods->size(), 1u);
+  EXPECT_EQ((*pods)[0].payload, "pod");
   EXPECT_TRUE(store_->ScanEvents(EventLog::kForecasts, absl::InfinitePast(), absl::InfiniteFuture())
                   ->empty());
   EXPECT_EQ(store_->AppendEvent(static_cast<EventLog>(9), kT0, "x", {}).code(),

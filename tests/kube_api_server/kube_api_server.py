@@ -7,14 +7,20 @@ our code calls and nothing more:
 
   POST /apis/authentication.k8s.io/v1/tokenreviews           TokenReview (authentication.k8s.io/v1)
   POST /apis/authorization.k8s.io/v1/subjectaccessreviews    SubjectAccessReview (authorization.k8s.io/v1)
+  POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews  SelfSubjectAccessReview: the sar_rules
+                                                             decide for the caller (user/groups of
+                                                             its bearer token in `tokens`)
   GET  /api/v1/namespaces/{ns}/configmaps/{name}             v1 ConfigMap (from the configured objects)
+  GET  any other path listed in `raw`                         a configured answer (aggregated APIs
+                                                             such as external.metrics.k8s.io)
   GET  /version, /healthz
 
 and, for the informer-style client, these resources with the usual URL layout
 (/api/v1/[namespaces/{ns}/]pods[/{name}], /apis/{group}/{version}/[namespaces/{ns}/]{plural}...):
 
-  apps/v1 deployments, replicasets    v1 pods, nodes (cluster-scoped)
+  apps/v1 deployments, replicasets    v1 pods, nodes (cluster-scoped), services, endpoints
   autoscaling/v2 horizontalpodautoscalers    coordination.k8s.io/v1 leases
+  apiregistration.k8s.io/v1 apiservices (cluster-scoped)
 
   GET    collection   list; labelSelector (=, ==, !=, exists, !key, in, notin), limit/continue
                       pagination (continue tokens expire with compaction -> 410 Expired);
@@ -41,9 +47,10 @@ of the Kubernetes API):
   POST   /_fake/reset      back to DEFAULT_CONFIG, recorded requests dropped
   GET    /_fake/requests   {"requests": [...]}: every non-control request, oldest first
   DELETE /_fake/requests   drop recorded requests
-  POST   /_fake/objects    {"ops": [{"op": "add"|"modify"|"delete", "object": {...}}],
+  POST   /_fake/objects    {"ops": [{"op": "add"|"modify"|"merge"|"delete", "object": {...}}],
                            "compact": bool}: apply the ops in order, each producing a watch event
-                           (add of an existing object = MODIFIED); with "compact" the
+                           (add of an existing object = MODIFIED; merge applies the object
+                           as an RFC 7386 merge patch to the stored one); with "compact" the
                            resourceVersions up to now expire at once, so open watches end with a
                            410 ERROR event before delivering these events. Answers
                            {"resourceVersion": "<current>"}.
@@ -69,6 +76,8 @@ Configuration keys:
                 "close" instead of a status
                 drops the connection; "delay" alone (no status) answers normally, that late.
   configmaps    {"<ns>/<name>": {"<key>": "<value>"}}
+  raw           {"<path>" or "<path>?<query>": {"status": 200, "body": {...}}}: answers for GETs of
+                paths no other route serves (exact query first, then the path alone).
   bearer_token  if set, every Kubernetes request must carry "Authorization: Bearer <it>" (401
                 otherwise), like the adapter's ServiceAccount token.
 
@@ -97,6 +106,7 @@ DEFAULT_CONFIG = {
     "faults": {},
     "configmaps": {},
     "bearer_token": "",
+    "raw": {},
 }
 
 _lock = threading.Lock()
@@ -113,10 +123,15 @@ RESOURCES = {
     "horizontalpodautoscalers": ("apis/autoscaling/v2", "HorizontalPodAutoscaler",
                                  "autoscaling/v2", True),
     "leases": ("apis/coordination.k8s.io/v1", "Lease", "coordination.k8s.io/v1", True),
+    "services": ("api/v1", "Service", "v1", True),
+    "endpoints": ("api/v1", "Endpoints", "v1", True),
+    "apiservices": ("apis/apiregistration.k8s.io/v1", "APIService", "apiregistration.k8s.io/v1",
+                    False),
 }
 KIND_TO_PLURAL = {v[1]: k for k, v in RESOURCES.items()}
 GROUP_SUFFIX = {"deployments": "apps", "replicasets": "apps", "pods": "", "nodes": "",
-                "horizontalpodautoscalers": "autoscaling", "leases": "coordination.k8s.io"}
+                "horizontalpodautoscalers": "autoscaling", "leases": "coordination.k8s.io",
+                "services": "", "endpoints": "", "apiservices": "apiregistration.k8s.io"}
 
 # Object state, all guarded by _lock.
 _fixtures = []                      # items loaded by --fixtures, restored by /_fake/reset
@@ -169,6 +184,20 @@ def _apply_json_patch(obj, ops):
         else:
             raise ValueError("json patch: unsupported op %r" % kind)
     return obj
+
+
+def _merge_patch(target, patch):
+    """RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        else:
+            target[k] = _merge_patch(target.get(k), v)
+    return target
 
 
 def _now_rfc3339():
@@ -435,6 +464,39 @@ class Handler(BaseHTTPRequestHandler):
                "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
         self._send_json(201, out)
 
+    def _self_subject_access_review(self, review):
+        auth = self.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        with _lock:
+            user = copy.deepcopy(_config["tokens"].get(token)) or {}
+        spec = dict((review or {}).get("spec") or {}, user=user.get("username", ""),
+                    groups=user.get("groups", []))
+        with _lock:
+            rules = copy.deepcopy(_config["sar_rules"])
+        status = {"allowed": False}
+        for rule in rules:
+            if _rule_matches(rule, spec):
+                status = {"allowed": bool(rule.get("allowed", False))}
+                if rule.get("reason"):
+                    status["reason"] = rule["reason"]
+                break
+        out = {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+               "metadata": {"creationTimestamp": None}, "spec": (review or {}).get("spec") or {},
+               "status": status}
+        self._send_json(201, out)
+
+    def _raw(self, path):
+        query = urllib.parse.urlsplit(self.path).query
+        with _lock:
+            raw = _config.get("raw") or {}
+            answer = copy.deepcopy(raw.get(path + "?" + query) if query else None)
+            if answer is None:
+                answer = copy.deepcopy(raw.get(path))
+        if answer is None:
+            return False
+        self._send_json(int(answer.get("status", 200)), answer.get("body", {}))
+        return True
+
     # -- dispatch ------------------------------------------------------------------------
     def _control(self, method, path, raw):
         global _config, _requests, _bookmark_gen
@@ -477,6 +539,10 @@ class Handler(BaseHTTPRequestHandler):
                         old = _store[plural].get(key)
                         if old is not None:
                             _put_locked(plural, old, "DELETED")
+                    elif op.get("op") == "merge" and key in _store[plural]:
+                        merged = _merge_patch(copy.deepcopy(_store[plural][key]), obj)
+                        merged["metadata"].pop("resourceVersion", None)
+                        _put_locked(plural, merged, "MODIFIED")
                     else:
                         _put_locked(plural, obj, "MODIFIED" if key in _store[plural] else "ADDED")
                 if update.get("compact"):
@@ -530,6 +596,11 @@ class Handler(BaseHTTPRequestHandler):
             if self._fault("subjectaccessreviews"):
                 return
             return self._subject_access_review(body)
+        if (path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+                and self.command == "POST"):
+            if self._fault("selfsubjectaccessreviews"):
+                return
+            return self._self_subject_access_review(body)
         parts = path.strip("/").split("/")
         route = self._route(parts)
         if route is not None:
@@ -548,6 +619,8 @@ class Handler(BaseHTTPRequestHandler):
                 "kind": "ConfigMap", "apiVersion": "v1",
                 "metadata": {"name": parts[5], "namespace": parts[3], "resourceVersion": "1"},
                 "data": data})
+        if self.command == "GET" and self._raw(path):
+            return
         return self._send_json(404, _status_body(404, "NotFound", "the server could not find "
                                                  "the requested resource"))
 

@@ -99,8 +99,8 @@ TEST(ReconcilerPrometheusTest, BlendedValuesMatchAnIndependentComputation) {
   ASSERT_TRUE(report.errors.empty()) << report.errors[0];
   EXPECT_EQ(report.deployments, 3);
   EXPECT_EQ(report.served, 3);
-  EXPECT_EQ(report.queries, 5);
-  EXPECT_EQ(counting.queries, 5);
+  EXPECT_EQ(report.queries, 6);
+  EXPECT_EQ(counting.queries, 6);
   EXPECT_EQ(counting.range_queries, 3);  // one demand-history backfill per new deployment
 
   // Independently: Prometheus 2.x's range selector [10m] at t holds the samples in
@@ -164,9 +164,9 @@ TEST(ReconcilerPrometheusTest, QueriesPerCycleAreTheSameAt10And1000Deployments) 
     EXPECT_EQ(report.query_failures, 0);
     counts.push_back(counting.queries + counting.range_queries);
   }
-  // 5 signal queries + at most 3 backfills of new deployments per cycle, at any scale.
+  // 6 signal queries + at most 3 backfills of new deployments per cycle, at any scale.
   EXPECT_EQ(counts[0], counts[1]);
-  EXPECT_EQ(counts[0], 8);
+  EXPECT_EQ(counts[0], 9);
 }
 
 }  // namespace

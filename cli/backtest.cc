@@ -1,0 +1,210 @@
+// `smart-autoscaler backtest`: would the smart metric have helped? Replays demand traces
+// through the Kubernetes HPA with the native CPU metric, the reconciler's smart metric, a
+// native HPA retuned to smart's replica-hours, and an oracle; prints a table per trace.
+//
+//   smart-autoscaler backtest --input data/traces/pools/cluster1.csv --plot cluster1.svg
+//   smart-autoscaler backtest --input data/traces --json > all.jsonl
+//   smart-autoscaler backtest --input a.csv,b.csv --p95-cores 16 --target 60 --series s.csv
+//
+// The reconciler's settings (CHECK_INTERVAL, COST_PER_VCPU_HOUR, ENABLE_PREDICTIVE, ...) come
+// from the environment as for `reconciler`; flags override them. A progress line per step
+// goes to stderr.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "backtest/backtest.h"
+#include "backtest/demand.h"
+#include "backtest/report.h"
+#include "base/trace_csv.h"
+#include "cli/commands.h"
+#include "glog/logging.h"
+#include "reconciler/config.h"
+
+// --input is shared with `ingest` and `forecast` (Abseil flags are process-wide).
+ABSL_DECLARE_FLAG(std::string, input);
+ABSL_FLAG(double, p95_cores, 8, "backtest: scale each trace so its 95th percentile is this many cores");
+ABSL_FLAG(double, target, 70, "backtest: the native HPA's CPU utilisation target, %");
+ABSL_FLAG(absl::Duration, startup, absl::Seconds(90),
+          "backtest: time from a pod's creation to serving load");
+ABSL_FLAG(int, min_replicas, 2, "backtest: the HPA's minReplicas");
+ABSL_FLAG(int, max_replicas, 200, "backtest: the HPA's maxReplicas");
+ABSL_FLAG(double, cost_per_vcpu_hour, -1,
+          "backtest: price of a vCPU-hour (default: COST_PER_VCPU_HOUR of the config)");
+ABSL_FLAG(absl::Duration, smart_data_lag, absl::ZeroDuration(),
+          "backtest: how old the Prometheus rates are when a reconciler cycle reads them (0: as "
+          "they stand at the cycle; the value is then held for the cycle)");
+ABSL_FLAG(bool, json, false,
+          "backtest: print one JSON object per trace (one per line) instead of the table");
+ABSL_FLAG(std::string, series_csv, "",
+          "backtest: write one row per HPA sync to this CSV (given as --series on the command "
+          "line); with several traces, the trace name is added before the extension");
+ABSL_FLAG(std::string, plot, "",
+          "backtest: write an SVG plot (demand, capacity per policy, served metric); with "
+          "several traces, the trace name is added before the extension");
+
+namespace cli {
+namespace {
+
+// Files named by --input: comma-separated files and directories (every *.csv below, sorted).
+std::vector<std::string> InputFiles(const std::string& spec, std::string* error) {
+  std::vector<std::string> files;
+  for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
+    std::error_code ec;
+    const std::filesystem::path p{std::string(part)};
+    if (std::filesystem::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (auto it = std::filesystem::recursive_directory_iterator(p, ec);
+           !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file() && it->path().extension() == ".csv") {
+          found.push_back(it->path().string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(std::string(part));
+    }
+  }
+  if (files.empty()) *error = absl::StrCat("no CSV file in --input '", spec, "'");
+  return files;
+}
+
+// out.svg -> out.cluster1.svg when several traces run.
+std::string PerTrace(const std::string& path, const std::string& trace, bool many) {
+  if (!many || path.empty()) return path;
+  const size_t dot = path.rfind('.');
+  const size_t slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) {
+    return absl::StrCat(path, ".", trace);
+  }
+  return absl::StrCat(path.substr(0, dot), ".", trace, path.substr(dot));
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) {
+    std::cerr << "backtest: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
+std::string TraceName(const std::string& path) {
+  return std::filesystem::path(path).stem().string();
+}
+
+// The replay's options from the environment (the reconciler's settings) and the flags.
+// False after printing every problem.
+bool OptionsFromFlags(backtest::Options* out) {
+  backtest::Options& o = *out;
+  reconciler::ConfigResult cfg = reconciler::LoadConfig(reconciler::EnvironmentVariables());
+  if (!cfg.problems.empty()) {
+    for (const std::string& p : cfg.problems) std::cerr << "backtest: " << p << "\n";
+    return false;
+  }
+  o.config = cfg.config;
+  o.p95_cores = absl::GetFlag(FLAGS_p95_cores);
+  o.target_pct = absl::GetFlag(FLAGS_target);
+  o.hpa.startup = absl::GetFlag(FLAGS_startup);
+  o.hpa.min_replicas = absl::GetFlag(FLAGS_min_replicas);
+  o.hpa.max_replicas = absl::GetFlag(FLAGS_max_replicas);
+  o.smart_data_lag = absl::GetFlag(FLAGS_smart_data_lag);
+  if (absl::GetFlag(FLAGS_cost_per_vcpu_hour) >= 0) {
+    o.config.cost_per_vcpu_hour = absl::GetFlag(FLAGS_cost_per_vcpu_hour);
+  }
+  std::vector<std::string> bad;
+  if (!(o.p95_cores > 0)) bad.push_back("--p95-cores must be > 0");
+  if (!(o.target_pct >= 1 && o.target_pct <= 100)) bad.push_back("--target must be in 1-100");
+  if (o.hpa.startup < absl::ZeroDuration() || o.hpa.startup > absl::Hours(1) ||
+      o.hpa.startup % o.hpa.sync_period != absl::ZeroDuration()) {
+    bad.push_back("--startup must be a multiple of 15s in 0-1h (pods become ready at syncs)");
+  }
+  if (o.hpa.min_replicas < 1 || o.hpa.max_replicas < o.hpa.min_replicas) {
+    bad.push_back("--min-replicas must be >= 1 and <= --max-replicas");
+  }
+  if (o.smart_data_lag < absl::ZeroDuration() || o.smart_data_lag > absl::Minutes(10) ||
+      o.smart_data_lag % o.hpa.sync_period != absl::ZeroDuration()) {
+    bad.push_back("--smart-data-lag must be a multiple of 15s in 0-10m");
+  }
+  if (o.hpa.max_replicas > 10000) bad.push_back("--max-replicas must be <= 10000");
+  for (const std::string& b : bad) std::cerr << "backtest: " << b << "\n";
+  return bad.empty();
+}
+
+}  // namespace
+
+int BacktestMain(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::cerr << "backtest: unexpected argument '" << args[0] << "'\n";
+    return 2;
+  }
+  const std::string input = absl::GetFlag(FLAGS_input);
+  if (input.empty()) {
+    std::cerr << "backtest: --input trace.csv (files or directories, comma-separated) is "
+                 "required\n";
+    return 2;
+  }
+  backtest::Options o;
+  if (!OptionsFromFlags(&o)) return 2;
+  std::string error;
+  const std::vector<std::string> files = InputFiles(input, &error);
+  if (files.empty()) {
+    std::cerr << "backtest: " << error << "\n";
+    return 2;
+  }
+  const bool many = files.size() > 1;
+  const std::string series_path = absl::GetFlag(FLAGS_series_csv);
+  const std::string plot_path = absl::GetFlag(FLAGS_plot);
+  o.keep_series = !series_path.empty() || !plot_path.empty();
+  o.progress = [&](const std::string& line) { std::cerr << "backtest: " << line << "\n"; };
+  // The reconciler logs every cycle at INFO; a replay runs thousands of them.
+  FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);
+  int failures = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string name = TraceName(files[i]);
+    std::cerr << "backtest: [" << i + 1 << "/" << files.size() << "] " << files[i] << "\n";
+    absl::StatusOr<std::vector<base::Point>> points = base::ReadTraceCsv(files[i]);
+    absl::StatusOr<backtest::Demand> demand =
+        points.ok() ? backtest::Demand::FromTrace(*points, o.p95_cores)
+                    : absl::StatusOr<backtest::Demand>(points.status());
+    absl::StatusOr<backtest::TraceResult> r =
+        demand.ok() ? backtest::RunTrace(name, *demand, o)
+                    : absl::StatusOr<backtest::TraceResult>(demand.status());
+    if (!r.ok()) {
+      PrintError(std::cerr, "backtest", absl::StrCat(files[i], ": ", r.status().message()));
+      ++failures;
+      continue;
+    }
+    if (absl::GetFlag(FLAGS_json)) {
+      std::cout << backtest::FormatJson(*r) << "\n";
+    } else {
+      std::cout << backtest::FormatTable(*r) << "\n";
+    }
+    std::cout.flush();
+    if (!series_path.empty() &&
+        !WriteFile(PerTrace(series_path, name, many), backtest::FormatSeriesCsv(*r))) {
+      ++failures;
+    }
+    if (!plot_path.empty() &&
+        !WriteFile(PerTrace(plot_path, name, many), backtest::FormatSvg(*r))) {
+      ++failures;
+    }
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace cli

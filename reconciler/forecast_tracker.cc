@@ -1,0 +1,211 @@
+#include "reconciler/forecast_tracker.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "reconciler/policy.h"
+
+namespace reconciler {
+namespace {
+
+// Validated forecasts older than this leave the log (the summary's window is 24 h too).
+constexpr absl::Duration kValidationKept = absl::Hours(24);
+// The out-of-sample seeding after a load: the last two hours, with at least a day before them.
+constexpr int kSeedReplayBuckets = 24;
+constexpr int kSeedMinTrainBuckets = 12 * 24;
+// Fits look at least an hour ahead.
+constexpr int kMinFitHorizon = 12;
+
+absl::Time Floor(absl::Time t) {
+  return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), ForecastTracker::kStep);
+}
+
+}  // namespace
+
+ForecastTracker::ForecastTracker(std::string name) : name_(std::move(name)) {}
+ForecastTracker::~ForecastTracker() = default;
+
+int ForecastTracker::LeadSteps() const {
+  return std::max<int64_t>(
+      1, absl::ToInt64Seconds(lead_ + kStep - absl::Seconds(1)) / absl::ToInt64Seconds(kStep));
+}
+
+void ForecastTracker::Observe(absl::Time now, double demand_cores, double threshold_cores,
+                              bool predictive) {
+  const absl::Time bucket = Floor(now);
+  if (bucket_start_ == absl::InfinitePast()) bucket_start_ = bucket;
+  if (bucket > bucket_start_ && bucket_n_ > 0) {
+    PushBucket(bucket_start_, bucket_sum_ / bucket_n_, threshold_cores, now, predictive);
+    bucket_sum_ = 0;
+    bucket_n_ = 0;
+  }
+  bucket_start_ = bucket;
+  bucket_sum_ += demand_cores;
+  ++bucket_n_;
+}
+
+void ForecastTracker::PushBucket(absl::Time bucket, double value, double threshold, absl::Time now,
+                                 bool predictive) {
+  if (history_.empty()) {
+    history_start_ = bucket;
+  } else {
+    absl::Time next = history_start_ + static_cast<int64_t>(history_.size()) * kStep;
+    if (bucket < next) return;  // already have it (loaded)
+    // Hold the last value across missed buckets (a reconciler restart, a Prometheus outage).
+    const double last = history_.back();
+    for (; next < bucket; next += kStep) {
+      history_.push_back(last);
+      if (model_) model_->Append(last).IgnoreError();
+    }
+  }
+  history_.push_back(value);
+  while (static_cast<int>(history_.size()) > kHistoryBuckets) {
+    history_.pop_front();
+    history_start_ += kStep;
+  }
+  // Validate the forecasts whose target is this bucket.
+  while (!pending_.empty() && pending_.front().target <= bucket) {
+    const Pending& p = pending_.front();
+    if (p.target == bucket) validated_.push_back({p.target, p.forecast, value, p.threshold});
+    pending_.pop_front();
+  }
+  auto old = std::remove_if(
+      validated_.begin(), validated_.end(),
+      [&](const predictor::Validated& v) { return v.target_time < now - kValidationKept; });
+  validated_.erase(old, validated_.end());
+  if (!predictive) return;
+  if (!model_ || now - last_fit_ >= kRefitEvery) {
+    Refit(now);
+  } else {
+    model_->Append(value).IgnoreError();
+  }
+  Forecast(bucket, threshold);
+}
+
+void ForecastTracker::Forecast(absl::Time bucket, double threshold) {
+  const int lead = LeadSteps();
+  predictor::Band band = model_->Forecast(lead);
+  if (band.size() == 0) return;
+  derived_ = predictor::Derive(band, lead);
+  pending_.push_back({bucket + band.size() * kStep, band.p50.back(), threshold});
+  ForecastRecord r;
+  r.origin = bucket;
+  r.step = kStep;
+  r.lead = lead_;
+  r.model = model_->Name();
+  r.peak_lead_p50_cores = derived_->peak_lead;
+  r.peak_lead_p90_cores = derived_->peak_lead_p90;
+  r.band = std::move(band);
+  records_.push_back(std::move(r));
+}
+
+void ForecastTracker::Refit(absl::Time now) {
+  predictor::Series series;
+  series.start = history_start_;
+  series.step = kStep;
+  series.values.assign(history_.begin(), history_.end());
+  series.gap.assign(series.values.size(), 0);
+  auto model = predictor::NewEnsemble();
+  absl::Status s = model->Fit(series, std::max(LeadSteps(), kMinFitHorizon));
+  if (!s.ok()) {
+    LOG(WARNING) << "forecast fit failed for " << name_ << ": " << s.message();
+    return;
+  }
+  model_ = std::move(model);
+  last_fit_ = now;
+}
+
+void ForecastTracker::LoadHistory(const std::vector<std::pair<absl::Time, double>>& points,
+                                  absl::Time now, double threshold_cores) {
+  if (points.empty()) return;
+  for (const auto& [bt, v] : points) {
+    const absl::Time b = Floor(bt);
+    if (history_.empty()) {
+      history_start_ = b;
+      history_.push_back(v);
+      continue;
+    }
+    absl::Time next = history_start_ + static_cast<int64_t>(history_.size()) * kStep;
+    if (b < next) continue;
+    const double last = history_.back();
+    for (; next < b; next += kStep) history_.push_back(last);
+    history_.push_back(v);
+  }
+  SeedValidation(threshold_cores);
+  Refit(now);
+  if (model_) {
+    predictor::Band band = model_->Forecast(LeadSteps());
+    if (band.size() > 0) derived_ = predictor::Derive(band, LeadSteps());
+  }
+}
+
+void ForecastTracker::SeedValidation(double threshold) {
+  const int n = static_cast<int>(history_.size());
+  if (n <= kSeedMinTrainBuckets + kSeedReplayBuckets) return;
+  const int lead = LeadSteps();
+  predictor::Series series;
+  series.start = history_start_;
+  series.step = kStep;
+  series.values.assign(history_.begin(), history_.end() - kSeedReplayBuckets);
+  series.gap.assign(series.values.size(), 0);
+  auto model = predictor::NewEnsemble();
+  if (!model->Fit(series, std::max(lead, kMinFitHorizon)).ok()) return;
+  for (int i = n - kSeedReplayBuckets; i < n; ++i) {
+    predictor::Band band = model->Forecast(lead);
+    const int target = i - 1 + band.size();
+    if (band.size() > 0 && target < n) {
+      validated_.push_back(
+          {history_start_ + target * kStep, band.p50.back(), history_[target], threshold});
+    }
+    model->Append(history_[i]).IgnoreError();
+  }
+}
+
+void ForecastTracker::RefreshLearnedTarget(absl::Time now, bool enabled) {
+  if (!enabled) {
+    learned_ = absl::nullopt;
+    return;
+  }
+  // Until a week of history is held there is nothing to learn: no copy, no call.
+  if (static_cast<int>(history_.size()) < kHistoryBuckets) return;
+  if (learned_at_ != absl::InfinitePast() && now - learned_at_ < kRefitEvery) return;
+  learned_ = reconciler::LearnedTargetPct(std::vector<double>(history_.begin(), history_.end()),
+                                          std::max(1, LeadSteps()));
+  learned_at_ = now;
+}
+
+ForecastView ForecastTracker::View(absl::Time now, const ForecastViewOptions& options) const {
+  predictor::ValidationOptions vo;
+  vo.min_accuracy = options.min_accuracy;
+  const predictor::ValidationSummary summary = predictor::Summarize(validated_, now, vo);
+  ForecastView v;
+  v.accuracy = summary.accuracy;
+  v.validated = summary.total;
+  v.learned_target_pct = learned_;
+  if (!options.predictive) {
+    v.note = "ENABLE_PREDICTIVE=false";
+  } else if (!model_ || !derived_) {
+    v.note = "no forecast yet (needs a 5-minute bucket of demand)";
+  } else {
+    v.peak_lead_p90_cores = derived_->peak_lead_p90;
+    if (!summary.trusted) {
+      v.note = absl::StrCat("not trusted: ", summary.total, " validated, accuracy ",
+                            static_cast<int>(100 * summary.accuracy), "%, false positives ",
+                            static_cast<int>(100 * summary.false_positive_rate), "%");
+    } else {
+      v.trusted = true;
+      v.note = absl::StrCat("trusted: accuracy ", static_cast<int>(100 * summary.accuracy),
+                            "% over ", summary.total, " forecasts");
+    }
+  }
+  return v;
+}
+
+std::vector<ForecastRecord> ForecastTracker::TakeForecastRecords() {
+  std::vector<ForecastRecord> out;
+  out.swap(records_);
+  return out;
+}
+
+}  // namespace reconciler

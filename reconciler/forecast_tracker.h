@@ -1,0 +1,118 @@
+// forecast_tracker: one deployment's demand history and forecast. It holds the history in
+// 5-minute buckets (a week), the forecaster (refit hourly, updated by Append in between), the
+// forecasts waiting for their target time, the validation log they land in, and the learned
+// target (auto-tuning). No store, no Prometheus, no clock: the caller passes data and times in,
+// so the live loop and the backtest drive it the same way.
+//
+//   reconciler::ForecastTracker tracker("shop/api");
+//   tracker.SetLead(absl::Minutes(10));
+//   tracker.Observe(now, demand_cores, threshold_cores, /*predictive=*/true);  // every cycle
+//   reconciler::ForecastView v = tracker.View(now, {});
+//
+// Demand is in cores; thresholds are the demand (cores) at which the target is reached, the
+// line a forecast's false positives are counted against. Thread-compatible.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "predictor/forecaster.h"
+#include "predictor/validation.h"
+#include "reconciler/decision.h"
+
+namespace reconciler {
+
+// One forecast made at a bucket boundary: what the history writer stores.
+struct ForecastRecord {
+  absl::Time origin;     // the bucket the forecast starts after
+  absl::Duration step;   // ForecastTracker::kStep; band element k is at origin + (k+1) x step
+  absl::Duration lead;   // the deployment's lead window
+  std::string model;     // the forecaster's name
+  predictor::Band band;  // cores
+  double peak_lead_p50_cores = 0;
+  double peak_lead_p90_cores = 0;
+};
+
+struct ForecastViewOptions {
+  bool predictive = true;     // ENABLE_PREDICTIVE
+  double min_accuracy = 0.6;  // PREDICTION_MIN_ACCURACY (0-1)
+};
+
+class ForecastTracker {
+ public:
+  // The bucket step (the predictor's step) and the history kept: 7 days.
+  static constexpr absl::Duration kStep = absl::Minutes(5);
+  static constexpr int kHistoryBuckets = 7 * 24 * 12;
+  static constexpr absl::Duration kRefitEvery = absl::Hours(1);
+
+  // `name` ("namespace/deployment") only labels log lines.
+  explicit ForecastTracker(std::string name);
+  ~ForecastTracker();
+
+  // The lead window forecasts look ahead (at least one step). Takes effect at the next fit.
+  void SetLead(absl::Duration lead) { lead_ = lead; }
+  absl::Duration lead() const { return lead_; }
+
+  // Loads a history (bucket start -> mean demand, cores, in time order; gaps hold the previous
+  // value) before the first Observe. Seeds the validation log out of sample (fit without the
+  // last two hours, then forecast each of them as the live loop would have, against
+  // `threshold_cores`) and fits the forecaster at `now`. Nothing happens for empty `points`.
+  void LoadHistory(const std::vector<std::pair<absl::Time, double>>& points, absl::Time now,
+                   double threshold_cores);
+
+  // One cycle's demand at `now`. The readings of a 5-minute bucket are averaged; when a bucket
+  // closes it joins the history (missed buckets hold the last value), validates the forecasts
+  // aimed at it and, when `predictive`, refits or updates the model and forecasts the lead
+  // window (a ForecastRecord; a pending forecast validated against `threshold_cores`).
+  void Observe(absl::Time now, double demand_cores, double threshold_cores, bool predictive);
+
+  // Auto-tuning: once a week of history is held, recomputes the learned target (policy.h
+  // LearnedTargetPct) when it is an hour old; clears it when not `enabled`.
+  void RefreshLearnedTarget(absl::Time now, bool enabled);
+  absl::optional<double> LearnedTargetPct() const { return learned_; }
+
+  // The forecast and its validation over the last 24 h at `now`.
+  ForecastView View(absl::Time now, const ForecastViewOptions& options) const;
+
+  // The forecasts made since the last call (oldest first); the tracker forgets them.
+  std::vector<ForecastRecord> TakeForecastRecords();
+
+  int HistoryPoints() const { return static_cast<int>(history_.size()); }
+  int ValidatedCount() const { return static_cast<int>(validated_.size()); }
+
+ private:
+  struct Pending {
+    absl::Time target;
+    double forecast, threshold;
+  };
+  void PushBucket(absl::Time bucket, double value, double threshold, absl::Time now,
+                  bool predictive);
+  void Forecast(absl::Time bucket, double threshold);
+  void Refit(absl::Time now);
+  void SeedValidation(double threshold);
+  int LeadSteps() const;
+
+  const std::string name_;
+  absl::Duration lead_ = absl::Minutes(10);
+  // Demand history in 5-minute buckets (mean of the cycle readings in each bucket).
+  std::deque<double> history_;
+  absl::Time history_start_ = absl::InfinitePast();
+  absl::Time bucket_start_ = absl::InfinitePast();
+  double bucket_sum_ = 0;
+  int bucket_n_ = 0;
+  std::unique_ptr<predictor::Forecaster> model_;
+  absl::Time last_fit_ = absl::InfinitePast();
+  absl::optional<predictor::Derived> derived_;
+  std::deque<Pending> pending_;
+  std::vector<predictor::Validated> validated_;
+  absl::optional<double> learned_;
+  absl::Time learned_at_ = absl::InfinitePast();
+  std::vector<ForecastRecord> records_;
+};
+
+}  // namespace reconciler

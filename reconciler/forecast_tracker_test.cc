@@ -1,0 +1,105 @@
+#include "reconciler/forecast_tracker.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+
+namespace reconciler {
+namespace {
+
+constexpr absl::Duration kStep = ForecastTracker::kStep;
+const absl::Time kStart = absl::FromUnixSeconds(1764000000);  // on a 5-minute boundary
+
+double Daily(absl::Time t) {
+  return 2.0 + std::sin(2 * M_PI * absl::ToDoubleHours(t - absl::UnixEpoch()) / 24);
+}
+
+std::vector<std::pair<absl::Time, double>> DailyHistory(absl::Time end, int buckets) {
+  std::vector<std::pair<absl::Time, double>> out;
+  for (int i = buckets; i >= 1; --i) {
+    const absl::Time b = end - i * kStep;
+    out.push_back({b, Daily(b)});
+  }
+  return out;
+}
+
+TEST(ForecastTrackerTest, ABucketJoinsTheHistoryWhenItClosesAsTheMeanOfItsReadings) {
+  ForecastTracker t("shop/api");
+  t.Observe(kStart, 1.0, 10, /*predictive=*/false);
+  t.Observe(kStart + absl::Minutes(2), 3.0, 10, false);
+  EXPECT_EQ(t.HistoryPoints(), 0) << "the bucket is still open";
+  t.Observe(kStart + absl::Minutes(5), 5.0, 10, false);
+  EXPECT_EQ(t.HistoryPoints(), 1);
+  // Two buckets missed (an outage): the +5 bucket closes at +20; the gap is held with the last
+  // value when the +20 bucket closes.
+  t.Observe(kStart + absl::Minutes(20), 7.0, 10, false);
+  EXPECT_EQ(t.HistoryPoints(), 2);
+  t.Observe(kStart + absl::Minutes(25), 9.0, 10, false);
+  EXPECT_EQ(t.HistoryPoints(), 5);
+  ForecastView v = t.View(kStart + absl::Minutes(25), {/*predictive=*/false, 0.6});
+  EXPECT_FALSE(v.peak_lead_p90_cores.has_value());
+  EXPECT_FALSE(v.trusted);
+  EXPECT_EQ(v.note, "ENABLE_PREDICTIVE=false");
+  EXPECT_TRUE(t.TakeForecastRecords().empty());
+}
+
+TEST(ForecastTrackerTest, NoForecastBeforeTheFirstBucket) {
+  ForecastTracker t("shop/api");
+  t.Observe(kStart, 1.0, 10, true);
+  ForecastView v = t.View(kStart, {});
+  EXPECT_FALSE(v.peak_lead_p90_cores.has_value());
+  EXPECT_EQ(v.note, "no forecast yet (needs a 5-minute bucket of demand)");
+}
+
+TEST(ForecastTrackerTest, LoadedHistorySeedsValidationAndEveryClosedBucketForecasts) {
+  ForecastTracker t("shop/api");
+  t.SetLead(absl::Minutes(20));
+  const int buckets = 5 * 24 * 12;
+  t.LoadHistory(DailyHistory(kStart, buckets), kStart, /*threshold_cores=*/2.5);
+  EXPECT_EQ(t.HistoryPoints(), buckets);
+  // The last two hours replayed out of sample: 24 forecasts, those whose target is held.
+  EXPECT_GT(t.ValidatedCount(), 15);
+  EXPECT_LE(t.ValidatedCount(), 24);
+  ForecastView v = t.View(kStart, {});
+  ASSERT_TRUE(v.peak_lead_p90_cores.has_value());
+  EXPECT_GT(*v.peak_lead_p90_cores, 0.5);
+  EXPECT_EQ(v.validated, t.ValidatedCount());
+  EXPECT_NE(v.note.find("trusted"), std::string::npos) << v.note;
+  EXPECT_TRUE(t.TakeForecastRecords().empty()) << "loading makes no stored forecast";
+
+  // Live cycles every minute for 30 minutes: each closed bucket makes one forecast over the
+  // lead window (4 steps), which is validated once its target bucket closes.
+  const int validated_before = t.ValidatedCount();
+  for (int m = 0; m <= 30; ++m) {
+    const absl::Time now = kStart + absl::Minutes(m);
+    t.Observe(now, Daily(now), 2.5, true);
+  }
+  std::vector<ForecastRecord> records = t.TakeForecastRecords();
+  ASSERT_EQ(records.size(), 6u);
+  EXPECT_EQ(records[0].origin, kStart);
+  EXPECT_EQ(records[0].band.size(), 4);
+  EXPECT_EQ(records[0].lead, absl::Minutes(20));
+  EXPECT_EQ(records[0].step, kStep);
+  EXPECT_FALSE(records[0].model.empty());
+  EXPECT_GE(records[0].peak_lead_p90_cores, records[0].peak_lead_p50_cores);
+  EXPECT_TRUE(t.TakeForecastRecords().empty());
+  // Forecasts from origins kStart, +5, +10 target +20, +25, +30 minutes; +20 and +25 closed.
+  EXPECT_EQ(t.ValidatedCount(), validated_before + 2);
+}
+
+TEST(ForecastTrackerTest, TheLearnedTargetNeedsAWeekAndIsClearedWhenOff) {
+  ForecastTracker t("shop/api");
+  t.RefreshLearnedTarget(kStart, true);
+  EXPECT_FALSE(t.LearnedTargetPct().has_value());
+  t.LoadHistory(DailyHistory(kStart, ForecastTracker::kHistoryBuckets), kStart, 2.5);
+  t.RefreshLearnedTarget(kStart, true);
+  ASSERT_TRUE(t.LearnedTargetPct().has_value());
+  EXPECT_GE(*t.LearnedTargetPct(), 50);
+  EXPECT_LE(*t.LearnedTargetPct(), 90);
+  EXPECT_EQ(t.View(kStart, {}).learned_target_pct, t.LearnedTargetPct());
+  t.RefreshLearnedTarget(kStart + absl::Minutes(1), false);
+  EXPECT_FALSE(t.LearnedTargetPct().has_value());
+}
+
+}  // namespace
+}  // namespace reconciler
