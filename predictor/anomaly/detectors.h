@@ -74,8 +74,10 @@ struct BandSample {
 };
 
 struct PatternDeviationOptions {
-  absl::Duration sustained = absl::Minutes(15);
-  int min_samples = 3;
+  // p10-p90 leaves 20 % of values outside by design; a run of this long (and this many
+  // samples) outside is what is rare.
+  absl::Duration sustained = absl::Minutes(30);
+  int min_samples = 6;
   // Critical when the newest value is beyond the band by more than this many band widths.
   double critical_widths = 2;
 };

@@ -86,7 +86,7 @@ TEST(ThrashingTest, OldChangesOutsideTheWindowDoNotCount) {
 
 TEST(PatternDeviationTest, SustainedOutsideTheBand) {
   std::vector<BandSample> h;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 60; ++i) {
     const double actual = i >= 10 ? 200 : 100;  // outside from minute 10 on
     h.push_back({kT0 + i * absl::Minutes(1), actual, 90, 110});
   }
@@ -98,7 +98,7 @@ TEST(PatternDeviationTest, SustainedOutsideTheBand) {
   EXPECT_EQ(f->high, 110);
   EXPECT_EQ(f->severity, Severity::kCritical);  // 90 above p90, band width 20
   // Back inside at the newest sample: not active.
-  h.push_back({kT0 + absl::Minutes(30), 100, 90, 110});
+  h.push_back({kT0 + absl::Minutes(60), 100, 90, 110});
   EXPECT_FALSE(DetectPatternDeviation(h)->active);
 }
 
