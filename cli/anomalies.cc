@@ -6,7 +6,8 @@
 //   smart-autoscaler anomalies --nab-score /path/to/nab   # *.csv + combined_windows.json
 //
 // detections.csv has one row per input row: timestamp,value,score,is_anomaly (is_anomaly = 1
-// where a detection starts). The NAB run prints, per profile, every file's normalised score
+// where a spike detection starts or, with --pattern, a pattern deviation against the forecast
+// band begins; score is the spike score). The NAB run prints, per profile, every file's normalised score
 // and the corpus total for: the detector's own detections (its default threshold and
 // suppression, nothing fitted to the files), the detector's score with NAB's corpus-optimised
 // threshold, and the windowed Gaussian with NAB's corpus-optimised threshold.
@@ -27,6 +28,7 @@
 #include "base/trace_csv.h"
 #include "cli/commands.h"
 #include "predictor/anomaly/nab.h"
+#include "predictor/anomaly/pattern.h"
 #include "predictor/anomaly/spike.h"
 #include "predictor/series.h"
 #include "rapidjson/document.h"
@@ -37,6 +39,9 @@ ABSL_FLAG(std::string, nab_score, "",
           "score the detector on every NAB CSV in this directory (with combined_windows.json)");
 ABSL_FLAG(std::string, nab_windows, "",
           "--nab-score: the windows file (default: DIR/combined_windows.json)");
+ABSL_FLAG(bool, pattern, false,
+          "also run the pattern-deviation detector (the forecast's p10-p90 band); its starts are "
+          "detections too (off by default: on NAB it adds false positives, see BENCHMARKS.md)");
 ABSL_FLAG(absl::Duration, spike_baseline, predictor::anomaly::SpikeOptions().baseline,
           "trailing window of the robust baseline (median, MAD)");
 ABSL_FLAG(absl::Duration, spike_recent, predictor::anomaly::SpikeOptions().recent,
@@ -123,6 +128,32 @@ absl::StatusOr<std::map<std::string, std::vector<an::LabelWindow>>> ReadWindows(
   return out;
 }
 
+// Row by row as the reconciler sees them: the spike score, and is_anomaly where a spike
+// detection starts or (with --pattern) a pattern deviation becomes active, one detection per
+// `options.suppress`.
+absl::StatusOr<std::vector<an::SpikeScore>> Detect(const std::vector<predictor::Sample>& samples,
+                                                   const an::SpikeOptions& options) {
+  absl::StatusOr<std::vector<an::SpikeScore>> scores = an::ScoreHistory(samples, options);
+  if (!scores.ok() || !absl::GetFlag(FLAGS_pattern)) return scores;
+  an::PatternTracker pattern;
+  bool was_active = false;
+  absl::Time last = absl::InfinitePast();
+  for (size_t i = 0; i < samples.size(); ++i) {
+    absl::StatusOr<an::Finding> f = pattern.Update(samples[i].time, samples[i].value);
+    if (!f.ok()) return f.status();
+    an::SpikeScore& s = (*scores)[i];
+    const bool starts = f->active && !was_active;
+    was_active = f->active;
+    if (s.is_anomaly) last = samples[i].time;
+    if (starts && samples[i].time - last >= options.suppress) {
+      s.is_anomaly = true;
+      s.score = std::max(s.score, options.threshold);
+      last = samples[i].time;
+    }
+  }
+  return scores;
+}
+
 int RunOne(const an::SpikeOptions& options) {
   const std::string input = absl::GetFlag(FLAGS_input);
   absl::StatusOr<std::vector<predictor::Sample>> samples = ReadSamples(input);
@@ -130,7 +161,7 @@ int RunOne(const an::SpikeOptions& options) {
     PrintError(std::cerr, "anomalies", samples.status().ToString());
     return 1;
   }
-  absl::StatusOr<std::vector<an::SpikeScore>> scores = an::ScoreHistory(*samples, options);
+  absl::StatusOr<std::vector<an::SpikeScore>> scores = Detect(*samples, options);
   if (!scores.ok()) {
     PrintError(std::cerr, "anomalies", scores.status().ToString());
     return 1;
@@ -186,7 +217,7 @@ absl::StatusOr<Scored> ScoreDirectory(const std::string& dir, const an::SpikeOpt
   for (const std::string& name : names) {
     auto samples = ReadSamples(dir + "/" + name);
     if (!samples.ok()) return samples.status();
-    auto scores = an::ScoreHistory(*samples, options);
+    auto scores = Detect(*samples, options);
     if (!scores.ok()) return scores.status();
     auto gauss = an::WindowedGaussianScores(*samples);
     if (!gauss.ok()) return gauss.status();
@@ -249,7 +280,8 @@ int RunNab(const std::string& dir, const an::SpikeOptions& options) {
   }
   std::cout << "NAB scores (null detector 0, perfect 100) over " << scored->binary.size()
             << " files in " << dir << "\n";
-  PrintResults("spike detector, default threshold and suppression (nothing fitted to these files)",
+  PrintResults(absl::StrCat(absl::GetFlag(FLAGS_pattern) ? "spike + pattern deviation" : "spike",
+                            " detector, default threshold and suppression (binary detections)"),
                binary);
   PrintResults("spike detector score, NAB's corpus-optimised threshold per profile", continuous);
   PrintResults("windowed Gaussian (NAB baseline), NAB's corpus-optimised threshold per profile",
