@@ -45,8 +45,6 @@ ABSL_FLAG(double, cost_per_vcpu_hour, -1,
 ABSL_FLAG(absl::Duration, smart_data_lag, absl::ZeroDuration(),
           "backtest: how old the Prometheus rates are when a reconciler cycle reads them (0: as "
           "they stand at the cycle; the value is then held for the cycle)");
-ABSL_FLAG(bool, json, false,
-          "backtest: print one JSON object per trace (one per line) instead of the table");
 ABSL_FLAG(std::string, series_csv, "",
           "backtest: write one row per HPA sync to this CSV (given as --series on the command "
           "line); with several traces, the trace name is added before the extension");

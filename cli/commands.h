@@ -13,8 +13,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 
-// --db (cli/db_flag.cc): the store directory of ingest and store.
+// Shared flags (cli/shared_flags.cc): --db, the store directory; --json, JSON output.
 ABSL_DECLARE_FLAG(std::string, db);
+ABSL_DECLARE_FLAG(bool, json);
 
 namespace cli {
 

@@ -29,9 +29,7 @@
 #include "reconciler/costs/costs.h"
 #include "storage/store.h"
 
-ABSL_DECLARE_FLAG(std::string, db);  // defined in cli/db_flag.cc
 ABSL_FLAG(double, hours, 168, "costs: the window, hours back from its end (0 < hours <= 8760)");
-ABSL_FLAG(bool, json, false, "costs: print JSON (the cost route's fields) instead of text");
 ABSL_FLAG(std::string, until, "",
           "costs: end of the window (RFC 3339); default: the newest cycle in the store");
 ABSL_FLAG(bool, rightsizing, true,

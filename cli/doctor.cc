@@ -6,12 +6,14 @@
 //
 // --kubeconfig/--context and --prometheus-url are the reconciler's flags (cli/reconciler.cc),
 // --service-name/--service-namespace the adapter's (cli/adapter.cc): one meaning per flag in
-// the binary; so is --json (cli/backtest.cc). Prometheus' URL, token and headers otherwise come
+// the binary; so is --json (cli/shared_flags.cc). Prometheus' URL, token and headers otherwise come
 // from the environment (PROMETHEUS_URL, PROMETHEUS_BEARER_TOKEN, PROMETHEUS_HEADERS), as for the
 // reconciler.
 #include "doctor/doctor.h"
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -27,8 +29,13 @@ ABSL_DECLARE_FLAG(std::string, context);
 ABSL_DECLARE_FLAG(std::string, prometheus_url);
 ABSL_DECLARE_FLAG(std::string, service_name);
 ABSL_DECLARE_FLAG(std::string, service_namespace);
-ABSL_DECLARE_FLAG(bool, json);  // cli/backtest.cc: print the report as JSON
 
+ABSL_FLAG(std::vector<std::string>, api_services,
+          std::vector<std::string>({"v1beta1.external.metrics.k8s.io",
+                                    "v1beta2.custom.metrics.k8s.io",
+                                    "v1beta1.custom.metrics.k8s.io"}),
+          "doctor: the APIServices this install registers (drop the ones another adapter owns, "
+          "as with the chart's apiServices.*.enabled=false)");
 ABSL_FLAG(std::string, serving_address, "",
           "doctor: HOST:PORT to fetch the serving certificate from (default: "
           "<service>.<namespace>.svc:443, reachable in-cluster; else kubectl port-forward)");
@@ -75,6 +82,7 @@ int DoctorMain(const std::vector<std::string>& args) {
   o.namespace_name = absl::GetFlag(FLAGS_service_namespace);
   o.service_name = absl::GetFlag(FLAGS_service_name);
   o.service_account = o.service_name;  // deploy/ and the chart name the account like the Service
+  o.api_services = absl::GetFlag(FLAGS_api_services);
   o.serving_address = absl::GetFlag(FLAGS_serving_address);
   o.rbac_self = kubeconfig.empty();  // in the Pod: ask as the service account itself
   o.max_metric_age = absl::GetFlag(FLAGS_max_metric_age);

@@ -43,12 +43,12 @@ const Command kCommands[] = {
      "replay demand traces through the HPA: native CPU vs the smart metric, cost-matched, oracle",
      "backtest --input trace.csv[,dir,...] [--p95-cores 8] [--target 70] [--json] "
      "[--series out.csv] [--plot out.svg]",
-     "cli/backtest.cc", cli::BacktestMain},
+     "cli/backtest.cc,cli/shared_flags.cc", cli::BacktestMain},
     {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
      "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},
     {"costs", "what each deployment cost, wasted and should request, offline from a store copy",
      "costs --db DIR [--hours 168] [--json] [--until RFC3339] [--max-gap 10m]",
-     "cli/costs.cc,cli/db_flag.cc",
+     "cli/costs.cc,cli/shared_flags.cc",
      cli::CostsMain},
     {"demo-exporter",
      "write the demo's backfill and cluster files, then serve its live /metrics",
@@ -56,14 +56,14 @@ const Command kCommands[] = {
      "cli/demo.cc", cli::DemoExporterMain},
     {"doctor", "check an install: APIServices, endpoints, TLS, RBAC, Prometheus series, HPAs",
      "doctor [--kubeconfig FILE [--context NAME]] [--prometheus-url URL] [--json] "
-     "[--serving-address HOST:PORT] [--service-namespace smart-autoscaler]",
-     "cli/doctor.cc", cli::DoctorMain},
+     "[--serving-address HOST:PORT] [--api-services v1beta1.external.metrics.k8s.io,...]",
+     "cli/doctor.cc,cli/shared_flags.cc", cli::DoctorMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",
      "cli/forecast.cc", cli::ForecastMain},
     {"ingest", "store a CSV trace in the RocksDB store, read it back, print timings",
-     "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc,cli/db_flag.cc",
+     "ingest [--input trace.csv] [--db DIR] [--series N]", "cli/ingest.cc,cli/shared_flags.cc",
      cli::IngestMain},
     {"reconciler",
      "run the loop: gather signals, decide, publish smart metrics to the adapters",
@@ -73,7 +73,7 @@ const Command kCommands[] = {
     {"store", "back up, restore or verify a reconciler store (offline)",
      "store backup --db DIR --to BACKUP_DIR | store restore --from BACKUP_DIR --db DIR "
      "[--force] | store verify --db DIR",
-     "cli/store.cc,cli/db_flag.cc", cli::StoreMain},
+     "cli/store.cc,cli/shared_flags.cc", cli::StoreMain},
     {"version", "print the version", "version", "cli/version.cc", cli::VersionMain},
 };
 

@@ -75,6 +75,18 @@ bad = sorted(c["id"] for c in r["checks"] if not c["ok"])
 assert bad == ["prometheus", "rbac/reconciler", "serving-cert"], bad
 assert all(c["fix"] for c in r["checks"] if not c["ok"])
 PY
+# Only the external API registered (KEDA-free cluster where prometheus-adapter owns custom):
+# the custom APIServices are not checked.
+set +e
+run --json --api-services=v1beta1.external.metrics.k8s.io > "$d/ext.json"
+set -e
+python3 - "$d/ext.json" <<'PY'
+import json, sys
+ids = [c["id"] for c in json.load(open(sys.argv[1]))["checks"]]
+assert "apiservice/v1beta1.external.metrics.k8s.io" in ids, ids
+assert not any(i.startswith("apiservice/") and "custom" in i for i in ids), ids
+assert "apiservice-owner/custom.metrics.k8s.io" not in ids, ids
+PY
 # No cluster at all: exit 2 with the hint.
 set +e
 env -u KUBERNETES_SERVICE_HOST "$bin" doctor > /dev/null 2> "$d/err2.txt"; rc=$?
