@@ -59,7 +59,7 @@ struct SmartOptions {
 // Counters over the replay.
 struct SmartStats {
   int cycles = 0;
-  int trusted_cycles = 0;  // cycles whose forecast was trusted
+  int trusted_cycles = 0;     // cycles whose forecast was trusted
   double target_pct_sum = 0;  // sum of the served target over cycles
   int history_points = 0;     // demand buckets the backfill loaded (first cycle)
 };

@@ -41,8 +41,8 @@ const Command kCommands[] = {
      "cli/anomalies.cc", cli::AnomaliesMain},
     {"backtest",
      "replay demand traces through the HPA: native CPU vs the smart metric, cost-matched, oracle",
-     "backtest --input trace.csv[,dir,...] [--p95-cores 8] [--target 70] [--json] "
-     "[--series out.csv] [--plot out.svg]",
+     "backtest (--input trace.csv[,dir,...] [--p95-cores 8] | --prometheus URL --deployment "
+     "ns/name [--days 7]) [--target 70] [--json] [--series out.csv] [--plot out.svg]",
      "cli/backtest.cc,cli/shared_flags.cc", cli::BacktestMain},
     {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
      "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},

@@ -109,7 +109,12 @@ absl::optional<double> ServedDemandCores(const DemandWindows& windows) {
   if (!blend) return absl::nullopt;
   double demand = std::max(*blend, windows.cores_2m.value_or(0));
   if (!windows.cores_5m) return demand;
-  return std::max(demand, 2 * *windows.cores_5m - *windows.cores_10m);
+  demand = std::max(demand, 2 * *windows.cores_5m - *windows.cores_10m);
+  if (windows.cores_2m && *windows.cores_2m > *windows.cores_5m) {
+    const double slope = (*windows.cores_2m - *windows.cores_5m) / 1.5;  // cores per minute
+    demand = std::max(demand, *windows.cores_2m + slope * (1 + kRiseLeadMinutes));
+  }
+  return demand;
 }
 
 double ReadingConfidence(const std::vector<PodUsage>& all_pods, const PodFilter& filter,

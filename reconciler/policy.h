@@ -83,7 +83,17 @@ DemandWindows SumPodRates(const std::vector<PodUsage>& pods);
 // blend shows about a seventh of it after one minute), or the trend of the 10- and 5-minute
 // sums carried to the end of their windows (2 x 5-minute - 10-minute). A missing 5-minute sum
 // uses the 10-minute one; nullopt without a 10-minute sum.
+// While the 2-minute sum is above the 5-minute one (a rise in progress), the rise is carried
+// forward at its slope, (2-minute - 5-minute) / 1.5 minutes, from the 2-minute window's middle
+// over one minute plus `kRiseLead`: the demand when pods asked for now can serve. Falling or
+// flat demand is served as it is (the HPA's scale-down stabilisation smooths it).
 absl::optional<double> ServedDemandCores(const DemandWindows& windows);
+
+// How far ahead a rise in progress is carried: about the HPA's sync plus a pod's start-up
+// (15 s + 90 s by default, the backtest protocol's). Measured in BENCHMARKS.md ("Backtest",
+// the rise carried forward): 1.5 minutes halves the traces on which a cost-matched native HPA
+// beats smart; 3 minutes buys no more and costs scale events.
+inline constexpr double kRiseLeadMinutes = 1.5;
 
 // Confidence of this cycle's reading, 0-1: 1.0, x0.5 when a pod started within
 // `recent_window` (scheduling in progress), x0.5 when all pods were young.

@@ -187,8 +187,12 @@ TEST(DemandWindowsTest, SumsEveryPodsRatesYoungOnesIncluded) {
 TEST(DemandWindowsTest, ServedDemandIsTheBlendOrASurgeWhenHigher) {
   // Flat: the blend.
   EXPECT_NEAR(*ServedDemandCores({2.0, 2.0, 2.0}), 2.0, 1e-12);
-  // A surge two minutes old: the 2-minute sum.
-  EXPECT_NEAR(*ServedDemandCores({2.0, 2.4, 4.0}), 4.0, 1e-12);
+  // A surge two minutes old: the 2-minute sum, and the rise carried forward: slope
+  // (4.0 - 2.4) / 1.5 cores a minute over 1 + 1.5 minutes: 4.0 + 2.667.
+  EXPECT_NEAR(*ServedDemandCores({2.0, 2.4, 4.0}), 4.0 + 1.6 / 1.5 * 2.5, 1e-12);
+  // A linear ramp of 1 core a minute now at 10 cores: the windows' means are the ramp's values
+  // at their middles (5, 7.5, 9); the rise lands where the ramp will be in 1.5 minutes.
+  EXPECT_NEAR(*ServedDemandCores({5.0, 7.5, 9.0}), 10.0 + kRiseLeadMinutes, 1e-12);
   // A ramp: the windows' trend, 2 x 3 - 2 = 4 (the blend says 2.3).
   EXPECT_NEAR(*ServedDemandCores({2.0, 3.0, absl::nullopt}), 4.0, 1e-12);
   // Falling: the blend (0.7 x 4 + 0.3 x 2), not the lower recent windows.
