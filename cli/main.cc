@@ -36,6 +36,9 @@ const Command kCommands[] = {
     {"adapter", "serve the external/custom metrics APIs (HTTPS) from the snapshot stream",
      "adapter [--secure-port 6443] [--snapshot-address ADDR | --static-metrics FILE]",
      "cli/adapter.cc,adapter/auth/flags.cc", cli::AdapterMain},
+    {"anomalies", "detect CPU spikes in a CSV trace, or score the detector on NAB files",
+     "anomalies --input trace.csv [--output detections.csv] | --nab-score DIR",
+     "cli/anomalies.cc", cli::AnomaliesMain},
     {"backtest",
      "replay demand traces through the HPA: native CPU vs the smart metric, cost-matched, oracle",
      "backtest (--input trace.csv[,dir,...] [--p95-cores 8] | --prometheus URL --deployment "

@@ -39,6 +39,7 @@
 #include "reconciler/api.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
+#include "cli/alerts_wiring.h"
 #include "reconciler/leader.h"
 #include "reconciler/loop.h"
 #include "snapshot/publisher.h"
@@ -273,6 +274,12 @@ int ReconcilerMain(const std::vector<std::string>&) {
     hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
   }
 
+  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(clock);
+  if (!alerts.ok()) {
+    PrintError(std::cerr, "alerts", alerts.status().message());
+    return 2;
+  }
+
   // Leadership: the publisher serves adapters only while leading.
   std::atomic<bool> leading{!config.leader_elect};
   snapshot::Publisher publisher(clock);
@@ -410,6 +417,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     reconciler::CycleReport report = loop.RunCycle();
     cycle_metrics.Record(report);
     publisher.Publish(loop.Table());
+    (*alerts)->AfterCycle(loop.Statuses(), leading.load());
     clients::http::ResilienceStats rs = prom_http.stats();
     retries->Set(static_cast<double>(rs.retries));
     limited->Set(static_cast<double>(rs.rate_limited));
