@@ -5,10 +5,12 @@
 #include <string>
 #include <tuple>
 
-#include "base/metrics.h"
 #include "base/trace_csv.h"
 #include "clients/http/curl_http_client.h"
-#include "clients/http/sleeper.h"
+#include "base/clock.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 #include "clients/webhook/dispatcher.h"
 #include "glog/logging.h"
 #include "reconciler/alerts/alerts.h"
@@ -22,10 +24,22 @@ namespace ra = reconciler::alerts;
 
 class Runner : public AlertRunner {
  public:
-  Runner(ra::ChannelSettings settings, const base::Clock* clock)
+  Runner(ra::ChannelSettings settings, const base::Clock* clock, prometheus::Registry* registry)
       : clock_(clock),
+        anomalies_(prometheus::BuildCounter()
+                       .Name("autoscaler_anomalies_total")
+                       .Help("Anomalies started, by type.")
+                       .Register(*registry)),
+        active_gauge_(prometheus::BuildGauge()
+                          .Name("autoscaler_anomaly_active")
+                          .Help("1 while the anomaly is active.")
+                          .Register(*registry)),
+        sent_(prometheus::BuildCounter()
+                  .Name("autoscaler_alerts_sent_total")
+                  .Help("Alert notifications by channel and result.")
+                  .Register(*registry)),
         http_(clients::http::MakeCurlHttpClient({})),
-        dispatcher_(settings.channels, http_.get(), clock, &clients::http::RealSleeper()),
+        dispatcher_(settings.channels, http_.get(), clock, &base::RealSleeper()),
         notifier_(&dispatcher_),
         alerts_(&notifier_, clock, settings.options),
         stage_(&alerts_) {
@@ -34,7 +48,6 @@ class Runner : public AlertRunner {
 
   void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
                   bool is_leader) override {
-    auto& registry = base::metrics::DefaultRegistry();
     const absl::Time now = clock_->Now();
     for (const reconciler::DeploymentStatus& s : statuses) {
       ra::DeploymentReading r;
@@ -48,32 +61,36 @@ class Runner : public AlertRunner {
         const std::string type = an::AnomalyTypeName(f.type);
         const auto key = std::make_tuple(type, s.namespace_name, s.name);
         if (f.active && !active_[key]) {
-          registry.GetCounter("autoscaler_anomalies_total", "Anomalies started, by type.",
-                              {{"type", type}})
-              ->Increment();
+          anomalies_.Add({{"type", type}}).Increment();
         }
         active_[key] = f.active;
-        registry
-            .GetGauge("autoscaler_anomaly_active", "1 while the anomaly is active.",
-                      {{"type", type}, {"namespace", s.namespace_name}, {"deployment", s.name}})
-            ->Set(f.active ? 1 : 0);
+        active_gauge_
+            .Add({{"type", type}, {"namespace", s.namespace_name}, {"deployment", s.name}})
+            .Set(f.active ? 1 : 0);
       }
     }
     for (const clients::webhook::ChannelStats& c : dispatcher_.Stats()) {
       for (const auto& [result, value] : std::vector<std::pair<const char*, int64_t>>{
                {"sent", c.sent}, {"failed", c.failed}, {"dropped", c.dropped},
                {"skipped", c.skipped}, {"invalid", c.invalid}}) {
-        registry
-            .GetGauge("autoscaler_alerts_sent_total",
-                      "Alert notifications by channel and result since start (cumulative).",
-                      {{"channel", clients::webhook::ChannelName(c.channel)}, {"result", result}})
-            ->Set(static_cast<double>(value));
+        // The dispatcher's totals since start; the counter takes what is new since last cycle.
+        const std::string channel = clients::webhook::ChannelName(c.channel);
+        int64_t& last = sent_seen_[{channel, result}];
+        if (value > last) {
+          sent_.Add({{"channel", channel}, {"result", result}})
+              .Increment(static_cast<double>(value - last));
+          last = value;
+        }
       }
     }
   }
 
  private:
   const base::Clock* const clock_;
+  prometheus::Family<prometheus::Counter>& anomalies_;
+  prometheus::Family<prometheus::Gauge>& active_gauge_;
+  prometheus::Family<prometheus::Counter>& sent_;
+  std::map<std::pair<std::string, std::string>, int64_t> sent_seen_;
   std::unique_ptr<clients::http::HttpClient> http_;
   clients::webhook::Dispatcher dispatcher_;
   ra::DispatcherNotifier notifier_;
@@ -84,7 +101,8 @@ class Runner : public AlertRunner {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(const base::Clock* clock) {
+absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(const base::Clock* clock,
+                                                             prometheus::Registry* registry) {
   absl::StatusOr<ra::ChannelSettings> settings = ra::ChannelsFromEnvironment(
       [](const std::string& name) -> std::optional<std::string> {
         const char* v = std::getenv(name.c_str());
@@ -93,7 +111,7 @@ absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(const base::Clock* 
       },
       [](const std::string& path) { return base::ReadFile(path); });
   if (!settings.ok()) return settings.status();
-  return std::unique_ptr<AlertRunner>(new Runner(std::move(*settings), clock));
+  return std::unique_ptr<AlertRunner>(new Runner(std::move(*settings), clock, registry));
 }
 
 }  // namespace cli

@@ -3,7 +3,7 @@
 // every cycle and exported on /metrics (autoscaler_alerts_sent_total{channel,result},
 // autoscaler_anomalies_total{type}, autoscaler_anomaly_active{type,namespace,deployment}).
 //
-//   absl::StatusOr<std::unique_ptr<cli::AlertRunner>> a = cli::MakeAlertRunner(&clock);
+//   absl::StatusOr<std::unique_ptr<cli::AlertRunner>> a = cli::MakeAlertRunner(&clock, &registry);
 //   (*a)->AfterCycle(loop.Statuses(), leading.load());
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
+#include "prometheus/registry.h"
 #include "reconciler/loop.h"
 
 namespace cli {
@@ -24,7 +25,9 @@ class AlertRunner {
                           bool is_leader) = 0;
 };
 
-// InvalidArgument listing every channel-configuration problem (no secret values).
-absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(const base::Clock* clock);
+// InvalidArgument listing every channel-configuration problem (no secret values). The metrics
+// are registered in `registry`, which must outlive the runner.
+absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(const base::Clock* clock,
+                                                             prometheus::Registry* registry);
 
 }  // namespace cli

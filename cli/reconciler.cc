@@ -274,7 +274,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
   }
 
-  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(clock);
+  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(clock, &registry);
   if (!alerts.ok()) {
     PrintError(std::cerr, "alerts", alerts.status().message());
     return 2;

@@ -19,7 +19,7 @@ struct Dispatcher::Lane {
 };
 
 Dispatcher::Dispatcher(std::vector<ChannelConfig> channels, http::HttpClient* transport,
-                       const base::Clock* clock, http::Sleeper* sleeper,
+                       const base::Clock* clock, base::Sleeper* sleeper,
                        DispatcherOptions options)
     : options_(std::move(options)) {
   for (ChannelConfig& c : channels) {

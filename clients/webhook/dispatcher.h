@@ -4,7 +4,7 @@
 // only ever holds its own thread; Enqueue never blocks on the network.
 //
 //   clients::webhook::Dispatcher d(configs, transport, &base::RealClock(),
-//                                  &clients::http::RealSleeper(), {});
+//                                  &base::RealSleeper(), {});
 //   d.Enqueue(alert);                       // returns at once
 //   clients::webhook::ChannelStats s = d.Stats()[0];   // sent / failed / dropped per channel
 //
@@ -29,7 +29,7 @@
 #include "base/clock.h"
 #include "clients/http/http_client.h"
 #include "clients/http/resilient_http_client.h"
-#include "clients/http/sleeper.h"
+#include "base/clock.h"
 #include "clients/webhook/channels.h"
 
 namespace clients::webhook {
@@ -55,7 +55,7 @@ class Dispatcher {
  public:
   // `transport`, `clock` and `sleeper` must outlive the dispatcher.
   Dispatcher(std::vector<ChannelConfig> channels, http::HttpClient* transport,
-             const base::Clock* clock, http::Sleeper* sleeper, DispatcherOptions options = {});
+             const base::Clock* clock, base::Sleeper* sleeper, DispatcherOptions options = {});
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

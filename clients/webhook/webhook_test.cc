@@ -13,7 +13,7 @@
 #include "base/clock.h"
 #include "base/http_server.h"
 #include "clients/http/curl_http_client.h"
-#include "clients/http/sleeper.h"
+#include "base/clock.h"
 #include "clients/webhook/channels.h"
 #include "clients/webhook/dispatcher.h"
 #include "gtest/gtest.h"
@@ -28,15 +28,23 @@ struct Recorded {
   std::map<std::string, std::string> headers, query;
 };
 
+base::HttpServerOptions ReceiverOptions() {
+  base::HttpServerOptions o;
+  o.threads = 4;  // a hanging answer must not block the other channels' requests
+  return o;
+}
+
 // A loopback receiver that records every request and answers `status` after `delay`.
 class Receiver {
  public:
   explicit Receiver(int status = 200, absl::Duration delay = absl::ZeroDuration())
-      : server_(base::HttpServerOptions{4, absl::Seconds(60), 1 << 20}) {
+      : server_(ReceiverOptions()) {
     server_.HandlePrefix("/", [this, status, delay](const base::HttpRequest& r) {
       {
         std::lock_guard<std::mutex> lock(mu_);
-        got_.push_back({r.method, r.path, r.body, r.headers, r.query});
+        got_.push_back({r.method, r.path, r.body,
+                        std::map<std::string, std::string>(r.headers.begin(), r.headers.end()),
+                        r.query});
       }
       if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
       base::HttpResponse resp;
@@ -156,7 +164,7 @@ std::map<std::string, Expect> Expectations() {
 TEST(WebhookTest, EveryChannelSendsItsDocumentedRequest) {
   Receiver rx;
   auto curl = http::MakeCurlHttpClient({});
-  Dispatcher d(AllConfigs(rx), curl.get(), &base::RealClock(), &http::RealSleeper());
+  Dispatcher d(AllConfigs(rx), curl.get(), &base::RealClock(), &base::RealSleeper());
   d.Enqueue(Started());
   ASSERT_TRUE(d.WaitIdle(absl::Seconds(20)));
   std::vector<Recorded> got = rx.got();
@@ -188,7 +196,7 @@ TEST(WebhookTest, EveryChannelSendsItsDocumentedRequest) {
 TEST(WebhookTest, ResolveNotifications) {
   Receiver rx;
   auto curl = http::MakeCurlHttpClient({});
-  Dispatcher d(AllConfigs(rx), curl.get(), &base::RealClock(), &http::RealSleeper());
+  Dispatcher d(AllConfigs(rx), curl.get(), &base::RealClock(), &base::RealSleeper());
   Alert a = Started();
   a.resolved = true;
   d.Enqueue(a);
@@ -224,7 +232,7 @@ TEST(WebhookTest, MissingSettingsAreInvalidAndNameNoSecret) {
 TEST(WebhookTest, FailingReceiverGetsRetriesThenACountedFailure) {
   Receiver bad(500);
   base::FakeClock clock(absl::FromUnixSeconds(1700000000));
-  http::FakeSleeper sleeper(&clock);
+  base::FakeSleeper sleeper(&clock);
   auto curl = http::MakeCurlHttpClient({});
   Dispatcher d({{Channel::kGeneric, bad.Url("/hook"), "", "", ""}}, curl.get(), &clock, &sleeper);
   d.Enqueue(Started());
@@ -251,7 +259,7 @@ TEST(WebhookTest, HangingReceiverNeverBlocksTheCallerOrOtherChannels) {
   o.queue_capacity = 3;
   Dispatcher d({{Channel::kGeneric, hang.Url("/hook"), "", "", ""},
                 {Channel::kSlack, good.Url("/slack"), "", "", ""}},
-               curl.get(), &base::RealClock(), &http::RealSleeper(), o);
+               curl.get(), &base::RealClock(), &base::RealSleeper(), o);
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 10; ++i) d.Enqueue(Started());
   const auto enqueue = std::chrono::steady_clock::now() - t0;
