@@ -8,9 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "adapter/json_util.h"
 #include "adapter/router.h"
 #include "adapter/selector.h"
+#include "base/json_writer.h"
+#include "base/time_format.h"
 #include "glog/logging.h"
 
 namespace adapter {
@@ -92,10 +93,44 @@ bool IsHealthPath(Route::Kind k) {
 
 std::string GroupResource(const Route& route) { return route.resource; }
 
+constexpr char kJson[] = "application/json";
+
 HttpResponse Json(std::string body) {
   HttpResponse r;
+  r.content_type = kJson;
   r.body = std::move(body);
   return r;
+}
+
+// {"kind":<kind>,"apiVersion":<api_version>,"metadata":{},"items":[ -- the caller writes the
+// items and closes the array and the object.
+void StartList(base::JsonWriter& w, absl::string_view kind, absl::string_view api_version) {
+  w.StartObject();
+  base::JsonField(w, "kind", kind);
+  base::JsonField(w, "apiVersion", api_version);
+  w.Key("metadata");
+  w.StartObject();
+  w.EndObject();
+  w.Key("items");
+  w.StartArray();
+}
+
+// version.Info, as kube-apiserver's /version.
+std::string VersionJson(absl::string_view version) {
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  base::JsonField(w, "major", "0");
+  base::JsonField(w, "minor", "1");
+  base::JsonField(w, "gitVersion", absl::StrCat("v", version));
+  base::JsonField(w, "gitCommit", "");
+  base::JsonField(w, "gitTreeState", "clean");
+  base::JsonField(w, "buildDate", "");
+  base::JsonField(w, "goVersion", "n/a");
+  base::JsonField(w, "compiler", "gcc");
+  base::JsonField(w, "platform", "linux/amd64");
+  w.EndObject();
+  return base::JsonText(buf);
 }
 
 // The `resource` label of adapter_requests_total: bounded by construction (metric and object
@@ -151,53 +186,28 @@ Handler::Handler(const MetricTable* table, auth::Authenticator* authenticator,
       authorizer_(authorizer),
       clock_(clock),
       options_(std::move(options)),
-      registry_(options_.metrics != nullptr ? options_.metrics : &base::metrics::DefaultRegistry()),
-      stale_(registry_->GetCounter(
-          "adapter_stale_responses_total",
-          "Metric requests answered 503 because the values were stale or no snapshot had "
-          "arrived yet.")) {}
+      own_registry_(options_.metrics != nullptr ? nullptr
+                                                : std::make_unique<prometheus::Registry>()),
+      metrics_(options_.metrics != nullptr ? options_.metrics : own_registry_.get()) {}
 
 HttpResponse Handler::Status(int code, absl::string_view reason, absl::string_view message) {
   HttpResponse r;
   r.status = code;
-  r.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":)";
-  AppendJsonString(&r.body, message);
-  r.body += R"(,"reason":)";
-  AppendJsonString(&r.body, reason);
-  absl::StrAppend(&r.body, R"(,"code":)", code, "}");
-  return r;
-}
-
-HttpResponse Handler::Count(HttpResponse r) const {
-  switch (r.status) {
-    case 200:
-      ++counters_.ok;
-      break;
-    case 400:
-      ++counters_.bad_request;
-      break;
-    case 401:
-      ++counters_.unauthorized;
-      break;
-    case 403:
-      ++counters_.forbidden;
-      break;
-    case 404:
-      ++counters_.not_found;
-      break;
-    case 405:
-      ++counters_.method_not_allowed;
-      break;
-    case 406:
-      ++counters_.not_acceptable;
-      break;
-    case 503:
-      ++counters_.stale;
-      break;
-    default:
-      ++counters_.internal;
-      break;
-  }
+  r.content_type = kJson;
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  base::JsonField(w, "kind", "Status");
+  base::JsonField(w, "apiVersion", "v1");
+  w.Key("metadata");
+  w.StartObject();
+  w.EndObject();
+  base::JsonField(w, "status", "Failure");
+  base::JsonField(w, "message", message);
+  base::JsonField(w, "reason", reason);
+  base::JsonIntField(w, "code", code);
+  w.EndObject();
+  r.body = base::JsonText(buf);
   return r;
 }
 
@@ -206,21 +216,12 @@ HttpResponse Handler::Handle(const HttpRequest& request) const {
   std::string resource = "unmatched";
   std::string verb = MethodVerb(request.method);
   HttpResponse r = Serve(request, &resource, &verb);
-  registry_
-      ->GetCounter("adapter_requests_total", "Requests answered, by resource, verb and HTTP code.",
-                   {{"resource", resource}, {"verb", verb}, {"code", absl::StrCat(r.status)}})
-      ->Increment();
-  registry_
-      ->GetHistogram("adapter_request_duration_seconds",
-                     "Time to compute a response (authentication included), in seconds.",
-                     base::metrics::LatencyBuckets(), {{"resource", resource}})
-      ->Observe(absl::ToDoubleSeconds(clock_->Now() - start));
+  metrics_.CountRequest(resource, verb, r.status, clock_->Now() - start);
   return r;
 }
 
 HttpResponse Handler::Serve(const HttpRequest& request, std::string* resource,
                             std::string* verb) const {
-  ++counters_.requests;
   absl::string_view target = request.target;
   target = target.substr(0, target.find('#'));
   size_t q = target.find('?');
@@ -255,68 +256,64 @@ HttpResponse Handler::Serve(const HttpRequest& request, std::string* resource,
     } else {
       VLOG(1) << "authentication failed: " << user.status();
       if (user.status().code() == absl::StatusCode::kUnavailable) {
-        return Count(Status(503, "ServiceUnavailable", user.status().message()));
+        return Status(503, "ServiceUnavailable", user.status().message());
       }
-      return Count(
-          Status(401, "Unauthorized",
-                 user.status().message().empty() ? "Unauthorized" : user.status().message()));
+      return Status(401, "Unauthorized",
+                    user.status().message().empty() ? "Unauthorized" : user.status().message());
     }
   }
-  if (!routed) return Count(Status(route_error.code, route_error.reason, route_error.message));
+  if (!routed) return Status(route_error.code, route_error.reason, route_error.message);
 
   if (absl::Status allowed = authorizer_->Authorize(*user, route.attributes); !allowed.ok()) {
     if (allowed.code() == absl::StatusCode::kPermissionDenied) {
-      return Count(Status(403, "Forbidden", allowed.message()));
+      return Status(403, "Forbidden", allowed.message());
     }
     LOG(ERROR) << "authorization failed: " << allowed;
-    return Count(Status(500, "InternalError",
-                        absl::StrCat("authorization check failed: ", allowed.message())));
+    return Status(500, "InternalError",
+                  absl::StrCat("authorization check failed: ", allowed.message()));
   }
 
   const std::vector<MediaRange> accept = ParseAccept(request);
   if (route.kind == Route::Kind::kApis && HasAcceptableAsDiscovery(accept) &&
       !AcceptsJson(accept)) {
-    return Count(Status(406, "NotAcceptable",
-                        "aggregated discovery (apidiscovery.k8s.io) is not served; "
-                        "use application/json"));
+    return Status(406, "NotAcceptable",
+                  "aggregated discovery (apidiscovery.k8s.io) is not served; "
+                  "use application/json");
   }
   if (!IsHealthPath(route.kind) && route.kind != Route::Kind::kMetrics && !AcceptsJson(accept)) {
-    return Count(Status(406, "NotAcceptable",
-                        absl::StrCat("only application/json is served; got Accept: ",
-                                     FirstHeader(request, "accept"))));
+    return Status(406, "NotAcceptable",
+                  absl::StrCat("only application/json is served; got Accept: ",
+                               FirstHeader(request, "accept")));
   }
 
   switch (route.kind) {
     case Route::Kind::kHealthz:
     case Route::Kind::kLivez:
-      return Count(Text(200, "ok"));
+      return Text(200, "ok");
     case Route::Kind::kReadyz:
-      return Count(Readyz());
+      return Readyz();
     case Route::Kind::kVersion:
-      return Count(
-          Json(absl::StrCat(R"({"major":"0","minor":"1","gitVersion":"v)", options_.version,
-                            R"(","gitCommit":"","gitTreeState":"clean","buildDate":"",)",
-                            R"("goVersion":"n/a","compiler":"gcc","platform":"linux/amd64"})")));
+      return Json(VersionJson(options_.version));
     case Route::Kind::kMetrics:
-      return Count(Metrics());
+      return Metrics();
     case Route::Kind::kApis:
-      return Count(Json(kApiGroupList));
+      return Json(kApiGroupList);
     case Route::Kind::kApiGroup:
-      return Count(Json(route.group == kCustomGroup ? kCustomGroup_ : kExternalGroup_));
+      return Json(route.group == kCustomGroup ? kCustomGroup_ : kExternalGroup_);
     case Route::Kind::kApiResourceList:
-      return Count(ResourceList(route.group, route.version));
+      return ResourceList(route.group, route.version);
     case Route::Kind::kOpenApiV2:
     case Route::Kind::kOpenApiV3:
-      // The aggregator skips a 404 gracefully (contract 1.3.4).
-      return Count(Status(404, "NotFound", "this server does not publish an OpenAPI document"));
+      // The aggregator skips a missing OpenAPI document (404) gracefully.
+      return Status(404, "NotFound", "this server does not publish an OpenAPI document");
     case Route::Kind::kExternalMetric:
     case Route::Kind::kCustomMetric: {
       HttpResponse r = route.kind == Route::Kind::kExternalMetric ? External(route) : Custom(route);
-      if (r.status == 503) stale_->Increment();
-      return Count(std::move(r));
+      if (r.status == 503) metrics_.CountStale();
+      return r;
     }
   }
-  return Count(Status(500, "InternalError", "unhandled route"));
+  return Status(500, "InternalError", "unhandled route");
 }
 
 HttpResponse Handler::Metrics() const {
@@ -327,34 +324,9 @@ HttpResponse Handler::Metrics() const {
               ? 0
               : std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - s->updated));
   }
-  absl::MutexLock lock(&scrape_mu_);
-  registry_
-      ->GetGauge("adapter_snapshot_age_seconds",
-                 "Seconds since the metric table was last updated (+Inf before the first "
-                 "snapshot, 0 for --static-metrics).")
-      ->Set(age);
-  registry_->GetGauge("adapter_served_series", "Series in the metric table.")
-      ->Set(static_cast<double>(s->size));
-  if (const auth::AuthCounters* a = options_.auth_counters) {
-    // The auth stack keeps plain atomics; bring the exported counters up to them.
-    auto sync = [this](const char* cache, const char* result, int64_t value) {
-      base::metrics::Counter* c = registry_->GetCounter(
-          "adapter_auth_cache_lookups_total",
-          "Authentication/authorization cache lookups (token = TokenReview, cert = client "
-          "certificate verification, access = SubjectAccessReview).",
-          {{"cache", cache}, {"result", result}});
-      c->Increment(static_cast<double>(value) - c->value());
-    };
-    sync("token", "hit", a->token_cache_hits);
-    sync("token", "miss", a->token_reviews);
-    sync("cert", "hit", a->cert_cache_hits);
-    sync("cert", "miss", a->cert_verifications);
-    sync("access", "hit", a->access_cache_hits);
-    sync("access", "miss", a->access_reviews);
-  }
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = registry_->ExpositionText();
+  r.body = metrics_.Scrape(age, s->size, options_.auth_counters);
   return r;
 }
 
@@ -374,24 +346,31 @@ HttpResponse Handler::Readyz() const {
 
 HttpResponse Handler::ResourceList(const std::string& group, const std::string& version) const {
   std::shared_ptr<const MetricTable::Snapshot> s = table_->Get();
-  std::string body = absl::StrCat(R"({"kind":"APIResourceList","apiVersion":"v1","groupVersion":")",
-                                  group, "/", version, R"(","resources":[)");
-  bool first = true;
+  const bool external = group == kExternalGroup;
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  base::JsonField(w, "kind", "APIResourceList");
+  base::JsonField(w, "apiVersion", "v1");
+  base::JsonField(w, "groupVersion", absl::StrCat(group, "/", version));
+  w.Key("resources");
+  w.StartArray();
   for (const std::string& name : s->metric_names) {
-    if (!first) body.push_back(',');
-    first = false;
-    body += R"({"name":)";
-    if (group == kExternalGroup) {
-      AppendJsonString(&body, name);
-      body +=
-          R"(,"singularName":"","namespaced":true,"kind":"ExternalMetricValueList","verbs":["get"]})";
-    } else {
-      AppendJsonString(&body, absl::StrCat("deployments.apps/", name));
-      body += R"(,"singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]})";
-    }
+    w.StartObject();
+    base::JsonField(w, "name", external ? name : absl::StrCat("deployments.apps/", name));
+    base::JsonField(w, "singularName", "");
+    w.Key("namespaced");
+    w.Bool(true);
+    base::JsonField(w, "kind", external ? "ExternalMetricValueList" : "MetricValueList");
+    w.Key("verbs");
+    w.StartArray();
+    w.String("get");
+    w.EndArray();
+    w.EndObject();
   }
-  body += "]}";
-  return Json(std::move(body));
+  w.EndArray();
+  w.EndObject();
+  return Json(base::JsonText(buf));
 }
 
 namespace {
@@ -430,9 +409,9 @@ HttpResponse Handler::External(const Route& route) const {
 
   const absl::Time now = clock_->Now();
   std::string now_text;
-  std::string body =
-      R"({"kind":"ExternalMetricValueList","apiVersion":"external.metrics.k8s.io/v1beta1","metadata":{},"items":[)";
-  bool first = true;
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  StartList(w, "ExternalMetricValueList", "external.metrics.k8s.io/v1beta1");
   auto emit = [&](const MetricTable::Series& series) -> bool {
     if (!selector->Matches(series.labels)) return true;
     if (series.timestamp != absl::InfinitePast() &&
@@ -441,24 +420,23 @@ HttpResponse Handler::External(const Route& route) const {
           Status(503, "ServiceUnavailable",
                  absl::StrCat("the metric ", series.metric, " for deployment ", series.deployment,
                               " in namespace ", route.namespace_name, " is stale: computed at ",
-                              FormatTimestamp(series.timestamp), ", older than the ",
+                              base::FormatRfc3339(series.timestamp), ", older than the ",
                               absl::FormatDuration(options_.max_staleness), " limit"));
       return false;
     }
-    if (!first) body.push_back(',');
-    first = false;
-    body += R"({"metricName":)";
-    AppendJsonString(&body, series.metric);
-    absl::StrAppend(&body, R"(,"metricLabels":)", series.labels_json, R"(,"timestamp":")");
+    w.StartObject();
+    base::JsonField(w, "metricName", series.metric);
+    w.Key("metricLabels");
+    w.RawValue(series.labels_json.data(), series.labels_json.size(), rapidjson::kObjectType);
     if (series.timestamp == absl::InfinitePast()) {
-      if (now_text.empty()) now_text = FormatTimestamp(now);
-      body += now_text;
+      if (now_text.empty()) now_text = base::FormatRfc3339(now);
+      base::JsonField(w, "timestamp", now_text);
     } else {
-      body += series.timestamp_text;
+      base::JsonField(w, "timestamp", series.timestamp_text);
     }
-    body.push_back('"');
-    if (series.window_seconds > 0) absl::StrAppend(&body, R"(,"window":)", series.window_seconds);
-    absl::StrAppend(&body, R"(,"value":")", series.quantity, R"("})");
+    if (series.window_seconds > 0) base::JsonIntField(w, "window", series.window_seconds);
+    base::JsonField(w, "value", series.quantity);
+    w.EndObject();
     return true;
   };
   if (group != nullptr) {
@@ -476,8 +454,9 @@ HttpResponse Handler::External(const Route& route) const {
       }
     }
   }
-  body += "]}";
-  return Json(std::move(body));
+  w.EndArray();
+  w.EndObject();
+  return Json(base::JsonText(buf));
 }
 
 HttpResponse Handler::Custom(const Route& route) const {
@@ -541,10 +520,13 @@ HttpResponse Handler::Custom(const Route& route) const {
   const std::string selector_json = route.metric_label_selector.empty() || metric_selector->empty()
                                         ? "null"
                                         : metric_selector->ToLabelSelectorJson();
-  std::string body =
-      absl::StrCat(R"({"kind":"MetricValueList","apiVersion":"custom.metrics.k8s.io/)",
-                   route.version, R"(","metadata":{},"items":[)");
-  bool first = true;
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  StartList(w, "MetricValueList", absl::StrCat("custom.metrics.k8s.io/", route.version));
+  auto selector = [&] {
+    w.Key("selector");
+    w.RawValue(selector_json.data(), selector_json.size(), rapidjson::kObjectType);
+  };
   for (const MetricTable::Series* series : matched) {
     if (series->timestamp != absl::InfinitePast() &&
         now - series->timestamp > options_.max_staleness) {
@@ -552,38 +534,39 @@ HttpResponse Handler::Custom(const Route& route) const {
           503, "ServiceUnavailable",
           absl::StrCat("the metric ", series->metric, " for ", gr, " ", series->deployment,
                        " in namespace ", route.namespace_name, " is stale: computed at ",
-                       FormatTimestamp(series->timestamp), ", older than the ",
+                       base::FormatRfc3339(series->timestamp), ", older than the ",
                        absl::FormatDuration(options_.max_staleness), " limit"));
     }
-    if (!first) body.push_back(',');
-    first = false;
-    body += R"({"describedObject":{"kind":"Deployment","namespace":)";
-    AppendJsonString(&body, route.namespace_name);
-    body += R"(,"name":)";
-    AppendJsonString(&body, series->deployment);
-    body += R"(,"apiVersion":"apps/v1"},)";
+    w.StartObject();
+    w.Key("describedObject");
+    w.StartObject();
+    base::JsonField(w, "kind", "Deployment");
+    base::JsonField(w, "namespace", route.namespace_name);
+    base::JsonField(w, "name", series->deployment);
+    base::JsonField(w, "apiVersion", "apps/v1");
+    w.EndObject();
     if (v1beta1) {
-      body += R"("metricName":)";
-      AppendJsonString(&body, series->metric);
+      base::JsonField(w, "metricName", series->metric);
     } else {
-      body += R"("metric":{"name":)";
-      AppendJsonString(&body, series->metric);
-      absl::StrAppend(&body, R"(,"selector":)", selector_json, "}");
+      w.Key("metric");
+      w.StartObject();
+      base::JsonField(w, "name", series->metric);
+      selector();
+      w.EndObject();
     }
-    absl::StrAppend(
-        &body, R"(,"timestamp":")",
-        series->timestamp == absl::InfinitePast() ? FormatTimestamp(now) : series->timestamp_text,
-        R"(")");
+    base::JsonField(w, "timestamp",
+                    series->timestamp == absl::InfinitePast() ? base::FormatRfc3339(now)
+                                                              : series->timestamp_text);
     if (series->window_seconds > 0) {
-      absl::StrAppend(&body, v1beta1 ? R"(,"window":)" : R"(,"windowSeconds":)",
-                      series->window_seconds);
+      base::JsonIntField(w, v1beta1 ? "window" : "windowSeconds", series->window_seconds);
     }
-    absl::StrAppend(&body, R"(,"value":")", series->quantity, R"(")");
-    if (v1beta1) absl::StrAppend(&body, R"(,"selector":)", selector_json);
-    body.push_back('}');
+    base::JsonField(w, "value", series->quantity);
+    if (v1beta1) selector();
+    w.EndObject();
   }
-  body += "]}";
-  return Json(std::move(body));
+  w.EndArray();
+  w.EndObject();
+  return Json(base::JsonText(buf));
 }
 
 }  // namespace adapter

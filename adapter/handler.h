@@ -9,59 +9,44 @@
 // GET /metrics (authenticated and authorized like any non-resource path, as prometheus-adapter
 // does) serves the metrics registry in the Prometheus text format: requests by resource, verb
 // and code, request latency, stale (503) answers, snapshot age, served series, and whatever
-// else shares the registry (the snapshot client's stream state).
+// else shares the registry (the snapshot client's stream state). See adapter/handler_metrics.h.
 //
 // Thread-safe: Handle may be called from many threads at once (the table, authenticator and
 // authorizer must be thread-safe too). Does not own its dependencies.
 #pragma once
 
-#include <atomic>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapter/auth/auth.h"
+#include "adapter/handler_metrics.h"
 #include "adapter/metric_table.h"
 #include "base/clock.h"
-#include "base/metrics.h"
+#include "base/http_server.h"
 
 namespace adapter {
 
 struct Route;  // adapter/router.h
 
-struct HttpRequest {
-  std::string method;
-  std::string target;                               // request-target as sent: path[?query]
-  std::multimap<std::string, std::string> headers;  // lower-cased names, in order
-  std::string peer_cert_der;
-  std::vector<std::string> peer_chain_der;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
+// The server vocabulary of base/http_server.h. The Handler reads `method` (HEAD as sent),
+// `target`, `headers` and the peer certificate; it sets `content_type` on every response.
+using HttpRequest = base::HttpRequest;
+using HttpResponse = base::HttpResponse;
 
 struct HandlerOptions {
   // Values older than this are not served: requests get 503 so the HPA holds still.
   absl::Duration max_staleness = absl::Minutes(5);
   std::string version = "0.1.0";  // for /version
-  // Where request metrics go and what GET /metrics serves; null = base::metrics::DefaultRegistry()
-  // (which also holds the snapshot client's and any base::HttpServer's metrics).
-  base::metrics::Registry* metrics = nullptr;
+  // Where request metrics go and what GET /metrics serves (in the adapter binary it also holds
+  // the snapshot client's metrics); null: a registry of the handler's own. Must outlive it.
+  prometheus::Registry* metrics = nullptr;
   // When set, exported at each scrape as adapter_auth_cache_lookups_total{cache,result}.
   const auth::AuthCounters* auth_counters = nullptr;
-};
-
-// Counters for every handled outcome. The same outcomes are exported on GET /metrics as
-// adapter_requests_total{resource,verb,code} (see handler.cc for the label values).
-struct HandlerCounters {
-  std::atomic<uint64_t> requests{0}, ok{0}, bad_request{0}, unauthorized{0}, forbidden{0},
-      not_found{0}, not_acceptable{0}, method_not_allowed{0}, stale{0}, internal{0};
 };
 
 class Handler {
@@ -71,7 +56,8 @@ class Handler {
 
   HttpResponse Handle(const HttpRequest& request) const;
 
-  const HandlerCounters& counters() const { return counters_; }
+  // Requests answered so far (the sum of adapter_requests_total).
+  uint64_t requests_counted() const { return metrics_.requests(); }
 
   // A metav1.Status failure body with HTTP status `code`.
   static HttpResponse Status(int code, absl::string_view reason, absl::string_view message);
@@ -79,7 +65,6 @@ class Handler {
  private:
   // What Handle does; *resource and *verb receive the bounded metric labels of the request.
   HttpResponse Serve(const HttpRequest& request, std::string* resource, std::string* verb) const;
-  HttpResponse Count(HttpResponse r) const;
   HttpResponse Metrics() const;
   HttpResponse Readyz() const;
   HttpResponse ResourceList(const std::string& group, const std::string& version) const;
@@ -91,10 +76,8 @@ class Handler {
   auth::Authorizer* authorizer_;
   const base::Clock* clock_;
   HandlerOptions options_;
-  base::metrics::Registry* registry_;
-  base::metrics::Counter* stale_;
-  mutable absl::Mutex scrape_mu_;  // one scrape at a time updates the scrape-time values
-  mutable HandlerCounters counters_;
+  std::unique_ptr<prometheus::Registry> own_registry_;  // when options.metrics is null
+  mutable HandlerMetrics metrics_;
 };
 
 }  // namespace adapter

@@ -1,6 +1,7 @@
 #include "adapter/handler.h"
 
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 
 namespace adapter {
 namespace {
@@ -245,7 +246,7 @@ TEST_F(HandlerTest, MalformedRequestsAreCleanStatuses) {
   post.target = "/apis";
   post.headers.emplace("x-test-user", "alice");
   EXPECT_EQ(handler_.Handle(post).status, 405);
-  EXPECT_GT(handler_.counters().requests.load(), 3u);
+  EXPECT_GT(handler_.requests_counted(), 3u);
 }
 
 // GET /metrics: authenticated and authorized like any non-resource path (no anonymous
@@ -256,7 +257,7 @@ TEST(HandlerMetricsTest, MetricsEndpointIsAuthorizedAndCountsRequests) {
   MetricTable table;
   FakeAuthenticator authn;
   FakeAuthorizer authz;
-  base::metrics::Registry registry;
+  prometheus::Registry registry;
   auth::AuthCounters auth_counters;
   auth_counters.token_cache_hits = 3;
   auth_counters.token_reviews = 1;

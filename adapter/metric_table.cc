@@ -5,7 +5,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "adapter/json_util.h"
+#include "base/json_writer.h"
+#include "base/time_format.h"
 #include "adapter/quantity.h"
 
 namespace adapter {
@@ -35,9 +36,9 @@ void MetricTable::Replace(const std::vector<MetricPoint>& points, absl::Time now
     s.value = p.value;
     s.quantity = *std::move(q);
     s.timestamp = p.timestamp;
-    if (p.timestamp != absl::InfinitePast()) s.timestamp_text = FormatTimestamp(p.timestamp);
+    if (p.timestamp != snapshot::kTimeless) s.timestamp_text = base::FormatRfc3339(p.timestamp);
     s.window_seconds = absl::ToInt64Seconds(p.window);
-    s.labels_json = JsonStringMap(s.labels);
+    s.labels_json = base::JsonStringMapText(s.labels);
     names[absl::AsciiStrToLower(p.metric)] = true;
     snapshot->groups[GroupKey(p.namespace_name, p.metric)].series.push_back(std::move(s));
   }

@@ -5,9 +5,12 @@
 //                   .deployment = "api", .value = 0.85, .timestamp = now}}, now);
 //   std::shared_ptr<const adapter::MetricTable::Snapshot> s = table.Get();  // lock-free read
 //
-// Writers (the gRPC snapshot client, the static file loader) build a complete immutable
-// Snapshot and swap it in; readers take a shared_ptr copy and never block each other or the
-// writer for longer than a pointer copy. Thread-safe.
+// Writers (the snapshot stream's Subscriber, through snapshot::TableSink, and the static file
+// loader) build a complete immutable Snapshot and swap it in; readers take a shared_ptr copy
+// and never block each other or the writer for longer than a pointer copy. Thread-safe.
+//
+// Points are snapshot::MetricPoints, with that header's timestamp meaning: a timeless point
+// (snapshot::kTimeless) never goes stale and is served with the request time.
 #pragma once
 
 #include <cstdint>
@@ -20,23 +23,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "snapshot/metric_point.h"
 
 namespace adapter {
 
-// One served value as fed in.
-struct MetricPoint {
-  std::string namespace_name;
-  std::string metric;
-  std::string deployment;
-  std::map<std::string, std::string> labels;  // extra series labels (node_pool, model, ...)
-  double value = 0;
-  // When the value was computed. absl::InfinitePast() means "no timestamp": the value never
-  // goes stale and is served with the request time (static files for tests and the demo).
-  absl::Time timestamp = absl::InfinitePast();
-  absl::Duration window = absl::ZeroDuration();
-};
+// The served value, as the stream and the static file loader feed it in.
+using MetricPoint = snapshot::MetricPoint;
 
-class MetricTable {
+class MetricTable : public snapshot::TableSink {
  public:
   // One series, ready to serve.
   struct Series {
@@ -45,8 +39,8 @@ class MetricTable {
     std::map<std::string, std::string> labels;  // extra labels plus deployment=<name>
     double value = 0;
     std::string quantity;  // canonical Quantity string
-    absl::Time timestamp;  // InfinitePast: never stale
-    std::string timestamp_text;  // RFC 3339, pre-rendered; empty for InfinitePast
+    absl::Time timestamp;  // snapshot::kTimeless: never stale
+    std::string timestamp_text;  // RFC 3339, pre-rendered; empty for snapshot::kTimeless
     int64_t window_seconds = 0;
     std::string labels_json;  // {"deployment":"api",...}, pre-rendered
   };
@@ -67,8 +61,11 @@ class MetricTable {
   MetricTable();
 
   // Replaces the whole table with `points`, received at `now`. Points with non-finite or
-  // out-of-range values are dropped (counted in Snapshot::skipped); duplicates keep the last.
-  void Replace(const std::vector<MetricPoint>& points, absl::Time now);
+  // out-of-range values are dropped (counted in Snapshot::skipped). Duplicates keep the last;
+  // a duplicate here is a point with the same namespace, deployment and labels and the same
+  // metric name compared case-insensitively (the metrics API looks names up that way), so two
+  // SeriesKeys that differ only in the metric's case are served as one series.
+  void Replace(const std::vector<MetricPoint>& points, absl::Time now) override;
 
   // The current snapshot; never null (an empty one with has_data=false before the first Replace).
   std::shared_ptr<const Snapshot> Get() const;

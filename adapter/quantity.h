@@ -1,4 +1,5 @@
-// Kubernetes Quantity formatting: the `value` strings of the metrics APIs (contract 2.5).
+// Kubernetes Quantity formatting: the `value` strings of the metrics APIs, in the canonical form
+// resource.Quantity prints.
 //
 //   adapter::FormatQuantity(0.85)   -> "850m"
 //   adapter::FormatQuantity(73.5)   -> "73500m"

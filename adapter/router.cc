@@ -46,7 +46,7 @@ bool RouteRequest(absl::string_view method, absl::string_view raw_path, absl::st
   if (raw_path.empty() || raw_path[0] != '/') {
     return Fail(error, 400, "BadRequest", "the request path must start with '/'");
   }
-  // Split first, then decode each segment (contract 4): "%2F" stays inside its segment.
+  // Split first, then decode each segment: "%2F" stays inside its segment.
   std::vector<std::string> segments;
   absl::string_view trimmed = raw_path.substr(1);
   if (!trimmed.empty() && trimmed.back() == '/') trimmed.remove_suffix(1);
@@ -114,7 +114,7 @@ bool RouteRequest(absl::string_view method, absl::string_view raw_path, absl::st
   route->version = version;
   if (n == 3) return NonResource(route, decoded_path, Route::Kind::kApiResourceList), true;
 
-  // Resource request: k8s RequestInfo (contract 2.1).
+  // Resource request: k8s RequestInfo.
   std::vector<std::string> rest(segments.begin() + 3, segments.end());
   auth::Attributes& a = route->attributes;
   a.resource_request = true;

@@ -1,5 +1,5 @@
 // Request routing for the adapter: raw path + query -> which endpoint, its parameters and the
-// authorization attributes (contract 2.1). Pure functions, no I/O; safe from any thread.
+// authorization attributes (Kubernetes RequestInfo rules). Pure functions, no I/O; safe from any thread.
 //
 //   absl::StatusOr<adapter::Route> r = adapter::RouteRequest("GET",
 //       "/apis/external.metrics.k8s.io/v1beta1/namespaces/prod/queue_depth",

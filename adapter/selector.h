@@ -1,4 +1,4 @@
-// Kubernetes label selectors (labels.Parse, contract section 4): parse, match, echo.
+// Kubernetes label selectors (a port of k8s.io/apimachinery's labels.Parse): parse, match, echo.
 //
 //   absl::StatusOr<adapter::Selector> s = adapter::Selector::Parse("env in (prod,stage),!canary");
 //   if (s.ok() && s->Matches({{"env", "prod"}})) { ... }

@@ -1,9 +1,12 @@
-// The adapter's HTTPS listener: TLS 1.2+ (OpenSSL), HTTP/1.1 keep-alive (Boost.Beast), ALPN
-// "http/1.1" only, optional client certificates handed to the Handler for authentication.
+// The adapter's HTTPS listener: base::HttpServer with TLS 1.2+, HTTP/1.1 keep-alive, ALPN
+// "http/1.1" only, optional client certificates handed to the Handler for authentication,
+// request-parse errors answered as metav1.Status, and "Cache-Control: no-cache, private" and
+// "X-Content-Type-Options: nosniff" on every response.
 //
 //   adapter::ServerOptions options;  options.port = 0;  // any free port
-//   absl::StatusOr<std::unique_ptr<adapter::Server>> server = adapter::Server::Start(&handler,
-//   options); int port = (*server)->port();  ...  (*server)->Stop();
+//   absl::StatusOr<std::unique_ptr<adapter::Server>> server =
+//       adapter::Server::Start(&handler, options);
+//   int port = (*server)->port();  ...  (*server)->Stop();
 //
 // The serving certificate comes from files (re-read when their modification time changes,
 // checked every `reload_interval`; a bad new pair is logged and the old one kept) or, when no

@@ -29,8 +29,8 @@ PolicyResult Result(const std::string& name, absl::optional<double> target, cons
   p.policy = name;
   p.target_pct = target;
   p.figures = r.figures;
-  p.cost = r.figures.replica_hours * o.hpa.pod_cpu_millicores / 1000.0 *
-           o.config.cost_per_vcpu_hour;
+  p.cost =
+      r.figures.replica_hours * o.hpa.pod_cpu_millicores / 1000.0 * o.config.cost_per_vcpu_hour;
   return p;
 }
 
@@ -51,8 +51,8 @@ absl::StatusOr<ReplayWindow> ChooseWindow(const Demand& demand, const Options& o
   return w;
 }
 
-CostMatch MatchCost(const std::function<SimResult(double)>& run, double replica_hours,
-                    double lo, double hi, double tolerance) {
+CostMatch MatchCost(const std::function<SimResult(double)>& run, double replica_hours, double lo,
+                    double hi, double tolerance) {
   CostMatch best;
   double best_err = HUGE_VAL;
   auto consider = [&](double target) {
@@ -105,20 +105,18 @@ absl::StatusOr<TraceResult> RunTrace(const std::string& trace, const Demand& dem
   SmartOptions smart_options;
   smart_options.rate_lag = options.smart_data_lag;
   SmartPolicy smart_policy(options.config, &demand, smart_options);
-  SimResult s = Simulate(demand, *window, options.hpa, initial, &smart_policy,
-                         options.keep_series);
+  SimResult s = Simulate(demand, *window, options.hpa, initial, &smart_policy, options.keep_series);
   out.smart = smart_policy.stats();
   progress("native_cost_matched (bisection on the target)");
   CostMatch m = MatchCost([&](double t) { return native(t, false); }, s.figures.replica_hours,
-                          options.search_min_pct, options.search_max_pct,
-                          options.match_tolerance);
+                          options.search_min_pct, options.search_max_pct, options.match_tolerance);
   out.cost_matched = m.matched;
   out.search_runs = m.runs;
   if (options.keep_series) m.result = native(m.target_pct, true);
   progress("oracle");
   OraclePolicy oracle_policy(options.target_pct);
-  SimResult o = Simulate(demand, *window, options.hpa, initial, &oracle_policy,
-                         options.keep_series);
+  SimResult o =
+      Simulate(demand, *window, options.hpa, initial, &oracle_policy, options.keep_series);
   out.policies.push_back(Result("native", options.target_pct, n, options));
   // smart's target is the one it served (learned, node pressure): the mean over its cycles.
   absl::optional<double> smart_target;

@@ -72,7 +72,7 @@ struct TraceResult {
   std::string trace;
   ReplayWindow window;
   std::vector<PolicyResult> policies;  // native, smart, native_cost_matched, oracle
-  bool cost_matched = false;  // the search reached match_tolerance
+  bool cost_matched = false;           // the search reached match_tolerance
   int search_runs = 0;
   // (native - smart) / (native - oracle) overloaded minutes; nullopt when native is no worse
   // than the oracle.
@@ -95,8 +95,8 @@ struct CostMatch {
 // Searches the target in [lo, hi] whose run's replica-hours equal `replica_hours` within
 // `tolerance` (relative), by bisection; `run(target)` replays native at that target. When
 // no target in range matches, the closest run found.
-CostMatch MatchCost(const std::function<SimResult(double)>& run, double replica_hours,
-                    double lo, double hi, double tolerance);
+CostMatch MatchCost(const std::function<SimResult(double)>& run, double replica_hours, double lo,
+                    double hi, double tolerance);
 
 // Replays every policy over `demand` (already scaled to cores).
 absl::StatusOr<TraceResult> RunTrace(const std::string& trace, const Demand& demand,

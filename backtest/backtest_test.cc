@@ -114,7 +114,7 @@ class FakePrometheus : public prom::PrometheusClient {
                                                   absl::Time at) override {
     const bool node = absl::StrContains(promql, "node_cpu_seconds_total");
     const bool five = absl::StrContains(promql, "[5m]");
-    const bool two = absl::StrContains(promql, "[2m]");
+    const bool two = absl::StrContains(promql, "[1m]");
     std::vector<prom::Series> out;
     if (absl::StrContains(promql, "memory")) return out;
     const auto& src = node ? (five ? node5 : node10) : two ? pod2 : (five ? pod5 : pod10);
@@ -173,7 +173,7 @@ TEST(GoldenTest, BacktestAndLiveReconcilerServeIdenticalValues) {
     cluster.state = c.cluster;
     prom.pod10 = c.pod_cpu_10m;
     prom.pod5 = c.pod_cpu_5m;
-    prom.pod2 = c.pod_cpu_2m;
+    prom.pod2 = c.pod_cpu_1m;
     prom.node10 = c.node_cpu_10m;
     prom.node5 = c.node_cpu_5m;
     live.RunCycle();

@@ -48,14 +48,22 @@ void Piece(double len, double a, double b, double c, Shortfall* out) {
 
 }  // namespace
 
-absl::StatusOr<Demand> Demand::FromTrace(const std::vector<base::Point>& points,
-                                         double p95_cores) {
+absl::StatusOr<Demand> Demand::FromCores(const std::vector<base::Point>& points) {
+  return FromTraceScaled(points, absl::nullopt);
+}
+
+absl::StatusOr<Demand> Demand::FromTrace(const std::vector<base::Point>& points, double p95_cores) {
+  if (!(p95_cores > 0) || !std::isfinite(p95_cores)) {
+    return absl::InvalidArgumentError(absl::StrCat("--p95-cores must be > 0, got ", p95_cores));
+  }
+  return FromTraceScaled(points, p95_cores);
+}
+
+absl::StatusOr<Demand> Demand::FromTraceScaled(const std::vector<base::Point>& points,
+                                               absl::optional<double> p95_cores) {
   if (points.size() < 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("a demand trace needs at least 2 points, got ", points.size()));
-  }
-  if (!(p95_cores > 0) || !std::isfinite(p95_cores)) {
-    return absl::InvalidArgumentError(absl::StrCat("--p95-cores must be > 0, got ", p95_cores));
   }
   Demand d;
   std::vector<double> values;
@@ -72,11 +80,13 @@ absl::StatusOr<Demand> Demand::FromTrace(const std::vector<base::Point>& points,
     d.t_.push_back(Seconds(p.time));
     values.push_back(p.value);
   }
-  const double p95 = Percentile95(values);
-  if (!(p95 > 0)) {
-    return absl::InvalidArgumentError("the trace's 95th percentile is 0: nothing to scale");
+  if (p95_cores) {
+    const double p95 = Percentile95(values);
+    if (!(p95 > 0)) {
+      return absl::InvalidArgumentError("the trace's 95th percentile is 0: nothing to scale");
+    }
+    d.scale_ = *p95_cores / p95;
   }
-  d.scale_ = p95_cores / p95;
   d.v_.reserve(values.size());
   for (double v : values) d.v_.push_back(v * d.scale_);
   return d;

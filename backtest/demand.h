@@ -16,13 +16,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "base/trace_csv.h"
 
 namespace backtest {
 
 // What a constant capacity did against demand over an interval.
 struct Shortfall {
-  double overloaded_seconds = 0;  // time with demand > capacity
+  double overloaded_seconds = 0;     // time with demand > capacity
   double unserved_core_seconds = 0;  // integral of (demand - capacity) where positive
   double served_core_seconds = 0;    // integral of min(demand, capacity)
 };
@@ -31,8 +32,10 @@ class Demand {
  public:
   // InvalidArgument with fewer than two points, unordered times, a non-finite or negative
   // value, or a 95th percentile that is not positive (nothing to scale), or p95_cores <= 0.
-  static absl::StatusOr<Demand> FromTrace(const std::vector<base::Point>& points,
-                                          double p95_cores);
+  static absl::StatusOr<Demand> FromTrace(const std::vector<base::Point>& points, double p95_cores);
+  // Points already in cores (e.g. from Prometheus), not scaled. The same errors, except that a
+  // 95th percentile of 0 is allowed.
+  static absl::StatusOr<Demand> FromCores(const std::vector<base::Point>& points);
 
   absl::Time start() const { return absl::FromUnixSeconds(0) + absl::Seconds(t_.front()); }
   absl::Time end() const { return absl::FromUnixSeconds(0) + absl::Seconds(t_.back()); }
@@ -50,6 +53,8 @@ class Demand {
 
  private:
   Demand() = default;
+  static absl::StatusOr<Demand> FromTraceScaled(const std::vector<base::Point>& points,
+                                                absl::optional<double> p95_cores);
   double AtSeconds(double s) const;
   // Index of the segment [t_[i], t_[i+1]] holding s (clamped to the ends).
   size_t Segment(double s) const;

@@ -39,8 +39,9 @@ std::string FormatTable(const TraceResult& r) {
                                : std::string("n/a (native does not overload more than the oracle)"),
                   "\n");
   if (!r.cost_matched) {
-    absl::StrAppend(&out, "  note: no target in the search range matches smart's replica-hours "
-                          "within tolerance; the closest is shown\n");
+    absl::StrAppend(&out,
+                    "  note: no target in the search range matches smart's replica-hours "
+                    "within tolerance; the closest is shown\n");
   }
   absl::StrAppendFormat(&out, "  smart: %d cycles, forecast trusted in %d, %d buckets backfilled\n",
                         r.smart.cycles, r.smart.trusted_cycles, r.smart.history_points);
@@ -107,13 +108,11 @@ struct Frame {
   double plot_w() const { return width - left - right; }
   double height() const { return bot_y0 + bot_h + 40; }
   double X(absl::Time t) const {
-    return left + plot_w() * (absl::ToDoubleSeconds(t - absl::UnixEpoch()) - t0) /
-                      std::max(1.0, t1 - t0);
+    return left +
+           plot_w() * (absl::ToDoubleSeconds(t - absl::UnixEpoch()) - t0) / std::max(1.0, t1 - t0);
   }
   double Y(double cores) const { return top_y0 + top_h * (1 - cores / ymax); }
-  double P(double pressure) const {
-    return bot_y0 + bot_h * (1 - std::min(pressure, pmax) / pmax);
-  }
+  double P(double pressure) const { return bot_y0 + bot_h * (1 - std::min(pressure, pmax) / pmax); }
 };
 
 Frame MakeFrame(const TraceResult& r) {
@@ -196,19 +195,25 @@ std::string FormatSvg(const TraceResult& r) {
                           f.bot_y0 + f.bot_h + 16,
                           absl::FormatTime("%m-%d %H:%M", d, absl::UTCTimeZone()));
   }
-  AppendLine(r, f, stride, "#000", [&](const SeriesRow& row) -> absl::optional<double> {
-    return f.Y(row.demand_cores);
-  }, &out);
+  AppendLine(
+      r, f, stride, "#000",
+      [&](const SeriesRow& row) -> absl::optional<double> { return f.Y(row.demand_cores); }, &out);
   for (size_t p = 0; p < r.policies.size(); ++p) {
-    AppendLine(r, f, stride, kColors[p % 4], [&](const SeriesRow& row) -> absl::optional<double> {
-      if (p >= row.ready_cores.size()) return absl::nullopt;
-      return f.Y(row.ready_cores[p]);
-    }, &out);
+    AppendLine(
+        r, f, stride, kColors[p % 4],
+        [&](const SeriesRow& row) -> absl::optional<double> {
+          if (p >= row.ready_cores.size()) return absl::nullopt;
+          return f.Y(row.ready_cores[p]);
+        },
+        &out);
   }
-  AppendLine(r, f, stride, "#2ca02c", [&](const SeriesRow& row) -> absl::optional<double> {
-    if (!row.smart_pressure) return absl::nullopt;
-    return f.P(*row.smart_pressure);
-  }, &out);
+  AppendLine(
+      r, f, stride, "#2ca02c",
+      [&](const SeriesRow& row) -> absl::optional<double> {
+        if (!row.smart_pressure) return absl::nullopt;
+        return f.P(*row.smart_pressure);
+      },
+      &out);
   for (double band : {0.9, 1.1}) {
     absl::StrAppendFormat(&out,
                           "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "

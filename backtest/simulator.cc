@@ -101,18 +101,17 @@ int NextReplicas(absl::optional<double> ratio, int current, int ready, absl::Tim
   }
   // Stabilisation: the largest proposal within the scale-down window (this one included).
   const absl::Time cutoff = now - options.scale_down_window;
-  recommendations->erase(
-      std::remove_if(recommendations->begin(), recommendations->end(),
-                     [&](const Recommendation& r) { return r.time <= cutoff; }),
-      recommendations->end());
+  recommendations->erase(std::remove_if(recommendations->begin(), recommendations->end(),
+                                        [&](const Recommendation& r) { return r.time <= cutoff; }),
+                         recommendations->end());
   recommendations->push_back({now, proposal});
   int down_floor = proposal;
   for (const Recommendation& r : *recommendations) down_floor = std::max(down_floor, r.replicas);
   int next = proposal >= current ? proposal : std::min(current, down_floor);
   // Scale-up limit per sync.
-  const int limit = std::max(current + options.scale_up_pods,
-                             static_cast<int>(std::ceil(current * (1 + options.scale_up_percent /
-                                                                           100.0))));
+  const int limit =
+      std::max(current + options.scale_up_pods,
+               static_cast<int>(std::ceil(current * (1 + options.scale_up_percent / 100.0))));
   next = std::min(next, limit);
   return std::clamp(next, options.min_replicas, options.max_replicas);
 }
@@ -137,8 +136,8 @@ SimResult Simulate(const Demand& demand, const ReplayWindow& window, const HpaOp
     const bool acting = t >= window.start;
     if (acting) {
       const int current = static_cast<int>(r.pods_.size());
-      const int next = NextReplicas(policy->Ratio(r), current, r.ready_, t, options,
-                                    &recommendations);
+      const int next =
+          NextReplicas(policy->Ratio(r), current, r.ready_, t, options, &recommendations);
       if (next != current) ++result.figures.scale_events;
       while (static_cast<int>(r.pods_.size()) > next) {
         if (r.pods_.back().ready_at <= t) --r.ready_;
@@ -148,8 +147,8 @@ SimResult Simulate(const Demand& demand, const ReplayWindow& window, const HpaOp
         r.pods_.push_back({next_id++, t, t + options.startup});
       }
       if (keep_series) {
-        result.series.push_back({t, demand.At(t), static_cast<int>(r.pods_.size()), r.ready_,
-                                 policy->LastMetric()});
+        result.series.push_back(
+            {t, demand.At(t), static_cast<int>(r.pods_.size()), r.ready_, policy->LastMetric()});
       }
     }
     const Shortfall s = demand.Against(t, t + options.sync_period, r.ready_ * pod_cores);

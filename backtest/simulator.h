@@ -37,8 +37,8 @@ struct HpaOptions {
   int max_replicas = 200;
   absl::Duration startup = absl::Seconds(90);
   absl::Duration scale_down_window = absl::Seconds(300);
-  int scale_up_pods = 4;            // per sync ...
-  double scale_up_percent = 100;    // ... or this much of the current count, the larger
+  int scale_up_pods = 4;              // per sync ...
+  double scale_up_percent = 100;      // ... or this much of the current count, the larger
   int64_t pod_cpu_millicores = 1000;  // request = limit
 };
 
@@ -50,9 +50,9 @@ struct ReplayWindow {
 };
 
 struct Pod {
-  int64_t id = 0;        // 1, 2, ... in creation order
-  absl::Time created;    // also its start time
-  absl::Time ready_at;   // created + startup
+  int64_t id = 0;       // 1, 2, ... in creation order
+  absl::Time created;   // also its start time
+  absl::Time ready_at;  // created + startup
 };
 
 // What a policy may look at during one sync. Valid only during the call.

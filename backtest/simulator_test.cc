@@ -112,12 +112,12 @@ TEST(SimulatorTest, ScaleUpIsLimitedToFourPodsOrDoublingPerSync) {
   HpaOptions o;
   std::vector<Recommendation> recs;
   const absl::Time t = kT0;
-  EXPECT_EQ(NextReplicas(100.0, 2, 2, t, o, &recs), 6);     // max(2 + 4, 4)
-  EXPECT_EQ(NextReplicas(100.0, 6, 2, t, o, &recs), 12);    // max(10, 12)
-  EXPECT_EQ(NextReplicas(100.0, 150, 150, t, o, &recs), 200);  // maxReplicas
-  EXPECT_EQ(NextReplicas(1.05, 10, 10, t, o, &recs), 10);   // inside the tolerance
+  EXPECT_EQ(NextReplicas(100.0, 2, 2, t, o, &recs), 6);          // max(2 + 4, 4)
+  EXPECT_EQ(NextReplicas(100.0, 6, 2, t, o, &recs), 12);         // max(10, 12)
+  EXPECT_EQ(NextReplicas(100.0, 150, 150, t, o, &recs), 200);    // maxReplicas
+  EXPECT_EQ(NextReplicas(1.05, 10, 10, t, o, &recs), 10);        // inside the tolerance
   EXPECT_EQ(NextReplicas(absl::nullopt, 7, 7, t, o, &recs), 7);  // no metric: hold
-  EXPECT_EQ(NextReplicas(1.2, 10, 8, t, o, &recs), 10);     // ceil(1.2 x 8 ready) = 10
+  EXPECT_EQ(NextReplicas(1.2, 10, 8, t, o, &recs), 10);          // ceil(1.2 x 8 ready) = 10
   // Through the replay: 2 -> 6 -> 12 -> 24 -> 48 -> 96 -> 192 -> 200, one sync each.
   const absl::Time start = kT0 + absl::Minutes(15);
   Demand d = MakeDemand({{absl::ZeroDuration(), 1}, {absl::Hours(2), 1}});

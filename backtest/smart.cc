@@ -40,11 +40,11 @@ class SimPrometheus : public prom::PrometheusClient {
                                                   absl::Time at) override {
     const bool node = absl::StrContains(promql, "node_cpu_seconds_total");
     const bool five = absl::StrContains(promql, "[5m]");
-    const bool two = absl::StrContains(promql, "[2m]");
+    const bool two = absl::StrContains(promql, "[1m]");
     std::vector<prom::Series> out;
     if (absl::StrContains(promql, "memory")) return out;  // no memory series
     const auto& src = node ? (five ? cycle->node_cpu_5m : cycle->node_cpu_10m)
-                           : (two    ? cycle->pod_cpu_2m
+                           : (two    ? cycle->pod_cpu_1m
                               : five ? cycle->pod_cpu_5m
                                      : cycle->pod_cpu_10m);
     for (const auto& [key, cores] : src) {
@@ -185,7 +185,7 @@ absl::optional<double> SmartPolicy::Impl::Cycle(const SyncView& view, SmartStats
       cycle.pod_cpu_5m[key] = *r;
       node5 += *r;
     }
-    if (auto r = view.PodCpuRate(p, at, absl::Minutes(2))) cycle.pod_cpu_2m[key] = *r;
+    if (auto r = view.PodCpuRate(p, at, absl::Minutes(1))) cycle.pod_cpu_1m[key] = *r;
   }
   cycle.node_cpu_10m[kNode] = node10;
   cycle.node_cpu_5m[kNode] = node5;

@@ -39,7 +39,7 @@ struct SmartCycle {
   absl::Time time;
   std::shared_ptr<const reconciler::ClusterState> cluster;
   // "namespace/pod" -> cores, as Prometheus answered; node name -> cores.
-  std::map<std::string, double> pod_cpu_10m, pod_cpu_5m, pod_cpu_2m, node_cpu_10m, node_cpu_5m;
+  std::map<std::string, double> pod_cpu_10m, pod_cpu_5m, pod_cpu_1m, node_cpu_10m, node_cpu_5m;
   absl::optional<double> served_pressure;
   double target_pct = 0;
   bool forecast_trusted = false;
@@ -59,7 +59,7 @@ struct SmartOptions {
 // Counters over the replay.
 struct SmartStats {
   int cycles = 0;
-  int trusted_cycles = 0;  // cycles whose forecast was trusted
+  int trusted_cycles = 0;     // cycles whose forecast was trusted
   double target_pct_sum = 0;  // sum of the served target over cycles
   int history_points = 0;     // demand buckets the backfill loaded (first cycle)
 };

@@ -3,16 +3,23 @@
 namespace base {
 namespace {
 
-class WallClock : public Clock {
+class RealEnvImpl : public Env {
  public:
   absl::Time Now() const override { return absl::Now(); }
+  void SleepFor(absl::Duration d) override {
+    if (d > absl::ZeroDuration()) absl::SleepFor(d);
+  }
 };
 
 }  // namespace
 
-Clock& RealClock() {
-  static WallClock* clock = new WallClock();
-  return *clock;
+Env& RealEnv() {
+  static RealEnvImpl* env = new RealEnvImpl();
+  return *env;
 }
+
+Clock& RealClock() { return RealEnv(); }
+
+Sleeper& RealSleeper() { return RealEnv(); }
 
 }  // namespace base

@@ -1,20 +1,29 @@
-// Boost.Beast over plain TCP. Each connection is a Session on its own strand: read the header,
-// answer "100-continue" if asked, read the body, run the handler, write, repeat. Stop() closes
-// the acceptor, closes idle connections at once and lets busy ones finish their response.
+// Boost.Beast over plain TCP or Boost.Asio's OpenSSL stream. Each connection is a Session on its
+// own strand: (TLS handshake,) read the header, answer "100-continue" if asked, read the body,
+// run the handler, write, repeat. Stop() closes the acceptor, closes idle connections at once and
+// lets busy ones finish their response. Why Beast: it hands us the SSL* (peer certificate and
+// chain), lets us install our own ALPN callback and per-connection contexts for certificate
+// reload, and has a bounded, fuzzed HTTP parser (see adapter/README.md for the alternatives).
 #include "base/http_server.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <exception>
-#include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -22,29 +31,31 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "base/http_routes.h"
+#include "base/tls_context.h"
 #include "base/url.h"
 #include "glog/logging.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 
 namespace base {
 namespace {
 
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
+using internal::DecodeTarget;
+using internal::ParseAddress;
+using internal::RouteMetrics;
+using internal::Routes;
 
-constexpr size_t kHeaderLimit = 64 * 1024;
 constexpr absl::Duration kStopGrace = absl::Milliseconds(900);
-constexpr char kUnmatched[] = "unmatched";
-constexpr char kInvalid[] = "invalid";
+constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
 
-std::string MethodLabel(absl::string_view method) {
-  static const char* const kKnown[] = {"GET",    "HEAD",    "POST",  "PUT",
-                                       "DELETE", "OPTIONS", "PATCH", "CONNECT"};
-  for (const char* m : kKnown) {
-    if (method == m) return m;
-  }
-  return "OTHER";
+std::chrono::milliseconds Millis(absl::Duration d) {
+  return std::chrono::milliseconds(absl::ToInt64Milliseconds(d));
 }
 
 HttpResponse TextResponse(int status, std::string body) {
@@ -54,155 +65,194 @@ HttpResponse TextResponse(int status, std::string body) {
   return r;
 }
 
-// Host and port from "host:port", ":port" or "[v6]:port".
-absl::Status ParseAddress(const std::string& address, std::string* host, int* port) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("address '", address, "' has no :port"));
-  }
-  absl::string_view h = absl::string_view(address).substr(0, colon);
-  absl::string_view p = absl::string_view(address).substr(colon + 1);
-  if (p.empty() || p.size() > 5 || !std::all_of(p.begin(), p.end(), absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(p, port) || *port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("address '", address, "' has a bad port"));
-  }
-  if (!h.empty() && h.front() == '[') {
-    if (h.size() < 3 || h.back() != ']') {
-      return absl::InvalidArgumentError(absl::StrCat("address '", address, "': bad [IPv6]"));
-    }
-    h = h.substr(1, h.size() - 2);
-    if (h.find(':') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("address '", address, "': bad [IPv6]"));
-    }
-  } else if (h.find(':') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("address '", address, "': write IPv6 addresses as [addr]:port"));
-  }
-  *host = std::string(h == "localhost" ? "127.0.0.1" : h);
-  return absl::OkStatus();
-}
-
-class Session;
+class SessionBase;
 
 // Everything the sessions share; HttpServer::Impl is this under the name the header declares.
 class ServerState {
  public:
   explicit ServerState(HttpServerOptions o)
-      : options(std::move(o)), ioc(std::max(1, options.threads)) {}
+      : options(std::move(o)), routes(options.metrics), ioc(std::max(1, options.threads)) {}
 
-  // Finds the handler for a decoded path; sets *pattern to the registered path or prefix.
-  const HttpHandler* Find(const std::string& path, std::string* pattern) const {
-    auto it = exact.find(path);
-    if (it != exact.end()) {
-      *pattern = it->first;
-      return &it->second;
-    }
-    const HttpHandler* best = nullptr;
-    size_t best_len = 0;
-    for (const auto& [prefix, handler] : prefixes) {
-      if ((best == nullptr || prefix.size() > best_len) && absl::StartsWith(path, prefix)) {
-        best = &handler;
-        best_len = prefix.size();
-        *pattern = prefix;
-      }
-    }
-    return best;
+  HttpResponse ErrorResponse(int status, const std::string& message) const {
+    if (options.error_response) return options.error_response(status, message);
+    return TextResponse(status, message + "\n");
   }
 
-  void Record(const std::string& pattern, const std::string& method, int code,
-              absl::Duration elapsed) {
-    metrics::Registry& r = metrics::DefaultRegistry();
-    r.GetCounter(
-         "http_server_requests_total", "HTTP requests answered by base::HttpServer.",
-         {{"handler", pattern}, {"method", MethodLabel(method)}, {"code", absl::StrCat(code)}})
-        ->Increment();
-    r.GetHistogram("http_server_request_duration_seconds",
-                   "Time from a request's headers to the end of its response, in seconds.",
-                   metrics::LatencyBuckets(), {{"handler", pattern}})
-        ->Observe(absl::ToDoubleSeconds(elapsed));
+  // Runs the handler for `request`; *metrics receives where the request is counted.
+  HttpResponse Dispatch(const HttpRequest& request, bool decoded, const RouteMetrics** metrics) {
+    const Routes::Route* route = routes.Find(request.path, decoded);
+    *metrics = route != nullptr ? &route->metrics : decoded ? routes.unmatched() : routes.invalid();
+    if (route == nullptr) {
+      return decoded ? TextResponse(404, "404 page not found\n")
+                     : TextResponse(400, "malformed request target\n");
+    }
+    try {
+      return route->handler(request);
+    } catch (const std::exception& e) {
+      LOG(ERROR) << "handler for " << route->pattern << " threw: " << e.what();
+    } catch (...) {
+      LOG(ERROR) << "handler for " << route->pattern << " threw";
+    }
+    return TextResponse(500, "internal error\n");
   }
 
-  void Register(Session* s, std::weak_ptr<Session> w) {
+  void Register(SessionBase* s, std::weak_ptr<SessionBase> w) {
     absl::MutexLock lock(&mu);
     sessions.emplace(s, std::move(w));
   }
-  void Unregister(Session* s) {
+  void Unregister(SessionBase* s) {
     absl::MutexLock lock(&mu);
     sessions.erase(s);
   }
+  std::vector<std::shared_ptr<SessionBase>> LiveSessions() {
+    std::vector<std::shared_ptr<SessionBase>> out;
+    absl::MutexLock lock(&mu);
+    for (const auto& [raw, weak] : sessions) {
+      if (std::shared_ptr<SessionBase> s = weak.lock()) out.push_back(std::move(s));
+    }
+    return out;
+  }
 
   void Accept();
+  void ScheduleReload();
 
   const HttpServerOptions options;
-  std::map<std::string, HttpHandler> exact;
-  std::map<std::string, HttpHandler> prefixes;
+  Routes routes;
+  std::unique_ptr<internal::TlsContextSource> tls;
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
   std::atomic<bool> stopped{false};
+  std::atomic<int> open{0};  // live sessions
+  std::atomic<uint64_t> rejected{0}, handshake_failures{0}, reload_failures{0};
   int port = 0;
   absl::Mutex mu;
-  std::map<Session*, std::weak_ptr<Session>> sessions ABSL_GUARDED_BY(mu);
+  std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions ABSL_GUARDED_BY(mu);
   // Declared after everything a Session touches: destroying the io_context destroys the
   // sessions still queued in it, and they unregister themselves under `mu`.
   net::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
-  std::optional<net::steady_timer> retry_timer;
+  std::optional<net::steady_timer> retry_timer, reload_timer;
   std::vector<std::thread> threads;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// What Stop() needs of a session, whatever its stream.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
-  Session(tcp::socket socket, ServerState* impl) : stream_(std::move(socket)), impl_(impl) {}
-  ~Session() { impl_->Unregister(this); }
+  explicit SessionBase(ServerState* state) : state_(state) { ++state_->open; }
+  virtual ~SessionBase() {
+    --state_->open;
+    state_->Unregister(this);
+  }
+  // On the session's strand when the server stops: an idle connection is closed now, a busy
+  // one after its response.
+  virtual void OnStop() = 0;
+  // From Stop() once no I/O thread runs.
+  virtual void ForceClose() = 0;
+  virtual net::any_io_executor GetExecutor() = 0;
+
+ protected:
+  ServerState* state_;
+};
+
+template <bool kTls>
+class Session : public SessionBase {
+ public:
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+  Session(tcp::socket socket, ServerState* state, std::shared_ptr<ssl::context> ctx)
+      : SessionBase(state), ctx_(std::move(ctx)), stream_(MakeStream(std::move(socket))) {}
 
   void Run() {
-    impl_->Register(this, weak_from_this());
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    state_->Register(this, weak_from_this());
+    net::dispatch(stream_.get_executor(), [self = Self()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
-  // Called on the session's strand when the server stops: an idle connection is closed now, a
-  // busy one after its response.
-  void OnStop() {
+  void OnStop() override {
     if (!busy_) Close();
   }
-
-  net::any_io_executor GetExecutor() { return stream_.get_executor(); }
-
-  // On the session's strand, or from Stop() once no I/O thread runs.
-  void Close() {
+  void ForceClose() override {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().socket().close(ignored);
   }
+  net::any_io_executor GetExecutor() override { return stream_.get_executor(); }
 
  private:
+  Stream MakeStream(tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *ctx_);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Handshake() {
+    if constexpr (kTls) {
+      Lowest().expires_after(Millis(state_->options.tls->handshake_timeout));
+      stream_.async_handshake(ssl::stream_base::server, [self = Self()](beast::error_code ec) {
+        if (ec) {
+          ++self->state_->handshake_failures;
+          VLOG(1) << "TLS handshake failed: " << ec.message();
+          return;
+        }
+        self->CapturePeer();
+        self->ReadHeader();
+      });
+    }
+  }
+
+  void CapturePeer() {
+    if constexpr (kTls) {
+      SSL* ssl = stream_.native_handle();
+      if (X509* cert = SSL_get0_peer_certificate(ssl)) {
+        unsigned char* der = nullptr;
+        int len = i2d_X509(cert, &der);
+        if (len > 0) peer_cert_der_.assign(reinterpret_cast<char*>(der), len);
+        OPENSSL_free(der);
+      }
+      // On the server side the chain excludes the leaf: these are the intermediates.
+      if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+        for (int i = 0; i < sk_X509_num(chain); ++i) {
+          unsigned char* der = nullptr;
+          int len = i2d_X509(sk_X509_value(chain, i), &der);
+          if (len > 0) peer_chain_der_.emplace_back(reinterpret_cast<char*>(der), len);
+          OPENSSL_free(der);
+        }
+      }
+    }
+  }
+
   void ReadHeader() {
-    if (impl_->stopping) return Close();
+    if (state_->stopping) return Close();
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(impl_->options.max_body_bytes);
-    stream_.expires_after(
-        std::chrono::milliseconds(absl::ToInt64Milliseconds(impl_->options.idle_timeout)));
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    parser_->header_limit(state_->options.max_header_bytes);
+    parser_->body_limit(state_->options.max_body_bytes);
+    Lowest().expires_after(Millis(state_->options.idle_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
-    start_ = absl::Now();
+    start_ = std::chrono::steady_clock::now();
     if (ec) return OnReadError(ec);
     busy_ = true;
     const auto& req = parser_->get();
+    const auto expect = req[http::field::expect];
     if (req.version() >= 11 &&
-        absl::EqualsIgnoreCase(
-            absl::string_view(req[http::field::expect].data(), req[http::field::expect].size()),
-            "100-continue")) {
+        absl::EqualsIgnoreCase(absl::string_view(expect.data(), expect.size()), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-                          if (ec) return self->Close();
-                          self->ReadBody();
-                        });
+      http::async_write(stream_, *cont, [self = Self(), cont](beast::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->ReadBody();
+      });
       return;
     }
     ReadBody();
@@ -210,101 +260,69 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     if (parser_->is_done()) return OnRequest();
-    stream_.expires_after(
-        std::chrono::milliseconds(absl::ToInt64Milliseconds(impl_->options.idle_timeout)));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (ec) return self->OnReadError(ec);
-                       self->OnRequest();
-                     });
+    Lowest().expires_after(Millis(state_->options.idle_timeout));
+    http::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->OnRequest();
+    });
   }
 
   void OnReadError(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-        ec == http::error::partial_message || ec == net::error::bad_descriptor) {
+        ec == http::error::partial_message || ec == net::error::bad_descriptor ||
+        ec == ssl::error::stream_truncated) {
       return Close();
     }
     busy_ = true;
     HttpResponse r;
     if (ec == http::error::body_limit) {
-      r = TextResponse(413, absl::StrCat("request body larger than ", impl_->options.max_body_bytes,
-                                         " bytes\n"));
+      r = state_->ErrorResponse(
+          413, absl::StrCat("request body larger than ", state_->options.max_body_bytes, " bytes"));
     } else if (ec == http::error::header_limit) {
-      r = TextResponse(431, "request line and headers too large\n");
+      r = state_->ErrorResponse(431, absl::StrCat("request line and headers exceed ",
+                                                  state_->options.max_header_bytes, " bytes"));
     } else {
       VLOG(1) << "malformed HTTP request: " << ec.message();
-      r = TextResponse(400, absl::StrCat("malformed HTTP request: ", ec.message(), "\n"));
+      r = state_->ErrorResponse(400, absl::StrCat("malformed HTTP request: ", ec.message()));
     }
-    Write(std::move(r), /*keep_alive=*/false, /*head=*/false, 11, kInvalid, "OTHER",
-          /*linger=*/true);
+    Write(std::move(r), /*keep_alive=*/false, /*head=*/false, 11, state_->routes.invalid(),
+          internal::MethodIndex("OTHER"), /*linger=*/true);
   }
 
   void OnRequest() {
     auto& req = parser_->get();
     HttpRequest request;
     const bool head = req.method() == http::verb::head;
-    request.method = head ? "GET" : std::string(req.method_string());
-    const std::string method_label = std::string(req.method_string());
-    const absl::string_view target(req.target().data(), req.target().size());
-    const size_t q = target.find('?');
-    const absl::string_view raw_path = target.substr(0, q);
-    bool ok = !raw_path.empty() && raw_path[0] == '/' &&
-              base::PercentDecode(raw_path, false, &request.path);
-    if (ok && q != absl::string_view::npos) {
-      absl::string_view raw_query = target.substr(q + 1);
-      raw_query = raw_query.substr(0, raw_query.find('#'));
-      for (absl::string_view pair : absl::StrSplit(raw_query, '&', absl::SkipEmpty())) {
-        const size_t eq = pair.find('=');
-        std::string key, value;
-        if (!base::PercentDecode(pair.substr(0, eq), true, &key) ||
-            (eq != absl::string_view::npos &&
-             !base::PercentDecode(pair.substr(eq + 1), true, &value))) {
-          ok = false;
-          break;
-        }
-        request.query[std::move(key)] = std::move(value);
-      }
-    }
-    if (!ok) {
-      return Write(TextResponse(400, "malformed request target\n"), false, head, req.version(),
-                   kInvalid, method_label, /*linger=*/true);
-    }
+    const absl::string_view method(req.method_string().data(), req.method_string().size());
+    request.method = head && state_->options.head_as_get ? "GET" : std::string(method);
+    request.target.assign(req.target().data(), req.target().size());
+    // A server with only a default handler leaves decoding to it (the adapter's router).
+    const bool decoded =
+        !state_->routes.has_paths() || DecodeTarget(request.target, &request);
     for (const auto& field : req) {
-      std::string name = absl::AsciiStrToLower(
-          absl::string_view(field.name_string().data(), field.name_string().size()));
-      const absl::string_view value(field.value().data(), field.value().size());
-      auto [it, inserted] = request.headers.emplace(std::move(name), std::string(value));
-      if (!inserted) absl::StrAppend(&it->second, ", ", value);  // RFC 9110 5.3
+      request.headers.emplace(absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
+                                                                      field.name_string().size())),
+                              std::string(field.value().data(), field.value().size()));
     }
     request.body = std::move(req.body());
-
-    std::string pattern = kUnmatched;
-    const HttpHandler* handler = impl_->Find(request.path, &pattern);
-    HttpResponse response;
-    if (handler == nullptr) {
-      response = TextResponse(404, "404 page not found\n");
-    } else {
-      try {
-        response = (*handler)(request);
-      } catch (const std::exception& e) {
-        LOG(ERROR) << "handler for " << pattern << " threw: " << e.what();
-        response = TextResponse(500, "internal error\n");
-      } catch (...) {
-        LOG(ERROR) << "handler for " << pattern << " threw";
-        response = TextResponse(500, "internal error\n");
-      }
+    if constexpr (kTls) {
+      request.peer_cert_der = peer_cert_der_;
+      request.peer_chain_der = peer_chain_der_;
     }
-    Write(std::move(response), req.keep_alive(), head, req.version(), pattern, method_label,
-          /*linger=*/false);
+    const RouteMetrics* metrics = nullptr;
+    HttpResponse response = state_->Dispatch(request, decoded, &metrics);
+    Write(std::move(response), req.keep_alive(), head, req.version(), metrics,
+          internal::MethodIndex(method), /*linger=*/false);
   }
 
-  void Write(HttpResponse r, bool keep_alive, bool head, unsigned version, std::string pattern,
-             std::string method, bool linger) {
+  void Write(HttpResponse r, bool keep_alive, bool head, unsigned version,
+             const RouteMetrics* metrics, size_t method, bool linger) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(version == 10 ? 10 : 11);
     res->result(static_cast<unsigned>(r.status));
     res->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : state_->options.response_headers) res->insert(name, value);
     for (const auto& [name, value] : r.headers) {
       // The server owns framing.
       if (absl::EqualsIgnoreCase(name, "content-length") ||
@@ -314,7 +332,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       res->insert(name, value);
     }
-    keep_alive = keep_alive && !impl_->stopping;
+    keep_alive = keep_alive && !state_->stopping;
     res->keep_alive(keep_alive);
     const bool bodiless = r.status == 204 || r.status == 304 || (r.status >= 100 && r.status < 200);
     if (head) {
@@ -324,44 +342,56 @@ class Session : public std::enable_shared_from_this<Session> {
       res->prepare_payload();
     }
     const int status = r.status;
-    http::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res, keep_alive, linger, status, pattern = std::move(pattern),
-         method = std::move(method)](beast::error_code ec, size_t) {
-          self->impl_->Record(pattern, method, status, absl::Now() - self->start_);
-          self->busy_ = false;
-          if (!ec && linger) return self->LingeringClose();
-          if (ec || !keep_alive || self->impl_->stopping) return self->Close();
-          self->ReadHeader();
-        });
+    http::async_write(stream_, *res,
+                      [self = Self(), res, keep_alive, linger, status, metrics, method](
+                          beast::error_code ec, size_t) {
+                        if (metrics != nullptr) {
+                          metrics->Record(method, status,
+                                          std::chrono::steady_clock::now() - self->start_);
+                        }
+                        self->busy_ = false;
+                        if (!ec && linger) return self->LingeringClose();
+                        if (ec || !keep_alive || self->state_->stopping) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  void Close() {
+    if constexpr (kTls) {
+      Lowest().expires_after(kTlsShutdownTimeout);
+      stream_.async_shutdown([self = Self()](beast::error_code) { self->ForceClose(); });
+    } else {
+      ForceClose();
+    }
   }
 
   // After an error answer to a request we did not read in full, closing at once could reset
-  // the connection before the client read the answer: stop sending, discard input for up to
-  // 1 s, then close.
+  // the connection before the client read the answer: stop sending, discard input (raw TCP)
+  // for up to `linger`, then close.
   void LingeringClose() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(1));
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(Millis(state_->options.linger));
     Drain();
   }
 
   void Drain() {
-    if (impl_->stopping) return Close();
-    auto buf = std::make_shared<std::array<char, 8192>>();
-    stream_.async_read_some(net::buffer(*buf),
-                            [self = shared_from_this(), buf](beast::error_code ec, size_t) {
-                              if (!ec) return self->Drain();
-                              self->Close();
-                            });
+    if (state_->stopping) return ForceClose();
+    auto buf = std::make_shared<std::array<char, 16384>>();
+    Lowest().async_read_some(net::buffer(*buf), [self = Self(), buf](beast::error_code ec, size_t) {
+      if (!ec) return self->Drain();
+      self->ForceClose();
+    });
   }
 
-  beast::tcp_stream stream_;
-  ServerState* impl_;
+  std::shared_ptr<ssl::context> ctx_;  // TLS: kept alive across a certificate reload
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool busy_ = false;
-  absl::Time start_;
+  std::chrono::steady_clock::time_point start_;
+  std::string peer_cert_der_;
+  std::vector<std::string> peer_chain_der_;
 };
 
 void ServerState::Accept() {
@@ -376,11 +406,58 @@ void ServerState::Accept() {
       });
       return;
     }
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<Session>(std::move(socket), this)->Run();
+    if (options.max_connections > 0 && open.load() >= options.max_connections) {
+      ++rejected;
+      LOG_EVERY_N(WARNING, 100) << "connection limit " << options.max_connections
+                                << " reached; closing new connections";
+      socket.close(ec);
+      return Accept();
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    if (tls != nullptr) {
+      std::make_shared<Session<true>>(std::move(socket), this, tls->Current())->Run();
+    } else {
+      std::make_shared<Session<false>>(std::move(socket), this, nullptr)->Run();
+    }
     Accept();
   });
+}
+
+void ServerState::ScheduleReload() {
+  if (tls == nullptr || tls->options().cert_file.empty()) return;
+  reload_timer->expires_after(Millis(tls->options().reload_interval));
+  reload_timer->async_wait([this](beast::error_code ec) {
+    if (ec || stopping) return;
+    if (absl::Status s = tls->ReloadIfChanged(); !s.ok()) {
+      LOG(ERROR) << "keeping the previous serving certificate: " << s;
+      ++reload_failures;
+    }
+    ScheduleReload();
+  });
+}
+
+// Opens, binds and listens on the first of `candidates` that works.
+absl::Status Listen(const std::string& address, int port,
+                    const std::vector<net::ip::address>& candidates, ServerState* state) {
+  std::string error;
+  for (const net::ip::address& a : candidates) {
+    beast::error_code ec;
+    tcp::endpoint endpoint(a, static_cast<unsigned short>(port));
+    tcp::acceptor acceptor(net::make_strand(state->ioc));
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec && a.is_v6() && a.is_unspecified()) acceptor.set_option(net::ip::v6_only(false), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      error = absl::StrCat("cannot listen on ", address, ": ", ec.message());
+      continue;
+    }
+    state->port = acceptor.local_endpoint().port();
+    state->acceptor.emplace(std::move(acceptor));
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(error);
 }
 
 }  // namespace
@@ -397,67 +474,69 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Handle(std::string path, HttpHandler handler) {
   CHECK(!impl_->started) << "HttpServer::Handle after Start";
-  impl_->exact[std::move(path)] = std::move(handler);
+  impl_->routes.Add(internal::Routes::kExact, std::move(path), std::move(handler));
 }
 
 void HttpServer::HandlePrefix(std::string prefix, HttpHandler handler) {
   CHECK(!impl_->started) << "HttpServer::HandlePrefix after Start";
-  impl_->prefixes[std::move(prefix)] = std::move(handler);
+  impl_->routes.Add(internal::Routes::kPrefix, std::move(prefix), std::move(handler));
+}
+
+void HttpServer::SetDefault(HttpHandler handler) {
+  CHECK(!impl_->started) << "HttpServer::SetDefault after Start";
+  impl_->routes.Add(internal::Routes::kDefault, "", std::move(handler));
 }
 
 absl::Status HttpServer::Start(const std::string& address) {
-  if (impl_->started.exchange(true)) return absl::FailedPreconditionError("already started");
+  Impl* impl = impl_.get();
+  if (impl->started.exchange(true)) return absl::FailedPreconditionError("already started");
   std::string host;
   int port = 0;
-  if (absl::Status s = ParseAddress(address, &host, &port); !s.ok()) {
-    impl_->started = false;
-    return s;
-  }
-  beast::error_code ec;
+  absl::Status status = ParseAddress(address, &host, &port);
   std::vector<net::ip::address> candidates;
-  if (host.empty()) {
+  if (status.ok() && host.empty()) {
     // All interfaces: dual-stack IPv6 when the machine has it, else IPv4.
     candidates = {net::ip::address_v6::any(), net::ip::address_v4::any()};
-  } else {
-    net::ip::address a = net::ip::make_address(host, ec);
+  } else if (status.ok()) {
+    beast::error_code ec;
+    candidates = {net::ip::make_address(host, ec)};
     if (ec) {
-      impl_->started = false;
-      return absl::InvalidArgumentError(
+      status = absl::InvalidArgumentError(
           absl::StrCat("address '", address, "': '", host, "' is not an IP address"));
     }
-    candidates = {a};
   }
-  std::string error;
-  for (const net::ip::address& a : candidates) {
-    tcp::endpoint endpoint(a, static_cast<unsigned short>(port));
-    tcp::acceptor acceptor(net::make_strand(impl_->ioc));
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec && a.is_v6() && a.is_unspecified()) acceptor.set_option(net::ip::v6_only(false), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) {
-      error = absl::StrCat("cannot listen on ", address, ": ", ec.message());
-      continue;
-    }
-    impl_->port = acceptor.local_endpoint().port();
-    impl_->acceptor.emplace(std::move(acceptor));
-    break;
+  if (status.ok() && impl->options.tls) {
+    absl::StatusOr<std::unique_ptr<internal::TlsContextSource>> tls =
+        internal::TlsContextSource::Create(*impl->options.tls);
+    if (tls.ok()) impl->tls = *std::move(tls);
+    status = tls.status();
   }
-  if (!impl_->acceptor) {
-    impl_->stopped = true;  // nothing to stop
-    return absl::UnavailableError(error);
+  if (status.ok()) status = Listen(address, port, candidates, impl);
+  if (!status.ok()) {
+    impl->started = false;
+    return status;
   }
-  impl_->retry_timer.emplace(impl_->acceptor->get_executor());
-  impl_->Accept();
-  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
-    impl_->threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
+  impl->retry_timer.emplace(impl->acceptor->get_executor());
+  impl->reload_timer.emplace(impl->ioc);
+  impl->Accept();
+  impl->ScheduleReload();
+  for (int i = 0; i < std::max(1, impl->options.threads); ++i) {
+    impl->threads.emplace_back([impl] { impl->ioc.run(); });
   }
-  LOG(INFO) << "HTTP server listening on " << address << " (port " << impl_->port << ")";
+  LOG(INFO) << (impl->tls ? "HTTPS" : "HTTP") << " server listening on " << address << " (port "
+            << impl->port << ")";
   return absl::OkStatus();
 }
 
 int HttpServer::port() const { return impl_->port; }
+
+HttpServerStats HttpServer::stats() const {
+  HttpServerStats s;
+  s.rejected_connections = impl_->rejected.load();
+  s.handshake_failures = impl_->handshake_failures.load();
+  s.tls_reload_failures = impl_->reload_failures.load();
+  return s;
+}
 
 void HttpServer::Stop() {
   Impl* impl = impl_.get();
@@ -467,25 +546,18 @@ void HttpServer::Stop() {
     beast::error_code ignored;
     impl->acceptor->close(ignored);
     impl->retry_timer->cancel();
+    impl->reload_timer->cancel();
   });
   // Sessions are collected under the lock but released outside it: the last reference runs
-  // ~Session, which takes the lock.
-  auto live = [impl] {
-    std::vector<std::shared_ptr<Session>> out;
-    absl::MutexLock lock(&impl->mu);
-    for (const auto& [raw, weak] : impl->sessions) {
-      if (std::shared_ptr<Session> s = weak.lock()) out.push_back(std::move(s));
-    }
-    return out;
-  };
-  for (std::shared_ptr<Session>& s : live()) {
+  // ~SessionBase, which takes the lock.
+  for (std::shared_ptr<SessionBase>& s : impl->LiveSessions()) {
     net::post(s->GetExecutor(), [s] { s->OnStop(); });
   }
   {
     absl::MutexLock lock(&impl->mu);
     impl->mu.AwaitWithTimeout(
         absl::Condition(
-            +[](std::map<Session*, std::weak_ptr<Session>>* m) { return m->empty(); },
+            +[](std::map<SessionBase*, std::weak_ptr<SessionBase>>* m) { return m->empty(); },
             &impl->sessions),
         kStopGrace);
   }
@@ -493,11 +565,11 @@ void HttpServer::Stop() {
   for (std::thread& t : impl->threads) t.join();
   impl->threads.clear();
   // Requests still running after the grace period lose their connection now.
-  for (std::shared_ptr<Session>& s : live()) s->Close();
+  for (std::shared_ptr<SessionBase>& s : impl->LiveSessions()) s->ForceClose();
   LOG(INFO) << "HTTP server on port " << impl->port << " stopped";
 }
 
-HttpHandler MetricsHandler(const metrics::Registry* registry) {
+HttpHandler MetricsHandler(const prometheus::Registry* registry) {
   return [registry](const HttpRequest& request) {
     HttpResponse r;
     if (request.method != "GET") {
@@ -507,7 +579,7 @@ HttpHandler MetricsHandler(const metrics::Registry* registry) {
       return r;
     }
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = registry->ExpositionText();
+    r.body = prometheus::TextSerializer().Serialize(registry->Collect());
     return r;
   };
 }

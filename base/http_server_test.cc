@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 
 namespace base {
 namespace {
@@ -142,6 +143,7 @@ HttpHandler Named(std::string name) {
 class HttpServerTest : public ::testing::Test {
  protected:
   void StartServer(HttpServerOptions options = {}) {
+    options.metrics = &registry_;
     server_ = std::make_unique<HttpServer>(options);
     server_->Handle("/echo", Echo);
     server_->Handle("/echo x", Echo);
@@ -155,12 +157,13 @@ class HttpServerTest : public ::testing::Test {
       r.body = R"({"ok":true})";
       return r;
     });
-    server_->Handle("/metrics", MetricsHandler(&metrics::DefaultRegistry()));
+    server_->Handle("/metrics", MetricsHandler(&registry_));
     ASSERT_TRUE(server_->Start("127.0.0.1:0").ok());
     port_ = server_->port();
     ASSERT_GT(port_, 0);
   }
 
+  prometheus::Registry registry_;  // outlives server_
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
 };

@@ -5,7 +5,8 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
-#include "base/json.h"
+#include "base/json_writer.h"
+#include "base/time_format.h"
 #include "glog/logging.h"
 
 namespace base {
@@ -28,15 +29,17 @@ class JsonSink : public google::LogSink {
 
 std::string FormatJsonLogLine(absl::Time time, absl::string_view level, absl::string_view file,
                               int line, absl::string_view message) {
-  std::string out = "{\"ts\":\"";
-  out += absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
-  out += "\",\"level\":";
-  AppendJsonString(&out, level);
-  out += ",\"file\":";
-  AppendJsonString(&out, file);
-  absl::StrAppend(&out, ",\"line\":", line, ",\"msg\":");
-  AppendJsonString(&out, message);
-  out += "}\n";
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  JsonField(w, "ts", FormatRfc3339Micros(time));
+  JsonField(w, "level", level);
+  JsonField(w, "file", file);
+  JsonIntField(w, "line", line);
+  JsonField(w, "msg", message);
+  w.EndObject();
+  std::string out = JsonText(buf);
+  out.push_back('\n');
   return out;
 }
 

@@ -3,9 +3,8 @@
 // (--snapshot-address) or, for tests and the demo, from a JSON file (--static-metrics).
 //
 //   smart-autoscaler adapter --snapshot-address=unix:///run/smart-autoscaler/snapshots.sock
-//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json --client-ca-file=ca.pem
-//   \
-//       --authentication-skip-lookup
+//   smart-autoscaler adapter --secure-port=0 --static-metrics=metrics.json
+//       --client-ca-file=ca.pem --authentication-skip-lookup
 //
 // Runs until SIGTERM or SIGINT.
 #include <signal.h>
@@ -24,12 +23,13 @@
 #include "adapter/handler.h"
 #include "adapter/metric_table.h"
 #include "adapter/server.h"
-#include "adapter/snapshot_client.h"
 #include "adapter/static_metrics.h"
 #include "base/clock.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "glog/logging.h"
+#include "snapshot/subscriber.h"
+#include "prometheus/registry.h"
 
 ABSL_FLAG(int, secure_port, 6443, "HTTPS port to serve on (0 picks a free port, see --port-file)");
 ABSL_FLAG(std::string, bind_address, "0.0.0.0", "IP address to listen on");
@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, service_namespace, "smart-autoscaler",
           "Service namespace for the self-signed certificate's SAN");
 ABSL_FLAG(std::string, snapshot_address, "",
           "reconciler snapshot stream: unix:///path.sock or 127.0.0.1:port");
+ABSL_FLAG(int, snapshot_max_message_bytes, 64 << 20,
+          "largest snapshot message (bytes) accepted from --snapshot-address; gRPC's default "
+          "of 4 MiB holds only ~30,000 values");
 ABSL_FLAG(std::string, static_metrics, "",
           "serve values from this JSON file instead of the snapshot stream (tests, demo)");
 ABSL_FLAG(absl::Duration, max_staleness, absl::Minutes(5),
@@ -70,6 +73,10 @@ int AdapterMain(const std::vector<std::string>& args) {
     std::cerr << "adapter: --max-staleness must be positive\n";
     return 2;
   }
+  if (absl::GetFlag(FLAGS_snapshot_max_message_bytes) <= 0) {
+    std::cerr << "adapter: --snapshot-max-message-bytes must be positive\n";
+    return 2;
+  }
 
   // Block the stop signals before any thread starts so only sigwait() below sees them.
   sigset_t stop_signals;
@@ -80,8 +87,10 @@ int AdapterMain(const std::vector<std::string>& args) {
   signal(SIGPIPE, SIG_IGN);
 
   base::Clock& clock = base::RealClock();
+  // What GET /metrics serves: the handler's request metrics and the snapshot stream's state.
+  prometheus::Registry registry;
   adapter::MetricTable table;
-  std::unique_ptr<adapter::SnapshotClient> stream;
+  std::unique_ptr<snapshot::Subscriber> stream;
   if (!static_file.empty()) {
     absl::StatusOr<std::vector<adapter::MetricPoint>> points =
         adapter::LoadStaticMetrics(static_file);
@@ -93,14 +102,16 @@ int AdapterMain(const std::vector<std::string>& args) {
     table.Replace(*points, absl::InfiniteFuture());
     LOG(INFO) << "serving " << table.Get()->size << " static values from " << static_file;
   } else {
-    adapter::SnapshotClientOptions options;
+    snapshot::SubscriberOptions options;
     options.address = snapshot_address;
+    options.max_receive_message_bytes = absl::GetFlag(FLAGS_snapshot_max_message_bytes);
     if (const char* pod = std::getenv("POD_NAME")) options.client_name = pod;
-    stream = std::make_unique<adapter::SnapshotClient>(&table, &clock, options);
+    options.metrics = &registry;
+    stream = std::make_unique<snapshot::Subscriber>(&table, &clock, options);
     stream->Start();
   }
 
-  // ---- Authentication / authorization (adapter/auth/, contract section 5) ----------------------
+  // ---- Authentication / authorization (adapter/auth/) -------------------------------------------
   absl::StatusOr<std::unique_ptr<adapter::auth::AuthStack>> auth =
       adapter::auth::MakeAuthStackFromFlags(&clock);
   if (!auth.ok()) {
@@ -113,6 +124,7 @@ int AdapterMain(const std::vector<std::string>& args) {
   adapter::HandlerOptions handler_options;
   handler_options.max_staleness = absl::GetFlag(FLAGS_max_staleness);
   handler_options.version = kVersion;
+  handler_options.metrics = &registry;
   handler_options.auth_counters = &(*auth)->counters;  // adapter_auth_cache_lookups_total
   adapter::Handler handler(&table, (*auth)->authenticator.get(), (*auth)->authorizer.get(), &clock,
                            handler_options);

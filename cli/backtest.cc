@@ -5,16 +5,20 @@
 //   smart-autoscaler backtest --input data/traces/pools/cluster1.csv --plot cluster1.svg
 //   smart-autoscaler backtest --input data/traces --json > all.jsonl
 //   smart-autoscaler backtest --input a.csv,b.csv --p95-cores 16 --target 60 --series s.csv
+//   smart-autoscaler backtest --prometheus http://prom:9090 --deployment shop/api --days 7
 //
 // The reconciler's settings (CHECK_INTERVAL, COST_PER_VCPU_HOUR, ENABLE_PREDICTIVE, ...) come
 // from the environment as for `reconciler`; flags override them. A progress line per step
 // goes to stderr.
+#include "backtest/backtest.h"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,18 +27,22 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "backtest/backtest.h"
 #include "backtest/demand.h"
+#include "backtest/prometheus_source.h"
 #include "backtest/report.h"
 #include "base/trace_csv.h"
 #include "cli/commands.h"
+#include "clients/http/curl_http_client.h"
+#include "clients/prometheus/prometheus.h"
 #include "glog/logging.h"
 #include "reconciler/config.h"
 
 // --input is shared with `ingest` and `forecast` (Abseil flags are process-wide).
 ABSL_DECLARE_FLAG(std::string, input);
-ABSL_FLAG(double, p95_cores, 8, "backtest: scale each trace so its 95th percentile is this many cores");
+ABSL_FLAG(double, p95_cores, 8,
+          "backtest: scale each trace so its 95th percentile is this many cores");
 ABSL_FLAG(double, target, 70, "backtest: the native HPA's CPU utilisation target, %");
 ABSL_FLAG(absl::Duration, startup, absl::Seconds(90),
           "backtest: time from a pod's creation to serving load");
@@ -45,6 +53,12 @@ ABSL_FLAG(double, cost_per_vcpu_hour, -1,
 ABSL_FLAG(absl::Duration, smart_data_lag, absl::ZeroDuration(),
           "backtest: how old the Prometheus rates are when a reconciler cycle reads them (0: as "
           "they stand at the cycle; the value is then held for the cycle)");
+ABSL_FLAG(std::string, prometheus, "",
+          "backtest: replay a live deployment: the Prometheus base URL (instead of --input)");
+ABSL_FLAG(std::string, deployment, "", "backtest --prometheus: the deployment, namespace/name");
+ABSL_FLAG(double, days, 7, "backtest --prometheus: days to replay (after 7 days of history)");
+ABSL_FLAG(int64_t, pod_cpu_millicores, 0,
+          "backtest --prometheus: the pods' CPU request = limit (0: from kube-state-metrics)");
 ABSL_FLAG(std::string, series_csv, "",
           "backtest: write one row per HPA sync to this CSV (given as --series on the command "
           "line); with several traces, the trace name is added before the extension");
@@ -143,6 +157,74 @@ bool OptionsFromFlags(backtest::Options* out) {
   return bad.empty();
 }
 
+// One replay: a trace file, or a deployment read from Prometheus.
+struct Job {
+  std::string name;   // the trace's name in the outputs
+  std::string label;  // for progress and error lines
+  // The demand in cores; may set the options' pod CPU and replay length.
+  std::function<absl::StatusOr<backtest::Demand>(backtest::Options*)> load;
+};
+
+absl::StatusOr<backtest::Demand> LoadPrometheus(const std::string& url, const std::string& ns,
+                                                const std::string& name, backtest::Options* o) {
+  auto http = clients::http::MakeCurlHttpClient({});
+  auto prom = clients::prometheus::MakePrometheusClient({.base_url = url}, http.get());
+  o->replay = absl::Hours(24) * absl::GetFlag(FLAGS_days);
+  const absl::Time to = absl::Now();
+  const absl::Time from = to - o->replay - o->history - absl::Hours(1);
+  absl::StatusOr<backtest::PrometheusWorkload> w =
+      backtest::LoadFromPrometheus(prom.get(), ns, name, from, to);
+  if (!w.ok()) return w.status();
+  const int64_t flag_m = absl::GetFlag(FLAGS_pod_cpu_millicores);
+  if (flag_m > 0) {
+    o->hpa.pod_cpu_millicores = flag_m;
+  } else if (w->pod_cpu_request_millicores) {
+    o->hpa.pod_cpu_millicores = *w->pod_cpu_request_millicores;
+  } else {
+    return absl::NotFoundError(absl::StrCat("no CPU request for the pods in Prometheus (",
+                                            backtest::PodCpuRequestQuery(ns, name),
+                                            "); pass --pod-cpu-millicores"));
+  }
+  std::cerr << "backtest: " << ns << "/" << name << ": " << w->demand.size()
+            << " demand points from " << url << ", pod CPU " << o->hpa.pod_cpu_millicores << "m\n";
+  return backtest::Demand::FromCores(w->demand);
+}
+
+// The jobs named by --input or --prometheus/--deployment. False after printing why not.
+bool MakeJobs(std::vector<Job>* jobs) {
+  const std::string input = absl::GetFlag(FLAGS_input);
+  const std::string url = absl::GetFlag(FLAGS_prometheus);
+  if (input.empty() == url.empty()) {
+    std::cerr << "backtest: one of --input trace.csv (files or directories, comma-separated) "
+                 "or --prometheus URL --deployment ns/name is required\n";
+    return false;
+  }
+  if (!url.empty()) {
+    const std::string dep = absl::GetFlag(FLAGS_deployment);
+    const size_t slash = dep.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == dep.size() ||
+        !(absl::GetFlag(FLAGS_days) > 0 && absl::GetFlag(FLAGS_days) <= 30)) {
+      std::cerr << "backtest: --prometheus needs --deployment namespace/name and --days in "
+                   "(0, 30]\n";
+      return false;
+    }
+    const std::string ns = dep.substr(0, slash), name = dep.substr(slash + 1);
+    jobs->push_back({dep, absl::StrCat(dep, " from ", url),
+                     [=](backtest::Options* o) { return LoadPrometheus(url, ns, name, o); }});
+    return true;
+  }
+  std::string error;
+  for (const std::string& f : InputFiles(input, &error)) {
+    jobs->push_back({TraceName(f), f, [f](backtest::Options* o) {
+                       absl::StatusOr<std::vector<base::Point>> points = base::ReadTraceCsv(f);
+                       if (!points.ok()) return absl::StatusOr<backtest::Demand>(points.status());
+                       return backtest::Demand::FromTrace(*points, o->p95_cores);
+                     }});
+  }
+  if (jobs->empty()) std::cerr << "backtest: " << error << "\n";
+  return !jobs->empty();
+}
+
 }  // namespace
 
 int BacktestMain(const std::vector<std::string>& args) {
@@ -150,21 +232,11 @@ int BacktestMain(const std::vector<std::string>& args) {
     std::cerr << "backtest: unexpected argument '" << args[0] << "'\n";
     return 2;
   }
-  const std::string input = absl::GetFlag(FLAGS_input);
-  if (input.empty()) {
-    std::cerr << "backtest: --input trace.csv (files or directories, comma-separated) is "
-                 "required\n";
-    return 2;
-  }
   backtest::Options o;
   if (!OptionsFromFlags(&o)) return 2;
-  std::string error;
-  const std::vector<std::string> files = InputFiles(input, &error);
-  if (files.empty()) {
-    std::cerr << "backtest: " << error << "\n";
-    return 2;
-  }
-  const bool many = files.size() > 1;
+  std::vector<Job> jobs;
+  if (!MakeJobs(&jobs)) return 2;
+  const bool many = jobs.size() > 1;
   const std::string series_path = absl::GetFlag(FLAGS_series_csv);
   const std::string plot_path = absl::GetFlag(FLAGS_plot);
   o.keep_series = !series_path.empty() || !plot_path.empty();
@@ -172,18 +244,15 @@ int BacktestMain(const std::vector<std::string>& args) {
   // The reconciler logs every cycle at INFO; a replay runs thousands of them.
   FLAGS_minloglevel = std::max(FLAGS_minloglevel, 1);
   int failures = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    const std::string name = TraceName(files[i]);
-    std::cerr << "backtest: [" << i + 1 << "/" << files.size() << "] " << files[i] << "\n";
-    absl::StatusOr<std::vector<base::Point>> points = base::ReadTraceCsv(files[i]);
-    absl::StatusOr<backtest::Demand> demand =
-        points.ok() ? backtest::Demand::FromTrace(*points, o.p95_cores)
-                    : absl::StatusOr<backtest::Demand>(points.status());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    std::cerr << "backtest: [" << i + 1 << "/" << jobs.size() << "] " << jobs[i].label << "\n";
+    backtest::Options job_options = o;
+    absl::StatusOr<backtest::Demand> demand = jobs[i].load(&job_options);
     absl::StatusOr<backtest::TraceResult> r =
-        demand.ok() ? backtest::RunTrace(name, *demand, o)
+        demand.ok() ? backtest::RunTrace(jobs[i].name, *demand, job_options)
                     : absl::StatusOr<backtest::TraceResult>(demand.status());
     if (!r.ok()) {
-      PrintError(std::cerr, "backtest", absl::StrCat(files[i], ": ", r.status().message()));
+      PrintError(std::cerr, "backtest", absl::StrCat(jobs[i].label, ": ", r.status().message()));
       ++failures;
       continue;
     }
@@ -193,12 +262,13 @@ int BacktestMain(const std::vector<std::string>& args) {
       std::cout << backtest::FormatTable(*r) << "\n";
     }
     std::cout.flush();
+    const std::string file_name = absl::StrReplaceAll(jobs[i].name, {{"/", "_"}});
     if (!series_path.empty() &&
-        !WriteFile(PerTrace(series_path, name, many), backtest::FormatSeriesCsv(*r))) {
+        !WriteFile(PerTrace(series_path, file_name, many), backtest::FormatSeriesCsv(*r))) {
       ++failures;
     }
     if (!plot_path.empty() &&
-        !WriteFile(PerTrace(plot_path, name, many), backtest::FormatSvg(*r))) {
+        !WriteFile(PerTrace(plot_path, file_name, many), backtest::FormatSvg(*r))) {
       ++failures;
     }
   }

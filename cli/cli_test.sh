@@ -39,6 +39,8 @@ expect 1 'cannot open' -- ingest --input="$tmp/missing.csv"
 # backtest: the bundled RDS trace through the four policies; --series and --plot files.
 rds="$TEST_SRCDIR/smart_autoscaler/data/traces/nab/rds_cpu_utilization_cc0c53.csv"
 expect 2 'is required' -- backtest
+expect 2 'needs --deployment namespace/name' -- backtest --prometheus=http://127.0.0.1:1
+expect 1 'api' -- backtest --prometheus=http://127.0.0.1:1 --deployment=shop/api
 expect 2 'p95-cores must be > 0' -- backtest --input="$rds" --p95-cores=0
 expect 1 'cannot open' -- backtest --input="$tmp/missing.csv"
 expect 1 "bad.csv:3: bad value 'oops'" -- backtest --input="$tmp/bad.csv"

@@ -21,6 +21,7 @@ namespace cli {
 
 int VersionMain(const std::vector<std::string>& args);
 int AdapterMain(const std::vector<std::string>& args);
+int AnomaliesMain(const std::vector<std::string>& args);
 int IngestMain(const std::vector<std::string>& args);
 int ForecastMain(const std::vector<std::string>& args);
 int ReconcilerMain(const std::vector<std::string>& args);

@@ -15,6 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "base/trace_csv.h"
@@ -35,6 +36,10 @@ ABSL_FLAG(double, eval_days, 2, "--evaluate: days at the end of the series holdi
 ABSL_FLAG(double, train_days, 7, "days of history each fit uses (--evaluate)");
 ABSL_FLAG(absl::Duration, step, absl::ZeroDuration(),
           "resample to this step; 0 means the series' own step");
+ABSL_FLAG(std::string, censor_at, "auto",
+          "values at or above this ceiling are censored (a lower bound on demand, never "
+          "forecast below while the series sits there); 'auto': 100 when every value lies in "
+          "0-100, else none; 'none': no censoring");
 ABSL_FLAG(std::string, models, "",
           "--evaluate: comma-separated model names (default: all and the ensemble)");
 
@@ -93,6 +98,15 @@ int ForecastMain(const std::vector<std::string>& args) {
     std::cerr << "forecast: " << input << ": " << series.status().message() << "\n";
     return 1;
   }
+  const std::string censor = absl::GetFlag(FLAGS_censor_at);
+  double ceiling = 0;
+  if (censor == "auto") {
+    ceiling = predictor::DefaultCeiling(*series);
+  } else if (censor != "none" && (!absl::SimpleAtod(censor, &ceiling) || !(ceiling > 0))) {
+    std::cerr << "forecast: --censor_at must be a positive number, 'auto' or 'none'\n";
+    return 2;
+  }
+  predictor::MarkCensored(*series, ceiling);
   const int64_t step_s = absl::ToInt64Seconds(series->step);
   const std::string output = absl::GetFlag(FLAGS_output);
 
@@ -138,6 +152,7 @@ int ForecastMain(const std::vector<std::string>& args) {
                       ",\"smape\":", Num(m.smape), ",\"mase\":", Num(m.mase),
                       ",\"peak_mae\":", Num(m.peak_mae), ",\"peak_rmse\":", Num(m.peak_rmse),
                       ",\"peak_smape\":", Num(m.peak_smape), ",\"peak_mase\":", Num(m.peak_mase),
+                      ",\"peak_p90_mase\":", Num(m.peak_p90_mase),
                       ",\"coverage\":", Num(m.coverage), ",\"mean_ms\":", Num(m.mean_ms), "}");
     }
     absl::StrAppend(&json, "}}");
@@ -173,6 +188,9 @@ int ForecastMain(const std::vector<std::string>& args) {
     series->start = series->TimeAt(drop);
     series->values.erase(series->values.begin(), series->values.begin() + drop);
     series->gap.erase(series->gap.begin(), series->gap.begin() + drop);
+    if (!series->censored.empty()) {
+      series->censored.erase(series->censored.begin(), series->censored.begin() + drop);
+    }
   }
   std::unique_ptr<predictor::Forecaster> f = predictor::NewEnsemble();
   absl::Status st = f->Fit(*series, horizon_steps);

@@ -36,10 +36,13 @@ const Command kCommands[] = {
     {"adapter", "serve the external/custom metrics APIs (HTTPS) from the snapshot stream",
      "adapter [--secure-port 6443] [--snapshot-address ADDR | --static-metrics FILE]",
      "cli/adapter.cc,adapter/auth/flags.cc", cli::AdapterMain},
+    {"anomalies", "detect CPU spikes in a CSV trace, or score the detector on NAB files",
+     "anomalies --input trace.csv [--output detections.csv] | --nab-score DIR",
+     "cli/anomalies.cc", cli::AnomaliesMain},
     {"backtest",
      "replay demand traces through the HPA: native CPU vs the smart metric, cost-matched, oracle",
-     "backtest --input trace.csv[,dir,...] [--p95-cores 8] [--target 70] [--json] "
-     "[--series out.csv] [--plot out.svg]",
+     "backtest (--input trace.csv[,dir,...] [--p95-cores 8] | --prometheus URL --deployment "
+     "ns/name [--days 7]) [--target 70] [--json] [--series out.csv] [--plot out.svg]",
      "cli/backtest.cc,cli/shared_flags.cc", cli::BacktestMain},
     {"check-config", "validate the reconciler's configuration (environment, --config-dir, flags)",
      "check-config [--config-dir DIR] [--list]", "cli/reconciler.cc", cli::CheckConfigMain},

@@ -24,23 +24,25 @@
 #include "base/clock.h"
 #include "base/http_server.h"
 #include "base/json_log.h"
-#include "base/metrics.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "clients/http/curl_http_client.h"
 #include "clients/http/resilient_http_client.h"
-#include "clients/http/sleeper.h"
 #include "clients/kube/cluster_config.h"
 #include "clients/kube/hpa_client.h"
 #include "clients/kube/lease_client.h"
 #include "clients/prometheus/prometheus.h"
 #include "glog/logging.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 #include "reconciler/api.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
+#include "cli/alerts_wiring.h"
 #include "reconciler/leader.h"
 #include "reconciler/loop.h"
-#include "reconciler/publisher.h"
+#include "snapshot/publisher.h"
 #include "storage/store.h"
 
 ABSL_FLAG(std::string, cluster_file, "",
@@ -192,12 +194,22 @@ int ReconcilerMain(const std::vector<std::string>&) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
 
-  const base::Clock* clock = &base::RealClock();
-  clients::http::Sleeper* sleeper = &clients::http::RealSleeper();
-  auto& registry = base::metrics::DefaultRegistry();
+  base::Env* env = &base::RealEnv();
+  const base::Clock* clock = env;
+  base::Sleeper* sleeper = env;
+  // Every exported metric of this process; /metrics serves it with the per-deployment gauges.
+  prometheus::Registry registry;
+  auto gauge = [&registry](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+  };
+  auto counter = [&registry](const char* name, const char* help) {
+    return &prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+  };
 
   // Store: degraded (no local history) rather than down when it cannot be opened.
   std::unique_ptr<storage::Store> store;
+  prometheus::Gauge* store_available =
+      gauge("smart_autoscaler_store_available", "1 when the RocksDB store is open.");
   {
     storage::Options so;
     so.path = config.db_path;
@@ -208,13 +220,8 @@ int ReconcilerMain(const std::vector<std::string>&) {
     } else {
       LOG(ERROR) << "store " << config.db_path << ": " << opened.status()
                  << "; running without local history (forecasts backfill from Prometheus)";
-      registry.GetGauge("smart_autoscaler_store_available", "1 when the RocksDB store is open.")
-          ->Set(0);
     }
-    if (store) {
-      registry.GetGauge("smart_autoscaler_store_available", "1 when the RocksDB store is open.")
-          ->Set(1);
-    }
+    store_available->Set(store ? 1 : 0);
   }
 
   // Prometheus through the shared resilience policy.
@@ -267,15 +274,21 @@ int ReconcilerMain(const std::vector<std::string>&) {
     hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
   }
 
+  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(clock, &registry);
+  if (!alerts.ok()) {
+    PrintError(std::cerr, "alerts", alerts.status().message());
+    return 2;
+  }
+
   // Leadership: the publisher serves adapters only while leading.
   std::atomic<bool> leading{!config.leader_elect};
-  reconciler::SnapshotPublisher publisher(clock);
+  snapshot::Publisher publisher(clock);
   if (absl::Status s = publisher.Start(config.snapshot_address); !s.ok()) {
     std::cerr << "snapshot stream " << config.snapshot_address << ": " << s.message() << "\n";
     return 1;
   }
-  auto* leader_gauge =
-      registry.GetGauge("smart_autoscaler_leader", "1 while this replica holds the Lease.");
+  prometheus::Gauge* leader_gauge =
+      gauge("smart_autoscaler_leader", "1 while this replica holds the Lease.");
   publisher.SetLeader(leading);
   leader_gauge->Set(leading ? 1 : 0);
   std::unique_ptr<reconciler::LeaderElector> elector;
@@ -286,7 +299,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     lo.namespace_name = config.operator_namespace;
     lo.name = config.lease_name;
     lo.identity = Identity();
-    elector = std::make_unique<reconciler::LeaderElector>(leases.get(), clock, lo);
+    elector = std::make_unique<reconciler::LeaderElector>(leases.get(), env, lo);
     election = std::thread([&] {
       elector->Run(&election_stop, [&](bool l) {
         leading = l;
@@ -312,7 +325,10 @@ int ReconcilerMain(const std::vector<std::string>&) {
     return config_text;
   };
   view.version = kVersion;
-  base::HttpServer api_server, metrics_server;
+  view.metrics = &registry;
+  base::HttpServerOptions server_options;
+  server_options.metrics = &registry;
+  base::HttpServer api_server(server_options), metrics_server(server_options);
   reconciler::RegisterApi(&api_server, &view);
   // The same fixed address for both: one server serves the API and /metrics. (Port 0 means
   // "any free port", so two such addresses are two servers.)
@@ -338,24 +354,31 @@ int ReconcilerMain(const std::vector<std::string>&) {
             << ", snapshots on " << config.snapshot_address << ", API on :" << api_server.port()
             << ", metrics on :" << (shared ? api_server.port() : metrics_server.port());
 
-  auto* retries = registry.GetGauge("smart_autoscaler_prometheus_client_retries",
-                                    "Retries of Prometheus requests (cumulative).");
-  auto* breaker = registry.GetGauge("smart_autoscaler_prometheus_breaker_open",
-                                    "1 while the Prometheus circuit breaker is open.");
-  auto* limited = registry.GetGauge("smart_autoscaler_prometheus_rate_limited",
-                                    "Prometheus requests that waited for the rate limit "
-                                    "(cumulative).");
-  auto* reloads = registry.GetCounter("smart_autoscaler_config_reloads_total",
-                                      "Configuration reloads (SIGHUP or a changed ConfigMap).");
-  auto* reload_errors = registry.GetCounter("smart_autoscaler_config_reload_errors_total",
-                                            "Reloads refused because the new config is invalid.");
+  prometheus::Gauge* retries = gauge("smart_autoscaler_prometheus_client_retries",
+                                     "Retries of Prometheus requests (cumulative).");
+  prometheus::Gauge* breaker = gauge("smart_autoscaler_prometheus_breaker_open",
+                                     "1 while the Prometheus circuit breaker is open.");
+  prometheus::Gauge* limited = gauge("smart_autoscaler_prometheus_rate_limited",
+                                     "Prometheus requests that waited for the rate limit "
+                                     "(cumulative).");
+  prometheus::Counter* reloads = counter("smart_autoscaler_config_reloads_total",
+                                         "Configuration reloads (SIGHUP or a changed ConfigMap).");
+  prometheus::Counter* reload_errors =
+      counter("smart_autoscaler_config_reload_errors_total",
+              "Reloads refused because the new config is invalid.");
+  auto& informer_ops =
+      prometheus::BuildGauge()
+          .Name("smart_autoscaler_kubernetes_informer_ops")
+          .Help("Kubernetes informer operations since start, by kind (cumulative).")
+          .Register(registry);
+  reconciler::CycleMetrics cycle_metrics(&registry);
 
   // Informers: wait for the first LIST of every kind (up to 2 minutes) so the first cycle sees
   // the whole cluster; the cycle itself also copes with an unsynced source.
   if (!standalone) {
-    absl::Time deadline = absl::Now() + absl::Minutes(2);
-    while (!g_stop && absl::Now() < deadline && !cluster->Snapshot().ok()) {
-      absl::SleepFor(absl::Milliseconds(200));
+    const absl::Time deadline = env->Now() + absl::Minutes(2);
+    while (!g_stop && env->Now() < deadline && !cluster->Snapshot().ok()) {
+      env->SleepFor(absl::Milliseconds(200));
     }
     LOG(INFO) << "cluster view: " << (cluster->Snapshot().ok() ? "synced" : "not synced yet");
   }
@@ -392,8 +415,9 @@ int ReconcilerMain(const std::vector<std::string>&) {
       }
     }
     reconciler::CycleReport report = loop.RunCycle();
-    reconciler::RecordCycleMetrics(report);
+    cycle_metrics.Record(report);
     publisher.Publish(loop.Table());
+    (*alerts)->AfterCycle(loop.Statuses(), leading.load());
     clients::http::ResilienceStats rs = prom_http.stats();
     retries->Set(static_cast<double>(rs.retries));
     limited->Set(static_cast<double>(rs.rate_limited));
@@ -408,15 +432,11 @@ int ReconcilerMain(const std::vector<std::string>&) {
                                                       {"backoff", ks.backoffs},
                                                       {"parse_error", ks.parse_errors},
                                                       {"rate_limited", ks.rate_limited}}) {
-      registry
-          .GetGauge("smart_autoscaler_kubernetes_informer_ops",
-                    "Kubernetes informer operations since start, by kind (cumulative).",
-                    {{"kind", name}})
-          ->Set(static_cast<double>(value));
+      informer_ops.Add({{"kind", name}}).Set(static_cast<double>(value));
     }
     if (max_cycles > 0 && ++cycles >= max_cycles) break;
-    absl::Time next = absl::Now() + config.check_interval;
-    while (!g_stop && !g_reload && absl::Now() < next) absl::SleepFor(absl::Milliseconds(100));
+    const absl::Time next = env->Now() + config.check_interval;
+    while (!g_stop && !g_reload && env->Now() < next) env->SleepFor(absl::Milliseconds(100));
   }
 
   // Graceful shutdown: well within 10 s.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/time_format.h"
 #include "base/trace_csv.h"
 
 namespace demo {
@@ -14,9 +15,6 @@ namespace {
 
 constexpr char kJob[] = "kubelet";
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
 
 // A short deterministic lower-case hash for generated names.
 std::string NameHash(const std::string& s, int len) {
@@ -200,7 +198,7 @@ std::string Workload::ClusterJson() const {
   for (const NodeSpec& n : nodes_) {
     items.push_back(absl::StrFormat(
         R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","labels":{"kubernetes.io/hostname":"%s","node.kubernetes.io/instance-type":"demo-4cpu"},"creationTimestamp":"%s"},"spec":{},"status":{"capacity":{"cpu":"%dm","memory":"16Gi","pods":"110"},"allocatable":{"cpu":"%dm","memory":"15Gi","pods":"110"},"conditions":[{"type":"Ready","status":"True"}]}})",
-        n.name, n.name, Rfc3339(started), n.allocatable_millicores, n.allocatable_millicores));
+        n.name, n.name, base::FormatRfc3339(started), n.allocatable_millicores, n.allocatable_millicores));
   }
   for (size_t d = 0; d < deployments_.size(); ++d) {
     const DeploymentSpec& s = deployments_[d];
@@ -212,7 +210,7 @@ std::string Workload::ClusterJson() const {
         R"({"name":"app","image":"registry.example/%s:1.0",%s})", s.name, resources);
     items.push_back(absl::StrFormat(
         R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"%s","namespace":"%s","uid":"dep-%s","labels":{"app":"%s"},"creationTimestamp":"%s"},"spec":{"replicas":%d,"selector":{"matchLabels":{"app":"%s"}},"template":{"metadata":{"labels":{"app":"%s"}},"spec":{"containers":[%s]}}},"status":{"replicas":%d,"readyReplicas":%d,"availableReplicas":%d}})",
-        s.name, s.namespace_name, NameHash(s.name, 8), s.name, Rfc3339(started), s.pods, s.name,
+        s.name, s.namespace_name, NameHash(s.name, 8), s.name, base::FormatRfc3339(started), s.pods, s.name,
         s.name, container, s.pods, s.pods, s.pods));
     items.push_back(absl::StrFormat(
         R"({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"%s","namespace":"%s","labels":{"app":"%s"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"%s","uid":"dep-%s","controller":true}]},"spec":{"replicas":%d,"selector":{"matchLabels":{"app":"%s"}}},"status":{"replicas":%d,"readyReplicas":%d}})",
@@ -221,8 +219,8 @@ std::string Workload::ClusterJson() const {
     for (int p = 0; p < s.pods; ++p) {
       items.push_back(absl::StrFormat(
           R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","namespace":"%s","labels":{"app":"%s"},"creationTimestamp":"%s","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"%s","uid":"rs-%s","controller":true}]},"spec":{"nodeName":"%s","containers":[%s]},"status":{"phase":"Running","startTime":"%s","conditions":[{"type":"Ready","status":"True"}]}})",
-          PodName(static_cast<int>(d), p), s.namespace_name, s.name, Rfc3339(started), rs,
-          NameHash(rs, 8), NodeOf(static_cast<int>(d), p), container, Rfc3339(started)));
+          PodName(static_cast<int>(d), p), s.namespace_name, s.name, base::FormatRfc3339(started), rs,
+          NameHash(rs, 8), NodeOf(static_cast<int>(d), p), container, base::FormatRfc3339(started)));
     }
     items.push_back(absl::StrFormat(
         R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"%s","namespace":"%s"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"%s"},"minReplicas":%d,"maxReplicas":%d,"metrics":[{"type":"External","external":{"metric":{"name":"smart_cpu_pressure","selector":{"matchLabels":{"deployment":"%s"}}},"target":{"type":"Value","value":"1"}}}]},"status":{"currentReplicas":%d,"desiredReplicas":%d}})",

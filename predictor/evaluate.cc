@@ -65,7 +65,7 @@ absl::StatusOr<EvalReport> Evaluate(const Series& series, const EvalOptions& opt
   for (ModelKind kind : opt.models) {
     ModelScore score;
     score.name = ModelName(kind);
-    Acc point, peak;
+    Acc point, peak, peak90;
     int covered = 0;
     double ms = 0;
     for (int o : origins) {
@@ -77,6 +77,9 @@ absl::StatusOr<EvalReport> Evaluate(const Series& series, const EvalOptions& opt
       hist.values.assign(series.values.begin() + begin, series.values.begin() + o + 1);
       hist.gap.assign(o + 1 - begin, 0);
       if (has_gap) std::copy(series.gap.begin() + begin, series.gap.begin() + o + 1, hist.gap.begin());
+      if (series.censored.size() == series.values.size()) {
+        hist.censored.assign(series.censored.begin() + begin, series.censored.begin() + o + 1);
+      }
       std::unique_ptr<Forecaster> f = NewForecaster(kind, opt.forecaster);
       const absl::Time t0 = now();
       absl::Status st = f->Fit(hist, h);
@@ -97,6 +100,7 @@ absl::StatusOr<EvalReport> Evaluate(const Series& series, const EvalOptions& opt
       row.peak_lead_p90 = d.peak_lead_p90;
       point.Add(row.forecast, row.actual);
       peak.Add(row.peak_lead, row.actual_peak_lead);
+      peak90.Add(row.peak_lead_p90, row.actual_peak_lead);
       if (row.actual >= row.p10 && row.actual <= row.p90) ++covered;
       score.rows.push_back(row);
     }
@@ -110,6 +114,7 @@ absl::StatusOr<EvalReport> Evaluate(const Series& series, const EvalOptions& opt
       score.peak_rmse = std::sqrt(peak.sq / peak.n);
       score.peak_smape = peak.smape / peak.n;
       score.peak_mase = score.peak_mae / report.mase_scale;
+      score.peak_p90_mase = peak90.abs / peak90.n / report.mase_scale;
       score.coverage = static_cast<double>(covered) / point.n;
       score.mean_ms = ms / point.n;
     }

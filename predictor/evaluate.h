@@ -49,7 +49,8 @@ struct ModelScore {
   std::string name;
   int origins = 0;
   double mae = 0, rmse = 0, smape = 0, mase = 0;
-  double peak_mae = 0, peak_rmse = 0, peak_smape = 0, peak_mase = 0;
+  double peak_mae = 0, peak_rmse = 0, peak_smape = 0, peak_mase = 0;  // p50 peak over the lead
+  double peak_p90_mase = 0;  // MAE of the p90 peak over the lead window / mase_scale
   double coverage = 0;  // share of actuals within [p10, p90]
   double mean_ms = 0;   // fit + forecast per origin
   std::vector<EvalRow> rows;

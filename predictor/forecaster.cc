@@ -8,9 +8,12 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
+#include "predictor/internal/bucketed.h"
 #include "predictor/internal/ensemble_trace.h"
 #include "predictor/internal/model.h"
+#include "predictor/internal/referee.h"
 
 namespace predictor {
 namespace {
@@ -90,7 +93,11 @@ class PathForecaster : public Forecaster {
     if (horizon < 1) return absl::InvalidArgumentError("horizon must be at least 1 step");
     fitted_ = false;
     compacted_ = false;
+    cached_at_ = -1;
+    referee_.reset();
     y_ = internal::Tail(history.values);
+    saturated_ = !history.censored.empty() && history.censored.back() != 0;
+    ceiling_ = saturated_ ? history.values.back() : 0.0;
     h_ = horizon;
     const int n = static_cast<int>(y_.size());
     const int64_t step_s = std::max<int64_t>(1, absl::ToInt64Seconds(history.step));
@@ -133,11 +140,13 @@ class PathForecaster : public Forecaster {
     // The guard's state per backtest origin and at the end, computed once.
     origin_guard_.assign(origins_.size(), 0);
     last_out_of_range_ = std::numeric_limits<int>::min() / 2;
+    last_above_ = std::numeric_limits<int>::min() / 2;
+    onset_ = -1;
     if (range_steps_ > 0) {
       const int from = std::max(range_steps_ - 1, ctx.holdout_start - hold_steps_);
       size_t next = 0;
       for (int t = from; t < n; ++t) {
-        if (LevelOutOfRange(t)) last_out_of_range_ = t;
+        TrackRange(t);
         for (; next < origins_.size() && origins_[next] == t; ++next) {
           origin_guard_[next] = last_out_of_range_ >= t - hold_steps_;
         }
@@ -159,14 +168,25 @@ class PathForecaster : public Forecaster {
     return absl::OkStatus();
   }
 
-  absl::Status Append(double value) override {
+  using Forecaster::Append;
+  absl::Status Append(double value, bool censored) override {
     if (!fitted_) return absl::FailedPreconditionError("Append before Fit");
     if (!std::isfinite(value)) return absl::InvalidArgumentError("non-finite value");
     y_.push_back(value);
     const int end = static_cast<int>(y_.size()) - 1;
-    if (range_steps_ > 0 && LevelOutOfRange(end)) last_out_of_range_ = end;
+    saturated_ = censored;
+    if (censored) ceiling_ = value;
+    if (range_steps_ > 0 && TrackRange(end) && referee_.has_value()) referee_->Reset();
     for (Member& m : members_) {
       if (m.model != nullptr && (m.weight > 0 || m.consensus_weight > 0)) m.model->Extend(y_);
+    }
+    if (referee_.has_value()) {
+      // Score the path served h steps ago, and keep the one served from here.
+      referee_->Observe(y_);
+      cached_path_.resize(h_);
+      Combine(end, cached_path_.data());
+      cached_at_ = end;
+      referee_->Record(cached_path_.data(), y_);
     }
     return absl::OkStatus();
   }
@@ -176,8 +196,14 @@ class PathForecaster : public Forecaster {
     if (!fitted_) return band;
     const int h = std::clamp(horizon, 1, h_);
     const int o = static_cast<int>(y_.size()) - 1;
-    std::vector<double> path(h_, 0.0);
-    Combine(o, path.data());
+    std::vector<double> path;
+    if (cached_at_ == o) {
+      path = cached_path_;
+    } else {
+      path.assign(h_, 0.0);
+      Combine(o, path.data());
+    }
+    ApplyReferee(o, path.data(), y_[o]);
     band.p50.assign(path.begin(), path.begin() + h);
     band.p10.resize(h);
     band.p90.resize(h);
@@ -185,6 +211,11 @@ class PathForecaster : public Forecaster {
     for (int k = 0; k < h; ++k) {
       band.p10[k] = band.p50[k] + std::min(0.0, scale * q10_[k]);
       band.p90[k] = band.p50[k] + std::max(0.0, scale * q90_[k]);
+      if (saturated_) {
+        // A censored last value is a lower bound on demand: never forecast below it.
+        band.p50[k] = std::max(band.p50[k], ceiling_);
+        band.p90[k] = std::max(band.p90[k], ceiling_);
+      }
     }
     return band;
   }
@@ -226,6 +257,8 @@ class PathForecaster : public Forecaster {
     double mae = 0;             // at the horizon step over the backtest origins
     double weight = 0;
     double consensus_weight = 0;  // weight before shrinking, for the robust consensus
+    std::vector<double> step_mae;     // per horizon step over the backtest origins
+    std::vector<double> step_weight;  // per horizon step (SetStepWeights); empty: `weight`
   };
 
   void AddMember(ModelKind kind, const internal::FitContext& ctx) {
@@ -235,6 +268,7 @@ class PathForecaster : public Forecaster {
     m.primary = !ensemble_ && kind == kinds_.front();
     if (!m.model->Fit(y_, ctx)) return;
     m.paths.assign(origins_.size() * h_, 0.0);
+    m.step_mae.assign(h_, 0.0);
     double err = 0;
     for (size_t i = 0; i < origins_.size(); ++i) {
       double* p = &m.paths[i * h_];
@@ -248,6 +282,8 @@ class PathForecaster : public Forecaster {
         if (!std::isfinite(p[k])) return;
       }
       err += recency_[i] * std::abs(y_[origins_[i] + h_] - p[h_ - 1]);
+      for (int k = 0; k < h_; ++k)
+        m.step_mae[k] += recency_[i] * std::abs(y_[origins_[i] + k + 1] - p[k]);
     }
     // It must also be able to forecast from the end of the history.
     std::vector<double> tail(h_);
@@ -255,6 +291,7 @@ class PathForecaster : public Forecaster {
     double total = 0;
     for (double w : recency_) total += w;
     m.mae = origins_.empty() ? 0.0 : err / total;
+    for (double& e : m.step_mae) e = origins_.empty() ? 0.0 : e / total;
     members_.push_back(std::move(m));
   }
 
@@ -325,6 +362,8 @@ class PathForecaster : public Forecaster {
                                   !GainIsConsistent() || RecentlyWorse())) {
         SetShrunk(full, 0.0);
       }
+      SetStepWeights(eps);
+      StartReferee();
     }
     // Intervals from the combined backtest residuals per horizon step.
     q10_.assign(h_, 0.0);
@@ -351,6 +390,7 @@ class PathForecaster : public Forecaster {
       double total = 0;
       for (size_t i = 0; i < origins_.size(); ++i) {
         for (int k = 0; k < h_; ++k) path[k] = CombineBacktestStep(i, k);
+        ApplyReferee(origins_[i], path.data(), y_[origins_[i]]);
         const double w = vol_steps_ > 0 ? 1.0 : recency_[i];
         for (int k = 0; k < h_; ++k) {
           res[k].push_back({(y_[origins_[i] + k + 1] - path[k]) / vol[i], w});
@@ -406,9 +446,11 @@ class PathForecaster : public Forecaster {
     // most one, the members that only vote in the consensus are never read either.
     int weighted = 0;
     for (const Member& m : members_) weighted += m.weight > 0;
-    int lookback = std::max({1, vol_steps_ + 1, range_steps_});
+    // The referee reads back the horizon of the origin it scores.
+    int lookback = std::max({1, vol_steps_ + 1, range_steps_, up_steps_, h_ + 1});
     for (Member& m : members_) {
       std::vector<double>().swap(m.paths);
+      std::vector<double>().swap(m.step_mae);
       if (m.weight > 0 || (weighted > 1 && m.consensus_weight > 0)) {
         m.model->Compact();
         lookback = std::max(lookback, m.model->Lookback());
@@ -422,6 +464,75 @@ class PathForecaster : public Forecaster {
     std::vector<double>().swap(recency_);
     y_.KeepLast(lookback);
     compacted_ = true;
+  }
+
+  // Options::step_weights: each member's weight at step k is its final weight (at the horizon)
+  // times (its MAE at the horizon / its MAE at step k)^weight_power, normalised per step. The
+  // horizon step, and so every gate and the shrink choice, is unchanged; a member that is
+  // relatively better at short steps (persistence, the anchored models) gets more of them, so
+  // a member that is good an hour ahead (yesterday's value) but jumps at once does not carry
+  // its jump into the first steps.
+  void SetStepWeights(double eps) {
+    if (!options_.step_weights || origins_.empty() || h_ < 2) return;
+    std::vector<double> w(members_.size());
+    for (int k = 0; k < h_ - 1; ++k) {
+      double total = 0, base = 0;
+      for (size_t j = 0; j < members_.size(); ++j) {
+        const Member& m = members_[j];
+        w[j] = m.weight > 0
+                   ? m.weight * std::pow((m.mae + eps) / (m.step_mae[k] + eps), options_.weight_power)
+                   : 0.0;
+        total += w[j];
+        base += m.weight;
+      }
+      if (!(total > 0)) continue;
+      for (size_t j = 0; j < members_.size(); ++j) {
+        Member& m = members_[j];
+        if (m.step_weight.empty()) m.step_weight.assign(h_, m.weight);
+        m.step_weight[k] = w[j] * base / total;
+      }
+    }
+  }
+  // Member j's weight at step k (0-based).
+  double StepWeight(int j, int k) const {
+    const Member& m = members_[j];
+    return m.step_weight.empty() ? m.weight : m.step_weight[k];
+  }
+
+  // The referee (Options::referee_lose_ratio), scored over the backtest origins with the
+  // combination as set by the gates.
+  void StartReferee() {
+    if (!(options_.referee_lose_ratio > 0)) return;
+    const double half_life =
+        absl::ToDoubleSeconds(options_.referee_half_life) / static_cast<double>(step_s_);
+    const int period = static_cast<int>(absl::ToInt64Seconds(options_.referee_period) / step_s_);
+    referee_.emplace(h_, half_life, options_.referee_lose_ratio, period);
+    relearn_steps_ =
+        static_cast<int>(absl::ToInt64Seconds(options_.change_relearn) / step_s_);
+    // After a change point (a level outside the history's range, either side) only the
+    // origins after its onset count: the members must win on the new level.
+    const int end = static_cast<int>(y_.size()) - 1;
+    const bool changed =
+        onset_ >= 0 && std::max(last_out_of_range_, last_above_) >= end - hold_steps_;
+    std::vector<double> path(h_);
+    for (size_t i = 0; i < origins_.size(); ++i) {
+      if (changed && origins_[i] <= onset_) continue;
+      for (int k = 0; k < h_; ++k) path[k] = CombineBacktestStep(i, k);
+      referee_->Score(origins_[i], path.data(), y_);
+    }
+
+  }
+
+  // Persistence where the referee says the combination is losing: the whole path when it
+  // loses at the horizon, else the steps whose running peak loses.
+  void ApplyReferee(int o, double* path, double base) const {
+    if (!referee_.has_value()) return;
+    // Options::range_quantile, above the range: from the onset, until the referee has scored
+    // change_relearn of origins after it.
+    const bool relearning = range_steps_ > 0 && last_above_ >= o - hold_steps_ &&
+                            referee_->span() < relearn_steps_;
+    const int steps = relearning || referee_->HorizonLoses(o) ? h_ : referee_->PersistenceSteps(o);
+    std::fill(path, path + steps, base);
   }
 
   std::vector<double> Weights01() const {
@@ -458,6 +569,7 @@ class PathForecaster : public Forecaster {
     range_lo_ = v[lo];
     std::nth_element(v.begin(), v.begin() + hi, v.end());
     range_hi_ = v[hi];
+    up_steps_ = static_cast<int>(absl::ToInt64Seconds(options_.range_up_window) / step_s);
     range_steps_ = std::max<int>(
         1, static_cast<int>(absl::ToInt64Seconds(options_.range_level_window) / step_s));
     hold_steps_ = static_cast<int>(absl::ToInt64Seconds(options_.range_hold) / step_s);
@@ -466,17 +578,41 @@ class PathForecaster : public Forecaster {
   // Whether the level at index o (the median of the last range_steps_ values) lies below the
   // range by more than Options::range_margin of its width.
   // (At steps under 30 s the window is the last 64 values.)
-  bool LevelOutOfRange(int o) const {
+  int LevelOutOfRange(int o) const {
+    const double margin = options_.range_margin * (range_hi_ - range_lo_);
+    if (MedianBeyond(o, range_steps_, range_lo_ - margin, /*above=*/false)) return -1;
+    return up_steps_ > 0 && MedianBeyond(o, up_steps_, range_hi_ + margin, /*above=*/true) ? 1 : 0;
+  }
+
+  // Whether the median of the last `steps` values up to index o (at most the last 64; the
+  // upper median, element c/2 of the sorted c values) lies above (or below) `bar`: counted,
+  // not sorted.
+  bool MedianBeyond(int o, int steps, double bar, bool above) const {
     constexpr int kMax = 64;
-    const int first =
-        std::max<int>(static_cast<int>(y_.first()), o - std::min(range_steps_, kMax) + 1);
-    double v[kMax];
-    int c = 0;
-    for (int t = first; t <= o; ++t) v[c++] = y_[t];
-    if (c == 0) return false;
-    std::nth_element(v, v + c / 2, v + c);
-    const double level = v[c / 2];
-    return level < range_lo_ - options_.range_margin * (range_hi_ - range_lo_);
+    const int first = std::max<int>(static_cast<int>(y_.first()), o - std::min(steps, kMax) + 1);
+    const int c = o - first + 1;
+    if (c <= 0) return false;
+    int at_or_below = 0, below = 0;
+    for (int t = first; t <= o; ++t) {
+      at_or_below += y_[t] <= bar;
+      below += y_[t] < bar;
+    }
+    // Sorted, v[c/2] > bar iff at most c/2 values are <= bar; v[c/2] < bar iff more than c/2
+    // values are < bar.
+    return above ? at_or_below <= c / 2 : below > c / 2;
+  }
+
+  // Updates the range state with the level at index t (in increasing order of t): the last
+  // index below / above the range, and the onset of the latest run outside it. True when a
+  // run starts at t (a change point).
+  bool TrackRange(int t) {
+    const int side = LevelOutOfRange(t);
+    if (side == 0) return false;
+    const bool start = last_out_of_range_ != t - 1 && last_above_ != t - 1;
+    if (side < 0) last_out_of_range_ = t;
+    if (side > 0) last_above_ = t;
+    if (start) onset_ = t;
+    return start;
   }
 
   // The member's backtest forecasts at the horizon step, one per origin.
@@ -548,7 +684,7 @@ class PathForecaster : public Forecaster {
   // One step of the combination, anchored on the last value `base` so that equal forecasts
   // combine exactly. values[j] is member j's forecast; members with ok[j] == false are left
   // out. Each forecast is first clipped to the robust consensus (Options::consensus_clip).
-  double CombineStep(const double* values, const char* ok, double base) const {
+  double CombineStep(const double* values, const char* ok, double base, int k) const {
     const int count = static_cast<int>(members_.size());
     double lo = -std::numeric_limits<double>::infinity();
     double hi = std::numeric_limits<double>::infinity();
@@ -573,9 +709,10 @@ class PathForecaster : public Forecaster {
     }
     double sum = 0, used = 0;
     for (int j = 0; j < count; ++j) {
-      if (!ok[j] || members_[j].weight <= 0) continue;
-      sum += members_[j].weight * (std::clamp(values[j], lo, hi) - base);
-      used += members_[j].weight;
+      const double w = StepWeight(j, k);
+      if (!ok[j] || w <= 0) continue;
+      sum += w * (std::clamp(values[j], lo, hi) - base);
+      used += w;
     }
     const double out = used > 0 ? base + sum / used : base;
     return std::isfinite(out) ? out : base;
@@ -605,7 +742,7 @@ class PathForecaster : public Forecaster {
       values[j] = members_[j].paths[i * h_ + k];
       ok[j] = 1;
     }
-    return CombineStep(values, ok, y_[o]);
+    return CombineStep(values, ok, y_[o], k);
   }
   // At the horizon step (what the gates and the shrink choice read).
   double CombineBacktestAtHorizon(size_t i) const { return CombineBacktestStep(i, h_ - 1); }
@@ -628,7 +765,7 @@ class PathForecaster : public Forecaster {
     for (int k = 0; k < h_; ++k) {
       for (int j = 0; j < count; ++j)
         values[j] = ok[j] ? paths[static_cast<size_t>(j) * h_ + k] : 0.0;
-      out[k] = CombineStep(values.data(), ok.data(), y_[o]);
+      out[k] = CombineStep(values.data(), ok.data(), y_[o], k);
     }
   }
 
@@ -719,11 +856,20 @@ class PathForecaster : public Forecaster {
   int vol_steps_ = 0;
   double vol_floor_ = 0;
   int range_steps_ = 0;  // 0: no out-of-range guard
+  int up_steps_ = 0;     // Options::range_up_window in steps; 0: no upper side
   int hold_steps_ = 0;
   std::vector<char> origin_guard_;  // per backtest origin: the guard holds there
   int last_out_of_range_ = 0;       // the last index whose level was below the range
+  int last_above_ = 0;              // ... above it
+  int onset_ = -1;                  // the first index of the latest run outside it
+  int relearn_steps_ = 0;           // Options::change_relearn in steps
+  bool saturated_ = false;          // the last value is censored (Series::censored)
+  double ceiling_ = 0;              // the last censored value
   double range_lo_ = 0, range_hi_ = 0;
   double confidence_ = 0;
+  std::optional<internal::Referee> referee_;  // ensembles only (Options::referee_lose_ratio)
+  std::vector<double> cached_path_;           // the combination from index cached_at_ (Append)
+  int cached_at_ = -1;
 };
 
 }  // namespace
@@ -761,22 +907,34 @@ std::vector<ModelKind> AllModels() {
 
 std::unique_ptr<Forecaster> NewForecaster(ModelKind kind, const Options& options) {
   if (kind == ModelKind::kEnsemble) return NewEnsemble(options);
-  return std::make_unique<PathForecaster>(ModelName(kind), std::vector<ModelKind>{kind},
-                                          /*ensemble=*/false, options);
+  return internal::NewBucketed(
+      std::make_unique<PathForecaster>(ModelName(kind), std::vector<ModelKind>{kind},
+                                       /*ensemble=*/false, options),
+      options.max_fit_step);
 }
 
 std::unique_ptr<Forecaster> NewEnsemble(const Options& options) {
-  return std::make_unique<PathForecaster>("ensemble", AllModels(), /*ensemble=*/true, options);
+  return internal::NewBucketed(
+      std::make_unique<PathForecaster>("ensemble", AllModels(), /*ensemble=*/true, options),
+      options.max_fit_step);
 }
 
+namespace {
+// The PathForecaster behind f (through the bucketing layer), or null.
+const PathForecaster* Unwrap(const Forecaster& f) {
+  const auto* b = dynamic_cast<const internal::Bucketed*>(&f);
+  return dynamic_cast<const PathForecaster*>(b != nullptr ? &b->inner() : &f);
+}
+}  // namespace
+
 std::vector<std::pair<std::string, double>> EnsembleWeights(const Forecaster& f) {
-  const auto* p = dynamic_cast<const PathForecaster*>(&f);
+  const auto* p = Unwrap(f);
   return p != nullptr ? p->Weights() : std::vector<std::pair<std::string, double>>{};
 }
 
 namespace internal {
 EnsembleTrace TraceEnsemble(const Forecaster& f) {
-  const auto* p = dynamic_cast<const PathForecaster*>(&f);
+  const auto* p = Unwrap(f);
   return p != nullptr ? p->Trace() : EnsembleTrace{};
 }
 }  // namespace internal

@@ -51,6 +51,11 @@ const char* ModelName(ModelKind kind);
 std::vector<ModelKind> AllModels();
 
 struct Options {
+  // A series with a finer step is fitted on buckets of (a multiple of its step up to) this
+  // length: bucket means for the level, read back at the series' own step, the band widened
+  // by the spread of the samples within their buckets; so a fit costs about the same at any
+  // step (10 s data: the 5-minute fit plus the aggregation). Zero: always the series' step.
+  absl::Duration max_fit_step = absl::Minutes(5);
   // Recent past whose out-of-sample errors set intervals and ensemble weights.
   absl::Duration backtest_window = absl::Hours(24);
   // At most this many backtest origins (spread evenly over the window).
@@ -70,7 +75,7 @@ struct Options {
   // per-origin gains |persistence error| - |combination error| are averaged per
   // `gain_block` (about independent, since the forecasts of origins an horizon apart do not
   // overlap) and their t-statistic must reach this value (a one-sided Diebold-Mariano-style
-  // test; 0 disables it). A few lucky hours do not buy a departure from persistence.
+  // test; 0 disables it).
   double min_gain_t = 1.0;
   absl::Duration gain_block = absl::Hours(1);
   // The same test per member: a member whose own gain over persistence has a t-statistic
@@ -93,13 +98,42 @@ struct Options {
   // members are extrapolating from a level they never saw (a fresh drop: a redeploy, traffic
   // moved away, a misconfiguration) and expect the old level back; the forecast is then
   // persistence, for `range_hold` after the level was last seen out of range (until the
-  // regime-change guard above has seen the new level in its window). Only drops: a burst
-  // above the range usually decays, which the members forecast well (tried both ways on the
-  // bundled traces: the upper side made Twitter and pools bursts worse). 0 disables.
+  // regime-change guard above has seen the new level in its window). Only drops: a level
+  // above the range is left to the members. 0 disables.
   double range_quantile = 0.005;
   double range_margin = 0.1;
   absl::Duration range_level_window = absl::Minutes(30);
   absl::Duration range_hold = absl::Hours(4);
+  // Horizon-specific weights: a member's weight at step k is its weight at the horizon times
+  // (its backtest MAE at the horizon / at step k)^weight_power, normalised per step, so the
+  // first steps lean on the members that are good at short range. The horizon step (and every
+  // gate) is unchanged. false: the horizon's weights at every step.
+  bool step_weights = true;
+  // Online referee: the combination's recency-weighted (referee_half_life) absolute error
+  // is compared with persistence's over the same origins: the backtest origins at Fit, then
+  // every origin served after Append once its horizon is observed. Where the combination's
+  // error exceeds persistence's by this factor, persistence is served: the whole path when it
+  // loses at the horizon, the first L steps when its peak over the first L steps (a lead
+  // window) loses. It keeps scoring the combination meanwhile and hands back when it wins
+  // again. 0 disables.
+  double referee_lose_ratio = 1.0;
+  // The referee's errors lose half their weight over this much time.
+  absl::Duration referee_half_life = absl::Hours(6);
+  // The referee keeps its errors per phase of this period and decides at an origin from the
+  // phases within one step of the origin's (loads driven by schedules, jobs on the hour, make
+  // the combination win at some minutes of the hour and lose at others: pools/cluster1's
+  // lead-window peak was 0.68x persistence's at :20 and 1.75x at :40). Zero, or fewer than 3
+  // steps per period: one pool.
+  absl::Duration referee_period = absl::Hours(1);
+  // Change points: a level outside the history's range on either side (the test above, with
+  // the same margin) starts a new regime at its onset. The referee then counts only origins
+  // after the onset, and above the range persistence is served until the referee has scored
+  // this much time of origins after it (the members must show they have re-learned). Below
+  // the range the range_hold rule above applies as well.
+  absl::Duration change_relearn = absl::Hours(1);
+  // Above the range the level is the median of this longer window (a burst decays within
+  // it, a jump that stays does not); zero disables the upper side.
+  absl::Duration range_up_window = absl::Hours(2);
   // Robust combination: at every step each member's forecast is clipped to the consensus
   // (the weighted median of the members) +- this factor times the larger of the members'
   // weighted median distance from the consensus and the consensus's own move from the last
@@ -107,8 +141,7 @@ struct Options {
   double consensus_clip = 2.0;
   // Weight = MAE^-weight_power.
   double weight_power = 2.0;
-  // The p10/p90 offsets are the backtest residual quantiles times this factor (the backtest
-  // is partly in-sample for the parametric models, so its residuals run slightly small).
+  // The p10/p90 offsets are the backtest residual quantiles times this factor.
   double interval_scale = 1.0;
   // Intervals scale with the local volatility: each backtest residual is divided by the mean
   // absolute one-step change over this window before its origin, and the quantiles of those
@@ -119,9 +152,8 @@ struct Options {
   // With the volatility scaling on, the normalised residual quantiles are blended with this
   // weight with those of persistence's h-step changes over the whole history (normalised by
   // the local volatility at each index the same way), scaled by the ratio of the
-  // combination's to persistence's mean normalised backtest error at that step: a day of
-  // backtest origins gives noisy quantiles, and, evenly spaced, misses the phases of short
-  // cycles; the long window steadies them. 0: backtest residuals only.
+  // combination's to persistence's mean normalised backtest error at that step. 0: backtest
+  // residuals only.
   double interval_global_weight = 0.6;
   // Backtest errors are weighted by recency with this half-life (zero: all equal), for both
   // the member weights and the interval quantiles, so both follow a change of regime.
@@ -129,10 +161,9 @@ struct Options {
   // The ARIMA fits on at most this much recent history.
   absl::Duration arima_history = absl::Hours(24 * 3);
   // After Fit, free what only Fit needs (the members' backtest paths, members that can never
-  // contribute, full-length model state, history older than any remaining member looks back)
-  // so a fitted ensemble costs tens of KB instead of ~0.3 MB. Forecasts, Confidence and the
-  // weights are identical either way; false keeps everything for diagnostics
-  // (internal::TraceEnsemble needs the backtest paths).
+  // contribute, full-length model state, history older than any remaining member looks back).
+  // Forecasts, Confidence and the weights are identical either way; false keeps everything for
+  // diagnostics (internal::TraceEnsemble needs the backtest paths). Sizes: predictor/README.md.
   bool compact_after_fit = true;
 };
 
@@ -146,8 +177,12 @@ class Forecaster {
   // internally and report a low Confidence(); they never fail for that reason.
   virtual absl::Status Fit(const Series& history, int horizon) = 0;
   // Appends one new observation at the next step without refitting parameters, weights or
-  // intervals (the cheap incremental update). FailedPrecondition before Fit.
-  virtual absl::Status Append(double value) = 0;
+  // intervals (the cheap incremental update). `censored`: the value is a lower bound on
+  // demand (it sat at a ceiling: CPU at the pod's limit, utilisation at 100 %); while the
+  // last value is censored, p50 and p90 are never below it. FailedPrecondition before Fit,
+  // InvalidArgument for a non-finite value.
+  virtual absl::Status Append(double value, bool censored) = 0;
+  absl::Status Append(double value) { return Append(value, false); }
   // Forecast for steps 1..horizon after the last observation; horizon is clamped to
   // [1, the horizon given to Fit]. Never NaN. Empty before a successful Fit.
   virtual Band Forecast(int horizon) const = 0;

@@ -353,5 +353,75 @@ TEST(ForecasterTest, DeriveTakesHorizonValueAndLeadPeak) {
   EXPECT_EQ(Derive(Band{}, 2).peak_lead, 0);
 }
 
+
+namespace guarantee {
+
+// 9 days of 5-minute data: a daily cycle around 30 and, `after` steps before the end, a jump
+// to 70 that stays.
+double JumpSeries(int i, int jump) {
+  std::mt19937 rng(1000 + i);
+  std::normal_distribution<double> noise(0, 2);
+  return (i >= jump ? 70 : 30) + 10 * std::sin(2 * kPi * i / 288.0) + noise(rng);
+}
+
+TEST(ForecasterTest, JumpAndStayIsForecastAtTheNewLevelWithinTwoHours) {
+  const int n = 9 * 288, jump = n - 24;  // fitted 2 h after the jump
+  Series s = Make(n, [&](int i) { return JumpSeries(i, jump); });
+  auto f = NewEnsemble();
+  ASSERT_TRUE(f->Fit(s, 12).ok());
+  Band b = f->Forecast(12);
+  for (int k = 0; k < 12; ++k) EXPECT_GT(b.p50[k], 55) << "fit 2 h after the jump, step " << k + 1;
+
+  // Online: fitted before the jump, then 2 h of the new level appended without a refit.
+  Series head = Make(jump, [&](int i) { return JumpSeries(i, jump); });
+  auto g = NewEnsemble();
+  ASSERT_TRUE(g->Fit(head, 12).ok());
+  for (int i = jump; i < n; ++i) ASSERT_TRUE(g->Append(JumpSeries(i, jump)).ok());
+  b = g->Forecast(12);
+  for (int k = 0; k < 12; ++k) EXPECT_GT(b.p50[k], 55) << "appended 2 h, step " << k + 1;
+}
+
+// Utilisation in percent whose daily top is cut off at 100.
+double Saturated(int i) {
+  std::mt19937 rng(2000 + i);
+  std::normal_distribution<double> noise(0, 2);
+  return std::min(100.0, 70 + 45 * std::sin(2 * kPi * i / 288.0) + noise(rng));
+}
+
+TEST(ForecasterTest, SaturatedSeriesIsNeverForecastBelowItsCeiling) {
+  int checked = 0;
+  // Every origin of a day where the last value sits at the ceiling, at 5 minutes and at 1
+  // minute (the latter fitted on 5-minute buckets).
+  for (int per_5m : {1, 5}) {
+    const int day = 288 * per_5m;
+    for (int end = 8 * day; end < 9 * day; end += 7 * per_5m) {
+      Series s = Make(end, [&](int i) { return Saturated(i / per_5m); },
+                      absl::Minutes(5) / per_5m);
+      MarkCensored(s, 100);
+      if (!s.censored.back()) continue;
+      auto f = NewEnsemble();
+      ASSERT_TRUE(f->Fit(s, 12 * per_5m).ok());
+      const Band b = f->Forecast(12 * per_5m);
+      for (int k = 0; k < b.size(); ++k) {
+        ASSERT_GE(b.p50[k], s.values.back()) << "end " << end << " step " << k + 1;
+        ASSERT_GE(b.p90[k], s.values.back());
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10);
+  // After Append: a censored value holds the floor, an uncensored one releases it.
+  Series s = Make(8 * 288 + 200, Saturated);
+  MarkCensored(s, 100);
+  auto f = NewEnsemble();
+  ASSERT_TRUE(f->Fit(s, 12).ok());
+  ASSERT_TRUE(f->Append(100, /*censored=*/true).ok());
+  for (double v : f->Forecast(12).p50) EXPECT_GE(v, 100);
+  ASSERT_TRUE(f->Append(20, /*censored=*/false).ok());
+  EXPECT_LT(f->Forecast(12).p50.front(), 100);
+}
+
+}  // namespace guarantee
+
 }  // namespace
 }  // namespace predictor

@@ -16,6 +16,29 @@ int Series::StepsPerDay() const {
 
 int Series::StepsPerWeek() const { return 7 * StepsPerDay(); }
 
+int MarkCensored(Series& series, double ceiling, double tolerance) {
+  series.censored.clear();
+  if (!(ceiling > 0) || !std::isfinite(ceiling)) return 0;
+  series.censored.assign(series.values.size(), 0);
+  const double at = (1 - tolerance) * ceiling;
+  int marked = 0;
+  for (size_t i = 0; i < series.values.size(); ++i) {
+    if (series.values[i] >= at) {
+      series.censored[i] = 1;
+      ++marked;
+    }
+  }
+  return marked;
+}
+
+double DefaultCeiling(const Series& series) {
+  if (series.values.empty()) return 0;
+  for (double v : series.values) {
+    if (!(v >= 0 && v <= 100)) return 0;
+  }
+  return 100;
+}
+
 absl::StatusOr<Series> Regularize(const std::vector<Sample>& samples,
                                   const RegularizeOptions& options) {
   std::vector<Sample> finite;

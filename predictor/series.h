@@ -31,6 +31,12 @@ struct Series {
   // scored. Same length as values.
   std::vector<uint8_t> gap;
 
+  // censored[i] != 0 when values[i] is a lower bound on demand, not a measurement of it (the
+  // sample sat at a ceiling: CPU at the pod's limit, utilisation at 100 %). Empty: nothing
+  // censored; else the same length as values. A forecaster never forecasts a series whose
+  // last value is censored below that value; a learned target should skip censored peaks.
+  std::vector<uint8_t> censored;
+
   int size() const { return static_cast<int>(values.size()); }
   absl::Time TimeAt(int i) const { return start + i * step; }
   // Steps per day / week, or 0 when the step does not divide them.
@@ -51,6 +57,15 @@ struct RegularizeOptions {
 // as missing. InvalidArgument when there are no finite samples or times are not increasing.
 absl::StatusOr<Series> Regularize(const std::vector<Sample>& samples,
                                   const RegularizeOptions& options = {});
+
+// Marks (Series::censored) every value at or above (1 - tolerance) * ceiling, for a ceiling
+// > 0 (e.g. 100 for a utilisation in percent, the pod's CPU limit in millicores). Returns how
+// many were marked. A ceiling <= 0 or non-finite marks nothing and leaves `censored` empty.
+int MarkCensored(Series& series, double ceiling, double tolerance = 0.001);
+
+// The ceiling to assume for a series with no stated one: 100 when every value lies in
+// [0, 100] (a utilisation in percent), else 0 (none).
+double DefaultCeiling(const Series& series);
 
 // Sample autocorrelation of x at `lag`; 0 for a constant series or lag >= size.
 double Autocorrelation(const std::vector<double>& x, int lag);

@@ -82,5 +82,19 @@ TEST(SeriesTest, StepsPerDay) {
   EXPECT_EQ(s.StepsPerDay(), 0);
 }
 
+TEST(SeriesTest, MarkCensoredMarksValuesAtTheCeilingOnly) {
+  Series s;
+  s.values = {40, 99.95, 100, 120, 98};
+  EXPECT_EQ(MarkCensored(s, 100), 3);
+  EXPECT_EQ(s.censored, (std::vector<uint8_t>{0, 1, 1, 1, 0}));
+  EXPECT_EQ(MarkCensored(s, 0), 0);
+  EXPECT_TRUE(s.censored.empty());
+  EXPECT_EQ(DefaultCeiling(s), 0);  // 120 is outside 0-100
+  s.values = {0, 50, 100};
+  EXPECT_EQ(DefaultCeiling(s), 100);
+  s.values = {-1, 50};
+  EXPECT_EQ(DefaultCeiling(s), 0);
+}
+
 }  // namespace
 }  // namespace predictor

@@ -1,97 +1,68 @@
 #include "reconciler/api.h"
 
 #include <cmath>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
+#include "base/json_writer.h"
+#include "prometheus/text_serializer.h"
 
 namespace reconciler {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const char* key, const std::string& v) {
-  w.Key(key);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-}
-void Num(Writer& w, const char* key, double v) {
-  w.Key(key);
-  if (std::isfinite(v)) {
-    w.Double(v);
-  } else {
-    w.Null();
-  }
-}
-void Int(Writer& w, const char* key, int64_t v) {
-  w.Key(key);
-  w.Int64(v);
-}
-void Opt(Writer& w, const char* key, const absl::optional<double>& v) {
-  w.Key(key);
-  if (v && std::isfinite(*v)) {
-    w.Double(*v);
-  } else {
-    w.Null();
-  }
-}
-void Time(Writer& w, const char* key, absl::Time t) {
-  w.Key(key);
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-    w.Null();
-  } else {
-    std::string s = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-    w.String(s.c_str());
-  }
-}
+using base::JsonField;
+using base::JsonIntField;
+using base::JsonNumberField;
+using base::JsonTimeField;
+using Writer = base::JsonWriter;
 
 void WriteStatus(Writer& w, const DeploymentStatus& s) {
   w.StartObject();
-  Str(w, "namespace", s.namespace_name);
-  Str(w, "name", s.name);
-  Str(w, "source", s.source);
-  Int(w, "pods", s.pods);
-  Int(w, "readyPods", s.ready_pods);
-  Int(w, "youngPodsExcluded", s.young_pods_excluded);
+  JsonField(w, "namespace", s.namespace_name);
+  JsonField(w, "name", s.name);
+  JsonField(w, "source", s.source);
+  JsonIntField(w, "pods", s.pods);
+  JsonIntField(w, "readyPods", s.ready_pods);
+  JsonIntField(w, "youngPodsExcluded", s.young_pods_excluded);
   w.Key("allPodsYoung");
   w.Bool(s.all_pods_young);
-  Int(w, "cpuRequestMillicores", s.cpu_request_millicores);
-  Int(w, "memoryRequestBytes", s.memory_request_bytes);
-  Opt(w, "blendedCpuPct", s.blended_pct);
-  Opt(w, "demandCores", s.demand_cores);
-  Opt(w, "memoryPct", s.memory_pct);
-  Num(w, "confidence", s.confidence);
+  JsonIntField(w, "cpuRequestMillicores", s.cpu_request_millicores);
+  JsonIntField(w, "memoryRequestBytes", s.memory_request_bytes);
+  JsonNumberField(w, "blendedCpuPct", s.blended_pct);
+  JsonNumberField(w, "demandCores", s.demand_cores);
+  JsonNumberField(w, "memoryPct", s.memory_pct);
+  JsonNumberField(w, "confidence", s.confidence);
   w.Key("nodePressure");
   w.StartObject();
-  Str(w, "level", PressureLevelName(s.pressure.level));
-  Num(w, "utilizationPct", s.pressure.utilization_pct);
-  Num(w, "schedulableFraction", s.pressure.schedulable_fraction);
-  Int(w, "nodes", s.nodes);
+  JsonField(w, "level", PressureLevelName(s.pressure.level));
+  JsonNumberField(w, "utilizationPct", s.pressure.utilization_pct);
+  JsonNumberField(w, "schedulableFraction", s.pressure.schedulable_fraction);
+  JsonIntField(w, "nodes", s.nodes);
   w.EndObject();
-  Num(w, "targetPct", s.target_pct);
-  Opt(w, "learnedTargetPct", s.learned_target_pct);
-  Time(w, "lastTargetChange", s.last_target_change);
+  JsonNumberField(w, "targetPct", s.target_pct);
+  JsonNumberField(w, "learnedTargetPct", s.learned_target_pct);
+  JsonTimeField(w, "lastTargetChange", s.last_target_change);
   w.Key("forecast");
   w.StartObject();
-  Opt(w, "peakLeadP90Cores", s.forecast_peak_p90_cores);
+  JsonNumberField(w, "peakLeadP90Cores", s.forecast_peak_p90_cores);
   w.Key("trusted");
   w.Bool(s.forecast_trusted);
-  Num(w, "accuracy", s.forecast_accuracy);
-  Int(w, "validated", s.forecast_validated);
-  Int(w, "historyPoints", s.history_points);
-  Str(w, "note", s.forecast_note);
+  JsonNumberField(w, "accuracy", s.forecast_accuracy);
+  JsonIntField(w, "validated", s.forecast_validated);
+  JsonIntField(w, "historyPoints", s.history_points);
+  JsonField(w, "note", s.forecast_note);
   w.EndObject();
   w.Key("served");
   w.StartObject();
-  Opt(w, "smart_cpu_blended", s.served_blended_pct);
-  Opt(w, "smart_cpu_predicted", s.served_predicted_pct);
-  Opt(w, "smart_cpu_pressure", s.served_pressure);
-  Opt(w, "smart_memory_blended", s.served_memory_pct);
-  Time(w, "at", s.served_at);
+  JsonNumberField(w, "smart_cpu_blended", s.served_blended_pct);
+  JsonNumberField(w, "smart_cpu_predicted", s.served_predicted_pct);
+  JsonNumberField(w, "smart_cpu_pressure", s.served_pressure);
+  JsonNumberField(w, "smart_memory_blended", s.served_memory_pct);
+  JsonTimeField(w, "at", s.served_at);
   w.EndObject();
-  Str(w, "note", s.note);
+  JsonField(w, "note", s.note);
   w.EndObject();
 }
 
@@ -107,13 +78,13 @@ base::HttpResponse NotFound(const std::string& what) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  Str(w, "kind", "Status");
-  Str(w, "status", "Failure");
-  Str(w, "message", what);
-  Str(w, "reason", "NotFound");
-  Int(w, "code", 404);
+  JsonField(w, "kind", "Status");
+  JsonField(w, "status", "Failure");
+  JsonField(w, "message", what);
+  JsonField(w, "reason", "NotFound");
+  JsonIntField(w, "code", 404);
   w.EndObject();
-  return Json(404, buf.GetString());
+  return Json(404, base::JsonText(buf));
 }
 
 const char kPage[] = R"HTML(<!doctype html>
@@ -173,7 +144,7 @@ std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses) {
   for (const DeploymentStatus& s : statuses) WriteStatus(w, s);
   w.EndArray();
   w.EndObject();
-  return buf.GetString();
+  return base::JsonText(buf);
 }
 
 std::string TableJson(const std::vector<MetricPoint>& table) {
@@ -184,129 +155,17 @@ std::string TableJson(const std::vector<MetricPoint>& table) {
   w.StartArray();
   for (const MetricPoint& p : table) {
     w.StartObject();
-    Str(w, "namespace", p.namespace_name);
-    Str(w, "metric", p.metric);
-    Str(w, "deployment", p.deployment);
-    Num(w, "value", p.value);
-    Time(w, "timestamp", p.timestamp);
-    Int(w, "windowSeconds", absl::ToInt64Seconds(p.window));
+    JsonField(w, "namespace", p.namespace_name);
+    JsonField(w, "metric", p.metric);
+    JsonField(w, "deployment", p.deployment);
+    JsonNumberField(w, "value", p.value);
+    JsonTimeField(w, "timestamp", p.timestamp);
+    JsonIntField(w, "windowSeconds", absl::ToInt64Seconds(p.window));
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return buf.GetString();
-}
-
-std::string DeploymentMetricsText(const std::vector<DeploymentStatus>& statuses) {
-  struct Family {
-    const char* name;
-    const char* help;
-    std::function<absl::optional<double>(const DeploymentStatus&)> get;
-  };
-  const Family families[] = {
-      {"smart_autoscaler_cpu_blended_percent", "Served smart_cpu_blended (% of CPU request).",
-       [](const DeploymentStatus& s) { return s.served_blended_pct; }},
-      {"smart_autoscaler_cpu_predicted_percent", "Served smart_cpu_predicted (% of CPU request).",
-       [](const DeploymentStatus& s) { return s.served_predicted_pct; }},
-      {"smart_autoscaler_cpu_pressure_ratio", "Served smart_cpu_pressure (predicted / target).",
-       [](const DeploymentStatus& s) { return s.served_pressure; }},
-      {"smart_autoscaler_cpu_target_percent", "Recommended HPA target (% of CPU request).",
-       [](const DeploymentStatus& s) -> absl::optional<double> {
-         if (!s.served_blended_pct) return absl::nullopt;
-         return s.target_pct;
-       }},
-      {"smart_autoscaler_memory_blended_percent", "Served smart_memory_blended (% of request).",
-       [](const DeploymentStatus& s) { return s.served_memory_pct; }},
-      {"smart_autoscaler_cpu_demand_cores", "This cycle's blended CPU demand (cores).",
-       [](const DeploymentStatus& s) { return s.demand_cores; }},
-      {"smart_autoscaler_forecast_peak_p90_cores",
-       "Forecast p90 peak demand over the lead window (cores).",
-       [](const DeploymentStatus& s) { return s.forecast_peak_p90_cores; }},
-      {"smart_autoscaler_forecast_trusted", "1 when the forecast passes the validation gates.",
-       [](const DeploymentStatus& s) -> absl::optional<double> {
-         return s.forecast_trusted ? 1.0 : 0.0;
-       }},
-      {"smart_autoscaler_forecast_accuracy_ratio", "Rolling share of forecasts within 15 %.",
-       [](const DeploymentStatus& s) -> absl::optional<double> { return s.forecast_accuracy; }},
-      {"smart_autoscaler_node_utilization_percent",
-       "CPU utilization of the deployment's nodes (blended).",
-       [](const DeploymentStatus& s) -> absl::optional<double> {
-         if (s.pressure.level == PressureLevel::kUnknown) return absl::nullopt;
-         return s.pressure.utilization_pct;
-       }},
-      {"smart_autoscaler_ready_pods", "Ready pods of the deployment.",
-       [](const DeploymentStatus& s) -> absl::optional<double> { return s.ready_pods; }},
-      {"smart_autoscaler_reading_confidence", "Confidence of this cycle's reading (0-1).",
-       [](const DeploymentStatus& s) -> absl::optional<double> { return s.confidence; }},
-  };
-  std::string out;
-  for (const Family& f : families) {
-    std::vector<base::metrics::GaugeSample> samples;
-    for (const DeploymentStatus& s : statuses) {
-      absl::optional<double> v = f.get(s);
-      if (!v || !std::isfinite(*v)) continue;
-      samples.push_back({{{"namespace", s.namespace_name}, {"deployment", s.name}}, *v});
-    }
-    out += base::metrics::GaugeFamilyText(f.name, f.help, samples);
-  }
-  std::vector<base::metrics::GaugeSample> levels;
-  for (const DeploymentStatus& s : statuses) {
-    for (PressureLevel l : {PressureLevel::kUnknown, PressureLevel::kSafe, PressureLevel::kWarning,
-                            PressureLevel::kCritical}) {
-      levels.push_back({{{"namespace", s.namespace_name},
-                         {"deployment", s.name},
-                         {"level", PressureLevelName(l)}},
-                        s.pressure.level == l ? 1.0 : 0.0});
-    }
-  }
-  out += base::metrics::GaugeFamilyText("smart_autoscaler_node_pressure",
-                                        "Node pressure level, one series per level.", levels);
-  return out;
-}
-
-void RecordCycleMetrics(const CycleReport& r) {
-  auto& reg = base::metrics::DefaultRegistry();
-  static auto* cycles = reg.GetCounter("smart_autoscaler_cycles_total", "Reconcile cycles run.");
-  static auto* wall = reg.GetHistogram("smart_autoscaler_cycle_duration_seconds",
-                                       "Wall time of a reconcile cycle.",
-                                       {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
-  static auto* cpu = reg.GetCounter("smart_autoscaler_cycle_cpu_seconds_total",
-                                    "CPU time spent in reconcile cycles.");
-  static auto* queries = reg.GetCounter("smart_autoscaler_prometheus_queries_total",
-                                        "Prometheus queries sent by cycles (signals).",
-                                        {{"kind", "signals"}});
-  static auto* backfill = reg.GetCounter("smart_autoscaler_prometheus_queries_total",
-                                         "Prometheus queries sent by cycles (signals).",
-                                         {{"kind", "backfill"}});
-  static auto* failures = reg.GetCounter("smart_autoscaler_prometheus_query_failures_total",
-                                         "Prometheus signal queries that failed.");
-  static auto* deployments =
-      reg.GetGauge("smart_autoscaler_managed_deployments", "Deployments managed last cycle.");
-  static auto* served =
-      reg.GetGauge("smart_autoscaler_served_deployments", "Deployments with served values.");
-  static auto* held = reg.GetCounter(
-      "smart_autoscaler_held_values_total",
-      "Deployment-cycles whose previous values stood (no data or low confidence).");
-  static auto* points = reg.GetGauge("smart_autoscaler_served_points", "Size of the served table.");
-  static auto* patches = reg.GetCounter("smart_autoscaler_hpa_patches_total",
-                                        "Legacy mode: HPA patches sent or logged (DRY_RUN).");
-  static auto* last = reg.GetGauge("smart_autoscaler_last_cycle_timestamp_seconds",
-                                   "Unix time of the last completed cycle.");
-  static auto* errors =
-      reg.GetCounter("smart_autoscaler_cycle_errors_total", "Errors reported by cycles.");
-  cycles->Increment();
-  wall->Observe(absl::ToDoubleSeconds(r.wall));
-  cpu->Increment(absl::ToDoubleSeconds(r.cpu));
-  queries->Increment(r.queries);
-  backfill->Increment(r.backfill_queries);
-  failures->Increment(r.query_failures);
-  deployments->Set(r.deployments);
-  served->Set(r.served);
-  held->Increment(r.held);
-  points->Set(r.points);
-  patches->Increment(r.patches);
-  last->Set(absl::ToDoubleSeconds(r.start - absl::UnixEpoch()));
-  errors->Increment(static_cast<double>(r.errors.size()));
+  return base::JsonText(buf);
 }
 
 void RegisterApi(base::HttpServer* server, const StatusView* view) {
@@ -329,31 +188,31 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     rapidjson::StringBuffer buf;
     Writer w(buf);
     w.StartObject();
-    Str(w, "version", view->version);
+    JsonField(w, "version", view->version);
     w.Key("leader");
     w.Bool(!view->is_leader || view->is_leader());
-    Str(w, "source", view->describe ? view->describe() : "");
+    JsonField(w, "source", view->describe ? view->describe() : "");
     w.Key("lastCycle");
     w.StartObject();
-    Time(w, "start", c.start);
-    Num(w, "wallSeconds", absl::ToDoubleSeconds(c.wall));
-    Num(w, "cpuSeconds", absl::ToDoubleSeconds(c.cpu));
-    Int(w, "deployments", c.deployments);
-    Int(w, "served", c.served);
-    Int(w, "held", c.held);
-    Int(w, "queries", c.queries);
-    Int(w, "backfillQueries", c.backfill_queries);
-    Int(w, "historiesLoaded", c.histories_loaded);
-    Int(w, "queryFailures", c.query_failures);
-    Int(w, "points", c.points);
+    JsonTimeField(w, "start", c.start);
+    JsonNumberField(w, "wallSeconds", absl::ToDoubleSeconds(c.wall));
+    JsonNumberField(w, "cpuSeconds", absl::ToDoubleSeconds(c.cpu));
+    JsonIntField(w, "deployments", c.deployments);
+    JsonIntField(w, "served", c.served);
+    JsonIntField(w, "held", c.held);
+    JsonIntField(w, "queries", c.queries);
+    JsonIntField(w, "backfillQueries", c.backfill_queries);
+    JsonIntField(w, "historiesLoaded", c.histories_loaded);
+    JsonIntField(w, "queryFailures", c.query_failures);
+    JsonIntField(w, "points", c.points);
     w.Key("errors");
     w.StartArray();
-    for (const std::string& e : c.errors) w.String(e.c_str());
+    for (const std::string& e : c.errors) base::JsonString(w, e);
     w.EndArray();
     w.EndObject();
-    Str(w, "config", view->config_text ? view->config_text() : "");
+    JsonField(w, "config", view->config_text ? view->config_text() : "");
     w.EndObject();
-    return Json(200, buf.GetString());
+    return Json(200, base::JsonText(buf));
   });
   server->Handle("/api/v1/deployments", [view](const base::HttpRequest&) {
     return Json(200, DeploymentsJson(view->reconciler->Statuses()));
@@ -367,7 +226,7 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
         rapidjson::StringBuffer buf;
         Writer w(buf);
         WriteStatus(w, s);
-        return Json(200, buf.GetString());
+        return Json(200, base::JsonText(buf));
       }
     }
     return NotFound(absl::StrCat("deployment ", parts[0], "/", parts[1], " is not managed"));
@@ -378,11 +237,16 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
 }
 
 void RegisterMetrics(base::HttpServer* server, const StatusView* view, bool with_healthz) {
-  server->Handle("/metrics", [view](const base::HttpRequest&) {
+  auto gauges = std::make_shared<DeploymentGauges>();
+  server->Handle("/metrics", [view, gauges](const base::HttpRequest&) {
+    std::vector<prometheus::MetricFamily> families;
+    if (view->metrics != nullptr) families = view->metrics->Collect();
+    for (prometheus::MetricFamily& f : gauges->Collect(view->reconciler->Statuses())) {
+      families.push_back(std::move(f));
+    }
     base::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = base::metrics::DefaultRegistry().ExpositionText();
-    r.body += DeploymentMetricsText(view->reconciler->Statuses());
+    r.body = prometheus::TextSerializer().Serialize(families);
     return r;
   });
   if (with_healthz) server->Handle("/healthz", Ok);

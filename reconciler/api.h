@@ -13,15 +13,17 @@
 //   /api/v1/metrics                      the served metric table, as the adapters receive it
 //   /                                    the web page (reads the JSON API)
 //   /healthz  always ok;  /readyz  ok after the first completed cycle, else 503
-// /metrics: the process registry (base::metrics::DefaultRegistry(): cycles, queries, HTTP
-// clients) plus per-deployment gauges rendered from the last cycle, so deployments that stop
-// being managed disappear from the scrape instead of leaving stale series.
+// /metrics: the process registry (StatusView::metrics: cycles, queries, HTTP servers, leader,
+// store) plus the per-deployment gauges of the last cycle (DeploymentGauges), so deployments
+// that stop being managed disappear from the scrape instead of leaving stale series.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "base/http_server.h"
+#include "prometheus/registry.h"
+#include "reconciler/api_metrics.h"
 #include "reconciler/loop.h"
 
 namespace reconciler {
@@ -33,6 +35,7 @@ struct StatusView {
   std::function<std::string()> describe;  // cluster source etc., for /api/v1/status
   std::function<std::string()> config_text;  // DescribeConfig() of the config in force
   std::string version;
+  prometheus::Registry* metrics = nullptr;  // served on /metrics; null: only the gauges
 };
 
 void RegisterApi(base::HttpServer* server, const StatusView* view);
@@ -42,10 +45,5 @@ void RegisterMetrics(base::HttpServer* server, const StatusView* view, bool with
 // JSON renderings, exposed for tests.
 std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses);
 std::string TableJson(const std::vector<MetricPoint>& table);
-// The per-deployment gauges in Prometheus text format.
-std::string DeploymentMetricsText(const std::vector<DeploymentStatus>& statuses);
-
-// Counts a finished cycle in base::metrics::DefaultRegistry().
-void RecordCycleMetrics(const CycleReport& report);
 
 }  // namespace reconciler

@@ -67,7 +67,7 @@ class FileClusterSource : public ClusterSource {
 class RateLimitedStreamingClient : public clients::http::StreamingHttpClient {
  public:
   RateLimitedStreamingClient(clients::http::StreamingHttpClient* inner, const base::Clock* clock,
-                             clients::http::Sleeper* sleeper, double rate)
+                             base::Sleeper* sleeper, double rate)
       : inner_(inner), sleeper_(sleeper), bucket_(clock, rate, std::max(1.0, rate)) {}
 
   absl::StatusOr<clients::http::HttpResponse> Do(
@@ -88,10 +88,10 @@ class RateLimitedStreamingClient : public clients::http::StreamingHttpClient {
  private:
   void Wait() {
     absl::Duration d = bucket_.Reserve();
-    if (d > absl::ZeroDuration()) sleeper_->Sleep(d);
+    if (d > absl::ZeroDuration()) sleeper_->SleepFor(d);
   }
   clients::http::StreamingHttpClient* const inner_;
-  clients::http::Sleeper* const sleeper_;
+  base::Sleeper* const sleeper_;
   clients::http::TokenBucket bucket_;
 };
 
@@ -99,7 +99,7 @@ class InformerClusterSource : public ClusterSource {
  public:
   InformerClusterSource(clients::http::StreamingHttpClient* http,
                         const kube::ClusterConfig& cluster, const base::Clock* clock,
-                        clients::http::Sleeper* sleeper, InformerClusterOptions options)
+                        base::Sleeper* sleeper, InformerClusterOptions options)
       : server_(cluster.server),
         limited_(http, clock, sleeper, options.requests_per_second),
         deployments_(&limited_, cluster, {}, clock, sleeper),
@@ -176,7 +176,7 @@ std::unique_ptr<ClusterSource> MakeFileClusterSource(std::string path) {
 
 std::unique_ptr<ClusterSource> MakeInformerClusterSource(
     clients::http::StreamingHttpClient* http, const clients::kube::ClusterConfig& cluster,
-    const base::Clock* clock, clients::http::Sleeper* sleeper, InformerClusterOptions options) {
+    const base::Clock* clock, base::Sleeper* sleeper, InformerClusterOptions options) {
   return std::make_unique<InformerClusterSource>(http, cluster, clock, sleeper, options);
 }
 

@@ -19,7 +19,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
-#include "clients/http/sleeper.h"
 #include "clients/http/streaming_http_client.h"
 #include "clients/kube/cluster_config.h"
 #include "clients/kube/objects.h"
@@ -64,6 +63,6 @@ struct InformerClusterOptions {
 // `http`, `clock` and `sleeper` must outlive the source. The destructor stops the informers.
 std::unique_ptr<ClusterSource> MakeInformerClusterSource(
     clients::http::StreamingHttpClient* http, const clients::kube::ClusterConfig& cluster,
-    const base::Clock* clock, clients::http::Sleeper* sleeper, InformerClusterOptions options = {});
+    const base::Clock* clock, base::Sleeper* sleeper, InformerClusterOptions options = {});
 
 }  // namespace reconciler

@@ -1,6 +1,6 @@
 // config: the reconciler's settings, from the original project's environment variables (same
-// names and meaning; ../shared/reference/SEED-ALGORITHMS.md section 18), a ConfigMap mounted as a
-// directory (one file per key) and flags, in that order of precedence (flags win).
+// names and meaning), a ConfigMap mounted as a directory (one file per key) and flags, in that
+// order of precedence (flags win).
 //
 //   std::map<std::string, std::string> vars = reconciler::EnvironmentVariables();
 //   reconciler::ConfigResult r = reconciler::LoadConfig(vars);
@@ -51,7 +51,7 @@ struct Config {
   // TARGET_NODE_UTILIZATION: the base HPA target (% of CPU request) served as smart_cpu_target
   // under warning or unknown node pressure; the pressure table moves it up (safe) or down
   // (critical). The original defaulted to 30 and compared it with node utilisation, which made
-  // its pattern override fire almost always (SEED-ALGORITHMS.md section 19.11); 70 is the base
+  // its pattern override fire almost always; 70 is the base
   // of the original's own target table. Range 20-95.
   double target_node_utilization = 70;
   bool dry_run = false;            // DRY_RUN: compute and serve, but never patch (legacy mode)

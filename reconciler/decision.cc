@@ -67,7 +67,7 @@ Decision Decide(const Reading& reading, const ForecastView& forecast,
   absl::optional<double> demand = ServedDemandCores(reading.windows);
   if (demand && reading.ready_pods > 0 && reading.cpu_request_millicores > 0) {
     if (reading.saturated) {
-      *demand = std::max(*demand, kSaturatedGrowth * reading.windows.cores_2m.value_or(
+      *demand = std::max(*demand, kSaturatedGrowth * reading.windows.cores_1m.value_or(
                                                          reading.windows.cores_5m.value_or(0)));
     }
     current_pct = 100.0 * *demand /

@@ -261,10 +261,13 @@ TEST(DecisionTest, ScalingUpDoesNotHoldAPressureTheHpaWouldCompound) {
 
 TEST(DecisionTest, ASurgeCountsAtOnceAndCappedPodsAskForMore) {
   Reading r = Steady();
-  r.windows = {2.0, 2.2, 3.6};  // the 2-minute rate: a surge the blend barely shows
+  r.windows = {2.0, 2.2, 3.6};  // the 1-minute rate: a surge the blend barely shows
   Decision d = Decide(r, Learned(80), {}, Config{}, kNow);
-  EXPECT_NEAR(d.next.served.predicted_pct, 90, 1e-12);
-  // Capped: 4 cores used of 4 is a lower bound; 1.5 x 4 = 6 cores over 4 pods = 150 %.
+  // 3.6 cores and the rise carried forward (policy.h ServedDemandCores): slope
+  // (3.6 - 2.2) / 2 cores a minute for 2 minutes, over 4 pods of one core.
+  EXPECT_NEAR(d.next.served.predicted_pct, 100 * (3.6 + 1.4 / 2 * 2) / 4, 1e-12);
+  // Capped: 4 cores used of 4 is a lower bound; 1.5 x 4 = 6 cores over 4 pods = 150 %
+  // (more than the rise carried forward, 4.0 + 0.1 / 2 x 2).
   r.windows = {3.5, 3.9, 4.0};
   r.saturated = true;
   d = Decide(r, Learned(80), {}, Config{}, kNow);

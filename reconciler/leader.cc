@@ -1,5 +1,6 @@
 #include "reconciler/leader.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -9,9 +10,9 @@ namespace reconciler {
 
 namespace kube = clients::kube;
 
-LeaderElector::LeaderElector(kube::LeaseClient* leases, const base::Clock* clock,
+LeaderElector::LeaderElector(kube::LeaseClient* leases, base::Env* env,
                              LeaderElectionOptions options)
-    : leases_(leases), clock_(clock), options_(std::move(options)) {}
+    : leases_(leases), env_(env), options_(std::move(options)) {}
 
 bool LeaderElector::IsLeader() const {
   absl::MutexLock lock(&mu_);
@@ -24,7 +25,7 @@ std::string LeaderElector::ObservedHolder() const {
 }
 
 bool LeaderElector::TryAcquireOrRenew() {
-  const absl::Time now = clock_->Now();
+  const absl::Time now = env_->Now();
   absl::MutexLock lock(&mu_);
   auto fail = [&](const absl::Status& s) {
     // A leader keeps leading through short API trouble, until the renew deadline.
@@ -104,7 +105,7 @@ void LeaderElector::Release() {
   kube::Lease lease = *got;
   lease.holder_identity = "";
   lease.lease_duration_seconds = 1;
-  lease.renew_time = clock_->Now();
+  lease.renew_time = env_->Now();
   absl::Status s = leases_->Update(lease).status();
   if (!s.ok()) LOG(WARNING) << "leader election: release failed: " << s.message();
 }
@@ -119,8 +120,10 @@ void LeaderElector::Run(const std::atomic<bool>* stop,
       on_change(now_leader);
     }
     // Sleep in small slices so a stop request is seen quickly.
-    absl::Time until = absl::Now() + options_.retry_period;
-    while (!stop->load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(50));
+    const absl::Time until = env_->Now() + options_.retry_period;
+    for (absl::Time now = env_->Now(); !stop->load() && now < until; now = env_->Now()) {
+      env_->SleepFor(std::min(absl::Milliseconds(50), until - now));
+    }
   }
   if (was) {
     Release();

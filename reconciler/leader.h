@@ -1,6 +1,6 @@
 // leader: leader election on a coordination.k8s.io/v1 Lease, like client-go's leaderelection.
 //
-//   reconciler::LeaderElector elector(&leases, &clock, {.namespace_name = "autoscaler-system",
+//   reconciler::LeaderElector elector(&leases, &env, {.namespace_name = "autoscaler-system",
 //                                                        .name = "smart-autoscaler-reconciler",
 //                                                        .identity = pod_name});
 //   elector.Run(&stop, [&](bool leading) { publisher.SetLeader(leading); });
@@ -35,14 +35,15 @@ struct LeaderElectionOptions {
 
 class LeaderElector {
  public:
-  // `leases` and `clock` must outlive the elector.
-  LeaderElector(clients::kube::LeaseClient* leases, const base::Clock* clock,
-                LeaderElectionOptions options);
+  // `leases` and `env` must outlive the elector. `env` gives the time every decision uses and
+  // the waits between attempts in Run().
+  LeaderElector(clients::kube::LeaseClient* leases, base::Env* env, LeaderElectionOptions options);
 
   // One attempt to acquire or renew; returns whether this replica leads now.
   bool TryAcquireOrRenew();
 
-  // Calls TryAcquireOrRenew every retry period until *stop; `on_change` runs on this thread
+  // Calls TryAcquireOrRenew every retry period (waiting on the Env in slices of at most 50 ms,
+  // so *stop is seen quickly) until *stop; `on_change` runs on this thread
   // when leadership changes (and with false when Run ends while leading, after trying to
   // release the Lease so a standby takes over at once).
   void Run(const std::atomic<bool>* stop, const std::function<void(bool)>& on_change);
@@ -54,7 +55,7 @@ class LeaderElector {
   void Release();
 
   clients::kube::LeaseClient* const leases_;
-  const base::Clock* const clock_;
+  base::Env* const env_;
   const LeaderElectionOptions options_;
   mutable absl::Mutex mu_;
   bool leader_ ABSL_GUARDED_BY(mu_) = false;

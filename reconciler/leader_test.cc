@@ -82,7 +82,7 @@ TEST_F(LeaderTest, LeaderStepsDownWhenItCannotRenewWithinTheDeadline) {
 TEST_F(LeaderTest, RunReleasesTheLeaseOnStop) {
   LeaderElectionOptions o = Options("pod-a");
   o.retry_period = absl::Milliseconds(100);
-  LeaderElector a(leases_.get(), &base::RealClock(), o);
+  LeaderElector a(leases_.get(), &base::RealEnv(), o);
   std::atomic<bool> stop{false};
   std::vector<bool> changes;
   std::thread t([&] { a.Run(&stop, [&](bool l) { changes.push_back(l); }); });

@@ -36,13 +36,16 @@
 #include "reconciler/history.h"
 #include "reconciler/hpa_patch.h"
 #include "reconciler/policy.h"
-#include "reconciler/publisher.h"
 #include "reconciler/backfill.h"
 #include "reconciler/signals.h"
+#include "snapshot/metric_point.h"
 #include "reconciler/targets.h"
 #include "storage/store.h"
 
 namespace reconciler {
+
+// The served values are the snapshot stream's points (snapshot/metric_point.h).
+using MetricPoint = snapshot::MetricPoint;
 
 // What the JSON API shows for one deployment.
 struct DeploymentStatus {

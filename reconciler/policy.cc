@@ -99,7 +99,7 @@ DemandWindows SumPodRates(const std::vector<PodUsage>& pods) {
   for (const PodUsage& p : pods) {
     if (p.cpu_10m_millicores) w.cores_10m = w.cores_10m.value_or(0) + *p.cpu_10m_millicores / 1000;
     if (p.cpu_5m_millicores) w.cores_5m = w.cores_5m.value_or(0) + *p.cpu_5m_millicores / 1000;
-    if (p.cpu_2m_millicores) w.cores_2m = w.cores_2m.value_or(0) + *p.cpu_2m_millicores / 1000;
+    if (p.cpu_1m_millicores) w.cores_1m = w.cores_1m.value_or(0) + *p.cpu_1m_millicores / 1000;
   }
   return w;
 }
@@ -107,9 +107,14 @@ DemandWindows SumPodRates(const std::vector<PodUsage>& pods) {
 absl::optional<double> ServedDemandCores(const DemandWindows& windows) {
   absl::optional<double> blend = BlendCpuRates(windows.cores_10m, windows.cores_5m);
   if (!blend) return absl::nullopt;
-  double demand = std::max(*blend, windows.cores_2m.value_or(0));
+  double demand = std::max(*blend, windows.cores_1m.value_or(0));
   if (!windows.cores_5m) return demand;
-  return std::max(demand, 2 * *windows.cores_5m - *windows.cores_10m);
+  demand = std::max(demand, 2 * *windows.cores_5m - *windows.cores_10m);
+  if (windows.cores_1m && *windows.cores_1m > *windows.cores_5m) {
+    const double slope = (*windows.cores_1m - *windows.cores_5m) / 2.0;  // cores per minute
+    demand = std::max(demand, *windows.cores_1m + slope * (0.5 + kRiseLeadMinutes));
+  }
+  return demand;
 }
 
 double ReadingConfidence(const std::vector<PodUsage>& all_pods, const PodFilter& filter,

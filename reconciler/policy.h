@@ -35,7 +35,7 @@ struct PodUsage {
   // millicores; nullopt when Prometheus had no series for the pod.
   absl::optional<double> cpu_10m_millicores;
   absl::optional<double> cpu_5m_millicores;
-  absl::optional<double> cpu_2m_millicores;  // rate over [2m], the surge signal
+  absl::optional<double> cpu_1m_millicores;  // rate over [1m], the surge signal
 };
 
 struct PodFilter {
@@ -74,16 +74,27 @@ inline constexpr double kSaturatedShare = 0.97;
 // replica count did meanwhile: unlike a utilization, they do not read high after a scale-up
 // (old pods' busy past divided by the new count) or low while new pods warm up.
 struct DemandWindows {
-  absl::optional<double> cores_10m, cores_5m, cores_2m;
+  absl::optional<double> cores_10m, cores_5m, cores_1m;
 };
 DemandWindows SumPodRates(const std::vector<PodUsage>& pods);
 
 // The demand the served metric scales for, cores: the 0.7/0.3 blend of the sums or, when
-// higher, the 2-minute sum, which shows a surge in full two minutes after it started (the
+// higher, the 1-minute sum, which shows a surge in full one minute after it started (the
 // blend shows about a seventh of it after one minute), or the trend of the 10- and 5-minute
 // sums carried to the end of their windows (2 x 5-minute - 10-minute). A missing 5-minute sum
 // uses the 10-minute one; nullopt without a 10-minute sum.
+// While the 1-minute sum is above the 5-minute one (a rise in progress), the rise is carried
+// forward at its slope, (1-minute - 5-minute) / 2 minutes (the windows' middles are 2 minutes
+// apart), from the 1-minute window's middle over half a minute plus `kRiseLeadMinutes`: the
+// demand when pods asked for now can serve. Falling or
+// flat demand is served as it is (the HPA's scale-down stabilisation smooths it).
 absl::optional<double> ServedDemandCores(const DemandWindows& windows);
+
+// How far ahead a rise in progress is carried: about the HPA's sync plus a pod's start-up
+// (15 s + 90 s by default, the backtest protocol's). Measured in BENCHMARKS.md ("Backtest",
+// the 1-minute window): 1.5 minutes is the one of 0.75 / 1.5 / 2.5 with no trace on which a
+// cost-matched native HPA beats smart; longer costs scale events and replica-hours.
+inline constexpr double kRiseLeadMinutes = 1.5;
 
 // Confidence of this cycle's reading, 0-1: 1.0, x0.5 when a pod started within
 // `recent_window` (scheduling in progress), x0.5 when all pods were young.

@@ -176,19 +176,23 @@ TEST(DemandWindowsTest, SumsEveryPodsRatesYoungOnesIncluded) {
   std::vector<PodUsage> pods = {Pod(absl::Hours(1), 1000, 600, 700),
                                 Pod(absl::Minutes(3), 1000, 100, 300),
                                 Pod(absl::Seconds(30), 1000, absl::nullopt, absl::nullopt)};
-  pods[0].cpu_2m_millicores = 800;
+  pods[0].cpu_1m_millicores = 800;
   DemandWindows w = SumPodRates(pods);
   EXPECT_NEAR(*w.cores_10m, 0.7, 1e-12);
   EXPECT_NEAR(*w.cores_5m, 1.0, 1e-12);
-  EXPECT_NEAR(*w.cores_2m, 0.8, 1e-12);
+  EXPECT_NEAR(*w.cores_1m, 0.8, 1e-12);
   EXPECT_FALSE(SumPodRates({Pod(absl::Hours(1), 1000, absl::nullopt, 5)}).cores_10m);
 }
 
 TEST(DemandWindowsTest, ServedDemandIsTheBlendOrASurgeWhenHigher) {
   // Flat: the blend.
   EXPECT_NEAR(*ServedDemandCores({2.0, 2.0, 2.0}), 2.0, 1e-12);
-  // A surge two minutes old: the 2-minute sum.
-  EXPECT_NEAR(*ServedDemandCores({2.0, 2.4, 4.0}), 4.0, 1e-12);
+  // A surge a minute old: the 1-minute sum, and the rise carried forward: slope
+  // (4.0 - 2.4) / 2 cores a minute over 0.5 + 1.5 minutes: 4.0 + 1.6.
+  EXPECT_NEAR(*ServedDemandCores({2.0, 2.4, 4.0}), 4.0 + 1.6 / 2 * 2, 1e-12);
+  // A linear ramp of 1 core a minute now at 10 cores: the windows' means are the ramp's values
+  // at their middles (5, 7.5, 9.5); the rise lands where the ramp will be in 1.5 minutes.
+  EXPECT_NEAR(*ServedDemandCores({5.0, 7.5, 9.5}), 10.0 + kRiseLeadMinutes, 1e-12);
   // A ramp: the windows' trend, 2 x 3 - 2 = 4 (the blend says 2.3).
   EXPECT_NEAR(*ServedDemandCores({2.0, 3.0, absl::nullopt}), 4.0, 1e-12);
   // Falling: the blend (0.7 x 4 + 0.3 x 2), not the lower recent windows.

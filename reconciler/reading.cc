@@ -79,7 +79,7 @@ Reading ReadDeployment(const kube::Deployment& d, const std::vector<const kube::
     const std::string key = absl::StrCat(p->metadata.namespace_name, "/", p->metadata.name);
     if (signals.pod_cpu_10m_ok) u.cpu_10m_millicores = signals.Get(signals.pod_cpu_10m, key);
     if (signals.pod_cpu_5m_ok) u.cpu_5m_millicores = signals.Get(signals.pod_cpu_5m, key);
-    if (signals.pod_cpu_2m_ok) u.cpu_2m_millicores = signals.Get(signals.pod_cpu_2m, key);
+    if (signals.pod_cpu_1m_ok) u.cpu_1m_millicores = signals.Get(signals.pod_cpu_1m, key);
     usage.push_back(u);
     // Memory follows the same startup filter.
     if (signals.pod_memory_ok && u.start_time <= youngest_cutoff) {
@@ -103,7 +103,7 @@ Reading ReadDeployment(const kube::Deployment& d, const std::vector<const kube::
     double used = 0, limit = 0;
     for (const PodUsage& p : filter.pods) {
       const absl::optional<double> recent =
-          p.cpu_2m_millicores ? p.cpu_2m_millicores : p.cpu_5m_millicores;
+          p.cpu_1m_millicores ? p.cpu_1m_millicores : p.cpu_5m_millicores;
       if (!recent) continue;
       used += *recent;
       limit += r.cpu_limit_millicores;

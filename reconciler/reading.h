@@ -58,7 +58,7 @@ struct Reading {
   absl::optional<double> demand_cores;  // the same blend in cores (what the forecaster models)
   // Every running pod's CPU summed per rate window (policy.h SumPodRates), cores.
   DemandWindows windows;
-  // The counted pods' 2-minute CPU (5-minute without it) reached kSaturatedShare of their
+  // The counted pods' 1-minute CPU (5-minute without it) reached kSaturatedShare of their
   // windows are lower bounds of the demand.
   bool saturated = false;
   absl::optional<double> memory_pct;    // working set / memory requests of the mature pods

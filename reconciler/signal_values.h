@@ -18,10 +18,10 @@ namespace reconciler {
 
 struct Signals {
   // Key "namespace/pod" -> millicores / bytes; node name -> millicores.
-  absl::flat_hash_map<std::string, double> pod_cpu_10m, pod_cpu_5m, pod_cpu_2m, pod_memory;
+  absl::flat_hash_map<std::string, double> pod_cpu_10m, pod_cpu_5m, pod_cpu_1m, pod_memory;
   absl::flat_hash_map<std::string, double> node_cpu_10m, node_cpu_5m;
   // Whether each query answered (an answer without a pod's series means no data for that pod).
-  bool pod_cpu_10m_ok = false, pod_cpu_5m_ok = false, pod_cpu_2m_ok = false, pod_memory_ok = false;
+  bool pod_cpu_10m_ok = false, pod_cpu_5m_ok = false, pod_cpu_1m_ok = false, pod_memory_ok = false;
   bool node_cpu_10m_ok = false, node_cpu_5m_ok = false;
   int queries = 0;
   int failures = 0;

@@ -70,7 +70,7 @@ Signals GatherSignals(clients::prometheus::PrometheusClient* prom, absl::Time at
   const Job jobs[] = {
       {"pod_cpu_10m", &q.pod_cpu_10m, false, 1000, &Signals::pod_cpu_10m, &Signals::pod_cpu_10m_ok},
       {"pod_cpu_5m", &q.pod_cpu_5m, false, 1000, &Signals::pod_cpu_5m, &Signals::pod_cpu_5m_ok},
-      {"pod_cpu_2m", &q.pod_cpu_2m, false, 1000, &Signals::pod_cpu_2m, &Signals::pod_cpu_2m_ok},
+      {"pod_cpu_1m", &q.pod_cpu_1m, false, 1000, &Signals::pod_cpu_1m, &Signals::pod_cpu_1m_ok},
       {"pod_memory", &q.pod_memory, false, 1, &Signals::pod_memory, &Signals::pod_memory_ok},
       {"node_cpu_10m", &q.node_cpu_10m, true, 1000, &Signals::node_cpu_10m,
        &Signals::node_cpu_10m_ok},

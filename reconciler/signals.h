@@ -2,7 +2,7 @@
 // the number of deployments (the original ran 18 + 5W per deployment: 5W^2 + 18W per cycle).
 //
 //   reconciler::Signals s = reconciler::GatherSignals(prom, now);
-//   absl::optional<double> cpu = s.PodCpu10m("shop", "api-5d9f-x2b7q");   // millicores
+//   absl::optional<double> cpu = s.Get(s.pod_cpu_10m, "shop/api-5d9f-x2b7q");  // millicores
 //
 // Six queries: pod CPU rate over 10 m, 5 m and 2 m and pod memory working set, grouped by
 // (namespace, pod) from cAdvisor; node CPU over 10 m and 5 m from node_exporter, grouped by
@@ -30,11 +30,13 @@ struct SignalQueries {
   std::string pod_cpu_5m =
       "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=\"\","
       "container!=\"POD\"}[5m]))";
-  // The short window: what a surge looks like a minute or two after it starts (works with
-  // scrape intervals up to 60 s).
-  std::string pod_cpu_2m =
+  // The short window, metrics-server's: a surge shows in full one minute after it starts.
+  // It needs at least two scrapes a minute (a scrape interval of 30 s or less; 15 s is the
+  // kubelet default of kube-prometheus). With fewer the series is empty and the served demand
+  // falls back to the 5- and 10-minute windows (missing is never zero).
+  std::string pod_cpu_1m =
       "sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=\"\","
-      "container!=\"POD\"}[2m]))";
+      "container!=\"POD\"}[1m]))";
   std::string pod_memory =
       "sum by (namespace, pod) (container_memory_working_set_bytes{container!=\"\","
       "container!=\"POD\"})";

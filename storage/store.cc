@@ -3,9 +3,9 @@
 // Layout and why:
 //
 //   column family  key                                          value
-//   samples        series id (8 BE) + ordered ms (8 BE)         double (8 bytes LE)
+//   samples        series id (8 BE) + ordered ms (8 BE)         double (IEEE-754 bits, 8 BE)
 //   rollups        series id (8 BE) + ordered hour start (8 BE) count, min, max, sum, sum_sq
-//                                                               (40 bytes LE, merged)
+//                                                               (5 x 8 bytes BE, merged)
 //   events         log kind (1) + ordered ms (8 BE) + seq (8 BE) payload bytes
 //   meta           "k/" + canonical series key                  series id (8 BE)
 //                  "i/" + series id (8 BE)                      canonical series key

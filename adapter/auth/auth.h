@@ -1,4 +1,4 @@
-// The authentication/authorization seam of the adapter (contract sections 5.3 and 5.4), and
+// The authentication/authorization seam of the adapter (who is asking, may they), and
 // the delegating implementations that ask the Kubernetes API (TokenReview,
 // SubjectAccessReview) the way k8s.io/apiserver does for aggregated API servers.
 //
@@ -55,7 +55,8 @@ struct Request {
   std::vector<std::string> peer_chain_der;  // intermediates, if any
 };
 
-// What must be authorized (contract 2.1 / 5.4).
+// What must be authorized: the attributes of a SubjectAccessReview, from the request as
+// k8s.io/apiserver's RequestInfo reads it.
 struct Attributes {
   bool resource_request = false;
   std::string verb = "get";
@@ -82,7 +83,7 @@ class Authorizer {
 // ---- Delegating implementations -------------------------------------------------------------
 
 // Everything the delegating authenticator and authorizer need, as read from the
-// kube-system/extension-apiserver-authentication ConfigMap and/or flags (contract 5.1).
+// kube-system/extension-apiserver-authentication ConfigMap and/or flags.
 struct AuthConfig {
   // Front proxy (the aggregator): CA bundle (PEM) that signs its client certificate. Empty =
   // request-header authentication off (X-Remote-* headers are then never honoured).
@@ -137,7 +138,7 @@ absl::StatusOr<AuthConfig> LoadAuthConfigFromConfigMap(
 // The same from a whole ConfigMap object as JSON (as kubectl get -o json prints it).
 absl::StatusOr<AuthConfig> LoadAuthConfigFromConfigMapJson(const std::string& json);
 
-// The union chain of contract 5.3, in order: front-proxy certificate + X-Remote-* headers
+// The union chain, in order: front-proxy certificate + X-Remote-* headers
 // (verified against requestheader_ca_pem, CN in the allowed names), client certificate
 // (client_ca_pem; user = CN, groups = O), bearer token (TokenReview through `api`, results
 // cached token_cache_ttl keyed by the token's SHA-256). Certificate chain verifications, success
@@ -159,7 +160,7 @@ absl::StatusOr<std::unique_ptr<Authenticator>> MakeAuthenticator(const AuthConfi
                                                                  const base::Clock* clock,
                                                                  AuthCounters* counters = nullptr);
 
-// The union of contract 5.4: always-allow groups, always-allow non-resource paths, then a
+// The union, first "allow" wins: always-allow groups, always-allow non-resource paths, then a
 // SubjectAccessReview through `api` with resourceAttributes / nonResourceAttributes from the
 // Attributes (allowed and denied answers cached for their TTLs, keyed by the review spec).
 // Results:

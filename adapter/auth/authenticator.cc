@@ -1,4 +1,4 @@
-// The delegating authenticator (contract 5.3). Order and semantics follow k8s.io/apiserver's
+// The delegating authenticator. Order and semantics follow k8s.io/apiserver's
 // authenticatorfactory.DelegatingAuthenticatorConfig.New: union(request-header, x509 client-ca,
 // TokenReview), first success wins, system:authenticated added; anonymous is disabled here
 // (no anonymous access to metrics), so "nothing presented" is a 401 too.

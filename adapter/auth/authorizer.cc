@@ -1,4 +1,4 @@
-// The delegating authorizer (contract 5.4): union of always-allow groups, always-allow
+// The delegating authorizer: union of always-allow groups, always-allow
 // non-resource paths and a SubjectAccessReview webhook, as k8s.io/apiserver's
 // DelegatingAuthorizationOptions builds it; first "allow" wins.
 #include <algorithm>

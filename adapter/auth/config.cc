@@ -1,4 +1,4 @@
-// AuthConfig from the kube-system/extension-apiserver-authentication ConfigMap (contract 5.1).
+// AuthConfig from the kube-system/extension-apiserver-authentication ConfigMap.
 #include "absl/strings/str_cat.h"
 #include "adapter/auth/auth.h"
 #include "rapidjson/document.h"

@@ -5,8 +5,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 #include "clients/http/resilient_http_client.h"
-#include "clients/http/sleeper.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, requestheader_client_ca_file, "",
@@ -79,7 +79,7 @@ std::unique_ptr<clients::kube::AuthApi> MakeApi(const clients::kube::ClusterConf
   r.backoff.initial_delay = absl::Milliseconds(200);
   r.breaker.open_duration = absl::Seconds(10);
   stack->http.push_back(std::make_unique<clients::http::ResilientHttpClient>(
-      stack->http.back().get(), r, clock, &clients::http::RealSleeper(), name));
+      stack->http.back().get(), r, clock, &base::RealSleeper(), name));
   return std::make_unique<clients::kube::KubeAuthApiClient>(stack->http.back().get(), cluster);
 }
 

@@ -1,6 +1,6 @@
 // Internal: a pool of trusted CA certificates and client-certificate verification against it
-// (contract 5.2: chain to a root in the pool using the intermediates the client sent, extended
-// key usage clientAuth, validity at "now"). Like Go's x509, any certificate in the pool is a
+// (as kube-apiserver's x509 authenticator: chain to a root in the pool using the intermediates
+// the client sent, extended key usage clientAuth, validity at "now"). Like Go's x509, any certificate in the pool is a
 // trust anchor (it need not be self-signed). Thread-safe after construction.
 #pragma once
 

@@ -16,12 +16,12 @@ bool ShouldRetry(const absl::StatusOr<HttpResponse>& outcome) {
 }
 
 absl::StatusOr<HttpResponse> RetryWithBackoff(
-    const BackoffPolicy& policy, Sleeper& sleeper,
+    const BackoffPolicy& policy, base::Sleeper& sleeper,
     const std::function<absl::StatusOr<HttpResponse>()>& attempt, int* retries_done) {
   int retries = 0;
   absl::StatusOr<HttpResponse> outcome = attempt();
   while (ShouldRetry(outcome) && retries < policy.max_retries) {
-    sleeper.Sleep(BackoffDelay(policy, retries));
+    sleeper.SleepFor(BackoffDelay(policy, retries));
     ++retries;
     outcome = attempt();
   }

@@ -2,7 +2,7 @@
 //
 //   clients::http::BackoffPolicy policy;                 // 1 s, 2 s, 4 s: three retries
 //   absl::StatusOr<HttpResponse> r = clients::http::RetryWithBackoff(
-//       policy, clients::http::RealSleeper(), [&] { return http->Do(req); });
+//       policy, base::RealSleeper(), [&] { return http->Do(req); });
 //
 // What is retried: transport errors before any response (kUnavailable: connect refused,
 // reset, TLS failure) and HTTP 429 / 5xx. Everything else (2xx-4xx, timeouts, invalid
@@ -13,8 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "clients/http/http_client.h"
-#include "clients/http/sleeper.h"
 
 namespace clients::http {
 
@@ -37,7 +37,7 @@ bool ShouldRetry(const absl::StatusOr<HttpResponse>& outcome);
 // last outcome (a 503 response stays a response). `retries_done`, if not null, receives the
 // number of retries performed.
 absl::StatusOr<HttpResponse> RetryWithBackoff(
-    const BackoffPolicy& policy, Sleeper& sleeper,
+    const BackoffPolicy& policy, base::Sleeper& sleeper,
     const std::function<absl::StatusOr<HttpResponse>()>& attempt, int* retries_done = nullptr);
 
 }  // namespace clients::http

@@ -27,7 +27,7 @@ TEST(BackoffTest, DelaysAreOneTwoFourSecondsByDefault) {
 
 TEST(BackoffTest, RetriesConnectErrors429And5xxThenGivesUp) {
   base::FakeClock clock(absl::FromUnixSeconds(1000));
-  FakeSleeper sleeper(&clock);
+  base::FakeSleeper sleeper(&clock);
   FakeHttpClient fake;
   fake.Push(absl::UnavailableError("connection refused"));
   fake.Push(Status(429));
@@ -45,7 +45,7 @@ TEST(BackoffTest, RetriesConnectErrors429And5xxThenGivesUp) {
 }
 
 TEST(BackoffTest, StopsAtFirstSuccess) {
-  FakeSleeper sleeper(nullptr);
+  base::FakeSleeper sleeper(nullptr);
   FakeHttpClient fake;
   fake.Push(Status(502));
   fake.Push(Status(200));
@@ -57,7 +57,7 @@ TEST(BackoffTest, StopsAtFirstSuccess) {
 }
 
 TEST(BackoffTest, DoesNotRetryClientErrorsOrTimeouts) {
-  FakeSleeper sleeper(nullptr);
+  base::FakeSleeper sleeper(nullptr);
   for (absl::StatusOr<HttpResponse> outcome :
        {absl::StatusOr<HttpResponse>(Status(404)), absl::StatusOr<HttpResponse>(Status(401)),
         absl::StatusOr<HttpResponse>(absl::DeadlineExceededError("timeout")),

@@ -15,21 +15,9 @@
 
 #include "clients/http/http_client.h"
 #include "clients/http/streaming_http_client.h"
+#include "clients/http/tls_options.h"
 
 namespace clients::http {
-
-struct TlsOptions {
-  // Trust: PEM text wins over the file; both empty = the system CA store.
-  std::string ca_pem;
-  std::string ca_file;
-  // Client certificate and key (PEM text or files) for mutual TLS; empty = none.
-  std::string client_cert_pem;
-  std::string client_cert_file;
-  std::string client_key_pem;
-  std::string client_key_file;
-  // Never on by default: only for a local test or an explicit operator flag.
-  bool insecure_skip_verify = false;
-};
 
 struct CurlOptions {
   TlsOptions tls;

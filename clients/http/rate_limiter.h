@@ -2,7 +2,7 @@
 //
 //   clients::http::TokenBucket bucket(&clock, /*rate_per_second=*/10, /*burst=*/10);
 //   if (!bucket.TryAcquire()) ...;                 // non-blocking
-//   sleeper.Sleep(bucket.Reserve());               // blocking: wait the returned time
+//   sleeper.SleepFor(bucket.Reserve());               // blocking: wait the returned time
 //
 // Used with PROMETHEUS_RATE_LIMIT (10/s) and K8S_API_RATE_LIMIT (20/s). Thread-safe.
 #pragma once

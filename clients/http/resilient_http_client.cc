@@ -6,7 +6,7 @@
 namespace clients::http {
 
 ResilientHttpClient::ResilientHttpClient(HttpClient* inner, const ResilienceOptions& options,
-                                         const base::Clock* clock, Sleeper* sleeper,
+                                         const base::Clock* clock, base::Sleeper* sleeper,
                                          std::string name)
     : inner_(inner),
       options_(options),
@@ -30,7 +30,7 @@ absl::StatusOr<HttpResponse> ResilientHttpClient::Attempt(const HttpRequest& req
       return absl::ResourceExhaustedError(absl::StrCat(
           name_, ": rate limit would delay the request by ", absl::FormatDuration(wait)));
     }
-    sleeper_->Sleep(wait);
+    sleeper_->SleepFor(wait);
   }
   if (!breaker_.Allow()) {
     *refused = true;
@@ -59,7 +59,7 @@ absl::StatusOr<HttpResponse> ResilientHttpClient::Do(const HttpRequest& request)
   absl::StatusOr<HttpResponse> outcome = Attempt(request, &refused);
   for (int retry = 0; !refused && ShouldRetry(outcome) && retry < options_.backoff.max_retries;
        ++retry) {
-    sleeper_->Sleep(BackoffDelay(options_.backoff, retry));
+    sleeper_->SleepFor(BackoffDelay(options_.backoff, retry));
     retries_.fetch_add(1, std::memory_order_relaxed);
     outcome = Attempt(request, &refused);
   }

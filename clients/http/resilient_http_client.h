@@ -4,7 +4,7 @@
 //   auto curl = clients::http::MakeCurlHttpClient(opts);
 //   clients::http::ResilienceOptions r; r.rate_per_second = 10;   // PROMETHEUS_RATE_LIMIT
 //   clients::http::ResilientHttpClient prom(curl.get(), r, &base::RealClock(),
-//                                           &clients::http::RealSleeper(), "prometheus");
+//                                           &base::RealSleeper(), "prometheus");
 //
 // Per call: wait for a rate-limit token (refused with kResourceExhausted when the wait would
 // exceed max_rate_limit_wait), refuse at once with kUnavailable while the breaker is open,
@@ -24,7 +24,6 @@
 #include "clients/http/circuit_breaker.h"
 #include "clients/http/http_client.h"
 #include "clients/http/rate_limiter.h"
-#include "clients/http/sleeper.h"
 
 namespace clients::http {
 
@@ -51,7 +50,7 @@ class ResilientHttpClient : public HttpClient {
  public:
   // `inner`, `clock` and `sleeper` must outlive this client. `name` labels log lines.
   ResilientHttpClient(HttpClient* inner, const ResilienceOptions& options, const base::Clock* clock,
-                      Sleeper* sleeper, std::string name);
+                      base::Sleeper* sleeper, std::string name);
 
   absl::StatusOr<HttpResponse> Do(const HttpRequest& request) override;
 
@@ -63,7 +62,7 @@ class ResilientHttpClient : public HttpClient {
 
   HttpClient* const inner_;
   const ResilienceOptions options_;
-  Sleeper* const sleeper_;
+  base::Sleeper* const sleeper_;
   const std::string name_;
   CircuitBreaker breaker_;
   std::unique_ptr<TokenBucket> bucket_;

@@ -18,7 +18,7 @@ HttpResponse Status(int code) {
 
 TEST(ResilientHttpClientTest, RetriesWithBackoffAndReturnsSuccess) {
   base::FakeClock clock(absl::FromUnixSeconds(0));
-  FakeSleeper sleeper(&clock);
+  base::FakeSleeper sleeper(&clock);
   FakeHttpClient inner;
   inner.Push(absl::UnavailableError("refused"));
   inner.Push(Status(503));
@@ -37,7 +37,7 @@ TEST(ResilientHttpClientTest, RetriesWithBackoffAndReturnsSuccess) {
 
 TEST(ResilientHttpClientTest, BreakerOpensAndRefusesWithoutCallingOrRetrying) {
   base::FakeClock clock(absl::FromUnixSeconds(0));
-  FakeSleeper sleeper(&clock);
+  base::FakeSleeper sleeper(&clock);
   FakeHttpClient inner;
   inner.set_default(Status(500));
   ResilienceOptions opts;
@@ -58,7 +58,7 @@ TEST(ResilientHttpClientTest, BreakerOpensAndRefusesWithoutCallingOrRetrying) {
 
 TEST(ResilientHttpClientTest, RateLimitWaitsOnTheSleeper) {
   base::FakeClock clock(absl::FromUnixSeconds(0));
-  FakeSleeper sleeper(&clock);
+  base::FakeSleeper sleeper(&clock);
   FakeHttpClient inner;
   ResilienceOptions opts;
   opts.rate_per_second = 10;
@@ -72,7 +72,7 @@ TEST(ResilientHttpClientTest, RateLimitWaitsOnTheSleeper) {
 
 TEST(ResilientHttpClientTest, RefusesWhenRateLimitWaitTooLong) {
   base::FakeClock clock(absl::FromUnixSeconds(0));
-  FakeSleeper sleeper(nullptr);  // time does not move: the debt grows
+  base::FakeSleeper sleeper(nullptr);  // time does not move: the debt grows
   FakeHttpClient inner;
   ResilienceOptions opts;
   opts.rate_per_second = 1;

@@ -16,8 +16,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "clients/http/curl_http_client.h"
 #include "clients/http/http_client.h"
+#include "clients/http/streaming_http_client.h"
+#include "clients/http/tls_options.h"
 
 namespace clients::kube {
 

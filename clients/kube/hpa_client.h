@@ -6,7 +6,7 @@
 //
 // It sends a JSON Patch (RFC 6902) that first tests the value it expects and then replaces it,
 // touching nothing else: the original project read the whole HPA and wrote it back, which
-// overwrote concurrent edits (SEED-ALGORITHMS.md section 19.9). Thread-safe when the HttpClient is.
+// overwrote concurrent edits. Thread-safe when the HttpClient is.
 #pragma once
 
 #include <cstdint>

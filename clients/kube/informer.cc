@@ -28,7 +28,7 @@ std::string MetaResourceVersion(const rapidjson::Value& obj) {
 template <typename T>
 Informer<T>::Informer(clients::http::StreamingHttpClient* http, ClusterConfig cluster,
                       InformerOptions options, const base::Clock* clock,
-                      clients::http::Sleeper* sleeper)
+                      base::Sleeper* sleeper)
     : http_(http),
       cluster_(std::move(cluster)),
       options_(std::move(options)),
@@ -129,7 +129,7 @@ void Informer<T>::BackoffWait(int failures) {
   // In slices, so Stop() is not held up by a long wait.
   while (d > absl::ZeroDuration() && !stop_) {
     absl::Duration slice = std::min(d, absl::Milliseconds(100));
-    sleeper_->Sleep(slice);
+    sleeper_->SleepFor(slice);
     d -= slice;
   }
 }

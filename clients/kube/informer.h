@@ -2,7 +2,7 @@
 //
 //   auto http = clients::kube::MakeStreamingHttpClient(cluster);
 //   clients::kube::Informer<clients::kube::Pod> pods(http.get(), cluster, {}, &base::RealClock(),
-//                                                    &clients::http::RealSleeper());
+//                                                    &base::RealSleeper());
 //   pods.Start();  if (pods.WaitForSync(absl::Seconds(30))) Use(pods.List());
 //
 // The background thread LISTs the collection (pages of options.page_size with limit/continue,
@@ -34,7 +34,6 @@
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "clients/http/backoff.h"
-#include "clients/http/sleeper.h"
 #include "clients/http/streaming_http_client.h"
 #include "clients/kube/cluster_config.h"
 #include "clients/kube/objects.h"
@@ -76,7 +75,7 @@ class Informer {
 
   // `http`, `clock` and `sleeper` must outlive the informer.
   Informer(clients::http::StreamingHttpClient* http, ClusterConfig cluster, InformerOptions options,
-           const base::Clock* clock, clients::http::Sleeper* sleeper);
+           const base::Clock* clock, base::Sleeper* sleeper);
   // Stops the thread.
   ~Informer();
   Informer(const Informer&) = delete;
@@ -128,7 +127,7 @@ class Informer {
   const ClusterConfig cluster_;
   const InformerOptions options_;
   const base::Clock* const clock_;
-  clients::http::Sleeper* const sleeper_;
+  base::Sleeper* const sleeper_;
   Handler handler_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

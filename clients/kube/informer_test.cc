@@ -10,7 +10,6 @@
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "clients/http/curl_http_client.h"
-#include "clients/http/sleeper.h"
 #include "gtest/gtest.h"
 #include "tests/kube_api_server/fake_kube_api_server.h"
 
@@ -57,7 +56,7 @@ class InformerTest : public ::testing::Test {
   ClusterConfig cluster_;
   std::unique_ptr<clients::http::StreamingHttpClient> http_;
   base::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
-  clients::http::FakeSleeper sleeper_{&clock_};
+  base::FakeSleeper sleeper_{&clock_};
 };
 
 std::string PodJson(const std::string& name, const std::string& cpu = "100m") {

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "base/time_format.h"
 #include "clients/kube/objects_json.h"
 #include "clients/kube/quantity.h"
 #include "rapidjson/stringbuffer.h"
@@ -461,7 +462,7 @@ std::string LeaseToJson(const Lease& lease) {
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   };
   auto micro_time = [&](absl::Time t) {
-    str(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone()));
+    str(base::FormatRfc3339Micros(t));
   };
   w.StartObject();
   w.Key("apiVersion");

@@ -4,11 +4,12 @@
     bazel --output_base=/root/.cache/bazel-ob/predictor build //cli:smart-autoscaler
     python3 predictor/tools/probes.py --binary bazel-bin/cli/smart-autoscaler [--dir /tmp/probes]
 
-Writes nine 14-day, 5-minute CSVs (seeded, so every run writes the same files; the series
+Writes fifteen 14-day, 5-minute CSVs (seeded, so every run writes the same files; the series
 start on a Monday, so the two scored days are a Saturday and a Sunday), runs `smart-autoscaler
 forecast --evaluate` on each (1 h horizon, origins every --origin-step over the last 2 days, 7
 days of training) and prints one markdown row per probe: the ensemble's MASE ratio to
-persistence and to the daily and weekly seasonal-naive, the p10-p90 coverage, and the best
+persistence (at t+1h, and for the peak over the 10-minute lead window) and to the daily and
+weekly seasonal-naive, the p10-p90 coverage, and the best
 single model. These are probes for finding failure modes, not a benchmark to tune on.
 """
 import argparse
@@ -72,6 +73,40 @@ def probes():
         bursty.append(30 + 10 * math.sin(2 * math.pi * i / STEPS_PER_DAY) + burst +
                       rnd.gauss(0, 2))
     out["bursty"] = bursty
+    # Issue 14: shapes the bundled traces lack. The scored days are the last two (12-13).
+    jump = int(12.5 * STEPS_PER_DAY)
+    daily = [10 * math.sin(2 * math.pi * i / STEPS_PER_DAY) for i in range(n)]
+    out["jump_up_stays"] = [(70 if i >= jump else 30) + daily[i] + rnd.gauss(0, 2)
+                            for i in range(n)]
+    out["drop_stays"] = [(25 if i >= jump else 60) + daily[i] + rnd.gauss(0, 2)
+                         for i in range(n)]
+    # Utilisation in percent: demand ramps from 40 to 140 over the last 3 days, pinned at 100.
+    ramp0 = n - 3 * STEPS_PER_DAY
+    out["ramp_into_saturation"] = [
+        min(100.0, max(0.0, 40 + 100 * max(0, i - ramp0) / (3 * STEPS_PER_DAY) +
+                       rnd.gauss(0, 2))) for i in range(n)]
+    # A daily cycle whose top is cut off at 100 % for several hours a day.
+    out["saturated_daily"] = [min(100.0, max(0.0, 70 + 45 * math.sin(
+        2 * math.pi * i / STEPS_PER_DAY) + rnd.gauss(0, 2))) for i in range(n)]
+    # Weekdays, Saturday and Sunday each with their own profile; with 7 days of training
+    # every weekday shape has been seen once.
+    def weekly(i):
+        h = hour(i)
+        if weekday(i) < 5:
+            return 20 + 60 * math.exp(-((h - 14) / 3) ** 2)
+        if weekday(i) == 5:
+            return 15 + 25 * math.exp(-((h - 20) / 2) ** 2)
+        return 12 + 5 * math.sin(2 * math.pi * h / 24)
+    out["weekly_7d_training"] = [weekly(i) + rnd.gauss(0, 2) for i in range(n)]
+    # Two regimes, switching every 6-18 h: a calm daily cycle, and a busy noisy plateau.
+    regime, left, two = 0, 0, []
+    for i in range(n):
+        if left == 0:
+            regime, left = 1 - regime, rnd.randint(72, 216)
+        left -= 1
+        two.append(30 + daily[i] + rnd.gauss(0, 2) if regime == 0 else
+                   75 + rnd.gauss(0, 6))
+    out["two_regimes"] = two
     return out
 
 
@@ -84,8 +119,9 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     start = dt.datetime(2024, 3, 4)  # a Monday
-    print("| probe | ens/pers | ens/snaive-d | ens/snaive-w | coverage | best single model |")
-    print("|---|---|---|---|---|---|")
+    print("| probe | ens/pers | **peak ens/pers** | ens/snaive-d | ens/snaive-w | coverage | "
+          "best single model |")
+    print("|---|---|---|---|---|---|---|")
     for name, values in probes().items():
         path = os.path.join(a.dir, name + ".csv")
         with open(path, "w") as f:
@@ -102,7 +138,8 @@ def main():
         m = json.loads(r.stdout)["models"]
         e = m["ensemble"]["mase"]
         best = min((v["mase"], k) for k, v in m.items() if k != "ensemble")[1]
-        print(f"| {name} | {e / m['persistence']['mase']:.3f} | "
+        peak = m["ensemble"]["peak_mase"] / m["persistence"]["peak_mase"]
+        print(f"| {name} | {e / m['persistence']['mase']:.3f} | {peak:.3f} | "
               f"{e / m['seasonal_naive_daily']['mase']:.3f} | "
               f"{e / m['seasonal_naive_weekly']['mase']:.3f} | {m['ensemble']['coverage']:.2f} | "
               f"{best} |")

@@ -112,9 +112,9 @@ BEFORE=$(demo_kubectl_raw "$EXT/namespaces/shop/smart_cpu_pressure?labelSelector
 kill -KILL "$PID_prometheus"
 wait "$PID_prometheus" 2>/dev/null || true
 # A cycle with Prometheus down: retries with backoff, then the circuit breaker opens.
-demo_wait 45 "a cycle with Prometheus down" reconciler sh -c "curl -sf http://127.0.0.1:$API_PORT/api/v1/status | grep -q '\"queryFailures\":5'" \
+demo_wait 45 "a cycle with Prometheus down" reconciler sh -c "curl -sf http://127.0.0.1:$API_PORT/api/v1/status | grep -q '\"queryFailures\":6'" \
   || fail "the reconciler did not report the failed queries"
-ok "the cycle without Prometheus reports its 5 failed queries"
+ok "the cycle without Prometheus reports its 6 failed queries (the six grouped signal queries)"
 AFTER=$(demo_kubectl_raw "$EXT/namespaces/shop/smart_cpu_pressure?labelSelector=deployment%3Dapi" | json_value) \
   || fail "value not served right after the outage began"
 [ "$BEFORE" = "$AFTER" ] || fail "value changed during the outage: $BEFORE -> $AFTER"

@@ -13,7 +13,6 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "base/clock.h"
-#include "clients/http/sleeper.h"
 #include "clients/http/streaming_http_client.h"
 #include "clients/kube/informer.h"
 
@@ -60,9 +59,9 @@ class FuzzApiServer : public http::StreamingHttpClient {
   absl::Notification first_done_;
 };
 
-class NoSleep : public http::Sleeper {
+class NoSleep : public base::Sleeper {
  public:
-  void Sleep(absl::Duration) override { std::this_thread::yield(); }
+  void SleepFor(absl::Duration) override { std::this_thread::yield(); }
 };
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kube_api_server.py: a TEST SERVER THAT STANDS IN FOR kube-apiserver. It is not Kubernetes.
 
-There is no kube-apiserver on the build machines (DESIGN.md, "Testing against real things"), so
+There is no kube-apiserver on the build machines, so
 tests talk to this small HTTP(S) server instead. It speaks the real wire format of the endpoints
 our code calls and nothing more:
 

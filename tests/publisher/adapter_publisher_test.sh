@@ -1,5 +1,5 @@
 #!/bin/bash
-# End to end: the `smart-autoscaler adapter` binary fed by the real reconciler::SnapshotPublisher
+# End to end: the `smart-autoscaler adapter` binary fed by the real snapshot::Publisher
 # (publisher_feeder) over a Unix socket. Checks: published values are served over HTTPS; a
 # changed value, a removed series and a new series arrive as deltas; after the publisher
 # restarts, the adapter reconnects and serves the new table.

@@ -1,4 +1,4 @@
-// Test driver for reconciler::SnapshotPublisher: plays the leading reconciler, publishing the
+// Test driver for snapshot::Publisher: plays the leading reconciler, publishing the
 // table read from --values-file every --interval (the file is re-read each time, so a test
 // changes values by rewriting it). One line per value: ns/metric/deployment=value.
 //
@@ -17,7 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
-#include "reconciler/publisher.h"
+#include "snapshot/publisher.h"
 
 ABSL_FLAG(std::string, listen, "", "publisher address (unix:///path.sock or 127.0.0.1:port)");
 ABSL_FLAG(std::string, values_file, "", "one ns/metric/deployment=value per line");
@@ -30,7 +30,7 @@ void OnSignal(int) { stop_requested = 1; }
 
 // Reads the table; on a malformed line returns false (the test then fails on values).
 bool ReadTable(const std::string& path, absl::Time now,
-               std::vector<reconciler::MetricPoint>* points) {
+               std::vector<snapshot::MetricPoint>* points) {
   std::ifstream in(path);
   if (!in) return false;
   std::string line;
@@ -39,7 +39,7 @@ bool ReadTable(const std::string& path, absl::Time now,
     if (item.empty()) continue;
     std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
     std::vector<std::string> id = absl::StrSplit(kv.first, '/');
-    reconciler::MetricPoint p;
+    snapshot::MetricPoint p;
     if (id.size() != 3 || !absl::SimpleAtod(kv.second, &p.value)) return false;
     p.namespace_name = id[0];
     p.metric = id[1];
@@ -57,16 +57,16 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   signal(SIGTERM, OnSignal);
   signal(SIGINT, OnSignal);
-  reconciler::SnapshotPublisherOptions options;
+  snapshot::PublisherOptions options;
   options.initially_leader = true;
-  reconciler::SnapshotPublisher publisher(&base::RealClock(), options);
+  snapshot::Publisher publisher(&base::RealClock(), options);
   absl::Status started = publisher.Start(absl::GetFlag(FLAGS_listen));
   if (!started.ok()) {
     std::cerr << "publisher_feeder: " << started << "\n";
     return 1;
   }
   while (!stop_requested) {
-    std::vector<reconciler::MetricPoint> points;
+    std::vector<snapshot::MetricPoint> points;
     if (ReadTable(absl::GetFlag(FLAGS_values_file), absl::Now(), &points)) {
       publisher.Publish(std::move(points));
     } else {

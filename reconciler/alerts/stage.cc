@@ -1,0 +1,57 @@
+#include "reconciler/alerts/stage.h"
+
+namespace reconciler::alerts {
+namespace {
+
+namespace an = predictor::anomaly;
+
+void Keep(std::deque<predictor::Sample>& h, absl::Time t, double v, absl::Duration span) {
+  if (!h.empty() && t <= h.back().time) return;  // a repeated or late reading
+  h.push_back({t, v});
+  while (h.size() > 2 && h[1].time <= t - span) h.pop_front();  // one sample before the span
+}
+
+}  // namespace
+
+AnomalyStage::AnomalyStage(AlertManager* alerts, StageOptions options)
+    : alerts_(alerts), options_(std::move(options)) {}
+
+void AnomalyStage::Forget(const std::string& ns, const std::string& name) {
+  deployments_.erase({ns, name});
+}
+
+std::vector<an::Finding> AnomalyStage::Observe(const DeploymentReading& r, bool is_leader) {
+  auto it = deployments_.try_emplace({r.namespace_name, r.name}, options_.spike).first;
+  PerDeployment& d = it->second;
+  std::vector<an::Finding> out;
+  if (r.demand_millicores.has_value()) {
+    const an::SpikeScore s = d.spike.Update(r.time, *r.demand_millicores);
+    an::Finding f;
+    f.type = an::AnomalyType::kCpuSpike;
+    f.value = *r.demand_millicores;
+    f.active = s.has_baseline && s.score >= options_.spike.threshold;
+    f.severity = s.score >= 0.99 ? an::Severity::kCritical : an::Severity::kWarning;
+    f.since = r.time;  // the AlertManager keeps the first cycle's
+    f.low = s.baseline - 3 * s.scale;
+    f.high = s.baseline + 3 * s.scale;
+    f.values = {s.baseline, *r.demand_millicores};
+    out.push_back(f);
+  }
+  if (r.utilization_percent.has_value()) {
+    Keep(d.utilization, r.time, *r.utilization_percent, options_.persistent_high.sustained);
+    absl::StatusOr<an::Finding> f = an::DetectPersistentHigh(
+        std::vector<predictor::Sample>(d.utilization.begin(), d.utilization.end()),
+        options_.persistent_high);
+    if (f.ok()) out.push_back(*f);
+  }
+  if (r.current_replicas.has_value()) {
+    Keep(d.replicas, r.time, *r.current_replicas, options_.thrashing.window);
+    absl::StatusOr<an::Finding> f = an::DetectThrashing(
+        std::vector<predictor::Sample>(d.replicas.begin(), d.replicas.end()), options_.thrashing);
+    if (f.ok()) out.push_back(*f);
+  }
+  for (const an::Finding& f : out) alerts_->Observe(r.namespace_name, r.name, f, is_leader);
+  return out;
+}
+
+}  // namespace reconciler::alerts

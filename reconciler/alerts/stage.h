@@ -1,0 +1,64 @@
+// The anomaly step of one reconciler cycle: per deployment, the streaming spike detector over
+// its CPU demand, persistent high CPU over its utilisation, thrashing over its replica
+// counts, each finding handed to the AlertManager.
+//
+//   reconciler::alerts::AnomalyStage stage(&alert_manager);
+//   std::vector<predictor::anomaly::Finding> f = stage.Observe(reading, leader.IsLeader());
+//
+// Missing readings are skipped, never read as zero: a deployment whose CPU could not be read
+// this cycle keeps its state and reports no new finding for that signal. Thread-compatible
+// (the loop owns it).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "predictor/anomaly/detectors.h"
+#include "predictor/anomaly/spike.h"
+#include "reconciler/alerts/alerts.h"
+
+namespace reconciler::alerts {
+
+struct DeploymentReading {
+  std::string namespace_name;
+  std::string name;
+  absl::Time time;
+  std::optional<double> demand_millicores;     // total CPU demand (spike detector)
+  std::optional<double> utilization_percent;   // of the CPU request (persistent high)
+  std::optional<int> current_replicas;         // HPA status.currentReplicas (thrashing)
+};
+
+struct StageOptions {
+  predictor::anomaly::SpikeOptions spike;
+  predictor::anomaly::PersistentHighOptions persistent_high;
+  predictor::anomaly::ThrashingOptions thrashing;
+};
+
+class AnomalyStage {
+ public:
+  // `alerts` must outlive the stage.
+  explicit AnomalyStage(AlertManager* alerts, StageOptions options = {});
+  // Updates the deployment's detectors with this cycle's reading and returns the findings
+  // (one per signal that was present), after passing each to the AlertManager.
+  std::vector<predictor::anomaly::Finding> Observe(const DeploymentReading& reading,
+                                                   bool is_leader);
+  // Forgets a deployment that is no longer managed (its active anomalies are not resolved).
+  void Forget(const std::string& namespace_name, const std::string& name);
+
+ private:
+  struct PerDeployment {
+    explicit PerDeployment(const predictor::anomaly::SpikeOptions& o) : spike(o) {}
+    predictor::anomaly::SpikeDetector spike;
+    std::deque<predictor::Sample> utilization, replicas;
+  };
+  AlertManager* const alerts_;
+  const StageOptions options_;
+  std::map<std::pair<std::string, std::string>, PerDeployment> deployments_;
+};
+
+}  // namespace reconciler::alerts
