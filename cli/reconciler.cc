@@ -267,7 +267,9 @@ int ReconcilerMain(const std::vector<std::string>&) {
     hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
   }
 
-  // Leadership: the publisher serves adapters only while leading.
+  // Every replica computes and serves its adapter; the Lease decides side effects only: legacy
+  // HPA patches (PatcherAdapter) and, through OnLeadership, whatever else must happen once per
+  // cluster (alerts, the weekly report).
   std::atomic<bool> leading{!config.leader_elect};
   reconciler::SnapshotPublisher publisher(clock);
   if (absl::Status s = publisher.Start(config.snapshot_address); !s.ok()) {
@@ -276,7 +278,14 @@ int ReconcilerMain(const std::vector<std::string>&) {
   }
   auto* leader_gauge =
       registry.GetGauge("smart_autoscaler_leader", "1 while this replica holds the Lease.");
-  publisher.SetLeader(leading);
+  publisher.SetLeader(true);  // serving does not depend on the Lease
+  // The hook for once-per-cluster side effects: called on every change of leadership.
+  auto on_leadership = [&](bool l) {
+    leading = l;
+    leader_gauge->Set(l ? 1 : 0);
+    LOG(INFO) << (l ? "leading: this replica patches HPAs (legacy mode)"
+                    : "not leading: serving only, no HPA patches");
+  };
   leader_gauge->Set(leading ? 1 : 0);
   std::unique_ptr<reconciler::LeaderElector> elector;
   std::thread election;
@@ -288,11 +297,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     lo.identity = Identity();
     elector = std::make_unique<reconciler::LeaderElector>(leases.get(), clock, lo);
     election = std::thread([&] {
-      elector->Run(&election_stop, [&](bool l) {
-        leading = l;
-        publisher.SetLeader(l);
-        leader_gauge->Set(l ? 1 : 0);
-      });
+      elector->Run(&election_stop, on_leadership);
     });
   }
 

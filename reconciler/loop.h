@@ -19,6 +19,7 @@
 // from any thread (the JSON API) while it runs.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -120,6 +121,11 @@ class Reconciler {
   // Applies a reloaded config from the next cycle on (per-deployment state is kept).
   void UpdateConfig(const Config& config);
 
+  // Memory pressure (MEMORY_CRITICAL_THRESHOLD): from the next cycle on, the forecasters skip
+  // their refits (they keep forecasting from the models they have) until called with false.
+  // Thread-safe.
+  void SetRefitsPaused(bool paused) { refits_paused_ = paused; }
+
   // Demand history is bucketed at this step (the predictor's step).
   static constexpr absl::Duration kStep = absl::Minutes(5);  // ForecastTracker::kStep
 
@@ -154,6 +160,7 @@ class Reconciler {
   storage::Store* const store_;
   HpaPatcher* const patcher_;
   HistoryWriter history_;
+  std::atomic<bool> refits_paused_{false};
 
   mutable absl::Mutex config_mu_;
   Config config_ ABSL_GUARDED_BY(config_mu_);

@@ -165,6 +165,12 @@ class Store {
 
   // Flushes memtables and compacts every column family (applies retention physically).
   virtual absl::Status CompactAll() = 0;
+
+  // Resizes the shared block cache (32 MiB at open) to `bytes`, evicting unpinned blocks at
+  // once; the memory guard shrinks it under pressure and restores it afterwards.
+  // InvalidArgument for bytes < 0.
+  virtual absl::Status SetBlockCacheCapacity(int64_t bytes) = 0;
+  static constexpr int64_t kDefaultBlockCacheBytes = 32 << 20;
 };
 
 // Opens (creating if missing) the RocksDB store at options.path. The returned store has
