@@ -24,6 +24,7 @@
 #include "base/clock.h"
 #include "base/http_server.h"
 #include "base/json_log.h"
+#include "base/memory_guard.h"
 #include "base/metrics.h"
 #include "cli/commands.h"
 #include "cli/version.h"
@@ -40,6 +41,7 @@
 #include "reconciler/config.h"
 #include "reconciler/leader.h"
 #include "reconciler/loop.h"
+#include "reconciler/maintenance.h"
 #include "reconciler/publisher.h"
 #include "storage/store.h"
 
@@ -152,6 +154,34 @@ std::string Identity() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   return absl::StrCat(host, "-", getpid());
+}
+
+// The memory guard's and the backups' figures on /metrics (refreshed once a cycle).
+void ExportMaintenance(const reconciler::MaintenanceStats& m) {
+  auto& r = base::metrics::DefaultRegistry();
+  const base::MemoryReading& mem = m.memory;
+  if (mem.working_set_bytes) {
+    r.GetGauge("smart_autoscaler_memory_working_set_bytes",
+               "Working set of the container (cgroup usage minus inactive file cache).")
+        ->Set(static_cast<double>(*mem.working_set_bytes));
+  }
+  if (mem.limit_bytes) {
+    r.GetGauge("smart_autoscaler_memory_limit_bytes", "The container's memory limit.")
+        ->Set(static_cast<double>(*mem.limit_bytes));
+  }
+  r.GetGauge("smart_autoscaler_memory_level",
+             "Memory level: 0 unknown, 1 ok, 2 warning, 3 critical (refits paused).")
+      ->Set(static_cast<double>(static_cast<int>(mem.level)));
+  r.GetGauge("smart_autoscaler_memory_level_transitions",
+             "Changes of memory level since start (cumulative).")
+      ->Set(static_cast<double>(m.level_transitions));
+  r.GetGauge("smart_autoscaler_memory_warning_checks",
+             "Memory checks at warning level since start (cumulative).")
+      ->Set(static_cast<double>(m.warning_checks));
+  r.GetGauge("smart_autoscaler_backups", "Periodic store backups written (cumulative).")
+      ->Set(static_cast<double>(m.backups));
+  r.GetGauge("smart_autoscaler_backup_failures", "Periodic store backups that failed (cumulative).")
+      ->Set(static_cast<double>(m.backup_failures));
 }
 
 }  // namespace
@@ -306,6 +336,18 @@ int ReconcilerMain(const std::vector<std::string>&) {
   reconciler::Reconciler loop(config, cluster.get(), prom.get(), store.get(), clock,
                               patcher.get());
 
+  // Memory guard and periodic backups, off the cycle thread.
+  base::MemoryGuard memory_guard(
+      {.warning = config.memory_warning_threshold, .critical = config.memory_critical_threshold});
+  reconciler::MaintenanceOptions mo;
+  mo.memory_check_interval = config.memory_check_interval;
+  mo.backup_dir = config.backup_dir;
+  mo.backup_interval = config.backup_interval;
+  mo.backup_retention = config.backup_retention;
+  reconciler::Maintenance maintenance(
+      mo, &memory_guard, store.get(), [&](bool paused) { loop.SetRefitsPaused(paused); }, clock);
+  maintenance.Start();
+
   reconciler::StatusView view;
   view.reconciler = &loop;
   view.is_leader = [&] { return leading.load(); };
@@ -419,6 +461,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
                     {{"kind", name}})
           ->Set(static_cast<double>(value));
     }
+    ExportMaintenance(maintenance.stats());
     if (max_cycles > 0 && ++cycles >= max_cycles) break;
     absl::Time next = absl::Now() + config.check_interval;
     while (!g_stop && !g_reload && absl::Now() < next) absl::SleepFor(absl::Milliseconds(100));
@@ -426,6 +469,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
 
   // Graceful shutdown: well within 10 s.
   LOG(INFO) << "reconciler stopping";
+  maintenance.Stop();
   election_stop = true;
   if (election.joinable()) election.join();  // releases the Lease
   publisher.Stop();

@@ -890,4 +890,18 @@ absl::Status RestoreLatestBackup(const std::string& backup_dir, const std::strin
   return FromRocks(s, absl::StrCat("unlocking ", db_path));
 }
 
+absl::StatusOr<int> PurgeOldBackups(const std::string& backup_dir, int keep) {
+  if (keep < 1) return absl::InvalidArgumentError(absl::StrCat("keep ", keep, " must be >= 1"));
+  rocksdb::BackupEngine* raw = nullptr;
+  rocksdb::IOStatus s = rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                                    rocksdb::Env::Default(), &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening backup engine in ", backup_dir));
+  std::unique_ptr<rocksdb::BackupEngine> engine(raw);
+  s = engine->PurgeOldBackups(static_cast<uint32_t>(keep));
+  if (!s.ok()) return FromRocks(s, absl::StrCat("purging backups in ", backup_dir));
+  std::vector<rocksdb::BackupInfo> infos;
+  engine->GetBackupInfo(&infos);
+  return static_cast<int>(infos.size());
+}
+
 }  // namespace storage

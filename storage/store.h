@@ -184,4 +184,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(const Options& options);
 // is held), in which case nothing is touched.
 absl::Status RestoreLatestBackup(const std::string& backup_dir, const std::string& db_path);
 
+// Deletes all but the newest `keep` backups in `backup_dir` (with their unshared files) and
+// returns how many remain. InvalidArgument for keep < 1; RocksDB's error otherwise.
+absl::StatusOr<int> PurgeOldBackups(const std::string& backup_dir, int keep);
+
 }  // namespace storage
