@@ -36,12 +36,14 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "base/memory_guard.h"
 #include "reconciler/api.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
 #include "cli/alerts_wiring.h"
 #include "reconciler/leader.h"
 #include "reconciler/loop.h"
+#include "reconciler/maintenance.h"
 #include "snapshot/publisher.h"
 #include "storage/store.h"
 
@@ -178,6 +180,42 @@ int CheckConfigMain(const std::vector<std::string>&) {
   return 0;
 }
 
+// The memory guard's and the backups' figures on /metrics (refreshed once a cycle). The
+// counts since start are gauges (cumulative), as the maintenance thread keeps them.
+class MaintenanceGauges {
+ public:
+  template <typename MakeGauge>
+  explicit MaintenanceGauges(MakeGauge gauge)
+      : working_set_(gauge("smart_autoscaler_memory_working_set_bytes",
+                           "Working set of the container (cgroup usage minus inactive file "
+                           "cache).")),
+        limit_(gauge("smart_autoscaler_memory_limit_bytes", "The container's memory limit.")),
+        level_(gauge("smart_autoscaler_memory_level",
+                     "Memory level: 0 unknown, 1 ok, 2 warning, 3 critical (refits paused).")),
+        transitions_(gauge("smart_autoscaler_memory_level_transitions",
+                           "Changes of memory level since start (cumulative).")),
+        warnings_(gauge("smart_autoscaler_memory_warning_checks",
+                        "Memory checks at warning level since start (cumulative).")),
+        backups_(gauge("smart_autoscaler_backups", "Periodic store backups written (cumulative).")),
+        backup_failures_(gauge("smart_autoscaler_backup_failures",
+                               "Periodic store backups that failed (cumulative).")) {}
+
+  void Export(const reconciler::MaintenanceStats& m) {
+    const base::MemoryReading& mem = m.memory;
+    if (mem.working_set_bytes) working_set_->Set(static_cast<double>(*mem.working_set_bytes));
+    if (mem.limit_bytes) limit_->Set(static_cast<double>(*mem.limit_bytes));
+    level_->Set(static_cast<double>(static_cast<int>(mem.level)));
+    transitions_->Set(static_cast<double>(m.level_transitions));
+    warnings_->Set(static_cast<double>(m.warning_checks));
+    backups_->Set(static_cast<double>(m.backups));
+    backup_failures_->Set(static_cast<double>(m.backup_failures));
+  }
+
+ private:
+  prometheus::Gauge *working_set_, *limit_, *level_, *transitions_, *warnings_, *backups_,
+      *backup_failures_;
+};
+
 int ReconcilerMain(const std::vector<std::string>&) {
   reconciler::ConfigResult loaded = Load();
   if (!loaded.problems.empty()) {
@@ -289,8 +327,17 @@ int ReconcilerMain(const std::vector<std::string>&) {
   }
   prometheus::Gauge* leader_gauge =
       gauge("smart_autoscaler_leader", "1 while this replica holds the Lease.");
-  publisher.SetLeader(leading);
+  // Every replica computes and serves its adapter; the Lease decides side effects only: legacy
+  // HPA patches (PatcherAdapter), alerts (AlertRunner) and whatever else must happen once per
+  // cluster, through on_leadership.
+  publisher.SetLeader(true);
   leader_gauge->Set(leading ? 1 : 0);
+  auto on_leadership = [&](bool l) {
+    leading = l;
+    leader_gauge->Set(l ? 1 : 0);
+    LOG(INFO) << (l ? "leading: this replica sends alerts and patches HPAs (legacy mode)"
+                    : "not leading: serving only, no alerts or HPA patches");
+  };
   std::unique_ptr<reconciler::LeaderElector> elector;
   std::thread election;
   std::atomic<bool> election_stop{false};
@@ -301,11 +348,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     lo.identity = Identity();
     elector = std::make_unique<reconciler::LeaderElector>(leases.get(), env, lo);
     election = std::thread([&] {
-      elector->Run(&election_stop, [&](bool l) {
-        leading = l;
-        publisher.SetLeader(l);
-        leader_gauge->Set(l ? 1 : 0);
-      });
+      elector->Run(&election_stop, on_leadership);
     });
   }
 
@@ -313,6 +356,21 @@ int ReconcilerMain(const std::vector<std::string>&) {
   if (hpas) patcher = std::make_unique<PatcherAdapter>(hpas.get(), [&] { return leading.load(); });
   reconciler::Reconciler loop(config, cluster.get(), prom.get(), store.get(), clock,
                               patcher.get());
+
+  // Memory guard and periodic backups, off the cycle thread.
+  base::MemoryGuardOptions mgo;
+  mgo.warning = config.memory_warning_threshold;
+  mgo.critical = config.memory_critical_threshold;
+  base::MemoryGuard memory_guard(mgo);
+  reconciler::MaintenanceOptions mo;
+  mo.memory_check_interval = config.memory_check_interval;
+  mo.backup_dir = config.backup_dir;
+  mo.backup_interval = config.backup_interval;
+  mo.backup_retention = config.backup_retention;
+  reconciler::Maintenance maintenance(
+      mo, &memory_guard, store.get(), [&](bool paused) { loop.SetRefitsPaused(paused); }, clock);
+  maintenance.Start();
+  MaintenanceGauges maintenance_gauges(gauge);
 
   reconciler::StatusView view;
   view.reconciler = &loop;
@@ -434,6 +492,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
                                                       {"rate_limited", ks.rate_limited}}) {
       informer_ops.Add({{"kind", name}}).Set(static_cast<double>(value));
     }
+    maintenance_gauges.Export(maintenance.stats());
     if (max_cycles > 0 && ++cycles >= max_cycles) break;
     const absl::Time next = env->Now() + config.check_interval;
     while (!g_stop && !g_reload && env->Now() < next) env->SleepFor(absl::Milliseconds(100));
@@ -441,6 +500,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
 
   // Graceful shutdown: well within 10 s.
   LOG(INFO) << "reconciler stopping";
+  maintenance.Stop();
   election_stop = true;
   if (election.joinable()) election.join();  // releases the Lease
   publisher.Stop();

@@ -251,6 +251,20 @@ const std::vector<Spec>& Specs() {
        Text(&Config::db_path, /*required=*/true)},
       {{"METRICS_RETENTION_DAYS", "30", "1-365 days", "how long samples are kept"},
        Duration(&Config::retention, absl::Hours(24), absl::Hours(24), absl::Hours(24 * 365))},
+      {{"BACKUP_DIR", "", "directory",
+        "periodic RocksDB backups (incremental) go here, off the cycle thread; unset: none"},
+       Text(&Config::backup_dir)},
+      {{"BACKUP_INTERVAL", "21600", "60-604800 s", "seconds between periodic backups"},
+       Duration(&Config::backup_interval, absl::Seconds(1), absl::Seconds(60),
+                absl::Seconds(604800))},
+      {{"BACKUP_RETENTION", "4", "1-1000", "newest periodic backups kept (older ones purged)"},
+       [](const std::string& v, Config* c) -> std::string {
+         int n;
+         if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &n)) return "is not an integer";
+         if (n < 1 || n > 1000) return "is out of range [1, 1000]";
+         c->backup_retention = n;
+         return "";
+       }},
       {{"LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING, ERROR", "least severe level logged"},
        OneOf(&Config::log_level, {"DEBUG", "INFO", "WARNING", "ERROR"}, /*upper=*/true)},
       {{"LOG_FORMAT", "json", "json, text",
@@ -458,6 +472,9 @@ std::string DescribeConfig(const Config& c) {
       absl::StrCat("MEMORY_CHECK_INTERVAL=", absl::ToInt64Seconds(c.memory_check_interval)),
       absl::StrCat("DB_PATH=", c.db_path),
       absl::StrCat("METRICS_RETENTION_DAYS=", absl::ToInt64Hours(c.retention) / 24),
+      absl::StrCat("BACKUP_DIR=", c.backup_dir),
+      absl::StrCat("BACKUP_INTERVAL=", absl::ToInt64Seconds(c.backup_interval)),
+      absl::StrCat("BACKUP_RETENTION=", c.backup_retention),
       absl::StrCat("LOG_LEVEL=", c.log_level),
       absl::StrCat("LOG_FORMAT=", c.log_format),
       absl::StrCat("SLACK_WEBHOOK=", redact(c.slack_webhook)),

@@ -82,6 +82,9 @@ struct Config {
   // --- Storage
   std::string db_path = "/data/tsdb";                   // DB_PATH
   absl::Duration retention = absl::Hours(24 * 30);      // METRICS_RETENTION_DAYS (1-365)
+  std::string backup_dir;                               // BACKUP_DIR ("": no periodic backups)
+  absl::Duration backup_interval = absl::Hours(6);      // BACKUP_INTERVAL (seconds, 60-604800)
+  int backup_retention = 4;                             // BACKUP_RETENTION (backups kept, 1-1000)
 
   // --- Logs and alerts
   std::string log_level = "INFO";  // LOG_LEVEL: DEBUG, INFO, WARNING, ERROR

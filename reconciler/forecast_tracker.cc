@@ -75,10 +75,14 @@ void ForecastTracker::PushBucket(absl::Time bucket, double value, double thresho
       [&](const predictor::Validated& v) { return v.target_time < now - kValidationKept; });
   validated_.erase(old, validated_.end());
   if (!predictive) return;
-  if (!model_ || now - last_fit_ >= kRefitEvery) {
+  const bool due = !model_ || now - last_fit_ >= kRefitEvery;
+  if (due && refits_paused_) ++refits_skipped_;
+  if (due && !refits_paused_) {
     Refit(now);
-  } else {
+  } else if (model_) {
     model_->Append(value).IgnoreError();
+  } else {
+    return;  // no model yet and fits paused: no forecast rather than a made-up one
   }
   Forecast(bucket, threshold);
 }

@@ -82,6 +82,11 @@ class ForecastTracker {
   // The forecasts made since the last call (oldest first); the tracker forgets them.
   std::vector<ForecastRecord> TakeForecastRecords();
 
+  // Memory pressure: while paused, a due refit (or the first fit) is skipped; the model, when
+  // there is one, is updated by Append and keeps forecasting. Counted in refits_skipped().
+  void SetRefitsPaused(bool paused) { refits_paused_ = paused; }
+  int64_t refits_skipped() const { return refits_skipped_; }
+
   int HistoryPoints() const { return static_cast<int>(history_.size()); }
   int ValidatedCount() const { return static_cast<int>(validated_.size()); }
 
@@ -113,6 +118,8 @@ class ForecastTracker {
   absl::optional<double> learned_;
   absl::Time learned_at_ = absl::InfinitePast();
   std::vector<ForecastRecord> records_;
+  bool refits_paused_ = false;
+  int64_t refits_skipped_ = 0;
 };
 
 }  // namespace reconciler

@@ -87,6 +87,31 @@ TEST(ForecastTrackerTest, LoadedHistorySeedsValidationAndEveryClosedBucketForeca
   EXPECT_EQ(t.ValidatedCount(), validated_before + 2);
 }
 
+TEST(ForecastTrackerTest, PausedRefitsAreSkippedWhileTheModelKeepsForecasting) {
+  ForecastTracker t("shop/api");
+  t.LoadHistory(DailyHistory(kStart, 3 * 24 * 12), kStart, 2.5);  // fits at kStart
+  t.TakeForecastRecords();
+  t.SetRefitsPaused(true);
+  // 90 minutes of live cycles: the refit due at +60 min (and every bucket after) is skipped.
+  for (int m = 0; m <= 90; m += 5) t.Observe(kStart + absl::Minutes(m), 2.0, 2.5, true);
+  EXPECT_EQ(t.refits_skipped(), 7) << "the buckets closed at +60..+90 min";
+  EXPECT_EQ(t.TakeForecastRecords().size(), 18u) << "every closed bucket still forecasts";
+  t.SetRefitsPaused(false);
+  t.Observe(kStart + absl::Minutes(95), 2.0, 2.5, true);  // refits now
+  t.Observe(kStart + absl::Minutes(100), 2.0, 2.5, true);
+  EXPECT_EQ(t.refits_skipped(), 7);
+  EXPECT_EQ(t.TakeForecastRecords().size(), 2u);
+}
+
+TEST(ForecastTrackerTest, PausedWithoutAModelMakesNoForecast) {
+  ForecastTracker t("shop/api");
+  t.SetRefitsPaused(true);
+  for (int m = 0; m <= 30; m += 5) t.Observe(kStart + absl::Minutes(m), 2.0, 2.5, true);
+  EXPECT_TRUE(t.TakeForecastRecords().empty());
+  EXPECT_EQ(t.refits_skipped(), 6);
+  EXPECT_FALSE(t.View(kStart + absl::Minutes(30), {}).peak_lead_p90_cores.has_value());
+}
+
 TEST(ForecastTrackerTest, TheLearnedTargetNeedsAWeekAndIsClearedWhenOff) {
   ForecastTracker t("shop/api");
   t.RefreshLearnedTarget(kStart, true);

@@ -3,7 +3,7 @@
 //   reconciler::LeaderElector elector(&leases, &env, {.namespace_name = "autoscaler-system",
 //                                                        .name = "smart-autoscaler-reconciler",
 //                                                        .identity = pod_name});
-//   elector.Run(&stop, [&](bool leading) { publisher.SetLeader(leading); });
+//   elector.Run(&stop, [&](bool leading) { patches_enabled = leading; });
 //
 // Every retry period (2 s) it tries to acquire or renew: it takes the Lease when nobody holds
 // it or when the holder has not renewed it for lease_duration (15 s) as seen by the local clock

@@ -310,6 +310,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   const TargetDecision target =
       DecideTarget(reading, st->tracker.LearnedTargetPct(), st->memory, cfg, now);
   if (reading.demand_cores) {
+    st->tracker.SetRefitsPaused(refits_paused_.load());
     st->tracker.Observe(now, *reading.demand_cores, TargetDemandCores(target.target_pct, reading),
                         cfg.enable_predictive);
   }

@@ -19,6 +19,7 @@
 // from any thread (the JSON API) while it runs.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -129,6 +130,10 @@ class Reconciler {
   // per-cycle LoadWeek path stays the fallback for deployments it has not loaded (yet), and
   // for deployments that appear later. Call before the first cycle.
   void SetBackfiller(Backfiller* backfiller) { backfiller_ = backfiller; }
+  // Memory pressure (MEMORY_CRITICAL_THRESHOLD): from the next cycle on, the forecasters skip
+  // their refits (they keep forecasting from the models they have) until called with false.
+  // Thread-safe.
+  void SetRefitsPaused(bool paused) { refits_paused_ = paused; }
 
   // Demand history is bucketed at this step (the predictor's step).
   static constexpr absl::Duration kStep = absl::Minutes(5);  // ForecastTracker::kStep
@@ -169,6 +174,7 @@ class Reconciler {
   // over that no cycle has consumed yet (TargetKey -> step start -> cores).
   bool backfill_started_ = false;
   std::map<std::string, std::vector<std::pair<absl::Time, double>>> backfilled_;
+  std::atomic<bool> refits_paused_{false};
 
   mutable absl::Mutex config_mu_;
   Config config_ ABSL_GUARDED_BY(config_mu_);

@@ -275,7 +275,8 @@ rocksdb::BlockBasedTableOptions SeriesTableOptions(std::shared_ptr<rocksdb::Cach
 class RocksStore : public Store {
  public:
   RocksStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
-             const Options& options, const base::Clock* clock)
+             const Options& options, const base::Clock* clock,
+             std::shared_ptr<rocksdb::Cache> block_cache)
       : db_(std::move(db)),
         handles_(std::move(handles)),
         samples_(handles_[1]),
@@ -284,7 +285,8 @@ class RocksStore : public Store {
         meta_(handles_[4]),
         retention_(options.retention),
         rollup_retention_(options.rollup_retention),
-        clock_(clock) {}
+        clock_(clock),
+        block_cache_(std::move(block_cache)) {}
 
   ~RocksStore() override {
     rocksdb::CancelAllBackgroundWork(db_.get(), /*wait=*/true);
@@ -317,6 +319,7 @@ class RocksStore : public Store {
   absl::Status Backup(const std::string& backup_dir) override;
   absl::StatusOr<Stats> GetStats() const override;
   absl::Status CompactAll() override;
+  absl::Status SetBlockCacheCapacity(int64_t bytes) override;
 
  private:
   template <typename Fn>
@@ -335,6 +338,7 @@ class RocksStore : public Store {
   const absl::Duration retention_;
   const absl::Duration rollup_retention_;
   const base::Clock* const clock_;
+  const std::shared_ptr<rocksdb::Cache> block_cache_;
 
   // Serializes the non-const methods that allocate ids or sequence numbers. The contract
   // already says "one writer"; this makes a second writer safe rather than corrupting.
@@ -787,7 +791,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(const Options& options) {
   db_options.max_log_file_size = 1 << 20;
   db_options.recycle_log_file_num = 0;
 
-  auto cache = rocksdb::NewLRUCache(32 << 20);
+  auto cache = rocksdb::NewLRUCache(Store::kDefaultBlockCacheBytes);
 
   rocksdb::ColumnFamilyOptions samples;
   samples.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(internal::kSeriesPrefixSize));
@@ -840,11 +844,17 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(const Options& options) {
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening store at ", options.path));
 
   auto store = std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
-                                            options, clock);
+                                            options, clock, cache);
   if (absl::Status load = store->LoadRegistry(); !load.ok()) return load;
   LOG(INFO) << "opened store at " << options.path << " with " << store->ListSeries().size()
             << " series";
   return store;
+}
+
+absl::Status RocksStore::SetBlockCacheCapacity(int64_t bytes) {
+  if (bytes < 0) return absl::InvalidArgumentError(absl::StrCat("block cache capacity ", bytes));
+  block_cache_->SetCapacity(static_cast<size_t>(bytes));  // evicts down to the new capacity
+  return absl::OkStatus();
 }
 
 absl::Status RestoreLatestBackup(const std::string& backup_dir, const std::string& db_path) {
@@ -878,6 +888,20 @@ absl::Status RestoreLatestBackup(const std::string& backup_dir, const std::strin
   s = env->UnlockFile(lock);
   if (!io.ok()) return FromRocks(io, absl::StrCat("restoring into ", db_path));
   return FromRocks(s, absl::StrCat("unlocking ", db_path));
+}
+
+absl::StatusOr<int> PurgeOldBackups(const std::string& backup_dir, int keep) {
+  if (keep < 1) return absl::InvalidArgumentError(absl::StrCat("keep ", keep, " must be >= 1"));
+  rocksdb::BackupEngine* raw = nullptr;
+  rocksdb::IOStatus s = rocksdb::BackupEngine::Open(rocksdb::BackupEngineOptions(backup_dir),
+                                                    rocksdb::Env::Default(), &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("opening backup engine in ", backup_dir));
+  std::unique_ptr<rocksdb::BackupEngine> engine(raw);
+  s = engine->PurgeOldBackups(static_cast<uint32_t>(keep));
+  if (!s.ok()) return FromRocks(s, absl::StrCat("purging backups in ", backup_dir));
+  std::vector<rocksdb::BackupInfo> infos;
+  engine->GetBackupInfo(&infos);
+  return static_cast<int>(infos.size());
 }
 
 }  // namespace storage

@@ -165,6 +165,12 @@ class Store {
 
   // Flushes memtables and compacts every column family (applies retention physically).
   virtual absl::Status CompactAll() = 0;
+
+  // Resizes the shared block cache (32 MiB at open) to `bytes`, evicting unpinned blocks at
+  // once; the memory guard shrinks it under pressure and restores it afterwards.
+  // InvalidArgument for bytes < 0.
+  virtual absl::Status SetBlockCacheCapacity(int64_t bytes) = 0;
+  static constexpr int64_t kDefaultBlockCacheBytes = 32 << 20;
 };
 
 // Opens (creating if missing) the RocksDB store at options.path. The returned store has
@@ -177,5 +183,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksStore(const Options& options);
 // NotFound when there is no backup; Unavailable when a store is open at `db_path` (its LOCK
 // is held), in which case nothing is touched.
 absl::Status RestoreLatestBackup(const std::string& backup_dir, const std::string& db_path);
+
+// Deletes all but the newest `keep` backups in `backup_dir` (with their unshared files) and
+// returns how many remain. InvalidArgument for keep < 1; RocksDB's error otherwise.
+absl::StatusOr<int> PurgeOldBackups(const std::string& backup_dir, int keep);
 
 }  // namespace storage
