@@ -9,20 +9,14 @@
 #include <openssl/x509v3.h>
 
 #include "absl/strings/str_cat.h"
+#include "base/openssl_error.h"
 #include "base/http_server.h"
 #include "glog/logging.h"
 
 namespace adapter {
 namespace {
 
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  ERR_clear_error();
-  return buf;
-}
+using base::OpenSslError;
 
 bool IsIpLiteral(const std::string& s) {
   unsigned char buf[16];

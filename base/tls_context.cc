@@ -13,21 +13,13 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "base/openssl_error.h"
 #include "glog/logging.h"
 
 namespace base::internal {
 namespace {
 
 namespace ssl = boost::asio::ssl;
-
-std::string OpenSslError() {
-  unsigned long e = ERR_get_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof(buf));
-  ERR_clear_error();
-  return buf;
-}
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
