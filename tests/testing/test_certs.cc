@@ -76,10 +76,10 @@ absl::StatusOr<Ptr<X509>> NewCert(const std::string& cn, const std::vector<std::
   Ptr<X509> cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), Serial());
-  X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0,
-                   absl::ToUnixSeconds(nb) - absl::ToUnixSeconds(now), nullptr);
-  X509_time_adj_ex(X509_getm_notAfter(cert.get()), 0,
-                   absl::ToUnixSeconds(na) - absl::ToUnixSeconds(now), nullptr);
+  // Absolute times: X509_time_adj_ex offsets from time(), the kernel's coarse clock, which can
+  // lag absl::Now() across a second boundary and move a certificate's times back by a second.
+  ASN1_TIME_set(X509_getm_notBefore(cert.get()), static_cast<time_t>(absl::ToUnixSeconds(nb)));
+  ASN1_TIME_set(X509_getm_notAfter(cert.get()), static_cast<time_t>(absl::ToUnixSeconds(na)));
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (const std::string& o : orgs) {
