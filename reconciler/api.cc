@@ -74,17 +74,38 @@ base::HttpResponse Json(int status, std::string body) {
   return r;
 }
 
-base::HttpResponse NotFound(const std::string& what) {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
-  w.StartObject();
-  JsonField(w, "kind", "Status");
-  JsonField(w, "status", "Failure");
-  JsonField(w, "message", what);
-  JsonField(w, "reason", "NotFound");
-  JsonIntField(w, "code", 404);
-  w.EndObject();
-  return Json(404, base::JsonText(buf));
+const char* ReasonOf(int code) {
+  switch (code) {
+    case 400: return "BadRequest";
+    case 404: return "NotFound";
+    case 503: return "ServiceUnavailable";
+    default: return code >= 500 ? "InternalError" : "BadRequest";
+  }
+}
+
+base::HttpResponse NotFound(const std::string& what) { return JsonError(404, what); }
+
+// /<prefix><ns>/<name>: the status; /<prefix><ns>/<name>/<resource>: a registered resource.
+base::HttpResponse DeploymentRoute(const StatusView* view, const base::HttpRequest& req,
+                                   absl::string_view prefix) {
+  std::vector<std::string> parts = absl::StrSplit(req.path.substr(prefix.size()), '/');
+  if (parts.size() == 3 && !parts[0].empty() && !parts[1].empty()) {
+    auto it = view->deployment_resources.find(parts[2]);
+    if (it != view->deployment_resources.end()) return it->second(parts[0], parts[1], req);
+    return NotFound(absl::StrCat("no resource \"", parts[2], "\" for deployments"));
+  }
+  if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+    return NotFound(absl::StrCat("want ", prefix, "<namespace>/<name>[/<resource>]"));
+  }
+  for (const DeploymentStatus& s : view->reconciler->Statuses()) {
+    if (s.namespace_name == parts[0] && s.name == parts[1]) {
+      rapidjson::StringBuffer buf;
+      Writer w(buf);
+      WriteStatus(w, s);
+      return Json(200, base::JsonText(buf));
+    }
+  }
+  return NotFound(absl::StrCat("deployment ", parts[0], "/", parts[1], " is not managed"));
 }
 
 const char kPage[] = R"HTML(<!doctype html>
@@ -145,6 +166,20 @@ std::string DeploymentsJson(const std::vector<DeploymentStatus>& statuses) {
   w.EndArray();
   w.EndObject();
   return base::JsonText(buf);
+}
+
+base::HttpResponse JsonError(int code, const std::string& message) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  JsonField(w, "kind", "Status");
+  JsonField(w, "apiVersion", "v1");
+  JsonField(w, "status", "Failure");
+  JsonField(w, "message", message);
+  JsonField(w, "reason", ReasonOf(code));
+  JsonIntField(w, "code", code);
+  w.EndObject();
+  return Json(code, base::JsonText(buf));
 }
 
 std::string TableJson(const std::vector<MetricPoint>& table) {
@@ -218,18 +253,10 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     return Json(200, DeploymentsJson(view->reconciler->Statuses()));
   });
   server->HandlePrefix("/api/v1/deployments/", [view](const base::HttpRequest& req) {
-    std::vector<std::string> parts =
-        absl::StrSplit(req.path.substr(sizeof("/api/v1/deployments/") - 1), '/');
-    if (parts.size() != 2) return NotFound("want /api/v1/deployments/<namespace>/<name>");
-    for (const DeploymentStatus& s : view->reconciler->Statuses()) {
-      if (s.namespace_name == parts[0] && s.name == parts[1]) {
-        rapidjson::StringBuffer buf;
-        Writer w(buf);
-        WriteStatus(w, s);
-        return Json(200, base::JsonText(buf));
-      }
-    }
-    return NotFound(absl::StrCat("deployment ", parts[0], "/", parts[1], " is not managed"));
+    return DeploymentRoute(view, req, "/api/v1/deployments/");
+  });
+  server->HandlePrefix("/api/deployment/", [view](const base::HttpRequest& req) {
+    return DeploymentRoute(view, req, "/api/deployment/");
   });
   server->Handle("/api/v1/metrics", [view](const base::HttpRequest&) {
     return Json(200, TableJson(view->reconciler->Table()));

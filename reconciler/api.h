@@ -10,6 +10,9 @@
 //   /api/v1/status                       leader, last cycle, cluster source, config summary
 //   /api/v1/deployments                  every managed deployment (DeploymentStatus)
 //   /api/v1/deployments/<ns>/<name>      one (404 Status-like JSON when unknown)
+//   /api/v1/deployments/<ns>/<name>/<r>  a sub-resource registered in
+//   /api/deployment/<ns>/<name>/<r>      StatusView::deployment_resources (the second form is
+//                                        the original project's route); 404 for an unknown <r>
 //   /api/v1/metrics                      the served metric table, as the adapters receive it
 //   /                                    the web page (reads the JSON API)
 //   /healthz  always ok;  /readyz  ok after the first completed cycle, else 503
@@ -19,6 +22,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "base/http_server.h"
@@ -28,6 +32,12 @@
 
 namespace reconciler {
 
+// A deployment's sub-resource (cost, anomalies, explain, ...): called with the namespace and
+// name from the path, for managed and unmanaged deployments alike (the handler decides), and
+// the request (for its query parameters). Thread-safe.
+using DeploymentResource = std::function<base::HttpResponse(
+    const std::string& namespace_name, const std::string& name, const base::HttpRequest& req)>;
+
 // Everything the endpoints read; all callbacks thread-safe.
 struct StatusView {
   const Reconciler* reconciler = nullptr;
@@ -36,7 +46,14 @@ struct StatusView {
   std::function<std::string()> config_text;  // DescribeConfig() of the config in force
   std::string version;
   prometheus::Registry* metrics = nullptr;  // served on /metrics; null: only the gauges
+  // Keyed by the resource's path segment ("cost" serves /api/v1/deployments/<ns>/<name>/cost).
+  // Filled before RegisterApi.
+  std::map<std::string, DeploymentResource> deployment_resources;
 };
+
+// A JSON error body shaped like a Kubernetes Status ({"kind":"Status","code":...,"message":...})
+// with that HTTP status, for resource handlers (400 for bad query parameters, 404, 503).
+base::HttpResponse JsonError(int code, const std::string& message);
 
 void RegisterApi(base::HttpServer* server, const StatusView* view);
 // /metrics (and /healthz unless `with_healthz` is false, for a server that already has the API).
