@@ -24,7 +24,8 @@
 // its whole first request; it earns the longer `idle_timeout` only with a response under 400 whose
 // `trusts_connection` is set (until then each request gets `first_request_timeout` again).
 // `max_connections` caps open connections; past it `probe_reserve` more are accepted that may
-// only ask for `probe_paths` (anything else gets 503; one request each), and then new
+// only ask for `probe_paths` (anything else gets 503; one request each, within `probe_timeout`),
+// and then new
 // connections are closed at accept. `max_connections_per_client` caps the connections of one
 // client address (reserve included). After `trim_after_closes` connections have closed, freed
 // heap is handed back to the system (malloc_trim) at most once a second.
@@ -115,6 +116,9 @@ struct HttpServerOptions {
   // (0: no limit and no reserve).
   int max_connections = 0;
   int probe_reserve = 0;
+  // Deadline of a reserve connection (TLS handshake and its one request), so that connections
+  // that never send a probe cannot hold the reserve for long.
+  absl::Duration probe_timeout = absl::Seconds(1);
   std::vector<std::string> probe_paths = {"/healthz", "/livez", "/readyz"};  // exact, no query
   int max_connections_per_client = 0;  // 0: no limit
   int trim_after_closes = 256;         // 0: never malloc_trim

@@ -57,7 +57,10 @@ class Session : public SessionBase {
         executor_(socket.get_executor()),
         socket_(std::move(socket)),
         wait_timer_(executor_),
-        deadline_(Clock::now() + Millis(state->options.first_request_timeout)) {}
+        deadline_(Clock::now() + Millis(slot == ConnectionLimiter::Slot::kReserve
+                                            ? std::min(state->options.first_request_timeout,
+                                                       state->options.probe_timeout)
+                                            : state->options.first_request_timeout)) {}
 
   void Run() {
     state_->Register(this, weak_from_this());
