@@ -184,7 +184,10 @@ class Session : public SessionBase {
     const int status = CheckFraming(transfer_encodings, hosts,
                                     req.find(http::field::content_length) != req.end(),
                                     req.version(), &why);
-    if (status != 0) return Fail(status, why);
+    if (status != 0) {
+      VLOG(1) << "refused request framing (" << status << "): " << why;
+      return Fail(status, why);
+    }
     if (req.version() >= 11 &&
         absl::EqualsIgnoreCase(View(req[http::field::expect]), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
