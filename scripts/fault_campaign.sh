@@ -109,7 +109,7 @@ phase() {
     sleep 2
   done
   local failures
-  failures=$(curl -sf -m 5 "http://127.0.0.1:$API_PORT/api/v1/status" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("queryFailures", "?"))' || echo "?")
+  failures=$(curl -sf -m 5 "http://127.0.0.1:$API_PORT/api/v1/status" | python3 -c 'import json,sys; d=json.load(sys.stdin); print((d.get("lastCycle") or {}).get("queryFailures", "?"))' || echo "?")
   printf '%-44s answers=%-4d 200=%-4d 503=%-4d other=%-3d wrong=%d zero=%d last-cycle-query-failures=%s\n' \
     "$label" "$n" "$ok" "$unavailable" "$other" "$wrong" "$zero" "$failures"
   TOTAL_BAD=$((TOTAL_BAD + wrong + zero))
