@@ -312,7 +312,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
   }
 
-  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(clock, &registry);
+  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(config.alert_channel_vars, clock, &registry, store.get());
   if (!alerts.ok()) {
     PrintError(std::cerr, "alerts", alerts.status().message());
     return 2;
@@ -387,6 +387,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
   base::HttpServerOptions server_options;
   server_options.metrics = &registry;
   base::HttpServer api_server(server_options), metrics_server(server_options);
+  (*alerts)->AddRoutes(&view);  // "anomalies"
   reconciler::RegisterApi(&api_server, &view);
   // The same fixed address for both: one server serves the API and /metrics. (Port 0 means
   // "any free port", so two such addresses are two servers.)
