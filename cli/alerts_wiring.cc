@@ -80,18 +80,27 @@ class Runner : public AlertRunner {
   std::unique_ptr<ra::AnomalyLog> log_;
 };
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
-    const std::map<std::string, std::string>& channel_vars, const base::Clock* clock,
-    prometheus::Registry* registry, storage::Store* store) {
-  absl::StatusOr<ra::ChannelSettings> settings = ra::ChannelsFromEnvironment(
+absl::StatusOr<ra::ChannelSettings> Channels(
+    const std::map<std::string, std::string>& channel_vars) {
+  return ra::ChannelsFromEnvironment(
       [&channel_vars](const std::string& name) -> std::optional<std::string> {
         auto it = channel_vars.find(name);
         if (it == channel_vars.end()) return std::nullopt;
         return it->second;
       },
       [](const std::string& path) { return base::ReadFile(path); });
+}
+
+}  // namespace
+
+absl::Status CheckAlertChannels(const std::map<std::string, std::string>& channel_vars) {
+  return Channels(channel_vars).status();
+}
+
+absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
+    const std::map<std::string, std::string>& channel_vars, const base::Clock* clock,
+    prometheus::Registry* registry, storage::Store* store) {
+  absl::StatusOr<ra::ChannelSettings> settings = Channels(channel_vars);
   if (!settings.ok()) return settings.status();
   return std::unique_ptr<AlertRunner>(new Runner(std::move(*settings), clock, registry, store));
 }

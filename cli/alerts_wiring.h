@@ -41,4 +41,8 @@ absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
     const std::map<std::string, std::string>& channel_vars, const base::Clock* clock,
     prometheus::Registry* registry, storage::Store* store);
 
+// check-config: the channel configuration's problems (InvalidArgument, one per line, naming
+// variables and files, never a secret), reading the secret files as the reconciler would.
+absl::Status CheckAlertChannels(const std::map<std::string, std::string>& channel_vars);
+
 }  // namespace cli

@@ -17,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
@@ -171,6 +172,13 @@ int CheckConfigMain(const std::vector<std::string>&) {
     return 0;
   }
   reconciler::ConfigResult r = Load();
+  if (r.problems.empty()) {
+    if (absl::Status s = CheckAlertChannels(r.config.alert_channel_vars); !s.ok()) {
+      for (absl::string_view line : absl::StrSplit(s.message(), '\n')) {
+        r.problems.push_back(absl::StrCat("alerts: ", line));
+      }
+    }
+  }
   if (!r.problems.empty()) {
     for (const std::string& p : r.problems) std::cerr << "config: " << p << "\n";
     std::cerr << r.problems.size() << " problem(s); see 'smart-autoscaler check-config --list'\n";
