@@ -201,6 +201,42 @@ TEST_F(HistoryTest, CensoredMarksAreStoredAndComeBackWithTheirBucketsAfterAResta
   EXPECT_EQ(marked, (ForecastTracker::kHistoryBuckets + 9) / 10);
 }
 
+TEST_F(HistoryTest, ABackfillFromPrometheusKeepsTheStoredMarksWhereTheStoreHasBuckets) {
+  // A day in the store (the last 288 buckets, every 4th censored), less than the forecaster's
+  // minimum: the week is completed from Prometheus; the stored day keeps its values and marks.
+  const absl::Time end = absl::FromUnixSeconds(1764000000) - kStep;
+  const int day = 288;
+  {
+    HistoryWriter w(store_.get(), &prom_, &clock_);
+    for (int i = 0; i < day; ++i) {
+      StoredValues v;
+      v.demand_cores = 3.0;
+      v.demand_censored = i % 4 == 0 ? 1 : 0;
+      w.WriteCycle(end - (day - 1 - i) * kStep + absl::Minutes(1), {{v, &h_}});
+    }
+  }
+  HistoryWriter w(store_.get(), &prom_, &clock_);
+  DeploymentHistory again;
+  again.namespace_name = "shop";
+  again.name = "api";
+  LoadBudget budget{1, kNow + absl::Seconds(15)};
+  HistoryLoad load = w.LoadWeek(kNow, &budget, &again);
+  ASSERT_TRUE(load.done);
+  EXPECT_TRUE(load.used_remote);
+  ASSERT_EQ(load.points.size(), size_t{ForecastTracker::kHistoryBuckets});
+  ASSERT_EQ(load.censored.size(), load.points.size());
+  const size_t first_local = load.points.size() - day;
+  for (size_t i = 0; i < load.points.size(); ++i) {
+    if (i < first_local) {
+      EXPECT_EQ(load.points[i].second, prom_.value) << i;
+      EXPECT_EQ(load.censored[i], 0) << i;
+    } else {
+      EXPECT_EQ(load.points[i].second, 3.0) << i;
+      EXPECT_EQ(load.censored[i], (i - first_local) % 4 == 0 ? 1 : 0) << i;
+    }
+  }
+}
+
 TEST_F(HistoryTest, BucketsFromPrometheusCarryNoCensoredMark) {
   HistoryWriter w(store_.get(), &prom_, &clock_);
   LoadBudget budget{1, kNow + absl::Seconds(15)};
