@@ -103,15 +103,6 @@ std::function<std::string(const std::string&, Config*)> Text(std::string Config:
   };
 }
 
-std::function<std::string(const std::string&, Config*)> Webhook(std::string Config::*field) {
-  return [=](const std::string& v, Config* c) -> std::string {
-    std::string s(absl::StripAsciiWhitespace(v));
-    if (!s.empty() && !IsHttpUrl(s)) return "is not an http(s) URL";
-    c->*field = s;
-    return "";
-  };
-}
-
 // An alert-channel variable, kept by name for the channel configuration: a URL (http(s)),
 // a file path (*_FILE), a duration, or plain text.
 enum class AlertKind { kUrl, kFile, kDuration, kText };
