@@ -282,6 +282,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   if (dep == in.deployments.end()) {
     s.note = "Deployment not found";
     s.pods = s.ready_pods = 0;
+    s.decision_inputs.reset();
     st->memory.has_served = false;  // nothing to scale: serve nothing rather than a ghost's
     return;
   }
@@ -317,6 +318,15 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   history_.AddForecasts(st->tracker.TakeForecastRecords(), &st->history);
   const ForecastView view =
       st->tracker.View(now, {cfg.enable_predictive, cfg.prediction_min_accuracy});
+  auto inputs = std::make_shared<DecisionInputs>();
+  inputs->reading = reading;
+  inputs->forecast = view;
+  inputs->previous = st->memory;
+  inputs->target_node_utilization = cfg.target_node_utilization;
+  inputs->cooldown = cfg.cooldown;
+  inputs->min_accuracy = cfg.prediction_min_accuracy;
+  inputs->at = now;
+  s.decision_inputs = std::move(inputs);
   const Decision decision = Decide(reading, view, st->memory, cfg, now);
   st->memory = decision.next;
   ShowDecision(view, decision, st->tracker, &s);
