@@ -74,6 +74,10 @@ StoredValues ValuesToStore(const DeploymentStatus& s, const DecisionMemory& m, a
   v.blended_pct = s.blended_pct;
   v.memory_pct = s.memory_pct;
   v.memory_bytes = s.memory_working_set_bytes;
+  if (s.cpu_request_millicores > 0) {
+    v.ready_pods = s.ready_pods;
+    v.capacity_cores = s.ready_pods * s.cpu_request_millicores / 1000.0;
+  }
   if (m.has_target) v.target_pct = m.target_pct;
   if (m.has_served && m.served_at == now) {
     v.predicted_pct = m.served.predicted_pct;
