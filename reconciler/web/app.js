@@ -99,8 +99,11 @@ function renderTable() {
 // ------------------------------------------------------------------------------ detail
 function chartWidth() { return Math.max(280, $('detail').clientWidth - 10); }
 
-function plot(el, data, series, axes, marks) {
-  const opts = {width: chartWidth(), height: 220, series: [{}].concat(series),
+// Series drawn once per cycle are sparse on a long range: show their points too.
+const DOTS = {show: true, size: 4};
+
+function plot(el, data, series, axes, marks, bands) {
+  const opts = {width: chartWidth(), height: 220, series: [{}].concat(series), bands: bands || [],
                 axes: [{}].concat(axes), scales: {x: {time: true}},
                 legend: {live: true}, cursor: {drag: {x: true, y: false}},
                 hooks: {drawClear: [u => drawMarks(u, marks)]}};
@@ -146,20 +149,22 @@ async function renderCharts(d, anomalies) {
                        seriesOf(h.body, 'forecast_p10_cores'), seriesOf(h.body, 'forecast_p90_cores'),
                        seriesOf(h.body, 'forecast_peak_p90_cores')],
        [{label: 'demand', stroke: C.blue, width: 2, spanGaps: true},
-        {label: 'ready capacity', stroke: C.black, width: 1.5, spanGaps: true},
+        {label: 'ready capacity', stroke: C.black, width: 1.5, spanGaps: true, points: DOTS},
         Object.assign({label: 'forecast p10'}, band),
         Object.assign({label: 'forecast p90'}, band),
-        {label: 'peak p90 (lead)', stroke: C.orange, width: 1.5, spanGaps: true}],
-       [{label: 'cores'}], marks);
+        {label: 'peak p90 (lead)', stroke: C.orange, width: 1.5, spanGaps: true, points: DOTS}],
+       [{label: 'cores'}], marks,
+       [{series: [4, 3], fill: 'rgba(86,180,233,0.25)'}]);  // the p10-p90 band (uPlot bands)
   plot($('c-pressure'), [t, seriesOf(h.body, 'smart_cpu_pressure'),
                          seriesOf(h.body, 'smart_cpu_target'), seriesOf(h.body, 'smart_cpu_predicted')],
-       [{label: 'smart_cpu_pressure', stroke: C.verm, width: 2, spanGaps: true, scale: 'r'},
-        {label: 'target %', stroke: C.green, width: 1.5, spanGaps: true, scale: '%'},
-        {label: 'predicted %', stroke: C.purple, width: 1, spanGaps: true, scale: '%'}],
+       [{label: 'smart_cpu_pressure', stroke: C.verm, width: 2, spanGaps: true, scale: 'r', points: DOTS},
+        {label: 'target %', stroke: C.green, width: 1.5, spanGaps: true, scale: '%', points: DOTS,
+         dash: [6, 3]},
+        {label: 'predicted %', stroke: C.purple, width: 1, spanGaps: true, scale: '%', points: DOTS}],
        [{label: 'ratio', scale: 'r'}, {label: '%', scale: '%', side: 1, grid: {show: false}}],
        marks);
   plot($('c-replicas'), [t, seriesOf(h.body, 'ready_pods')],
-       [{label: 'ready pods', stroke: C.blue, width: 2, spanGaps: true,
+       [{label: 'ready pods', stroke: C.blue, width: 2, spanGaps: true, points: DOTS,
          paths: uPlot.paths.stepped({align: 1})}], [{label: 'pods'}], marks);
   const points = seriesOf(h.body, 'cpu_demand_cores').filter(v => v != null).length;
   state.page.chartPoints = points;
