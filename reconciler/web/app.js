@@ -166,6 +166,13 @@ async function renderCharts(d, anomalies) {
   plot($('c-replicas'), [t, seriesOf(h.body, 'ready_pods')],
        [{label: 'ready pods', stroke: C.blue, width: 2, spanGaps: true, points: DOTS,
          paths: uPlot.paths.stepped({align: 1})}], [{label: 'pods'}], marks);
+  const a = h.body.accuracy;
+  if (a && a.origins > 0 && $('acc-card')) {
+    // The forecast p50's first-step error and persistence's over the same stored origins.
+    $('acc-card').innerHTML = num(a.forecastMae, 3) + ' / ' + num(a.persistenceMae, 3) +
+        '<small> cores MAE, ' + a.origins + ' origins' +
+        (a.ratio == null ? '' : ', ratio ' + num(a.ratio, 2)) + '</small>';
+  }
   const points = seriesOf(h.body, 'cpu_demand_cores').filter(v => v != null).length;
   state.page.chartPoints = points;
   $('hist-note').textContent = points + ' buckets of ' + h.body.stepSeconds.toFixed(0) +
@@ -186,7 +193,7 @@ function renderCards(d) {
       card('node pressure', '<span class="' + d.nodePressure.level + '">' + d.nodePressure.level + '</span>') +
       card('forecast accuracy', num(100 * f.accuracy, 0) + '% ' + (f.trusted ? 'trusted' : 'not trusted') +
            '<small> (' + f.validated + ' validated)</small>') +
-      card('persistence error', NA);
+      card('forecast vs persistence', '<span id="acc-card">' + NA + '</span>');
 }
 
 function renderCost(body) {

@@ -1,5 +1,6 @@
 // The history sub-resource: a deployment's stored series and forecasts over 1 h, 24 h or 7 d,
 // bucketed on one time axis for the page's charts.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -74,10 +75,29 @@ struct Buckets {
   }
 };
 
-// The forecasts of the demand series `id` made in [from - lead, to): the first step's p10/p90
-// at its time and the lead peak p90 at the origin.
+// The mean of the samples in [a, b) (sorted by time); nullopt when there are none.
+absl::optional<double> MeanIn(const std::vector<storage::Sample>& s, absl::Time a, absl::Time b) {
+  auto it = std::lower_bound(s.begin(), s.end(), a,
+                             [](const storage::Sample& x, absl::Time t) { return x.time < t; });
+  double sum = 0;
+  int n = 0;
+  for (; it != s.end() && it->time < b; ++it, ++n) sum += it->value;
+  if (n == 0) return absl::nullopt;
+  return sum / n;
+}
+
+// The one-step (first bucket) error of the forecast's p50 against persistence (the origin's
+// bucket carried forward) over the same origins, cores; both against the stored demand.
+struct StepAccuracy {
+  double forecast_abs = 0, persistence_abs = 0;
+  int origins = 0;
+};
+
+// The forecasts of the demand series `id` made in [from - 1 h, to): the first step's p10/p90
+// at its time, the lead peak p90 at the origin, and the step's accuracy against `demand`.
 void AddForecasts(const storage::Store* store, storage::SeriesId id, absl::Time from,
-                  absl::Time to, Buckets* p10, Buckets* p90, Buckets* peak, std::string* error) {
+                  absl::Time to, const std::vector<storage::Sample>& demand, Buckets* p10,
+                  Buckets* p90, Buckets* peak, StepAccuracy* acc, std::string* error) {
   auto events = store->ScanEvents(storage::EventLog::kForecasts, from - absl::Hours(1), to);
   if (!events.ok()) {
     *error = std::string(events.status().message());
@@ -86,13 +106,37 @@ void AddForecasts(const storage::Store* store, storage::SeriesId id, absl::Time 
   smartautoscaler::v1::Forecast f;
   for (const storage::Event& e : *events) {
     if (!f.ParseFromString(e.payload) || f.series_id() != id) continue;
-    if (f.path_size() > 0) {
-      const absl::Time t = absl::FromUnixMillis(f.path(0).timestamp_ms());
-      p10->Add(t, f.path(0).p10());
-      p90->Add(t, f.path(0).p90());
-    }
-    peak->Add(absl::FromUnixMillis(f.origin_ms()), f.peak_lead_p90());
+    const absl::Time origin = absl::FromUnixMillis(f.origin_ms());
+    peak->Add(origin, f.peak_lead_p90());
+    if (f.path_size() == 0) continue;
+    const absl::Time t = absl::FromUnixMillis(f.path(0).timestamp_ms());
+    p10->Add(t, f.path(0).p10());
+    p90->Add(t, f.path(0).p90());
+    const absl::Duration step = absl::Milliseconds(f.step_ms());
+    if (origin < from || step <= absl::ZeroDuration()) continue;
+    absl::optional<double> last = MeanIn(demand, origin, origin + step);
+    absl::optional<double> actual = MeanIn(demand, t, t + step);
+    if (!last || !actual) continue;
+    acc->forecast_abs += std::abs(f.path(0).p50() - *actual);
+    acc->persistence_abs += std::abs(*last - *actual);
+    ++acc->origins;
   }
+}
+
+void WriteAccuracy(base::JsonWriter& w, const StepAccuracy& a) {
+  w.Key("accuracy");
+  w.StartObject();
+  base::JsonIntField(w, "origins", a.origins);
+  auto mae = [&](double sum) {
+    return a.origins > 0 ? absl::optional<double>(sum / a.origins) : absl::nullopt;
+  };
+  base::JsonNumberField(w, "forecastMae", mae(a.forecast_abs));
+  base::JsonNumberField(w, "persistenceMae", mae(a.persistence_abs));
+  base::JsonNumberField(w, "ratio", a.persistence_abs > 0
+                                        ? absl::optional<double>(a.forecast_abs /
+                                                                 a.persistence_abs)
+                                        : absl::nullopt);
+  w.EndObject();
 }
 
 }  // namespace
@@ -108,11 +152,11 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
   const absl::Time from = to - *range;
   std::map<std::string, Buckets> series;
   storage::SeriesId demand_id = 0;
+  std::vector<storage::Sample> demand;
   std::string error;
   for (const char* metric : kSeries) {
     auto id = store->LookupSeries({ns, name, metric, {}});
     if (!id.ok()) continue;
-    if (std::string(metric) == "cpu_demand_cores") demand_id = *id;
     auto samples = store->Scan(*id, from, to);
     if (!samples.ok()) {
       error = std::string(samples.status().message());
@@ -120,13 +164,18 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
     }
     Buckets& b = series.emplace(metric, Buckets(from, step, kBuckets)).first->second;
     for (const storage::Sample& s : *samples) b.Add(s.time, s.value);
+    if (std::string(metric) == "cpu_demand_cores") {
+      demand_id = *id;
+      demand = std::move(*samples);
+    }
   }
   if (series.empty() && error.empty()) {
     return JsonError(404, absl::StrCat("no stored history for ", ns, "/", name));
   }
+  StepAccuracy accuracy;
   if (demand_id != 0) {
     Buckets p10(from, step, kBuckets), p90(from, step, kBuckets), peak(from, step, kBuckets);
-    AddForecasts(store, demand_id, from, to, &p10, &p90, &peak, &error);
+    AddForecasts(store, demand_id, from, to, demand, &p10, &p90, &peak, &accuracy, &error);
     series.emplace("forecast_p10_cores", p10);
     series.emplace("forecast_p90_cores", p90);
     series.emplace("forecast_peak_p90_cores", peak);
@@ -141,6 +190,7 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
   base::JsonNumberField(w, "hours", absl::ToDoubleHours(*range));
   base::JsonNumberField(w, "stepSeconds", absl::ToDoubleSeconds(step));
   base::JsonField(w, "error", error);
+  WriteAccuracy(w, accuracy);
   w.Key("time");  // bucket starts, Unix seconds
   w.StartArray();
   for (int i = 0; i < kBuckets; ++i) w.Double(absl::ToDoubleSeconds(from + i * step - absl::UnixEpoch()));

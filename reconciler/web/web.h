@@ -15,7 +15,9 @@
 //                                                            404 unmanaged, 503 before a decision
 //   /api/v1/deployments/<ns>/<name>/history?range=1h|24h|7d  (or ?hours=1..168, the original's):
 //        the stored demand, ready capacity, forecast p10/p90 and peak, served values, target
-//        and replicas on one time axis; 400 for a bad parameter, 503 without a store
+//        and replicas on one time axis, and "accuracy": the forecast p50's first-step error
+//        against persistence's over the same origins; 400 for a bad parameter, 503 without a
+//        store
 //   (both also under the original's /api/deployment/<ns>/<name>/...)
 //   /api/deployments       the original's list: [{"namespace","name",...}]
 //   /api/health            {"status":"healthy"|"unhealthy","timestamp",...,"checks":{...}}

@@ -13,6 +13,7 @@
 #include "clients/http/curl_http_client.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
+#include "proto/records.pb.h"
 #include "reconciler/api.h"
 #include "reconciler/loop.h"
 #include "storage/store.h"
@@ -237,6 +238,8 @@ TEST_F(WebTest, HistoryFromTheStoreAndItsParameters) {
       EXPECT_DOUBLE_EQ(last, 1.0);
     }
   }
+  EXPECT_EQ(d["accuracy"]["origins"].GetInt(), 0);  // no forecasts (ENABLE_PREDICTIVE off)
+  EXPECT_TRUE(d["accuracy"]["ratio"].IsNull());
   clients::http::HttpResponse h = Get("/api/deployment/shop/api/history?hours=24");
   ASSERT_EQ(h.status, 200);
   EXPECT_DOUBLE_EQ(Json(h)["hours"].GetDouble(), 24);
@@ -248,6 +251,52 @@ TEST_F(WebTest, HistoryFromTheStoreAndItsParameters) {
   EXPECT_EQ(Get("/api/v1/deployments/shop/nope/history").status, 404);
   base::HttpRequest req;
   EXPECT_EQ(HistoryResponse(nullptr, "shop", "api", req, kStart).status, 503);
+}
+
+// The forecast's first step against persistence, over the same origin, from the store alone:
+// demand 1.0 in the origin's bucket and 2.0 in the next; p50 1.8: errors 0.2 and 1.0.
+TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
+  storage::Options so;
+  so.path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/tsdb-accuracy");
+  base::FakeClock clock(kStart);
+  so.clock = &clock;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto id = (*store)->RegisterSeries({"shop", "api", "cpu_demand_cores", {}});
+  ASSERT_TRUE(id.ok());
+  const absl::Time origin = kStart - absl::Minutes(30);
+  std::vector<storage::SeriesSample> batch;
+  for (int i = 0; i < 10; ++i) {
+    batch.push_back({*id, {origin + absl::Seconds(30 * i), 1.0}});
+    batch.push_back({*id, {origin + absl::Minutes(5) + absl::Seconds(30 * i), 2.0}});
+  }
+  ASSERT_TRUE((*store)->Append(batch, {}).ok());
+  smartautoscaler::v1::Forecast f;
+  f.set_series_id(*id);
+  f.set_origin_ms(absl::ToUnixMillis(origin));
+  f.set_step_ms(5 * 60 * 1000);
+  auto* p = f.add_path();
+  p->set_timestamp_ms(absl::ToUnixMillis(origin + absl::Minutes(5)));
+  p->set_p10(1.5);
+  p->set_p50(1.8);
+  p->set_p90(2.1);
+  f.set_peak_lead_p90(2.1);
+  ASSERT_TRUE((*store)->AppendEvent(storage::EventLog::kForecasts, origin, f.SerializeAsString(),
+                                    {}).ok());
+  base::HttpRequest req;
+  req.query["range"] = "1h";
+  base::HttpResponse r = HistoryResponse(store->get(), "shop", "api", req, kStart);
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  const auto& a = d["accuracy"];
+  EXPECT_EQ(a["origins"].GetInt(), 1);
+  EXPECT_NEAR(a["forecastMae"].GetDouble(), 0.2, 1e-9);
+  EXPECT_NEAR(a["persistenceMae"].GetDouble(), 1.0, 1e-9);
+  EXPECT_NEAR(a["ratio"].GetDouble(), 0.2, 1e-9);
+  int band = 0;
+  for (const auto& v : d["series"]["forecast_p90_cores"].GetArray()) band += v.IsNumber();
+  EXPECT_EQ(band, 1);
 }
 
 TEST_F(WebTest, TheOriginalsDeploymentList) {
