@@ -209,4 +209,55 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
   return r;
 }
 
+base::HttpResponse PredictionsResponse(const storage::Store* store, const std::string& ns,
+                                       const std::string& name, const base::HttpRequest& req,
+                                       absl::Time now) {
+  if (!req.query.empty()) {
+    return JsonError(400, absl::StrCat("predictions takes no parameters (got \"",
+                                       req.query.begin()->first, "\")"));
+  }
+  if (store == nullptr) return JsonError(503, "no store: forecasts are kept only with STORE_PATH");
+  auto id = store->LookupSeries({ns, name, "cpu_demand_cores", {}});
+  if (!id.ok()) return JsonError(404, absl::StrCat("no stored demand for ", ns, "/", name));
+  auto events = store->ScanEvents(storage::EventLog::kForecasts, now - absl::Hours(1), now);
+  if (!events.ok()) return JsonError(503, std::string(events.status().message()));
+  smartautoscaler::v1::Forecast latest, f;
+  bool found = false;
+  for (const storage::Event& e : *events) {
+    if (f.ParseFromString(e.payload) && f.series_id() == *id) {
+      latest = f;
+      found = true;
+    }
+  }
+  if (!found) {
+    return JsonError(404, absl::StrCat("no forecast for ", ns, "/", name, " in the last hour"));
+  }
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  base::JsonField(w, "namespace", ns);
+  base::JsonField(w, "deployment", name);
+  base::JsonField(w, "model", latest.model());
+  base::JsonTimeField(w, "origin", absl::FromUnixMillis(latest.origin_ms()));
+  base::JsonNumberField(w, "lead_minutes", latest.lead_ms() / 60000.0);
+  base::JsonNumberField(w, "peak_lead_p50_cores", latest.peak_lead_p50());
+  base::JsonNumberField(w, "peak_lead_p90_cores", latest.peak_lead_p90());
+  w.Key("predictions");
+  w.StartArray();
+  for (const auto& p : latest.path()) {
+    w.StartObject();
+    base::JsonTimeField(w, "timestamp", absl::FromUnixMillis(p.timestamp_ms()));
+    base::JsonNumberField(w, "p10_cores", p.p10());
+    base::JsonNumberField(w, "p50_cores", p.p50());
+    base::JsonNumberField(w, "p90_cores", p.p90());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  base::HttpResponse r;
+  r.content_type = "application/json";
+  r.body = base::JsonText(buf);
+  return r;
+}
+
 }  // namespace reconciler::web

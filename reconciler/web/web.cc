@@ -89,6 +89,11 @@ void AddDeploymentResources(StatusView* view, const WebOptions* options) {
                            const base::HttpRequest& req) {
         return HistoryResponse(options->store, ns, name, req, options->clock->Now());
       });
+  view->deployment_resources.emplace(
+      "predictions", [options](const std::string& ns, const std::string& name,
+                               const base::HttpRequest& req) {
+        return PredictionsResponse(options->store, ns, name, req, options->clock->Now());
+      });
 }
 
 void RegisterPage(base::HttpServer* server, const StatusView* view, const WebOptions* options) {

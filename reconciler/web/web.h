@@ -18,7 +18,10 @@
 //        and replicas on one time axis, and "accuracy": the forecast p50's first-step error
 //        against persistence's over the same origins; 400 for a bad parameter, 503 without a
 //        store
-//   (both also under the original's /api/deployment/<ns>/<name>/...)
+//   /api/v1/deployments/<ns>/<name>/predictions   the latest stored forecast (model, origin,
+//        lead-window peak p50/p90, the path's p10/p50/p90 per step, cores); 404 without one in
+//        the last hour, 400 for any parameter, 503 without a store
+//   (all also under the original's /api/deployment/<ns>/<name>/...)
 //   /api/deployments       the original's list: [{"namespace","name",...}]
 //   /api/health            {"status":"healthy"|"unhealthy","timestamp",...,"checks":{...}}
 //   /livez[?verbose]       503 only when wedged: no cycle completed for 3 check intervals
@@ -61,7 +64,7 @@ struct WebOptions {
   std::vector<HealthCheck> checks;
 };
 
-// Adds "explain" and "history" to view->deployment_resources (a resource already registered
+// Adds "explain", "history" and "predictions" to view->deployment_resources (a resource already registered
 // under that key is kept). `options` must outlive the server.
 void AddDeploymentResources(StatusView* view, const WebOptions* options);
 
@@ -72,5 +75,10 @@ void RegisterPage(base::HttpServer* server, const StatusView* view, const WebOpt
 base::HttpResponse HistoryResponse(const storage::Store* store, const std::string& ns,
                                    const std::string& name, const base::HttpRequest& req,
                                    absl::Time now);
+
+// Exposed for tests: the predictions response (see above).
+base::HttpResponse PredictionsResponse(const storage::Store* store, const std::string& ns,
+                                       const std::string& name, const base::HttpRequest& req,
+                                       absl::Time now);
 
 }  // namespace reconciler::web

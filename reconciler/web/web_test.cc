@@ -297,6 +297,22 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   int band = 0;
   for (const auto& v : d["series"]["forecast_p90_cores"].GetArray()) band += v.IsNumber();
   EXPECT_EQ(band, 1);
+
+  // The original's predictions: the latest forecast.
+  base::HttpResponse pr = PredictionsResponse(store->get(), "shop", "api", {}, kStart);
+  ASSERT_EQ(pr.status, 200) << pr.body;
+  rapidjson::Document pd;
+  pd.Parse(pr.body.c_str());
+  ASSERT_EQ(pd["predictions"].Size(), 1u);
+  EXPECT_DOUBLE_EQ(pd["predictions"][0]["p50_cores"].GetDouble(), 1.8);
+  EXPECT_DOUBLE_EQ(pd["peak_lead_p90_cores"].GetDouble(), 2.1);
+  EXPECT_EQ(PredictionsResponse(store->get(), "shop", "nope", {}, kStart).status, 404);
+  EXPECT_EQ(PredictionsResponse(store->get(), "shop", "api", {}, kStart + absl::Hours(2)).status,
+            404);  // nothing in the last hour
+  base::HttpRequest bad;
+  bad.query["hours"] = "2";
+  EXPECT_EQ(PredictionsResponse(store->get(), "shop", "api", bad, kStart).status, 400);
+  EXPECT_EQ(PredictionsResponse(nullptr, "shop", "api", {}, kStart).status, 503);
 }
 
 TEST_F(WebTest, TheOriginalsDeploymentList) {
