@@ -16,9 +16,9 @@
 namespace cli {
 
 // Checks: store (open, size; not required: the reconciler runs degraded without it),
-// prometheus (breaker state, the last cycle's queries and their age; required), kubernetes (informers synced, events; required),
-// snapshot_stream (connected adapters; not required). Every pointer but `store` is required
-// and must outlive the options' use.
+// prometheus (breaker state, the last cycle's queries and their age; required), kubernetes
+// (informers synced, events; required), snapshot_stream (connected adapters; not required). Every
+// pointer but `store` is required and must outlive the options' use.
 reconciler::web::WebOptions MakeWebOptions(const storage::Store* store,
                                            const clients::http::ResilientHttpClient* prom,
                                            reconciler::ClusterSource* cluster,

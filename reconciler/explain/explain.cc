@@ -54,12 +54,15 @@ std::vector<ExplainInput> Inputs(const DecisionInputs& in, const DeploymentStatu
       Num("cpu_limit_millicores", static_cast<double>(r.cpu_limit_millicores), "millicores", t),
       Text("saturated", r.saturated ? "true" : "false", t),
       Text("node_pressure_level", PressureLevelName(r.node_pressure.level), t),
-      Num("node_utilization_pct", r.node_pressure.level == PressureLevel::kUnknown
-                                      ? absl::optional<double>()
-                                      : r.node_pressure.utilization_pct, "%", t),
-      Num("node_schedulable_pct", r.node_pressure.level == PressureLevel::kUnknown
-                                      ? absl::optional<double>()
-                                      : 100 * r.node_pressure.schedulable_fraction, "%", t),
+      Num("node_utilization_pct",
+          r.node_pressure.level == PressureLevel::kUnknown ? absl::optional<double>()
+                                                           : r.node_pressure.utilization_pct,
+          "%", t),
+      Num("node_schedulable_pct",
+          r.node_pressure.level == PressureLevel::kUnknown
+              ? absl::optional<double>()
+              : 100 * r.node_pressure.schedulable_fraction,
+          "%", t),
       Num("nodes", r.nodes, "nodes", t),
       Num("forecast_peak_p90_cores", f.peak_lead_p90_cores, "cores", t),
       Text("forecast_trusted", f.trusted ? "true" : "false", t),
@@ -70,9 +73,9 @@ std::vector<ExplainInput> Inputs(const DecisionInputs& in, const DeploymentStatu
       Text("persistence_error", "not available: the tracker does not score persistence yet", t),
       Num("learned_target_pct", f.learned_target_pct, "%", t),
       Num("target_node_utilization_pct", in.target_node_utilization, "%", t),
-      Num("previous_target_pct", in.previous.has_target ? in.previous.target_pct
-                                                        : absl::optional<double>(),
-          "%", in.previous.last_target_change),
+      Num("previous_target_pct",
+          in.previous.has_target ? in.previous.target_pct : absl::optional<double>(), "%",
+          in.previous.last_target_change),
       Num("cooldown_minutes", absl::ToDoubleMinutes(in.cooldown), "minutes", t),
       Num("monthly_budget_usd", s.monthly_budget, "USD/month", t),
       Num("forecast_monthly_cost_change_usd", s.forecast_monthly_cost_change, "USD/month", t),
@@ -111,12 +114,12 @@ ExplainedValue ExplainTarget(const DecisionInputs& in) {
   if (lr != t) {
     Step(&v, "low_request",
          absl::StrCat("CPU request ", r.cpu_request_millicores, "m is small: target held within ",
-                      r.cpu_request_millicores < 50 ? "[85, 90]" : "[75, 85]", ": ", N(t),
-                      " -> ", N(lr), " %"),
+                      r.cpu_request_millicores < 50 ? "[85, 90]" : "[75, 85]", ": ", N(t), " -> ",
+                      N(lr), " %"),
          t, lr);
   }
-  const double recommended = RecommendTarget(r.node_pressure, r.cpu_request_millicores, policy,
-                                             learned);
+  const double recommended =
+      RecommendTarget(r.node_pressure, r.cpu_request_millicores, policy, learned);
   const DecisionMemory& p = in.previous;
   Config cfg;
   cfg.target_node_utilization = in.target_node_utilization;
@@ -127,8 +130,8 @@ ExplainedValue ExplainTarget(const DecisionInputs& in) {
          recommended, d.target_pct);
   } else if (r.node_pressure.level == PressureLevel::kUnknown && recommended < p.target_pct) {
     Step(&v, "unknown_pressure_hold",
-         absl::StrCat("node pressure unknown: the target is not lowered ", N(p.target_pct),
-                      " -> ", N(recommended), " %; it stays ", N(d.target_pct), " %"),
+         absl::StrCat("node pressure unknown: the target is not lowered ", N(p.target_pct), " -> ",
+                      N(recommended), " %; it stays ", N(d.target_pct), " %"),
          recommended, d.target_pct);
   } else if (recommended == p.target_pct) {
     Step(&v, "unchanged", absl::StrCat("recommended ", N(recommended), " % = the target in force"),
@@ -144,16 +147,16 @@ ExplainedValue ExplainTarget(const DecisionInputs& in) {
     Step(&v, waiting ? "cooldown" : "cooldown_passed",
          absl::StrCat(waiting ? "cooldown: " : "", "last change ", N(ago), " min ago ",
                       waiting ? "< " : ">= ", N(absl::ToDoubleMinutes(in.cooldown)), " min: ",
-                      waiting ? absl::StrCat("target stays ", N(p.target_pct), " % (recommended ",
-                                             N(recommended), " %)")
-                              : absl::StrCat("target ", N(p.target_pct), " -> ", N(recommended),
-                                             " %")),
+                      waiting
+                          ? absl::StrCat("target stays ", N(p.target_pct), " % (recommended ",
+                                         N(recommended), " %)")
+                          : absl::StrCat("target ", N(p.target_pct), " -> ", N(recommended), " %")),
          p.target_pct, d.target_pct);
   }
   v.value = d.target_pct;
-  v.arithmetic = absl::StrCat("table(", PressureLevelName(r.node_pressure.level), ") = ", N(table),
-                              " -> recommended ", N(recommended), " -> served ", N(d.target_pct),
-                              " %");
+  v.arithmetic =
+      absl::StrCat("table(", PressureLevelName(r.node_pressure.level), ") = ", N(table),
+                   " -> recommended ", N(recommended), " -> served ", N(d.target_pct), " %");
   return v;
 }
 
@@ -168,9 +171,9 @@ absl::optional<DemandPart> ExplainDemand(const DemandWindows& w, std::vector<Dem
   if (!w.cores_10m) return absl::nullopt;
   const double c10 = *w.cores_10m;
   const double blend = BlendCpuRates(w.cores_10m, w.cores_5m).value_or(c10);
-  parts->push_back({"blend", blend,
-                    absl::StrCat("0.7 x ", N(c10), " + 0.3 x ", N(w.cores_5m.value_or(c10)), " = ",
-                                 N(blend))});
+  parts->push_back(
+      {"blend", blend,
+       absl::StrCat("0.7 x ", N(c10), " + 0.3 x ", N(w.cores_5m.value_or(c10)), " = ", N(blend))});
   if (w.cores_1m) parts->push_back({"window_1m", *w.cores_1m, N(*w.cores_1m)});
   if (w.cores_5m) {
     const double c5 = *w.cores_5m;
@@ -224,8 +227,8 @@ ExplainedValue ExplainPredicted(const DecisionInputs& in, const DeploymentStatus
   if (f.trusted && f.peak_lead_p90_cores && capacity > 0) {
     const double fpct = *f.peak_lead_p90_cores / capacity * 100.0;
     Step(&v, "forecast_trusted",
-         absl::StrCat("forecast trusted: accuracy ", N(100 * f.accuracy), " % >= ",
-                      N(100 * in.min_accuracy), " % over ", f.validated,
+         absl::StrCat("forecast trusted: accuracy ", N(100 * f.accuracy),
+                      " % >= ", N(100 * in.min_accuracy), " % over ", f.validated,
                       " validated; peak p90 ", N(*f.peak_lead_p90_cores), " cores = ", N(fpct),
                       " % of ", N(capacity), " ready cores; max(", N(current_pct), ", ", N(fpct),
                       ") = ", N(predicted), " %"),
@@ -245,9 +248,10 @@ ExplainedValue ExplainPredicted(const DecisionInputs& in, const DeploymentStatus
   v.value = predicted;
   if (s.budget_capped && s.served_predicted_pct) {
     Step(&v, "budget_cap",
-         absl::StrCat("monthly budget ", N(s.monthly_budget), " USD: the forecast headroom "
-                      "would cost ", N(s.forecast_monthly_cost_change), " USD/month more; ",
-                      s.guardrail_note),
+         absl::StrCat("monthly budget ", N(s.monthly_budget),
+                      " USD: the forecast headroom "
+                      "would cost ",
+                      N(s.forecast_monthly_cost_change), " USD/month more; ", s.guardrail_note),
          predicted, *s.served_predicted_pct);
     v.arithmetic = absl::StrCat(v.arithmetic, "; capped to ", N(*s.served_predicted_pct));
     v.value = *s.served_predicted_pct;
@@ -260,9 +264,9 @@ void ExplainServed(const DecisionInputs& in, const DeploymentStatus& s, double t
                    Explanation* e) {
   const Reading& r = in.reading;
   ExplainedValue blended{"smart_cpu_blended", r.blended_pct, "%", {}, ""};
-  blended.arithmetic = absl::StrCat("0.7 x 10 m + 0.3 x 5 m over the counted pods (",
-                                    r.young_pods_excluded, " young left out) = ",
-                                    N(r.blended_pct), " % of request");
+  blended.arithmetic =
+      absl::StrCat("0.7 x 10 m + 0.3 x 5 m over the counted pods (", r.young_pods_excluded,
+                   " young left out) = ", N(r.blended_pct), " % of request");
   ExplainedValue current{"current_cpu_pct", *r.blended_pct, "%", {}, ""};
   std::vector<DemandPart> parts;
   absl::optional<DemandPart> demand = ExplainDemand(r.windows, &parts);
@@ -274,8 +278,8 @@ void ExplainServed(const DecisionInputs& in, const DeploymentStatus& s, double t
     }
     std::string what = absl::StrCat(demand->rule, " ", N(cores), " cores");
     if (r.saturated) {
-      const double capped = kSaturatedGrowth * r.windows.cores_1m.value_or(
-                                                   r.windows.cores_5m.value_or(0));
+      const double capped =
+          kSaturatedGrowth * r.windows.cores_1m.value_or(r.windows.cores_5m.value_or(0));
       Step(&current, "saturated",
            absl::StrCat("pods at their CPU limit: at least ", N(kSaturatedGrowth), " x ",
                         N(capped / kSaturatedGrowth), " = ", N(capped), " cores"),
@@ -287,19 +291,21 @@ void ExplainServed(const DecisionInputs& in, const DeploymentStatus& s, double t
     current.arithmetic = absl::StrCat("100 x ", what, " / (", r.ready_pods, " ready x ",
                                       r.cpu_request_millicores, "m) = ", N(*current.value));
   } else {
-    current.arithmetic = absl::StrCat("the blend ", N(r.blended_pct),
-                                      " % (no rate sums or no ready capacity)");
+    current.arithmetic =
+        absl::StrCat("the blend ", N(r.blended_pct), " % (no rate sums or no ready capacity)");
   }
   ExplainedValue predicted = ExplainPredicted(in, s, *current.value);
-  ExplainedValue pressure{"smart_cpu_pressure", PressureRatio(*predicted.value, target_pct),
-                          "ratio", {}, ""};
-  pressure.arithmetic = absl::StrCat(N(*predicted.value), " / ", N(target_pct), " = ",
-                                     N(*pressure.value));
-  ExplainedValue memory{"smart_memory_blended",
-                        r.memory_pct ? r.memory_pct
-                                     : (in.previous.has_served ? in.previous.served.memory_pct
-                                                               : absl::nullopt),
-                        "%", {}, ""};
+  ExplainedValue pressure{
+      "smart_cpu_pressure", PressureRatio(*predicted.value, target_pct), "ratio", {}, ""};
+  pressure.arithmetic =
+      absl::StrCat(N(*predicted.value), " / ", N(target_pct), " = ", N(*pressure.value));
+  ExplainedValue memory{
+      "smart_memory_blended",
+      r.memory_pct ? r.memory_pct
+                   : (in.previous.has_served ? in.previous.served.memory_pct : absl::nullopt),
+      "%",
+      {},
+      ""};
   memory.arithmetic = r.memory_pct ? "working set / memory requests of the mature pods"
                                    : "no memory data this cycle: the previous value stands";
   const std::vector<ExplainStep>& ps = predicted.steps;
@@ -310,8 +316,8 @@ void ExplainServed(const DecisionInputs& in, const DeploymentStatus& s, double t
     e->deciding_text = decisive->text;
   } else if (demand) {
     e->deciding_rule = demand->rule;
-    e->deciding_text = absl::StrCat("demand from ", demand->rule, ": ", demand->formula,
-                                    " cores; ", ps.empty() ? "" : ps.back().text);
+    e->deciding_text = absl::StrCat("demand from ", demand->rule, ": ", demand->formula, " cores; ",
+                                    ps.empty() ? "" : ps.back().text);
   } else {
     e->deciding_rule = "blend";
     e->deciding_text = current.arithmetic;
@@ -334,13 +340,14 @@ Explanation Explain(const DecisionInputs& in, const DeploymentStatus& status) {
   e.values.push_back(std::move(target));
   const Reading& r = in.reading;
   if (!r.blended_pct) {
-    ExplainHeld(in, in.previous.has_served
-                        ? "no CPU data this cycle: last-known-good values stand"
-                        : "no CPU data yet",
+    ExplainHeld(in,
+                in.previous.has_served ? "no CPU data this cycle: last-known-good values stand"
+                                       : "no CPU data yet",
                 &e);
   } else if (r.confidence < kMinConfidence && in.previous.has_served && r.all_pods_young) {
-    ExplainHeld(in, absl::StrCat("confidence ", r.confidence, " < ", kMinConfidence,
-                                 " with every pod young: previous values stand"),
+    ExplainHeld(in,
+                absl::StrCat("confidence ", r.confidence, " < ", kMinConfidence,
+                             " with every pod young: previous values stand"),
                 &e);
   } else {
     ExplainServed(in, status, target_pct, &e);
@@ -416,8 +423,8 @@ std::string ExplanationText(const Explanation& e) {
   }
   absl::StrAppend(&out, "\ninputs:\n");
   for (const ExplainInput& i : e.inputs) {
-    absl::StrAppend(&out, "  ", i.name, " = ", i.value ? N(*i.value) : (i.text.empty() ? "no data"
-                                                                                        : i.text),
+    absl::StrAppend(&out, "  ", i.name, " = ",
+                    i.value ? N(*i.value) : (i.text.empty() ? "no data" : i.text),
                     i.value ? " " + i.unit : "", "  (", base::FormatRfc3339(i.at), ")\n");
   }
   return out;

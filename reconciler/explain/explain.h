@@ -60,7 +60,7 @@ struct Explanation {
   absl::Time at = absl::InfinitePast();  // the cycle the decision was made in
   std::vector<ExplainInput> inputs;
   std::vector<ExplainedValue> values;
-  bool held = false;     // the previous values stand (note says why)
+  bool held = false;  // the previous values stand (note says why)
   std::string note;
   // The rule that decided the served smart_cpu_pressure (its last step), e.g. "cooldown".
   std::string deciding_rule;

@@ -141,8 +141,7 @@ TEST(ExplainTest, ForecastNotTrustedSaysWhy) {
     if (v.metric == "smart_cpu_predicted") p = &v;
   }
   ASSERT_NE(p, nullptr);
-  EXPECT_NE(p->steps[0].text.find("forecast not trusted: accuracy 45 % < 60 %"),
-            std::string::npos)
+  EXPECT_NE(p->steps[0].text.find("forecast not trusted: accuracy 45 % < 60 %"), std::string::npos)
       << p->steps[0].text;
 }
 

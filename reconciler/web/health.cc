@@ -31,12 +31,11 @@ std::vector<NamedResult> RunChecks(const StatusView* view, const WebOptions* opt
     NamedResult r{"cycle", {}, true};
     if (c.start != absl::InfinitePast()) {
       r.result.ok = now - c.start <= limit + c.wall;
-      r.result.detail = absl::StrCat("last cycle started ", Age(now - c.start), " ago (limit ",
-                                     Age(limit), ")");
+      r.result.detail =
+          absl::StrCat("last cycle started ", Age(now - c.start), " ago (limit ", Age(limit), ")");
     } else {
       r.result.ok = now - options->started <= limit + options->startup_grace;
-      r.result.detail = absl::StrCat("no cycle yet, ", Age(now - options->started),
-                                     " since start");
+      r.result.detail = absl::StrCat("no cycle yet, ", Age(now - options->started), " since start");
     }
     out.push_back(std::move(r));
     return out;
@@ -75,8 +74,8 @@ base::HttpResponse ProbeResponse(const std::string& probe, const std::vector<Nam
       absl::StrAppend(&lines, "[+]", c.name, " ok", c.result.detail.empty() ? "" : ": ",
                       c.result.detail, "\n");
     } else {
-      absl::StrAppend(&lines, "[-]", c.name, " failed", c.required ? "" : " (not required)",
-                      ": ", c.result.detail, "\n");
+      absl::StrAppend(&lines, "[-]", c.name, " failed", c.required ? "" : " (not required)", ": ",
+                      c.result.detail, "\n");
     }
   }
   if (!verbose && ok) return Text(200, "ok");

@@ -19,9 +19,8 @@ constexpr int kBuckets = 360;
 
 // The stored series the history shows, by their stored metric name.
 constexpr const char* kSeries[] = {
-    "cpu_demand_cores",   "cpu_ready_capacity_cores", "smart_cpu_blended",
-    "smart_cpu_predicted", "smart_cpu_pressure",       "smart_cpu_target",
-    "smart_memory_blended", "ready_pods",
+    "cpu_demand_cores",   "cpu_ready_capacity_cores", "smart_cpu_blended",    "smart_cpu_predicted",
+    "smart_cpu_pressure", "smart_cpu_target",         "smart_memory_blended", "ready_pods",
 };
 
 // The range: ?range=1h|24h|7d, or the original's ?hours=1..168; 1 h by default.
@@ -95,9 +94,9 @@ struct StepAccuracy {
 
 // The forecasts of the demand series `id` made in [from - 1 h, to): the first step's p10/p90
 // at its time, the lead peak p90 at the origin, and the step's accuracy against `demand`.
-void AddForecasts(const storage::Store* store, storage::SeriesId id, absl::Time from,
-                  absl::Time to, const std::vector<storage::Sample>& demand, Buckets* p10,
-                  Buckets* p90, Buckets* peak, StepAccuracy* acc, std::string* error) {
+void AddForecasts(const storage::Store* store, storage::SeriesId id, absl::Time from, absl::Time to,
+                  const std::vector<storage::Sample>& demand, Buckets* p10, Buckets* p90,
+                  Buckets* peak, StepAccuracy* acc, std::string* error) {
   auto events = store->ScanEvents(storage::EventLog::kForecasts, from - absl::Hours(1), to);
   if (!events.ok()) {
     *error = std::string(events.status().message());
@@ -132,10 +131,10 @@ void WriteAccuracy(base::JsonWriter& w, const StepAccuracy& a) {
   };
   base::JsonNumberField(w, "forecastMae", mae(a.forecast_abs));
   base::JsonNumberField(w, "persistenceMae", mae(a.persistence_abs));
-  base::JsonNumberField(w, "ratio", a.persistence_abs > 0
-                                        ? absl::optional<double>(a.forecast_abs /
-                                                                 a.persistence_abs)
-                                        : absl::nullopt);
+  base::JsonNumberField(w, "ratio",
+                        a.persistence_abs > 0
+                            ? absl::optional<double>(a.forecast_abs / a.persistence_abs)
+                            : absl::nullopt);
   w.EndObject();
 }
 
@@ -193,7 +192,8 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
   WriteAccuracy(w, accuracy);
   w.Key("time");  // bucket starts, Unix seconds
   w.StartArray();
-  for (int i = 0; i < kBuckets; ++i) w.Double(absl::ToDoubleSeconds(from + i * step - absl::UnixEpoch()));
+  for (int i = 0; i < kBuckets; ++i)
+    w.Double(absl::ToDoubleSeconds(from + i * step - absl::UnixEpoch()));
   w.EndArray();
   w.Key("series");
   w.StartObject();

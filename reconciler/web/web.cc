@@ -82,16 +82,17 @@ bool Verbose(const base::HttpRequest& req) { return req.query.count("verbose") >
 void AddDeploymentResources(StatusView* view, const WebOptions* options) {
   const StatusView* v = view;
   view->deployment_resources.emplace(
-      "explain", [v](const std::string& ns, const std::string& name,
-                     const base::HttpRequest& req) { return ExplainResponse(v, ns, name, req); });
+      "explain", [v](const std::string& ns, const std::string& name, const base::HttpRequest& req) {
+        return ExplainResponse(v, ns, name, req);
+      });
   view->deployment_resources.emplace(
-      "history", [options](const std::string& ns, const std::string& name,
-                           const base::HttpRequest& req) {
+      "history",
+      [options](const std::string& ns, const std::string& name, const base::HttpRequest& req) {
         return HistoryResponse(options->store, ns, name, req, options->clock->Now());
       });
   view->deployment_resources.emplace(
-      "predictions", [options](const std::string& ns, const std::string& name,
-                               const base::HttpRequest& req) {
+      "predictions",
+      [options](const std::string& ns, const std::string& name, const base::HttpRequest& req) {
         return PredictionsResponse(options->store, ns, name, req, options->clock->Now());
       });
 }

@@ -64,8 +64,8 @@ struct WebOptions {
   std::vector<HealthCheck> checks;
 };
 
-// Adds "explain", "history" and "predictions" to view->deployment_resources (a resource already registered
-// under that key is kept). `options` must outlive the server.
+// Adds "explain", "history" and "predictions" to view->deployment_resources (a resource already
+// registered under that key is kept). `options` must outlive the server.
 void AddDeploymentResources(StatusView* view, const WebOptions* options);
 
 // The page, /api/deployments, /api/health, /livez and /readyz. Call after RegisterApi.

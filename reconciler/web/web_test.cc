@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "clients/http/curl_http_client.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "proto/records.pb.h"
+#include "rapidjson/document.h"
 #include "reconciler/api.h"
 #include "reconciler/loop.h"
 #include "storage/store.h"
@@ -57,8 +57,8 @@ class FakePrometheus : public prom::PrometheusClient {
     }
     return out;
   }
-  absl::StatusOr<std::vector<prom::Series>> QueryRange(absl::string_view, absl::Time,
-                                                       absl::Time, absl::Duration) override {
+  absl::StatusOr<std::vector<prom::Series>> QueryRange(absl::string_view, absl::Time, absl::Time,
+                                                       absl::Duration) override {
     return std::vector<prom::Series>{};
   }
 };
@@ -281,8 +281,8 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   p->set_p50(1.8);
   p->set_p90(2.1);
   f.set_peak_lead_p90(2.1);
-  ASSERT_TRUE((*store)->AppendEvent(storage::EventLog::kForecasts, origin, f.SerializeAsString(),
-                                    {}).ok());
+  ASSERT_TRUE(
+      (*store)->AppendEvent(storage::EventLog::kForecasts, origin, f.SerializeAsString(), {}).ok());
   base::HttpRequest req;
   req.query["range"] = "1h";
   base::HttpResponse r = HistoryResponse(store->get(), "shop", "api", req, kStart);
