@@ -31,6 +31,7 @@ int CostsMain(const std::vector<std::string>& args);
 int DoctorMain(const std::vector<std::string>& args);
 int StoreMain(const std::vector<std::string>& args);
 int BacktestMain(const std::vector<std::string>& args);
+int ExplainMain(const std::vector<std::string>& args);
 
 // Writes an error message to `out` with `command: ` before each of its lines (a parse error
 // names every bad row on its own line).

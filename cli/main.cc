@@ -58,6 +58,10 @@ const Command kCommands[] = {
      "doctor [--kubeconfig FILE [--context NAME]] [--prometheus-url URL] [--json] "
      "[--serving-address HOST:PORT] [--api-services v1beta1.external.metrics.k8s.io,...]",
      "cli/doctor.cc,cli/shared_flags.cc", cli::DoctorMain},
+    {"explain", "why this number: a running reconciler's inputs, rules and arithmetic for one "
+     "deployment",
+     "explain namespace/name [--api http://127.0.0.1:5000] [--json]",
+     "cli/explain.cc,cli/shared_flags.cc", cli::ExplainMain},
     {"forecast", "forecast a CSV trace, or evaluate every model on it (--evaluate)",
      "forecast --input trace.csv [--horizon 60m] [--lead 10m] [--output out.csv] [--evaluate "
      "[--origin-step 60m] [--eval-days 2] [--train-days 7]]",

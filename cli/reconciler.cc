@@ -42,6 +42,7 @@
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
 #include "cli/alerts_wiring.h"
+#include "cli/web_wiring.h"
 #include "reconciler/leader.h"
 #include "reconciler/loop.h"
 #include "reconciler/maintenance.h"
@@ -396,7 +397,11 @@ int ReconcilerMain(const std::vector<std::string>&) {
   server_options.metrics = &registry;
   base::HttpServer api_server(server_options), metrics_server(server_options);
   (*alerts)->AddRoutes(&view);  // "anomalies"
+  const reconciler::web::WebOptions web = MakeWebOptions(
+      store.get(), &prom_http, cluster.get(), &publisher, &loop, clock, config.check_interval);
+  reconciler::web::AddDeploymentResources(&view, &web);
   reconciler::RegisterApi(&api_server, &view);
+  reconciler::web::RegisterPage(&api_server, &view, &web);
   // The same fixed address for both: one server serves the API and /metrics. (Port 0 means
   // "any free port", so two such addresses are two servers.)
   const bool shared = config.metrics_address == config.api_address &&

@@ -108,46 +108,6 @@ base::HttpResponse DeploymentRoute(const StatusView* view, const base::HttpReque
   return NotFound(absl::StrCat("deployment ", parts[0], "/", parts[1], " is not managed"));
 }
 
-const char kPage[] = R"HTML(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>smart-autoscaler</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
-h1{font-size:1.3em} table{border-collapse:collapse;width:100%}
-th,td{padding:.35em .6em;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left} .muted{color:#777}
-.safe{color:#1a7f37}.warning{color:#9a6700}.critical{color:#cf222e}.unknown{color:#777}
-</style></head><body>
-<h1>smart-autoscaler</h1>
-<p id="status" class="muted">loading...</p>
-<table><thead><tr><th>deployment</th><th>pods</th><th>blended %</th><th>predicted %</th>
-<th>target %</th><th>pressure</th><th>nodes</th><th>memory %</th><th>forecast</th><th>note</th></tr>
-</thead><tbody id="rows"></tbody></table>
-<p class="muted">JSON: <a href="/api/v1/status">status</a> ·
-<a href="/api/v1/deployments">deployments</a> · <a href="/api/v1/metrics">served metrics</a></p>
-<script>
-function f(v,d){return v===null||v===undefined?'–':v.toFixed(d===undefined?1:d)}
-function esc(s){return String(s).replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]))}
-async function load(){
-  try{
-    const st=await (await fetch('/api/v1/status')).json();
-    const c=st.lastCycle||{};
-    document.getElementById('status').textContent=(st.leader?'leader':'standby')+' · '+st.source+
-      ' · last cycle '+(c.start||'never')+' · '+(c.deployments||0)+' deployments, '+
-      (c.queries||0)+' queries, '+(c.queryFailures||0)+' failed';
-    const ds=await (await fetch('/api/v1/deployments')).json();
-    document.getElementById('rows').innerHTML=ds.items.map(d=>'<tr><td>'+esc(d.namespace+'/'+d.name)+
-      '</td><td>'+d.readyPods+'/'+d.pods+'</td><td>'+f(d.served.smart_cpu_blended)+'</td><td>'+
-      f(d.served.smart_cpu_predicted)+'</td><td>'+f(d.targetPct,0)+'</td><td>'+f(d.served.smart_cpu_pressure,2)+
-      '</td><td class="'+d.nodePressure.level+'">'+d.nodePressure.level+' '+f(d.nodePressure.utilizationPct,0)+
-      '%</td><td>'+f(d.served.smart_memory_blended)+'</td><td>'+(d.forecast.trusted?'trusted':'–')+
-      '</td><td class="muted">'+esc(d.note||d.forecast.note)+'</td></tr>').join('');
-  }catch(e){document.getElementById('status').textContent='error: '+e}
-}
-load();setInterval(load,5000);
-</script></body></html>
-)HTML";
-
 base::HttpResponse Ok(const base::HttpRequest&) {
   base::HttpResponse r;
   r.body = "ok";
@@ -204,20 +164,7 @@ std::string TableJson(const std::vector<MetricPoint>& table) {
 }
 
 void RegisterApi(base::HttpServer* server, const StatusView* view) {
-  server->Handle("/", [](const base::HttpRequest&) {
-    base::HttpResponse r;
-    r.content_type = "text/html; charset=utf-8";
-    r.body = kPage;
-    return r;
-  });
   server->Handle("/healthz", Ok);
-  server->Handle("/readyz", [view](const base::HttpRequest&) {
-    base::HttpResponse r;
-    bool ready = view->reconciler->LastCycle().start != absl::InfinitePast();
-    r.status = ready ? 200 : 503;
-    r.body = ready ? "ok" : "no cycle completed yet";
-    return r;
-  });
   server->Handle("/api/v1/status", [view](const base::HttpRequest&) {
     CycleReport c = view->reconciler->LastCycle();
     rapidjson::StringBuffer buf;

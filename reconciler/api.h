@@ -14,8 +14,9 @@
 //   /api/deployment/<ns>/<name>/<r>      StatusView::deployment_resources (the second form is
 //                                        the original project's route); 404 for an unknown <r>
 //   /api/v1/metrics                      the served metric table, as the adapters receive it
-//   /                                    the web page (reads the JSON API)
-//   /healthz  always ok;  /readyz  ok after the first completed cycle, else 503
+//   /healthz  always ok
+// The web page, /livez, /readyz, /api/health and the explain and history resources are
+// reconciler/web's (web.h), registered next to these.
 // /metrics: the process registry (StatusView::metrics: cycles, queries, HTTP servers, leader,
 // store) plus the per-deployment gauges of the last cycle (DeploymentGauges), so deployments
 // that stop being managed disappear from the scrape instead of leaving stale series.

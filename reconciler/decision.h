@@ -94,6 +94,19 @@ TargetDecision DecideTarget(const Reading& reading, absl::optional<double> learn
 Decision Decide(const Reading& reading, const ForecastView& forecast,
                 const DecisionMemory& previous, const Config& config, absl::Time now);
 
+// Everything one Decide call read, kept by the loop per deployment so that the decision can be
+// explained afterwards (reconciler/explain): Decide(reading, forecast, previous, config with
+// these two fields, at) gives the same Decision again.
+struct DecisionInputs {
+  Reading reading;
+  ForecastView forecast;
+  DecisionMemory previous;
+  double target_node_utilization = 70;  // TARGET_NODE_UTILIZATION, %
+  absl::Duration cooldown = absl::Minutes(5);
+  double min_accuracy = 0.6;  // PREDICTION_MIN_ACCURACY, 0-1 (what the trust gate compared)
+  absl::Time at = absl::InfinitePast();  // the cycle's time
+};
+
 // The demand (cores) at which `target_pct` is reached by the ready pods (at least one): what a
 // forecast is validated against.
 double TargetDemandCores(double target_pct, const Reading& reading);

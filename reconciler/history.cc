@@ -34,6 +34,8 @@ constexpr Field kFields[] = {
     {"smart_cpu_target", &StoredSeries::target_pct, &StoredValues::target_pct},
     {"smart_memory_blended", &StoredSeries::memory_pct, &StoredValues::memory_pct},
     {"memory_working_set_bytes", &StoredSeries::memory_bytes, &StoredValues::memory_bytes},
+    {"ready_pods", &StoredSeries::ready_pods, &StoredValues::ready_pods},
+    {"cpu_ready_capacity_cores", &StoredSeries::capacity_cores, &StoredValues::capacity_cores},
 };
 
 absl::Time Floor(absl::Time t) {

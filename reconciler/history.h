@@ -9,10 +9,11 @@
 //   }
 //   writer.WriteCycle(now, rows);   // samples, Decision and Forecast records of the cycle
 //
-// Per deployment, eight series: cpu_demand_cores (cores), cpu_demand_censored (1 when that
-// cycle's demand sat at the pods' CPU limit, a lower bound; else 0), smart_cpu_blended,
-// smart_cpu_predicted, smart_cpu_target, smart_memory_blended (% of request),
-// smart_cpu_pressure (the pressure ratio) and memory_working_set_bytes. A failing store is logged and skipped: the cycle
+// Per deployment, ten series: cpu_demand_cores (cores), cpu_demand_censored (1 when that
+// cycle's demand sat at the pods' CPU limit, a lower bound; else 0), cpu_ready_capacity_cores
+// (ready pods x request, cores), smart_cpu_blended, smart_cpu_predicted, smart_cpu_target,
+// smart_memory_blended (% of request), smart_cpu_pressure (the pressure ratio),
+// memory_working_set_bytes and ready_pods. A failing store is logged and skipped: the cycle
 // goes on. Thread-compatible (the loop's cycle thread).
 #pragma once
 
@@ -44,12 +45,14 @@ struct StoredSeries {
   storage::SeriesId target_pct = 0;      // smart_cpu_target
   storage::SeriesId memory_pct = 0;      // smart_memory_blended
   storage::SeriesId memory_bytes = 0;    // memory_working_set_bytes (costs)
+  storage::SeriesId ready_pods = 0;      // ready_pods (the page's replicas)
+  storage::SeriesId capacity_cores = 0;  // cpu_ready_capacity_cores (ready pods x request)
 };
 
 // One cycle's values of one deployment, by series; nullopt (or non-finite) is not stored.
 struct StoredValues {
   absl::optional<double> demand_cores, blended_pct, predicted_pct, pressure_ratio, target_pct,
-      memory_pct, memory_bytes;
+      memory_pct, memory_bytes, ready_pods, capacity_cores;
   absl::optional<double> demand_censored;  // 1 or 0, stored beside demand_cores
 };
 

@@ -76,6 +76,10 @@ StoredValues ValuesToStore(const DeploymentStatus& s, const DecisionMemory& m, a
   v.blended_pct = s.blended_pct;
   v.memory_pct = s.memory_pct;
   v.memory_bytes = s.memory_working_set_bytes;
+  if (s.cpu_request_millicores > 0) {
+    v.ready_pods = s.ready_pods;
+    v.capacity_cores = s.ready_pods * s.cpu_request_millicores / 1000.0;
+  }
   if (m.has_target) v.target_pct = m.target_pct;
   if (m.has_served && m.served_at == now) {
     v.predicted_pct = m.served.predicted_pct;
@@ -284,6 +288,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   if (dep == in.deployments.end()) {
     s.note = "Deployment not found";
     s.pods = s.ready_pods = 0;
+    s.decision_inputs.reset();
     st->memory.has_served = false;  // nothing to scale: serve nothing rather than a ghost's
     return;
   }
@@ -328,6 +333,15 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   history_.AddForecasts(st->tracker.TakeForecastRecords(), &st->history);
   const ForecastView view =
       st->tracker.View(now, {cfg.enable_predictive, cfg.prediction_min_accuracy});
+  auto inputs = std::make_shared<DecisionInputs>();
+  inputs->reading = reading;
+  inputs->forecast = view;
+  inputs->previous = st->memory;
+  inputs->target_node_utilization = cfg.target_node_utilization;
+  inputs->cooldown = cfg.cooldown;
+  inputs->min_accuracy = cfg.prediction_min_accuracy;
+  inputs->at = now;
+  s.decision_inputs = std::move(inputs);
   const Decision decision = Decide(reading, view, st->memory, cfg, now);
   st->memory = decision.next;
   ShowDecision(view, decision, st->tracker, &s);

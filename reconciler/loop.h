@@ -93,6 +93,8 @@ struct DeploymentStatus {
   bool budget_capped = false;
   double forecast_monthly_cost_change = 0;
   std::string guardrail_note;
+  // What this cycle's decision read (null before the first decision), for explain.
+  std::shared_ptr<const DecisionInputs> decision_inputs;
 };
 
 struct CycleReport {

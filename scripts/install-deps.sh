@@ -14,6 +14,7 @@ PACKAGES=(
   procps time                              # pgrep in the demo test; /usr/bin/time in benchmarks
   libboost-dev wrk                         # adapter: Boost.Beast HTTPS server; its benchmark
   golang golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev  # tests/helm renderer (no helm)
+  chromium                                 # reconciler/web: the headless page test
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,263 @@
+// The history sub-resource: a deployment's stored series and forecasts over 1 h, 24 h or 7 d,
+// bucketed on one time axis for the page's charts.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/json_writer.h"
+#include "proto/records.pb.h"
+#include "reconciler/web/web.h"
+
+namespace reconciler::web {
+namespace {
+
+// At most this many buckets per range: a chart's width.
+constexpr int kBuckets = 360;
+
+// The stored series the history shows, by their stored metric name.
+constexpr const char* kSeries[] = {
+    "cpu_demand_cores",   "cpu_ready_capacity_cores", "smart_cpu_blended",    "smart_cpu_predicted",
+    "smart_cpu_pressure", "smart_cpu_target",         "smart_memory_blended", "ready_pods",
+};
+
+// The range: ?range=1h|24h|7d, or the original's ?hours=1..168; 1 h by default.
+absl::StatusOr<absl::Duration> RangeOf(const base::HttpRequest& req) {
+  auto r = req.query.find("range");
+  auto h = req.query.find("hours");
+  if (r != req.query.end() && h != req.query.end()) {
+    return absl::InvalidArgumentError("give range or hours, not both");
+  }
+  if (r != req.query.end()) {
+    if (r->second == "1h") return absl::Hours(1);
+    if (r->second == "24h") return absl::Hours(24);
+    if (r->second == "7d") return absl::Hours(24 * 7);
+    return absl::InvalidArgumentError(
+        absl::StrCat("range \"", r->second, "\": want 1h, 24h or 7d"));
+  }
+  if (h != req.query.end()) {
+    int hours = 0;
+    if (!absl::SimpleAtoi(h->second, &hours) || hours < 1 || hours > 168) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("hours \"", h->second, "\": want a whole number from 1 to 168"));
+    }
+    return absl::Hours(hours);
+  }
+  return absl::Hours(1);
+}
+
+// Means per bucket; NaN where a bucket holds nothing (written as null).
+struct Buckets {
+  absl::Time from;
+  absl::Duration step;
+  std::vector<double> sum;
+  std::vector<int> count;
+  Buckets(absl::Time f, absl::Duration s, int n) : from(f), step(s), sum(n, 0), count(n, 0) {}
+  void Add(absl::Time t, double v) {
+    const int64_t i = (t - from) / step;
+    if (i < 0 || i >= static_cast<int64_t>(sum.size()) || !std::isfinite(v)) return;
+    sum[i] += v;
+    ++count[i];
+  }
+  void Write(base::JsonWriter& w) const {
+    w.StartArray();
+    for (size_t i = 0; i < sum.size(); ++i) {
+      if (count[i] == 0) {
+        w.Null();
+      } else {
+        w.Double(sum[i] / count[i]);
+      }
+    }
+    w.EndArray();
+  }
+};
+
+// The mean of the samples in [a, b) (sorted by time); nullopt when there are none.
+absl::optional<double> MeanIn(const std::vector<storage::Sample>& s, absl::Time a, absl::Time b) {
+  auto it = std::lower_bound(s.begin(), s.end(), a,
+                             [](const storage::Sample& x, absl::Time t) { return x.time < t; });
+  double sum = 0;
+  int n = 0;
+  for (; it != s.end() && it->time < b; ++it, ++n) sum += it->value;
+  if (n == 0) return absl::nullopt;
+  return sum / n;
+}
+
+// The one-step (first bucket) error of the forecast's p50 against persistence (the origin's
+// bucket carried forward) over the same origins, cores; both against the stored demand.
+struct StepAccuracy {
+  double forecast_abs = 0, persistence_abs = 0;
+  int origins = 0;
+};
+
+// The forecasts of the demand series `id` made in [from - 1 h, to): the first step's p10/p90
+// at its time, the lead peak p90 at the origin, and the step's accuracy against `demand`.
+void AddForecasts(const storage::Store* store, storage::SeriesId id, absl::Time from, absl::Time to,
+                  const std::vector<storage::Sample>& demand, Buckets* p10, Buckets* p90,
+                  Buckets* peak, StepAccuracy* acc, std::string* error) {
+  auto events = store->ScanEvents(storage::EventLog::kForecasts, from - absl::Hours(1), to);
+  if (!events.ok()) {
+    *error = std::string(events.status().message());
+    return;
+  }
+  smartautoscaler::v1::Forecast f;
+  for (const storage::Event& e : *events) {
+    if (!f.ParseFromString(e.payload) || f.series_id() != id) continue;
+    const absl::Time origin = absl::FromUnixMillis(f.origin_ms());
+    peak->Add(origin, f.peak_lead_p90());
+    if (f.path_size() == 0) continue;
+    const absl::Time t = absl::FromUnixMillis(f.path(0).timestamp_ms());
+    p10->Add(t, f.path(0).p10());
+    p90->Add(t, f.path(0).p90());
+    const absl::Duration step = absl::Milliseconds(f.step_ms());
+    if (origin < from || step <= absl::ZeroDuration()) continue;
+    absl::optional<double> last = MeanIn(demand, origin, origin + step);
+    absl::optional<double> actual = MeanIn(demand, t, t + step);
+    if (!last || !actual) continue;
+    acc->forecast_abs += std::abs(f.path(0).p50() - *actual);
+    acc->persistence_abs += std::abs(*last - *actual);
+    ++acc->origins;
+  }
+}
+
+void WriteAccuracy(base::JsonWriter& w, const StepAccuracy& a) {
+  w.Key("accuracy");
+  w.StartObject();
+  base::JsonIntField(w, "origins", a.origins);
+  auto mae = [&](double sum) {
+    return a.origins > 0 ? absl::optional<double>(sum / a.origins) : absl::nullopt;
+  };
+  base::JsonNumberField(w, "forecastMae", mae(a.forecast_abs));
+  base::JsonNumberField(w, "persistenceMae", mae(a.persistence_abs));
+  base::JsonNumberField(w, "ratio",
+                        a.persistence_abs > 0
+                            ? absl::optional<double>(a.forecast_abs / a.persistence_abs)
+                            : absl::nullopt);
+  w.EndObject();
+}
+
+}  // namespace
+
+base::HttpResponse HistoryResponse(const storage::Store* store, const std::string& ns,
+                                   const std::string& name, const base::HttpRequest& req,
+                                   absl::Time now) {
+  absl::StatusOr<absl::Duration> range = RangeOf(req);
+  if (!range.ok()) return JsonError(400, std::string(range.status().message()));
+  if (store == nullptr) return JsonError(503, "no store: history is kept only with STORE_PATH");
+  const absl::Duration step = *range / kBuckets;
+  const absl::Time to = now;
+  const absl::Time from = to - *range;
+  std::map<std::string, Buckets> series;
+  storage::SeriesId demand_id = 0;
+  std::vector<storage::Sample> demand;
+  std::string error;
+  for (const char* metric : kSeries) {
+    auto id = store->LookupSeries({ns, name, metric, {}});
+    if (!id.ok()) continue;
+    auto samples = store->Scan(*id, from, to);
+    if (!samples.ok()) {
+      error = std::string(samples.status().message());
+      continue;
+    }
+    Buckets& b = series.emplace(metric, Buckets(from, step, kBuckets)).first->second;
+    for (const storage::Sample& s : *samples) b.Add(s.time, s.value);
+    if (std::string(metric) == "cpu_demand_cores") {
+      demand_id = *id;
+      demand = std::move(*samples);
+    }
+  }
+  if (series.empty() && error.empty()) {
+    return JsonError(404, absl::StrCat("no stored history for ", ns, "/", name));
+  }
+  StepAccuracy accuracy;
+  if (demand_id != 0) {
+    Buckets p10(from, step, kBuckets), p90(from, step, kBuckets), peak(from, step, kBuckets);
+    AddForecasts(store, demand_id, from, to, demand, &p10, &p90, &peak, &accuracy, &error);
+    series.emplace("forecast_p10_cores", p10);
+    series.emplace("forecast_p90_cores", p90);
+    series.emplace("forecast_peak_p90_cores", peak);
+  }
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  base::JsonField(w, "namespace", ns);
+  base::JsonField(w, "name", name);
+  base::JsonTimeField(w, "from", from);
+  base::JsonTimeField(w, "to", to);
+  base::JsonNumberField(w, "hours", absl::ToDoubleHours(*range));
+  base::JsonNumberField(w, "stepSeconds", absl::ToDoubleSeconds(step));
+  base::JsonField(w, "error", error);
+  WriteAccuracy(w, accuracy);
+  w.Key("time");  // bucket starts, Unix seconds
+  w.StartArray();
+  for (int i = 0; i < kBuckets; ++i)
+    w.Double(absl::ToDoubleSeconds(from + i * step - absl::UnixEpoch()));
+  w.EndArray();
+  w.Key("series");
+  w.StartObject();
+  for (const auto& [metric, b] : series) {
+    w.Key(metric.c_str());
+    b.Write(w);
+  }
+  w.EndObject();
+  w.EndObject();
+  base::HttpResponse r;
+  r.content_type = "application/json";
+  r.body = base::JsonText(buf);
+  return r;
+}
+
+base::HttpResponse PredictionsResponse(const storage::Store* store, const std::string& ns,
+                                       const std::string& name, const base::HttpRequest& req,
+                                       absl::Time now) {
+  if (!req.query.empty()) {
+    return JsonError(400, absl::StrCat("predictions takes no parameters (got \"",
+                                       req.query.begin()->first, "\")"));
+  }
+  if (store == nullptr) return JsonError(503, "no store: forecasts are kept only with STORE_PATH");
+  auto id = store->LookupSeries({ns, name, "cpu_demand_cores", {}});
+  if (!id.ok()) return JsonError(404, absl::StrCat("no stored demand for ", ns, "/", name));
+  auto events = store->ScanEvents(storage::EventLog::kForecasts, now - absl::Hours(1), now);
+  if (!events.ok()) return JsonError(503, std::string(events.status().message()));
+  smartautoscaler::v1::Forecast latest, f;
+  bool found = false;
+  for (const storage::Event& e : *events) {
+    if (f.ParseFromString(e.payload) && f.series_id() == *id) {
+      latest = f;
+      found = true;
+    }
+  }
+  if (!found) {
+    return JsonError(404, absl::StrCat("no forecast for ", ns, "/", name, " in the last hour"));
+  }
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  base::JsonField(w, "namespace", ns);
+  base::JsonField(w, "deployment", name);
+  base::JsonField(w, "model", latest.model());
+  base::JsonTimeField(w, "origin", absl::FromUnixMillis(latest.origin_ms()));
+  base::JsonNumberField(w, "lead_minutes", latest.lead_ms() / 60000.0);
+  base::JsonNumberField(w, "peak_lead_p50_cores", latest.peak_lead_p50());
+  base::JsonNumberField(w, "peak_lead_p90_cores", latest.peak_lead_p90());
+  w.Key("predictions");
+  w.StartArray();
+  for (const auto& p : latest.path()) {
+    w.StartObject();
+    base::JsonTimeField(w, "timestamp", absl::FromUnixMillis(p.timestamp_ms()));
+    base::JsonNumberField(w, "p10_cores", p.p10());
+    base::JsonNumberField(w, "p50_cores", p.p50());
+    base::JsonNumberField(w, "p90_cores", p.p90());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  base::HttpResponse r;
+  r.content_type = "application/json";
+  r.body = base::JsonText(buf);
+  return r;
+}
+
+}  // namespace reconciler::web

@@ -1,0 +1,374 @@
+// The page's routes over a real base::HttpServer on loopback, a real Reconciler (fake cluster
+// and Prometheus, FakeClock) and a real RocksDB store: the embedded page and uPlot, explain
+// (both route forms, its 400/404), history (range and the original's hours, the 400s, 503
+// without a store), /api/deployments, /api/health, /livez and /readyz.
+#include "reconciler/web/web.h"
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "clients/http/curl_http_client.h"
+#include "gtest/gtest.h"
+#include "proto/records.pb.h"
+#include "rapidjson/document.h"
+#include "reconciler/api.h"
+#include "reconciler/loop.h"
+#include "storage/store.h"
+
+namespace reconciler::web {
+namespace {
+
+namespace kube = clients::kube;
+namespace prom = clients::prometheus;
+
+const absl::Time kStart = absl::FromUnixSeconds(1764000000);
+
+class FixedCluster : public ClusterSource {
+ public:
+  absl::StatusOr<std::shared_ptr<const ClusterState>> Snapshot() override {
+    return std::make_shared<const ClusterState>(state);
+  }
+  std::string Describe() const override { return "test"; }
+  ClusterState state;
+};
+
+// Every pod at 300m CPU in every window and 256 MiB; the node at 1600m.
+class FakePrometheus : public prom::PrometheusClient {
+ public:
+  absl::StatusOr<std::vector<prom::Series>> Query(absl::string_view promql,
+                                                  absl::Time at) override {
+    std::vector<prom::Series> out;
+    prom::Series s;
+    if (absl::StrContains(promql, "node_cpu_seconds_total")) {
+      s.labels["instance"] = "n1:9100";
+      s.points.push_back({at, 1.6});
+      out.push_back(s);
+      return out;
+    }
+    const bool memory = absl::StrContains(promql, "memory");
+    for (int i = 0; i < 2; ++i) {
+      s.labels["namespace"] = "shop";
+      s.labels["pod"] = absl::StrCat("api-5d9f-p", i);
+      s.points = {{at, memory ? 256.0 * (1 << 20) : 0.3}};
+      out.push_back(s);
+    }
+    return out;
+  }
+  absl::StatusOr<std::vector<prom::Series>> QueryRange(absl::string_view, absl::Time, absl::Time,
+                                                       absl::Duration) override {
+    return std::vector<prom::Series>{};
+  }
+};
+
+ClusterState Cluster() {
+  ClusterState s;
+  kube::Deployment d;
+  d.metadata.namespace_name = "shop";
+  d.metadata.name = "api";
+  kube::ContainerResources c;
+  c.name = "app";
+  c.requests.cpu_millicores = 500;
+  c.requests.memory_bytes = int64_t{512} << 20;
+  d.containers.push_back(c);
+  s.deployments.push_back(d);
+  kube::HorizontalPodAutoscaler h;
+  h.metadata.namespace_name = "shop";
+  h.metadata.name = "api";
+  h.scale_target_ref = {"apps/v1", "Deployment", "api"};
+  kube::HpaMetric m;
+  m.type = "External";
+  m.name = "smart_cpu_pressure";
+  m.selector.match_labels["deployment"] = "api";
+  h.metrics.push_back(m);
+  s.hpas.push_back(h);
+  kube::ReplicaSet rs;
+  rs.metadata.namespace_name = "shop";
+  rs.metadata.name = "api-5d9f";
+  rs.metadata.owner_references.push_back({"apps/v1", "Deployment", "api", "uid", true});
+  s.replica_sets.push_back(rs);
+  for (int i = 0; i < 2; ++i) {
+    kube::Pod pod;
+    pod.metadata.namespace_name = "shop";
+    pod.metadata.name = absl::StrCat("api-5d9f-p", i);
+    pod.metadata.owner_references.push_back({"apps/v1", "ReplicaSet", "api-5d9f", "u", true});
+    pod.node_name = "n1";
+    pod.phase = "Running";
+    pod.ready = true;
+    pod.start_time = kStart - absl::Hours(1);
+    pod.containers = d.containers;
+    s.pods.push_back(pod);
+  }
+  kube::Node n;
+  n.metadata.name = "n1";
+  n.allocatable.cpu_millicores = 4000;
+  n.ready = true;
+  s.nodes.push_back(n);
+  return s;
+}
+
+class WebTest : public ::testing::Test {
+ protected:
+  WebTest() : clock_(kStart) {}
+  void SetUp() override {
+    cluster_.state = Cluster();
+    storage::Options so;
+    so.path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/tsdb-",
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    so.clock = &clock_;
+    auto store = storage::OpenRocksStore(so);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    Config c;
+    c.enable_predictive = false;
+    loop_ = std::make_unique<Reconciler>(c, &cluster_, &prom_, store_.get(), &clock_);
+    options_.store = store_.get();
+    options_.clock = &clock_;
+    options_.check_interval = absl::Seconds(30);
+    options_.started = kStart;
+    options_.checks.push_back({"prometheus", [this] { return CheckResult{prom_ok_, "test"}; }});
+    view_.reconciler = loop_.get();
+    view_.version = "test";
+    AddDeploymentResources(&view_, &options_);
+    RegisterApi(&server_, &view_);
+    RegisterPage(&server_, &view_, &options_);
+    ASSERT_TRUE(server_.Start("127.0.0.1:0").ok());
+    http_ = clients::http::MakeCurlHttpClient({});
+  }
+
+  void Cycles(int n) {
+    for (int i = 0; i < n; ++i) {
+      loop_->RunCycle();
+      clock_.Advance(absl::Seconds(30));
+    }
+  }
+
+  clients::http::HttpResponse Get(const std::string& path) {
+    clients::http::HttpRequest req;
+    req.url = absl::StrCat("http://127.0.0.1:", server_.port(), path);
+    req.timeout = absl::Seconds(60);
+    absl::StatusOr<clients::http::HttpResponse> r = http_->Do(req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : clients::http::HttpResponse{};
+  }
+
+  rapidjson::Document Json(const clients::http::HttpResponse& r) {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    EXPECT_FALSE(d.HasParseError()) << r.body;
+    return d;
+  }
+
+  base::FakeClock clock_;
+  FixedCluster cluster_;
+  FakePrometheus prom_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Reconciler> loop_;
+  bool prom_ok_ = true;
+  WebOptions options_;
+  StatusView view_;
+  base::HttpServer server_;
+  std::unique_ptr<clients::http::HttpClient> http_;
+};
+
+TEST_F(WebTest, ThePageAndUplotAreServedFromTheBinary) {
+  clients::http::HttpResponse page = Get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<title>smart-autoscaler</title>"), std::string::npos);
+  EXPECT_NE(page.body.find("/static/uplot.min.js"), std::string::npos);
+  EXPECT_EQ(page.body.find("http"), std::string::npos) << "no external resource";
+  clients::http::HttpResponse js = Get("/static/uplot.min.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_GT(js.body.size(), 40000u);
+  EXPECT_NE(js.body.find("uPlot"), std::string::npos);
+  EXPECT_EQ(Get("/static/app.js").status, 200);
+  EXPECT_EQ(Get("/static/app.css").status, 200);
+}
+
+TEST_F(WebTest, ExplainServesTheLoopsValueOnBothRoutes) {
+  EXPECT_EQ(Get("/api/v1/deployments/shop/api/explain").status, 404);  // before any cycle
+  Cycles(2);
+  const std::vector<DeploymentStatus> st = loop_->Statuses();
+  ASSERT_EQ(st.size(), 1u);
+  ASSERT_TRUE(st[0].served_pressure);
+  for (const char* prefix : {"/api/v1/deployments/", "/api/deployment/"}) {
+    clients::http::HttpResponse r = Get(absl::StrCat(prefix, "shop/api/explain"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    rapidjson::Document d = Json(r);
+    bool found = false;
+    for (const auto& v : d["values"].GetArray()) {
+      if (std::string(v["metric"].GetString()) != "smart_cpu_pressure") continue;
+      EXPECT_DOUBLE_EQ(v["value"].GetDouble(), *st[0].served_pressure);
+      found = true;
+    }
+    EXPECT_TRUE(found);
+    EXPECT_STRNE(d["decidingRule"].GetString(), "");
+  }
+  clients::http::HttpResponse text = Get("/api/v1/deployments/shop/api/explain?format=text");
+  EXPECT_EQ(text.status, 200);
+  EXPECT_NE(text.body.find("deciding rule: "), std::string::npos) << text.body;
+  EXPECT_EQ(Get("/api/v1/deployments/shop/api/explain?format=xml").status, 400);
+  EXPECT_EQ(Get("/api/v1/deployments/shop/nope/explain").status, 404);
+}
+
+TEST_F(WebTest, HistoryFromTheStoreAndItsParameters) {
+  Cycles(4);
+  clients::http::HttpResponse r = Get("/api/v1/deployments/shop/api/history?range=1h");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document d = Json(r);
+  EXPECT_EQ(d["time"].Size(), 360u);
+  for (const char* k : {"cpu_demand_cores", "cpu_ready_capacity_cores", "ready_pods",
+                        "smart_cpu_pressure", "smart_cpu_target"}) {
+    ASSERT_TRUE(d["series"].HasMember(k)) << k;
+    int points = 0;
+    double last = 0;
+    for (const auto& v : d["series"][k].GetArray()) {
+      if (v.IsNumber()) {
+        ++points;
+        last = v.GetDouble();
+      }
+    }
+    EXPECT_EQ(points, 4) << k;  // one per cycle (30 s apart, 10 s buckets)
+    if (std::string(k) == "ready_pods") {
+      EXPECT_EQ(last, 2);
+    }
+    if (std::string(k) == "cpu_ready_capacity_cores") {
+      EXPECT_DOUBLE_EQ(last, 1.0);
+    }
+  }
+  EXPECT_EQ(d["accuracy"]["origins"].GetInt(), 0);  // no forecasts (ENABLE_PREDICTIVE off)
+  EXPECT_TRUE(d["accuracy"]["ratio"].IsNull());
+  clients::http::HttpResponse h = Get("/api/deployment/shop/api/history?hours=24");
+  ASSERT_EQ(h.status, 200);
+  EXPECT_DOUBLE_EQ(Json(h)["hours"].GetDouble(), 24);
+  for (const char* bad : {"?range=2h", "?hours=0", "?hours=169", "?hours=x", "?range=1h&hours=1"}) {
+    clients::http::HttpResponse b = Get(absl::StrCat("/api/v1/deployments/shop/api/history", bad));
+    EXPECT_EQ(b.status, 400) << bad;
+    EXPECT_NE(b.body.find(R"("reason":"BadRequest")"), std::string::npos) << b.body;
+  }
+  EXPECT_EQ(Get("/api/v1/deployments/shop/nope/history").status, 404);
+  base::HttpRequest req;
+  EXPECT_EQ(HistoryResponse(nullptr, "shop", "api", req, kStart).status, 503);
+}
+
+// The forecast's first step against persistence, over the same origin, from the store alone:
+// demand 1.0 in the origin's bucket and 2.0 in the next; p50 1.8: errors 0.2 and 1.0.
+TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
+  storage::Options so;
+  so.path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/tsdb-accuracy");
+  base::FakeClock clock(kStart);
+  so.clock = &clock;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto id = (*store)->RegisterSeries({"shop", "api", "cpu_demand_cores", {}});
+  ASSERT_TRUE(id.ok());
+  const absl::Time origin = kStart - absl::Minutes(30);
+  std::vector<storage::SeriesSample> batch;
+  for (int i = 0; i < 10; ++i) {
+    batch.push_back({*id, {origin + absl::Seconds(30 * i), 1.0}});
+    batch.push_back({*id, {origin + absl::Minutes(5) + absl::Seconds(30 * i), 2.0}});
+  }
+  ASSERT_TRUE((*store)->Append(batch, {}).ok());
+  smartautoscaler::v1::Forecast f;
+  f.set_series_id(*id);
+  f.set_origin_ms(absl::ToUnixMillis(origin));
+  f.set_step_ms(5 * 60 * 1000);
+  auto* p = f.add_path();
+  p->set_timestamp_ms(absl::ToUnixMillis(origin + absl::Minutes(5)));
+  p->set_p10(1.5);
+  p->set_p50(1.8);
+  p->set_p90(2.1);
+  f.set_peak_lead_p90(2.1);
+  ASSERT_TRUE(
+      (*store)->AppendEvent(storage::EventLog::kForecasts, origin, f.SerializeAsString(), {}).ok());
+  base::HttpRequest req;
+  req.query["range"] = "1h";
+  base::HttpResponse r = HistoryResponse(store->get(), "shop", "api", req, kStart);
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  const auto& a = d["accuracy"];
+  EXPECT_EQ(a["origins"].GetInt(), 1);
+  EXPECT_NEAR(a["forecastMae"].GetDouble(), 0.2, 1e-9);
+  EXPECT_NEAR(a["persistenceMae"].GetDouble(), 1.0, 1e-9);
+  EXPECT_NEAR(a["ratio"].GetDouble(), 0.2, 1e-9);
+  int band = 0;
+  for (const auto& v : d["series"]["forecast_p90_cores"].GetArray()) band += v.IsNumber();
+  EXPECT_EQ(band, 1);
+
+  // The original's predictions: the latest forecast.
+  base::HttpResponse pr = PredictionsResponse(store->get(), "shop", "api", {}, kStart);
+  ASSERT_EQ(pr.status, 200) << pr.body;
+  rapidjson::Document pd;
+  pd.Parse(pr.body.c_str());
+  ASSERT_EQ(pd["predictions"].Size(), 1u);
+  EXPECT_DOUBLE_EQ(pd["predictions"][0]["p50_cores"].GetDouble(), 1.8);
+  EXPECT_DOUBLE_EQ(pd["peak_lead_p90_cores"].GetDouble(), 2.1);
+  EXPECT_EQ(PredictionsResponse(store->get(), "shop", "nope", {}, kStart).status, 404);
+  EXPECT_EQ(PredictionsResponse(store->get(), "shop", "api", {}, kStart + absl::Hours(2)).status,
+            404);  // nothing in the last hour
+  base::HttpRequest bad;
+  bad.query["hours"] = "2";
+  EXPECT_EQ(PredictionsResponse(store->get(), "shop", "api", bad, kStart).status, 400);
+  EXPECT_EQ(PredictionsResponse(nullptr, "shop", "api", {}, kStart).status, 503);
+}
+
+TEST_F(WebTest, TheOriginalsDeploymentList) {
+  Cycles(1);
+  clients::http::HttpResponse r = Get("/api/deployments");
+  ASSERT_EQ(r.status, 200);
+  rapidjson::Document d = Json(r);
+  ASSERT_EQ(d["count"].GetInt(), 1);
+  const auto& x = d["deployments"][0];
+  EXPECT_STREQ(x["namespace"].GetString(), "shop");
+  EXPECT_STREQ(x["name"].GetString(), "api");
+  EXPECT_EQ(x["ready_replicas"].GetInt(), 2);
+  EXPECT_NEAR(x["cpu_usage_percent"].GetDouble(), 60, 1e-9);  // 300m of 500m
+  for (const char* k : {"replicas", "hpa_target", "predicted_cpu_percent", "memory_usage_percent",
+                        "node_pressure", "node_utilization_percent", "confidence"}) {
+    EXPECT_TRUE(x.HasMember(k)) << k;
+  }
+}
+
+TEST_F(WebTest, HealthChecksAndProbes) {
+  clients::http::HttpResponse before = Get("/readyz?verbose");
+  EXPECT_EQ(before.status, 503);
+  EXPECT_NE(before.body.find("[-]data failed: no cycle completed yet"), std::string::npos)
+      << before.body;
+  EXPECT_EQ(Get("/livez").status, 200);  // starting up
+  Cycles(1);
+  clients::http::HttpResponse ready = Get("/readyz?verbose");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find("[+]data ok"), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("[+]prometheus ok: test"), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("readyz check passed"), std::string::npos) << ready.body;
+  EXPECT_EQ(Get("/readyz").body, "ok");
+  rapidjson::Document h = Json(Get("/api/health"));
+  EXPECT_STREQ(h["status"].GetString(), "healthy");
+  EXPECT_STREQ(h["checks"]["prometheus"]["status"].GetString(), "ok");
+  EXPECT_EQ(h["deployments"].GetInt(), 1);
+
+  prom_ok_ = false;
+  clients::http::HttpResponse failing = Get("/readyz");
+  EXPECT_EQ(failing.status, 503);
+  EXPECT_NE(failing.body.find("[-]prometheus failed: test"), std::string::npos) << failing.body;
+  clients::http::HttpResponse unhealthy = Get("/api/health");
+  EXPECT_EQ(unhealthy.status, 503);
+  EXPECT_STREQ(Json(unhealthy)["status"].GetString(), "unhealthy");
+  EXPECT_EQ(Get("/livez").status, 200);  // a failing dependency is not a wedged process
+
+  // No cycle for 2 intervals: stale (not ready); for 3: wedged (not live).
+  prom_ok_ = true;
+  clock_.Advance(absl::Seconds(31));  // 61 s since the cycle
+  EXPECT_EQ(Get("/readyz").status, 503);
+  EXPECT_EQ(Get("/livez").status, 200);
+  clock_.Advance(absl::Seconds(30));  // 91 s
+  clients::http::HttpResponse wedged = Get("/livez?verbose");
+  EXPECT_EQ(wedged.status, 503);
+  EXPECT_NE(wedged.body.find("[-]cycle failed"), std::string::npos) << wedged.body;
+}
+
+}  // namespace
+}  // namespace reconciler::web
