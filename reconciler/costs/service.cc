@@ -22,16 +22,22 @@ absl::optional<storage::SeriesId> Find(const std::map<std::string, storage::Seri
 }
 
 // Measured usage over [from, to): hourly rollups (one span per hour) for long windows, else raw
-// samples, each holding until the next for at most `max_gap`.
+// samples, each holding until the next for at most `max_gap`. *last: when the deployment was
+// last measured: its newest raw sample in the window plus max_gap (at most `to`), or `to` when
+// its last rollup is the window's last hour; InfinitePast when neither (the caller then asks
+// the store).
 std::vector<UsageSpan> ReadUsage(const storage::Store& store,
                                  const std::map<std::string, storage::SeriesId>& series,
-                                 absl::Time from, absl::Time to, const ServiceOptions& o) {
+                                 absl::Time from, absl::Time to, const ServiceOptions& o,
+                                 absl::Time* last) {
+  *last = absl::InfinitePast();
   auto cpu_id = Find(series, kCpuDemandMetric);
   if (!cpu_id) return {};
   auto mem_id = Find(series, kMemoryWorkingSetMetric);
   if (to - from > o.raw_up_to) {
     auto cpu = store.ScanRollups(*cpu_id, from, to);
     if (!cpu.ok()) return {};
+    if (!cpu->empty() && cpu->back().start + absl::Hours(1) >= to) *last = to;
     std::vector<storage::Rollup> mem;
     if (mem_id) {
       auto m = store.ScanRollups(*mem_id, from, to);
@@ -51,6 +57,8 @@ std::vector<UsageSpan> ReadUsage(const storage::Store& store,
   }
   auto cpu = store.Scan(*cpu_id, from, to);
   if (!cpu.ok()) return {};
+  // The newest sample holds for up to max_gap, as in SpansFromPoints.
+  if (!cpu->empty()) *last = std::min(to, cpu->back().time + o.max_gap);
   std::vector<storage::Sample> mem;
   if (mem_id) {
     auto m = store.Scan(*mem_id, from, to);
@@ -147,47 +155,65 @@ int CostService::bad_records() const {
   return bad_;
 }
 
-absl::Status CostService::Refresh() {
-  if (store_ == nullptr) return NoStore();
+void CostService::RefreshSeries() {
   for (const auto& [id, key] : store_->ListSeries()) {
     if (!key.labels.empty()) continue;
-    Indexed& d = index_[absl::StrCat(key.namespace_name, "/", key.deployment)];
+    Indexed& d = index_[{key.namespace_name, key.deployment}];
     d.ns = key.namespace_name;
     d.name = key.deployment;
     d.series[key.metric] = id;
   }
-  const absl::Time from = scanned_until_ == absl::InfinitePast()
-                              ? absl::InfinitePast()
-                              : scanned_until_ - options_.rescan_overlap;
-  auto events =
-      store_->ScanEvents(storage::EventLog::kPodLifetimes, from, absl::InfiniteFuture());
-  if (!events.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("reading the pod-lifetime log: ", events.status().message()));
-  }
+}
+
+absl::Status CostService::Refresh(absl::Time to) {
+  if (store_ == nullptr) return NoStore();
+  RefreshSeries();
   const bool first = scanned_until_ == absl::InfinitePast();
+  absl::Time from = first ? to - options_.lookback : scanned_until_ - options_.rescan_overlap;
+  // Older than the look-back (normally nothing: retention drops it) in one read; then day-long
+  // chunks up to `to`; then whatever is newer. Reading the whole log at once (246,000 records
+  // for 1,000 deployments x 30 days) is one large allocation the kernel zeroes page by page.
+  std::vector<std::pair<absl::Time, absl::Time>> ranges;
+  if (first) ranges.push_back({absl::InfinitePast(), from});
+  absl::Time cursor = from;
+  while (to != absl::InfiniteFuture() && cursor < to) {
+    const absl::Time end = std::min(to, cursor + options_.read_chunk);
+    ranges.push_back({cursor, end});
+    cursor = end;
+  }
+  ranges.push_back({cursor, absl::InfiniteFuture()});
   absl::Time read_until = scanned_until_;
-  for (const storage::Event& e : *events) {
-    read_until = std::max(read_until, e.time);
-    auto d = DecodePodLifetime(e.payload);
-    if (!d.ok()) {
-      // Re-read records are counted once: only those past the previous read.
-      if (first || e.time > scanned_until_) ++bad_;
-      continue;
+  for (const auto& [begin, end] : ranges) {
+    auto events = store_->ScanEvents(storage::EventLog::kPodLifetimes, begin, end);
+    if (!events.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("reading the pod-lifetime log: ", events.status().message()));
     }
-    Indexed& dep = index_[absl::StrCat(d->namespace_name, "/", d->deployment)];
-    dep.ns = d->namespace_name;
-    dep.name = d->deployment;
-    PodLifetime& slot =
-        dep.pods[absl::StrCat(d->life.pod, "@", absl::ToUnixMillis(d->life.start))];
-    // The newest record wins; an ended record is never reopened by an older open one.
-    if (slot.pod.empty() || slot.end == absl::InfiniteFuture() ||
-        d->life.end != absl::InfiniteFuture()) {
-      slot = std::move(d->life);
+    for (const storage::Event& e : *events) {
+      read_until = std::max(read_until, e.time);
+      Index(e, first);
     }
   }
   scanned_until_ = read_until;
   return absl::OkStatus();
+}
+
+void CostService::Index(const storage::Event& e, bool first) {
+  auto d = DecodePodLifetime(e.payload);
+  if (!d.ok()) {
+    // Re-read records are counted once: only those past the previous read.
+    if (first || e.time > scanned_until_) ++bad_;
+    return;
+  }
+  Indexed& dep = index_[{d->namespace_name, d->deployment}];
+  dep.ns = d->namespace_name;
+  dep.name = d->deployment;
+  PodLifetime& slot = dep.pods[{d->life.pod, absl::ToUnixMillis(d->life.start)}];
+  // The newest record wins; an ended record is never reopened by an older open one.
+  if (slot.pod.empty() || slot.end == absl::InfiniteFuture() ||
+      d->life.end != absl::InfiniteFuture()) {
+    slot = std::move(d->life);
+  }
 }
 
 DeploymentCosts CostService::Compute(const Indexed& d, absl::Time to, absl::Duration window,
@@ -195,13 +221,19 @@ DeploymentCosts CostService::Compute(const Indexed& d, absl::Time to, absl::Dura
   DeploymentCosts out;
   out.namespace_name = d.ns;
   out.deployment = d.name;
+  const absl::Time from = to - window;
+  absl::Time last;
+  std::vector<UsageSpan> usage = ReadUsage(*store_, d.series, from, to, options_, &last);
+  if (last == absl::InfinitePast()) {
+    // Nothing measured near the window's end: the deployment's newest sample, wherever it is.
+    last = to;
+    if (auto id = Find(d.series, kCpuDemandMetric)) {
+      if (auto s = store_->Latest(*id); s.ok()) last = std::min(to, s->time);
+    }
+  }
   std::vector<PodLifetime> pods;
   pods.reserve(d.pods.size());
   const PodLifetime* newest = nullptr;
-  absl::Time last = to;
-  if (auto id = Find(d.series, kCpuDemandMetric)) {
-    if (auto s = store_->Latest(*id); s.ok()) last = std::min(to, s->time);
-  }
   for (const auto& [k, life] : d.pods) {
     if (newest == nullptr || life.start > newest->start) newest = &life;
     pods.push_back(life);
@@ -212,8 +244,7 @@ DeploymentCosts CostService::Compute(const Indexed& d, absl::Time to, absl::Dura
     out.memory_request_bytes = newest->memory_request_bytes;
     out.pool = newest->pool;
   }
-  const absl::Time from = to - window;
-  out.cost = ComputeCost(pods, ReadUsage(*store_, d.series, from, to, options_), from, to, prices);
+  out.cost = ComputeCost(pods, usage, from, to, prices);
   if (rightsizing && newest != nullptr) {
     out.rightsizing = Rightsize(*store_, d.series, pods, to, *newest,
                                 out.cost.pod_hours / absl::ToDoubleHours(window),
@@ -231,8 +262,8 @@ absl::StatusOr<DeploymentCosts> CostService::Deployment(absl::string_view namesp
   Indexed d;
   {
     absl::MutexLock lock(&mu_);
-    if (absl::Status s = Refresh(); !s.ok()) return s;
-    auto it = index_.find(absl::StrCat(namespace_name, "/", deployment));
+    if (absl::Status s = Refresh(to); !s.ok()) return s;
+    auto it = index_.find({std::string(namespace_name), std::string(deployment)});
     if (it == index_.end() || it->second.pods.empty()) {
       return absl::NotFoundError(absl::StrCat("no pod of ", namespace_name, "/", deployment,
                                               " was ever recorded: no costs to report"));
@@ -245,18 +276,16 @@ absl::StatusOr<DeploymentCosts> CostService::Deployment(absl::string_view namesp
 absl::StatusOr<std::vector<DeploymentCosts>> CostService::All(absl::Time to,
                                                               absl::Duration window,
                                                               bool rightsizing) {
-  std::vector<Indexed> todo;
-  {
-    absl::MutexLock lock(&mu_);
-    if (absl::Status s = Refresh(); !s.ok()) return s;
-    for (const auto& [key, d] : index_) {
-      if (!d.pods.empty()) todo.push_back(d);
-    }
-  }
   const PriceTable prices = prices_();
+  // Computed under the lock: copying the index (every pod lifetime) would cost more than the
+  // computation; other cost requests wait meanwhile.
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Refresh(to); !s.ok()) return s;
   std::vector<DeploymentCosts> out;
-  out.reserve(todo.size());
-  for (const Indexed& d : todo) out.push_back(Compute(d, to, window, rightsizing, prices));
+  out.reserve(index_.size());
+  for (const auto& [key, d] : index_) {
+    if (!d.pods.empty()) out.push_back(Compute(d, to, window, rightsizing, prices));
+  }
   return out;
 }
 
@@ -264,7 +293,8 @@ absl::StatusOr<absl::Time> CostService::NewestCycle() {
   std::vector<storage::SeriesId> ids;
   {
     absl::MutexLock lock(&mu_);
-    if (absl::Status s = Refresh(); !s.ok()) return s;
+    if (store_ == nullptr) return NoStore();
+    RefreshSeries();
     for (const auto& [key, d] : index_) {
       if (auto id = Find(d.series, kCpuDemandMetric)) ids.push_back(*id);
     }

@@ -10,13 +10,16 @@
 // wins), indexed once and then read incrementally; usage from each deployment's
 // cpu_demand_cores and memory_working_set_bytes series (raw samples up to 48 h, hourly rollups
 // beyond); right-sizing from the last 8 days of raw samples. A pod whose lifetime is still open
-// ran until its deployment's newest cpu_demand_cores sample (the last cycle that saw it).
+// ran until its deployment's newest cpu_demand_cores sample (the last cycle that saw it); over
+// rollups, until the window's end when the deployment has a rollup in the window's last hour
+// (an error under one hour for a deployment that stopped in that hour with pods still open).
 // Thread-safe.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,6 +50,10 @@ struct ServiceOptions {
   // An ended pod's record is dated at its (midpoint) end, before the cycle that wrote it: each
   // incremental read of the lifetime log starts this far before the previous one ended.
   absl::Duration rescan_overlap = absl::Hours(2);
+  // The first read of the lifetime log goes this far back of `to` in `read_chunk` steps (older
+  // records, normally none past retention, are read in one piece).
+  absl::Duration lookback = absl::Hours(24 * 366);
+  absl::Duration read_chunk = absl::Hours(24);
 };
 
 class CostService {
@@ -76,9 +83,12 @@ class CostService {
   struct Indexed {
     std::string ns, name;
     std::map<std::string, storage::SeriesId> series;  // metric -> id
-    std::map<std::string, PodLifetime> pods;          // "pod@start ms" -> newest record
+    std::map<std::pair<std::string, int64_t>, PodLifetime> pods;  // (pod, start ms) -> newest
   };
-  absl::Status Refresh() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // New series, then the lifetime records since the last read, in chunks up to `to`.
+  void RefreshSeries() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Refresh(absl::Time to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Index(const storage::Event& e, bool first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   DeploymentCosts Compute(const Indexed& d, absl::Time to, absl::Duration window,
                           bool rightsizing, const PriceTable& prices) const;
 
@@ -86,7 +96,7 @@ class CostService {
   const std::function<PriceTable()> prices_;
   const ServiceOptions options_;
   mutable absl::Mutex mu_;
-  std::map<std::string, Indexed> index_ ABSL_GUARDED_BY(mu_);  // "ns/name"
+  std::map<std::pair<std::string, std::string>, Indexed> index_ ABSL_GUARDED_BY(mu_);
   absl::Time scanned_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int bad_ ABSL_GUARDED_BY(mu_) = 0;
 };
