@@ -103,7 +103,9 @@ std::string WeeklyReportText(const WeeklyReport& r, int top) {
     }
     const CostReport& c = d.cost;
     absl::StrAppend(&s, "- ", d.namespace_name, "/", d.deployment, ": ", Money(c.total_cost),
-                    ", wasted ", Money(c.total_wasted_cost), ", cpu utilisation ",
+                    ", wasted ",
+                    c.measured_hours > 0 ? Money(c.total_wasted_cost) : std::string("unknown"),
+                    ", cpu utilisation ",
                     c.cpu_utilization_percent
                         ? absl::StrFormat("%.1f %%", *c.cpu_utilization_percent)
                         : std::string("unknown"),
@@ -140,6 +142,16 @@ bool ReportSchedule::Due(absl::Time now) {
   const bool due = !first && period > armed_;
   armed_ = std::max(armed_, period);
   return due;
+}
+
+absl::Status WeeklyReportSender::AfterCycle(absl::Time now, bool is_leader) {
+  if (!schedule_.Due(now) || !is_leader) return absl::OkStatus();
+  constexpr absl::Duration kWeek = absl::Hours(168);
+  auto all = service_->All(now, kWeek, /*rightsizing=*/true);
+  if (!all.ok()) return all.status();
+  send_(WeeklyReportAlert(BuildWeeklyReport(std::move(*all), now - kWeek, now)));
+  ++sent_;
+  return absl::OkStatus();
 }
 
 }  // namespace costs

@@ -8,7 +8,9 @@
 //   if (leader && schedule.Due(now)) send(costs::WeeklyReportAlert(r));
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -51,6 +53,29 @@ class ReportSchedule {
  private:
   absl::Duration interval_;
   absl::Time armed_ = absl::InfinitePast();  // the period last seen
+};
+
+// Sends the weekly report through the alert channels: after each cycle, when the schedule is due
+// and this replica leads, the report over the last 168 h goes to `send` (the dispatcher's
+// Enqueue, which never blocks). The schedule advances on every replica, so a new leader does not
+// resend the period's report. Not thread-safe (the cycle thread's).
+class WeeklyReportSender {
+ public:
+  // `service` must outlive this. Interval zero: never sends.
+  WeeklyReportSender(CostService* service,
+                     std::function<void(const clients::webhook::Alert&)> send,
+                     absl::Duration interval)
+      : service_(service), send_(std::move(send)), schedule_(interval) {}
+  // OK when nothing was due or the report was sent; the store's error when it could not be
+  // built (the period's report is then skipped, not retried every cycle).
+  absl::Status AfterCycle(absl::Time now, bool is_leader);
+  int sent() const { return sent_; }
+
+ private:
+  CostService* const service_;
+  std::function<void(const clients::webhook::Alert&)> send_;
+  ReportSchedule schedule_;
+  int sent_ = 0;
 };
 
 }  // namespace costs
