@@ -85,6 +85,8 @@ class Runner : public AlertRunner {
     }
   }
 
+  void Notify(const clients::webhook::Alert& alert) override { dispatcher_.Enqueue(alert); }
+
  private:
   const base::Clock* const clock_;
   prometheus::Family<prometheus::Counter>& anomalies_;

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
+#include "clients/webhook/channels.h"
 #include "prometheus/registry.h"
 #include "reconciler/loop.h"
 
@@ -23,6 +24,8 @@ class AlertRunner {
   // Runs the detectors over this cycle's statuses; only the leader notifies.
   virtual void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
                           bool is_leader) = 0;
+  // Queues `alert` (a report) on every configured channel; never blocks on the network.
+  virtual void Notify(const clients::webhook::Alert& alert) = 0;
 };
 
 // InvalidArgument listing every channel-configuration problem (no secret values). The metrics

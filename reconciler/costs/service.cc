@@ -2,6 +2,8 @@
 #include "reconciler/costs/service.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -319,6 +321,40 @@ absl::StatusOr<absl::Duration> ParseWindowHours(absl::string_view text, absl::Du
         absl::ToDoubleHours(max)));
   }
   return absl::Hours(h);
+}
+
+}  // namespace costs
+
+namespace costs {
+
+absl::Status PriceSource::Reload(Prices flat, const std::string& pricing_file) {
+  std::string text;
+  if (!pricing_file.empty()) {
+    std::ifstream in(pricing_file);
+    if (!in) return absl::NotFoundError(absl::StrCat("PRICING_FILE ", pricing_file, ": cannot read"));
+    std::stringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+  }
+  absl::MutexLock lock(&mu_);
+  if (loaded_ && text == last_text_ && pricing_file == last_path_ &&
+      flat.per_vcpu_hour == last_flat_.per_vcpu_hour && flat.per_gb_hour == last_flat_.per_gb_hour) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<PriceTable> t =
+      pricing_file.empty() ? PriceTable::Flat(flat) : PriceTable::Parse(text, flat);
+  if (!t.ok()) return t.status();
+  table_ = std::move(*t);
+  last_text_ = std::move(text);
+  last_path_ = pricing_file;
+  last_flat_ = flat;
+  loaded_ = true;
+  return absl::OkStatus();
+}
+
+PriceTable PriceSource::Get() const {
+  absl::MutexLock lock(&mu_);
+  return table_;
 }
 
 }  // namespace costs

@@ -107,3 +107,26 @@ class CostService {
 absl::StatusOr<absl::Duration> ParseWindowHours(absl::string_view text, absl::Duration max);
 
 }  // namespace costs
+
+namespace costs {
+
+// The prices in force: the flat COST_PER_VCPU_HOUR / COST_PER_GB_MEMORY_HOUR and PRICING_FILE.
+// Reload (each cycle) re-reads the file and re-parses it when its text or the flat prices
+// changed, so an edited file applies within a cycle. Thread-safe.
+class PriceSource {
+ public:
+  explicit PriceSource(Prices flat) : table_(PriceTable::Flat(flat)) {}
+  // OK, or why the file could not be read or parsed; the table in force then stays.
+  absl::Status Reload(Prices flat, const std::string& pricing_file);
+  PriceTable Get() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  PriceTable table_ ABSL_GUARDED_BY(mu_);
+  std::string last_text_ ABSL_GUARDED_BY(mu_);
+  std::string last_path_ ABSL_GUARDED_BY(mu_);
+  Prices last_flat_ ABSL_GUARDED_BY(mu_);
+  bool loaded_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace costs

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -156,6 +157,32 @@ TEST(ParseWindowHoursTest, AcceptsPositiveHoursWithinRetention) {
   EXPECT_EQ(ParseWindowHours("0", max).status().message(), "hours=0: must be > 0");
   EXPECT_EQ(ParseWindowHours("721", max).status().message(),
             "hours=721: more than the 720 h the store keeps");
+}
+
+}  // namespace
+}  // namespace costs
+
+namespace costs {
+namespace {
+
+TEST(PriceSourceTest, ReloadsAnEditedFileAndKeepsTheTableOnABadOne) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "/pricing-", getpid());
+  std::ofstream(path) << "label pool\nbig 0.10 0.01\n";
+  PriceSource prices({0.04, 0.005});
+  EXPECT_EQ(prices.Get().For("big").per_vcpu_hour, 0.04);  // flat until the first reload
+  ASSERT_TRUE(prices.Reload({0.04, 0.005}, path).ok());
+  EXPECT_EQ(prices.Get().For("big").per_vcpu_hour, 0.10);
+  EXPECT_EQ(prices.Get().For("other").per_vcpu_hour, 0.04);
+  std::ofstream(path) << "label pool\nbig 0.20 0.01\n";
+  ASSERT_TRUE(prices.Reload({0.04, 0.005}, path).ok());
+  EXPECT_EQ(prices.Get().For("big").per_vcpu_hour, 0.20);
+  std::ofstream(path) << "label pool\nbig -1 0.01\n";
+  EXPECT_TRUE(absl::IsInvalidArgument(prices.Reload({0.04, 0.005}, path)));
+  EXPECT_EQ(prices.Get().For("big").per_vcpu_hour, 0.20);  // the last good table stays
+  EXPECT_TRUE(absl::IsNotFound(prices.Reload({0.04, 0.005}, path + ".missing")));
+  ASSERT_TRUE(prices.Reload({0.05, 0.005}, "").ok());  // unset: flat prices
+  EXPECT_EQ(prices.Get().For("big").per_vcpu_hour, 0.05);
+  std::filesystem::remove(path);
 }
 
 }  // namespace
