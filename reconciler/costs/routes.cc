@@ -37,7 +37,8 @@ absl::StatusOr<absl::Duration> Window(const base::HttpRequest& req, const CostRo
 
 // CostJson plus what the route adds: nulls and a note for what was not measured, whether the
 // reconciler manages the deployment, and its cost guardrail.
-std::string CostRouteJson(const DeploymentCosts& c, const reconciler::DeploymentStatus* status) {
+std::string CostRouteJson(const DeploymentCosts& c, const reconciler::DeploymentStatus* status,
+                          bool detail) {
   rapidjson::Document doc;
   doc.Parse(CostJson(c.namespace_name, c.deployment, c.cost, c.rightsizing,
                      c.cpu_request_millicores, c.memory_request_bytes)
@@ -55,6 +56,39 @@ std::string CostRouteJson(const DeploymentCosts& c, const reconciler::Deployment
     note = "no memory working set was measured: memory waste is unknown (null)";
   }
   doc.AddMember("note", rapidjson::Value(note.c_str(), a), a);
+  auto time = [&a](absl::Time t) {
+    return rapidjson::Value(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone()).c_str(), a);
+  };
+  doc.AddMember("from", time(c.cost.from), a);
+  doc.AddMember("to", time(c.cost.to), a);
+  if (detail) {
+    rapidjson::Value pods(rapidjson::kArrayType), usage(rapidjson::kArrayType);
+    for (const PodLifetime& p : c.pods) {
+      rapidjson::Value v(rapidjson::kObjectType);
+      v.AddMember("pod", rapidjson::Value(p.pod.c_str(), a), a);
+      v.AddMember("start", time(p.start), a);
+      v.AddMember("end", time(p.end), a);
+      v.AddMember("cpu_request_millicores", p.cpu_request_millicores, a);
+      v.AddMember("memory_request_bytes", p.memory_request_bytes, a);
+      v.AddMember("pool", rapidjson::Value(p.pool.c_str(), a), a);
+      pods.PushBack(v, a);
+    }
+    for (const UsageSpan& u : c.usage) {
+      rapidjson::Value v(rapidjson::kObjectType);
+      v.AddMember("start", time(u.start), a);
+      v.AddMember("seconds", absl::ToDoubleSeconds(u.length), a);
+      v.AddMember("cpu_cores", u.cpu_cores, a);
+      if (u.memory_bytes) {
+        v.AddMember("memory_bytes", *u.memory_bytes, a);
+      } else {
+        v.AddMember("memory_bytes", rapidjson::Value(), a);
+      }
+      usage.PushBack(v, a);
+    }
+    doc.AddMember("pods", pods, a);
+    doc.AddMember("usage", usage, a);
+  }
   doc.AddMember("managed", status != nullptr, a);
   rapidjson::Value g(rapidjson::kObjectType);
   if (status != nullptr) {
@@ -67,6 +101,18 @@ std::string CostRouteJson(const DeploymentCosts& c, const reconciler::Deployment
     g.AddMember("forecast_monthly_cost_change",
                 std::round(status->forecast_monthly_cost_change * 1e6) / 1e6, a);
     g.AddMember("note", rapidjson::Value(status->guardrail_note.c_str(), a), a);
+    g.AddMember("price_pool", rapidjson::Value(status->price_pool.c_str(), a), a);
+    g.AddMember("pod_hourly_cost", std::round(status->pod_hourly_cost * 1e6) / 1e6, a);
+    rapidjson::Value last(rapidjson::kObjectType);
+    if (status->decision_monthly_cost_change) {
+      last.AddMember("monthly_cost_change",
+                     std::round(*status->decision_monthly_cost_change * 1e6) / 1e6, a);
+      last.AddMember("at", time(status->decision_cost_at), a);
+      last.AddMember("why", rapidjson::Value(status->decision_cost_why.c_str(), a), a);
+      g.AddMember("last_decision", last, a);
+    } else {
+      g.AddMember("last_decision", rapidjson::Value(), a);
+    }
     doc.AddMember("guardrail", g, a);
   } else {
     doc.AddMember("guardrail", rapidjson::Value(), a);
@@ -140,7 +186,9 @@ void AddCostRoutes(reconciler::StatusView* view, base::HttpServer* server, CostS
                                            const base::HttpRequest& req) {
     absl::StatusOr<absl::Duration> window = Window(req, options);
     if (!window.ok()) return Error(window.status());
-    auto c = service->Deployment(ns, name, clock->Now(), *window);
+    auto d = req.query.find("detail");
+    const bool detail = d != req.query.end() && d->second == "usage";
+    auto c = service->Deployment(ns, name, clock->Now(), *window, /*rightsizing=*/true, detail);
     if (!c.ok()) return Error(c.status());
     std::vector<reconciler::DeploymentStatus> statuses;
     if (view->reconciler != nullptr) statuses = view->reconciler->Statuses();
@@ -148,7 +196,7 @@ void AddCostRoutes(reconciler::StatusView* view, base::HttpServer* server, CostS
     for (const auto& s : statuses) {
       if (s.namespace_name == ns && s.name == name) status = &s;
     }
-    return Json(CostRouteJson(*c, status));
+    return Json(CostRouteJson(*c, status, detail));
   };
   auto overview = [service, clock, options](const base::HttpRequest& req) {
     absl::StatusOr<absl::Duration> window = Window(req, options);

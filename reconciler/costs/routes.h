@@ -12,6 +12,10 @@
 //       allocated cost, right-sizing and the guardrail; 400 for a bad `hours` (not a number,
 //       <= 0, beyond the store's retention), 404 when no pod of it was ever recorded, 503 when
 //       the store is not available. Unmeasured usage is null with a "note", never 0.
+//       "from"/"to" are the window (microseconds); &detail=usage adds the priced pod lifetimes
+//       ("pods") and usage spans ("usage"). "guardrail" (managed deployments): the budget, whether
+//       it capped this cycle's forecast headroom, that headroom's monthly cost change, the price
+//       pool, the pod's hourly price and the last decision record's monthly cost change.
 //   /api/overview, /api/v1/overview?hours=24       totals over every deployment, and each one's
 //                                                  headline figures
 //   /api/v1/report/weekly[?format=text]            the weekly report (the last 168 h)

@@ -131,6 +131,20 @@ TEST_F(CostRoutesTest, BothRoutesServeTheOriginalsFieldsWithHandComputedValues) 
   EXPECT_NEAR(d["cpu_cost"].GetDouble(), 0.12, 1e-6);
 }
 
+TEST_F(CostRoutesTest, DetailListsThePricedPodsAndUsageSpans) {
+  rapidjson::Document d =
+      Json(Get(server_, "/api/v1/deployments/shop/api/cost?hours=2&detail=usage"));
+  EXPECT_STREQ(d["from"].GetString(), "2025-12-02T22:00:00.000000Z");
+  EXPECT_STREQ(d["to"].GetString(), "2025-12-03T00:00:00.000000Z");
+  ASSERT_EQ(d["pods"].Size(), 2u);
+  EXPECT_STREQ(d["pods"][0]["end"].GetString(), "2025-12-03T00:00:00.000000Z");  // open: to now
+  // The samples from T-2h to T-1m, 60 s each (the one at T is outside [from, to)).
+  ASSERT_EQ(d["usage"].Size(), 120u);
+  EXPECT_EQ(d["usage"][0]["seconds"].GetDouble(), 60);
+  EXPECT_EQ(d["usage"][0]["cpu_cores"].GetDouble(), 0.5);
+  EXPECT_FALSE(Json(Get(server_, "/api/v1/deployments/shop/api/cost")).HasMember("usage"));
+}
+
 TEST_F(CostRoutesTest, UnmeasuredUsageIsNullWithANoteNeverZero) {
   clients::http::HttpResponse r = Get(server_, "/api/deployment/shop/idle/cost?hours=2");
   ASSERT_EQ(r.status, 200) << r.body;

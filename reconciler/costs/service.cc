@@ -219,7 +219,8 @@ void CostService::Index(const storage::Event& e, bool first) {
 }
 
 DeploymentCosts CostService::Compute(const Indexed& d, absl::Time to, absl::Duration window,
-                                     bool rightsizing, const PriceTable& prices) const {
+                                     bool rightsizing, const PriceTable& prices,
+                                     bool detail) const {
   DeploymentCosts out;
   out.namespace_name = d.ns;
   out.deployment = d.name;
@@ -254,13 +255,17 @@ DeploymentCosts CostService::Compute(const Indexed& d, absl::Time to, absl::Dura
   } else {
     out.rightsizing.cpu.note = out.rightsizing.memory.note = "not computed";
   }
+  if (detail) {
+    out.pods = std::move(pods);
+    out.usage = std::move(usage);
+  }
   return out;
 }
 
 absl::StatusOr<DeploymentCosts> CostService::Deployment(absl::string_view namespace_name,
                                                         absl::string_view deployment,
                                                         absl::Time to, absl::Duration window,
-                                                        bool rightsizing) {
+                                                        bool rightsizing, bool detail) {
   Indexed d;
   {
     absl::MutexLock lock(&mu_);
@@ -272,7 +277,7 @@ absl::StatusOr<DeploymentCosts> CostService::Deployment(absl::string_view namesp
     }
     d = it->second;
   }
-  return Compute(d, to, window, rightsizing, prices_());
+  return Compute(d, to, window, rightsizing, prices_(), detail);
 }
 
 absl::StatusOr<std::vector<DeploymentCosts>> CostService::All(absl::Time to,

@@ -40,6 +40,10 @@ struct DeploymentCosts {
   int64_t cpu_request_millicores = 0;
   int64_t memory_request_bytes = 0;
   std::string pool;
+  // With `detail` only: the pod lifetimes (open ones ended at the last measurement) and the
+  // usage spans that were priced.
+  std::vector<PodLifetime> pods;
+  std::vector<UsageSpan> usage;
 };
 
 struct ServiceOptions {
@@ -69,7 +73,8 @@ class CostService {
   // that cannot be read leaves the usage unmeasured (utilisation null), never zero.
   absl::StatusOr<DeploymentCosts> Deployment(absl::string_view namespace_name,
                                              absl::string_view deployment, absl::Time to,
-                                             absl::Duration window, bool rightsizing = true);
+                                             absl::Duration window, bool rightsizing = true,
+                                             bool detail = false);
   // Every deployment with pod lifetimes, ordered by namespace then name. Errors as above.
   absl::StatusOr<std::vector<DeploymentCosts>> All(absl::Time to, absl::Duration window,
                                                    bool rightsizing);
@@ -90,7 +95,7 @@ class CostService {
   absl::Status Refresh(absl::Time to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Index(const storage::Event& e, bool first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   DeploymentCosts Compute(const Indexed& d, absl::Time to, absl::Duration window,
-                          bool rightsizing, const PriceTable& prices) const;
+                          bool rightsizing, const PriceTable& prices, bool detail = false) const;
 
   const storage::Store* const store_;
   const std::function<PriceTable()> prices_;
