@@ -69,6 +69,8 @@ class Runner : public AlertRunner {
     metrics_.ExportDispatcher(dispatcher_.Stats());
   }
 
+  void Notify(const clients::webhook::Alert& alert) override { dispatcher_.Enqueue(alert); }
+
  private:
   const base::Clock* const clock_;
   ra::AlertMetrics metrics_;

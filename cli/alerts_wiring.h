@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
+#include "clients/webhook/channels.h"
 #include "prometheus/registry.h"
 #include "reconciler/api.h"
 #include "reconciler/loop.h"
@@ -29,6 +30,8 @@ class AlertRunner {
   // Runs the detectors over this cycle's statuses; only the leader notifies.
   virtual void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
                           bool is_leader) = 0;
+  // Queues `alert` (a report) on every configured channel; never blocks on the network.
+  virtual void Notify(const clients::webhook::Alert& alert) = 0;
   // Registers the deployment sub-resource "anomalies" (503 without a store).
   virtual void AddRoutes(reconciler::StatusView* view) const = 0;
 };

@@ -27,6 +27,7 @@
 #include "rapidjson/writer.h"
 #include "reconciler/config.h"
 #include "reconciler/costs/costs.h"
+#include "reconciler/costs/service.h"
 #include "storage/store.h"
 
 ABSL_FLAG(double, hours, 168, "costs: the window, hours back from its end (0 < hours <= 8760)");
@@ -39,150 +40,6 @@ ABSL_FLAG(absl::Duration, max_gap, absl::Minutes(10),
 
 namespace cli {
 namespace {
-
-constexpr absl::Duration kRawUpTo = absl::Hours(48);
-constexpr absl::Duration kRightsizingWindow = absl::Hours(24 * 8);
-
-struct Deployment {
-  std::string ns, name;
-  std::map<std::string, storage::SeriesId> series;  // metric -> id
-  std::vector<costs::PodLifetime> pods;
-};
-
-// Deployments of the store: their unlabelled series, and their pods from the lifetime log (the
-// newest record of each pod lifetime wins). Undecodable records are counted in *bad.
-absl::StatusOr<std::map<std::string, Deployment>> Index(const storage::Store& store, int* bad) {
-  std::map<std::string, Deployment> out;
-  for (const auto& [id, key] : store.ListSeries()) {
-    if (!key.labels.empty()) continue;
-    Deployment& d = out[absl::StrCat(key.namespace_name, "/", key.deployment)];
-    d.ns = key.namespace_name;
-    d.name = key.deployment;
-    d.series[key.metric] = id;
-  }
-  auto events = store.ScanEvents(storage::EventLog::kPodLifetimes, absl::InfinitePast(),
-                                 absl::InfiniteFuture());
-  if (!events.ok()) return events.status();
-  std::map<std::string, std::map<std::string, costs::PodLifetime>> lives;
-  for (const storage::Event& e : *events) {
-    auto d = costs::DecodePodLifetime(e.payload);
-    if (!d.ok()) {
-      ++*bad;
-      continue;
-    }
-    const std::string key = absl::StrCat(d->namespace_name, "/", d->deployment);
-    lives[key][absl::StrCat(d->life.pod, "@", absl::ToUnixMillis(d->life.start))] = d->life;
-    Deployment& dep = out[key];
-    dep.ns = d->namespace_name;
-    dep.name = d->deployment;
-  }
-  for (auto& [key, pods] : lives) {
-    for (auto& [k, life] : pods) out[key].pods.push_back(life);
-  }
-  return out;
-}
-
-absl::optional<storage::SeriesId> Find(const Deployment& d, const char* metric) {
-  auto it = d.series.find(metric);
-  if (it == d.series.end()) return absl::nullopt;
-  return it->second;
-}
-
-// Measured usage over [from, to): raw samples for short windows, hourly rollups for long ones.
-std::vector<costs::UsageSpan> ReadUsage(const storage::Store& store, const Deployment& d,
-                                        absl::Time from, absl::Time to, absl::Duration max_gap) {
-  auto cpu_id = Find(d, costs::kCpuDemandMetric);
-  if (!cpu_id) return {};
-  auto mem_id = Find(d, costs::kMemoryWorkingSetMetric);
-  if (to - from > kRawUpTo) {
-    auto cpu = store.ScanRollups(*cpu_id, from, to);
-    if (!cpu.ok()) return {};
-    std::map<absl::Time, double> mem;
-    if (mem_id) {
-      auto m = store.ScanRollups(*mem_id, from, to);
-      if (m.ok()) for (const storage::Rollup& r : *m) mem[r.start] = r.mean();
-    }
-    std::vector<costs::UsageSpan> out;
-    for (const storage::Rollup& r : *cpu) {
-      auto it = mem.find(r.start);
-      out.push_back({r.start, absl::Hours(1), r.mean(),
-                     it == mem.end() ? absl::nullopt : absl::optional<double>(it->second)});
-    }
-    return out;
-  }
-  auto cpu = store.Scan(*cpu_id, from, to);
-  if (!cpu.ok()) return {};
-  std::map<absl::Time, double> mem;
-  if (mem_id) {
-    auto m = store.Scan(*mem_id, from, to);
-    if (m.ok()) for (const storage::Sample& s : *m) mem[s.time] = s.value;
-  }
-  std::vector<costs::UsagePoint> points;
-  for (const storage::Sample& s : *cpu) {
-    auto it = mem.find(s.time);
-    points.push_back({s.time, s.value,
-                      it == mem.end() ? absl::nullopt : absl::optional<double>(it->second)});
-  }
-  return costs::SpansFromPoints(points, max_gap);
-}
-
-// Pods alive at a time, from the lifetimes.
-class PodCounter {
- public:
-  explicit PodCounter(const std::vector<costs::PodLifetime>& pods) {
-    for (const auto& p : pods) {
-      starts_.push_back(p.start);
-      ends_.push_back(p.end);
-    }
-    std::sort(starts_.begin(), starts_.end());
-    std::sort(ends_.begin(), ends_.end());
-  }
-  int At(absl::Time t) const {
-    return static_cast<int>((std::upper_bound(starts_.begin(), starts_.end(), t) - starts_.begin()) -
-                            (std::upper_bound(ends_.begin(), ends_.end(), t) - ends_.begin()));
-  }
-
- private:
-  std::vector<absl::Time> starts_, ends_;
-};
-
-// Right-sizing from the last 8 days of raw samples, per pod.
-costs::Rightsizing Rightsize(const storage::Store& store, const Deployment& d, absl::Time to,
-                             const costs::PodLifetime& newest, double average_pods,
-                             const costs::Prices& prices) {
-  costs::RightsizingInput in;
-  in.now = to;
-  in.cpu_request_millicores = newest.cpu_request_millicores;
-  in.memory_request_bytes = newest.memory_request_bytes;
-  in.average_pods = average_pods;
-  in.prices = prices;
-  const PodCounter pods(d.pods);
-  const absl::Time from = to - kRightsizingWindow;
-  std::map<absl::Time, bool> censored;
-  if (auto id = Find(d, costs::kCpuCensoredMetric)) {
-    auto c = store.Scan(*id, from, to + absl::Milliseconds(1));
-    if (c.ok()) for (const storage::Sample& s : *c) censored[s.time] = s.value >= 0.5;
-  }
-  if (auto id = Find(d, costs::kCpuDemandMetric)) {
-    auto s = store.Scan(*id, from, to + absl::Milliseconds(1));
-    if (s.ok()) {
-      for (const storage::Sample& x : *s) {
-        const int n = pods.At(x.time);
-        if (n > 0) in.cpu.push_back({x.time, x.value / n, censored[x.time]});
-      }
-    }
-  }
-  if (auto id = Find(d, costs::kMemoryWorkingSetMetric)) {
-    auto s = store.Scan(*id, from, to + absl::Milliseconds(1));
-    if (s.ok()) {
-      for (const storage::Sample& x : *s) {
-        const int n = pods.At(x.time);
-        if (n > 0) in.memory.push_back({x.time, x.value / n});
-      }
-    }
-  }
-  return costs::RecommendRequests(in);
-}
 
 absl::StatusOr<costs::PriceTable> LoadPrices(const reconciler::Config& c) {
   const costs::Prices flat{c.cost_per_vcpu_hour, c.cost_per_gb_memory_hour};
@@ -199,12 +56,7 @@ std::string Pct(const absl::optional<double>& v) {
   return v ? absl::StrFormat("%.1f %%", *v) : std::string("unknown");
 }
 
-struct Row {
-  const Deployment* d;
-  costs::CostReport cost;
-  costs::Rightsizing rs;
-  costs::PodLifetime newest;
-};
+using Row = costs::DeploymentCosts;
 
 void PrintText(const std::vector<Row>& rows, absl::Time from, absl::Time to) {
   std::cout << "costs from " << absl::FormatTime("%Y-%m-%d %H:%M", from, absl::UTCTimeZone())
@@ -213,25 +65,25 @@ void PrintText(const std::vector<Row>& rows, absl::Time from, absl::Time to) {
   double total = 0, wasted = 0, monthly = 0, potential = 0;
   for (const Row& r : rows) {
     const costs::CostReport& c = r.cost;
-    std::cout << r.d->ns << "/" << r.d->name << ": " << Money(c.total_cost) << " (cpu "
+    std::cout << r.namespace_name << "/" << r.deployment << ": " << Money(c.total_cost) << " (cpu "
               << Money(c.cpu_cost) << ", memory " << Money(c.memory_cost) << "), allocated "
               << Money(c.allocated_total_cost) << ", wasted " << Money(c.total_wasted_cost)
               << absl::StrFormat(", %.1f pod-hours", c.pod_hours) << "\n  utilisation cpu "
               << Pct(c.cpu_utilization_percent) << ", memory " << Pct(c.memory_utilization_percent)
               << "; monthly " << Money(c.estimated_monthly_cost) << ", potential "
               << Money(c.optimization_potential) << "\n  " << c.recommendation << "\n";
-    const costs::Rightsizing& rs = r.rs;
+    const costs::Rightsizing& rs = r.rightsizing;
     if (rs.cpu.available || rs.memory.available) {
       std::cout << "  right-size (confidence " << rs.confidence_label
                 << absl::StrFormat(", %.1f days):", rs.history_days);
       if (rs.cpu.available) {
-        std::cout << " cpu " << r.newest.cpu_request_millicores << "m -> "
+        std::cout << " cpu " << r.cpu_request_millicores << "m -> "
                   << (rs.cpu.at_least ? ">= " : "") << rs.cpu.value << "m ("
                   << Money(rs.cpu.monthly_saving) << "/month)";
       }
       if (rs.memory.available) {
         std::cout << absl::StrFormat(" memory %.3f GB -> %.3f GB (",
-                                     r.newest.memory_request_bytes / costs::kBytesPerGb,
+                                     r.memory_request_bytes / costs::kBytesPerGb,
                                      rs.memory.value / costs::kBytesPerGb)
                   << Money(rs.memory.monthly_saving) << "/month)";
       }
@@ -261,9 +113,9 @@ void PrintJson(const std::vector<Row>& rows, absl::Time from, absl::Time to) {
   w.Key("deployments");
   w.StartArray();
   for (const Row& r : rows) {
-    const std::string one = costs::CostJson(r.d->ns, r.d->name, r.cost, r.rs,
-                                            r.newest.cpu_request_millicores,
-                                            r.newest.memory_request_bytes);
+    const std::string one = costs::CostJson(r.namespace_name, r.deployment, r.cost, r.rightsizing,
+                                            r.cpu_request_millicores,
+                                            r.memory_request_bytes);
     w.RawValue(one.data(), one.size(), rapidjson::kObjectType);
     total += r.cost.total_cost;
     allocated += r.cost.allocated_total_cost;
@@ -285,18 +137,6 @@ void PrintJson(const std::vector<Row>& rows, absl::Time from, absl::Time to) {
   w.EndObject();
   w.EndObject();
   std::cout << buf.GetString() << "\n";
-}
-
-// The newest cycle in the store: the latest CPU demand sample of any deployment.
-absl::Time NewestCycle(const storage::Store& store, const std::map<std::string, Deployment>& ds) {
-  absl::Time newest = absl::InfinitePast();
-  for (const auto& [key, d] : ds) {
-    if (auto id = Find(d, costs::kCpuDemandMetric)) {
-      auto s = store.Latest(*id);
-      if (s.ok()) newest = std::max(newest, s->time);
-    }
-  }
-  return newest;
 }
 
 }  // namespace
@@ -339,47 +179,41 @@ int CostsMain(const std::vector<std::string>& args) {
     std::cerr << "costs: open " << db << ": " << store.status() << "\n";
     return 1;
   }
-  int bad = 0;
-  auto deployments = Index(**store, &bad);
-  if (!deployments.ok()) {
-    std::cerr << "costs: " << deployments.status() << "\n";
-    return 1;
+  costs::ServiceOptions so;
+  so.max_gap = absl::GetFlag(FLAGS_max_gap);
+  costs::CostService service(store->get(), [&] { return *prices; }, so);
+  if (until == absl::InfiniteFuture()) {
+    absl::StatusOr<absl::Time> newest = service.NewestCycle();
+    if (!newest.ok()) {
+      std::cerr << "costs: " << newest.status() << "\n";
+      return 1;
+    }
+    until = *newest;
   }
-  if (bad > 0) std::cerr << "costs: " << bad << " pod-lifetime record(s) did not decode; skipped\n";
-  if (until == absl::InfiniteFuture()) until = NewestCycle(**store, *deployments);
   if (until == absl::InfinitePast()) {
     std::cerr << "costs: " << db << " holds no cpu_demand_cores samples: nothing to price\n";
     return 1;
   }
   const absl::Time to = until + absl::Milliseconds(1);  // the newest cycle is inside
   const absl::Time from = to - absl::Hours(hours);
-  std::vector<Row> rows;
-  for (const auto& [key, d] : *deployments) {
-    if (d.pods.empty()) continue;  // nothing requested: nothing to price
-    Row r{&d};
-    r.newest = *std::max_element(d.pods.begin(), d.pods.end(),
-                                 [](const auto& a, const auto& b) { return a.start < b.start; });
-    std::vector<costs::PodLifetime> pods = d.pods;
-    // A pod still open when the store was copied ran until the deployment's last cycle.
-    absl::Time last = until;
-    if (auto id = Find(d, costs::kCpuDemandMetric)) {
-      if (auto s = (*store)->Latest(*id); s.ok()) last = s->time;
+  absl::StatusOr<std::vector<Row>> rows =
+      service.All(to, absl::Hours(hours), absl::GetFlag(FLAGS_rightsizing));
+  if (!rows.ok()) {
+    std::cerr << "costs: " << rows.status() << "\n";
+    return 1;
+  }
+  if (int bad = service.bad_records(); bad > 0) {
+    std::cerr << "costs: " << bad << " pod-lifetime record(s) did not decode; skipped\n";
+  }
+  if (!absl::GetFlag(FLAGS_rightsizing)) {
+    for (Row& r : *rows) {
+      r.rightsizing.cpu.note = r.rightsizing.memory.note = "not computed (--rightsizing=false)";
     }
-    for (auto& p : pods) p.end = std::min(p.end, last);
-    r.cost = costs::ComputeCost(pods, ReadUsage(**store, d, from, to, absl::GetFlag(FLAGS_max_gap)),
-                                from, to, *prices);
-    const double pods_avg = r.cost.pod_hours / hours;
-    if (absl::GetFlag(FLAGS_rightsizing)) {
-      r.rs = Rightsize(**store, d, until, r.newest, pods_avg, prices->For(r.newest.pool));
-    } else {
-      r.rs.cpu.note = r.rs.memory.note = "not computed (--rightsizing=false)";
-    }
-    rows.push_back(std::move(r));
   }
   if (absl::GetFlag(FLAGS_json)) {
-    PrintJson(rows, from, to);
+    PrintJson(*rows, from, to);
   } else {
-    PrintText(rows, from, to);
+    PrintText(*rows, from, to);
   }
   return 0;
 }

@@ -41,6 +41,9 @@
 #include "reconciler/api.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
+#include "reconciler/costs/report.h"
+#include "reconciler/costs/routes.h"
+#include "reconciler/costs/service.h"
 #include "cli/alerts_wiring.h"
 #include "cli/web_wiring.h"
 #include "reconciler/leader.h"
@@ -365,6 +368,17 @@ int ReconcilerMain(const std::vector<std::string>&) {
   if (hpas) patcher = std::make_unique<PatcherAdapter>(hpas.get(), [&] { return leading.load(); });
   reconciler::Reconciler loop(config, cluster.get(), prom.get(), store.get(), clock,
                               patcher.get());
+  // Costs: the prices in force (PRICING_FILE re-read every cycle), the store read for the cost
+  // routes, the /metrics cost gauges and the weekly report.
+  costs::PriceSource prices({config.cost_per_vcpu_hour, config.cost_per_gb_memory_hour});
+  if (absl::Status s = prices.Reload({config.cost_per_vcpu_hour, config.cost_per_gb_memory_hour},
+                                     config.pricing_file);
+      !s.ok()) {
+    PrintError(std::cerr, "config", s.message());
+    return 2;
+  }
+  loop.SetPrices(prices.Get());
+  costs::CostService cost_service(store.get(), [&prices] { return prices.Get(); });
 
   // Memory guard and periodic backups, off the cycle thread.
   base::MemoryGuardOptions mgo;
@@ -396,6 +410,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
   base::HttpServerOptions server_options;
   server_options.metrics = &registry;
   base::HttpServer api_server(server_options), metrics_server(server_options);
+  costs::AddCostRoutes(&view, &api_server, &cost_service, clock, {.max_window = config.retention});
   (*alerts)->AddRoutes(&view);  // "anomalies"
   const reconciler::web::WebOptions web = MakeWebOptions(
       store.get(), &prom_http, cluster.get(), &publisher, &loop, clock, config.check_interval);
@@ -444,6 +459,17 @@ int ReconcilerMain(const std::vector<std::string>&) {
           .Help("Kubernetes informer operations since start, by kind (cumulative).")
           .Register(registry);
   reconciler::CycleMetrics cycle_metrics(&registry);
+  costs::CostMetrics cost_metrics(&registry);
+  costs::WeeklyReportSender weekly_report(
+      &cost_service, [&](const clients::webhook::Alert& a) { (*alerts)->Notify(a); },
+      config.cost_report_interval);
+  prometheus::Counter* budget_capped =
+      counter("smart_autoscaler_budget_capped_total",
+              "Deployment cycles whose forecast headroom the monthly budget capped.");
+  prometheus::Counter* pricing_errors =
+      counter("smart_autoscaler_pricing_reload_errors_total",
+              "PRICING_FILE re-reads refused (unreadable or invalid; the prices in force stay).");
+  std::string pricing_error;  // the last one logged
 
   // Informers: wait for the first LIST of every kind (up to 2 minutes) so the first cycle sees
   // the whole cluster; the cycle itself also copes with an unsynced source.
@@ -486,8 +512,25 @@ int ReconcilerMain(const std::vector<std::string>&) {
         LOG(INFO) << "config reloaded";
       }
     }
+    if (absl::Status s = prices.Reload({config.cost_per_vcpu_hour, config.cost_per_gb_memory_hour},
+                                       config.pricing_file);
+        !s.ok()) {
+      pricing_errors->Increment();
+      if (s.message() != pricing_error) LOG(ERROR) << "pricing reload refused: " << s.message();
+      pricing_error = std::string(s.message());
+    } else {
+      pricing_error.clear();
+    }
+    loop.SetPrices(prices.Get());
     reconciler::CycleReport report = loop.RunCycle();
     cycle_metrics.Record(report);
+    budget_capped->Increment(report.budget_capped);
+    if (absl::Status s = cost_metrics.MaybeRefresh(&cost_service, env->Now()); !s.ok()) {
+      LOG(WARNING) << "cost gauges not refreshed: " << s.message();
+    }
+    if (absl::Status s = weekly_report.AfterCycle(env->Now(), leading.load()); !s.ok()) {
+      LOG(WARNING) << "weekly cost report not sent: " << s.message();
+    }
     publisher.Publish(loop.Table());
     (*alerts)->AfterCycle(loop.Statuses(), leading.load());
     clients::http::ResilienceStats rs = prom_http.stats();

@@ -266,6 +266,11 @@ const std::vector<Spec>& Specs() {
         "per-node-pool prices: a 'label KEY' line (a node label), then 'VALUE USD/vCPU-h "
         "USD/GB-h' lines; unset: flat prices"},
        Text(&Config::pricing_file)},
+      {{"COST_REPORT_INTERVAL_HOURS", "168", "0-8760 h",
+        "the cost report goes to the alert channels (leader only) at each such boundary from "
+        "Monday 00:00 UTC; 0: never"},
+       Duration(&Config::cost_report_interval, absl::Hours(1), absl::ZeroDuration(),
+                absl::Hours(8760))},
       {{"MEMORY_WARNING_THRESHOLD", "0.75", "0-1", "memory use / limit that warns"},
        Number(&Config::memory_warning_threshold, 0, 1)},
       {{"MEMORY_CRITICAL_THRESHOLD", "0.90", "0-1", "memory use / limit that is critical"},
@@ -538,6 +543,7 @@ std::string DescribeConfig(const Config& c) {
       absl::StrCat("COST_PER_VCPU_HOUR=", c.cost_per_vcpu_hour),
       absl::StrCat("COST_PER_GB_MEMORY_HOUR=", c.cost_per_gb_memory_hour),
       absl::StrCat("PRICING_FILE=", c.pricing_file),
+      absl::StrCat("COST_REPORT_INTERVAL_HOURS=", absl::ToInt64Hours(c.cost_report_interval)),
       absl::StrCat("MEMORY_WARNING_THRESHOLD=", c.memory_warning_threshold),
       absl::StrCat("MEMORY_CRITICAL_THRESHOLD=", c.memory_critical_threshold),
       absl::StrCat("MEMORY_CHECK_INTERVAL=", absl::ToInt64Seconds(c.memory_check_interval)),

@@ -75,6 +75,8 @@ struct Config {
   // PRICING_FILE: per-node-pool prices (a 'label <key>' line, then '<value> <vCPU-h> <GB-h>'
   // lines); "" prices every node at the two flat prices above.
   std::string pricing_file;
+  // COST_REPORT_INTERVAL_HOURS: the cost report through the alert channels (0: never).
+  absl::Duration cost_report_interval = absl::Hours(168);
   double memory_warning_threshold = 0.75;   // MEMORY_WARNING_THRESHOLD (0-1, < critical)
   double memory_critical_threshold = 0.90;  // MEMORY_CRITICAL_THRESHOLD (0-1)
   absl::Duration memory_check_interval = absl::Seconds(30);  // MEMORY_CHECK_INTERVAL (seconds)

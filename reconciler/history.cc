@@ -171,7 +171,8 @@ void HistoryWriter::PersistBackfill(std::vector<storage::SeriesSample>* samples,
 }
 
 void HistoryWriter::AddDecision(const Reading& reading, const TargetDecision& target, bool dry_run,
-                                absl::Time now, DeploymentHistory* h) const {
+                                absl::Time now, DeploymentHistory* h,
+                                const DecisionCostImpact* cost) const {
   if (store_ == nullptr) return;
   smartautoscaler::v1::Decision dec;
   dec.set_namespace_(h->namespace_name);
@@ -189,6 +190,17 @@ void HistoryWriter::AddDecision(const Reading& reading, const TargetDecision& ta
   inputs->set_filtered_pods(reading.young_pods_excluded);
   inputs->set_node_pressure_pct(reading.node_pressure.utilization_pct);
   inputs->set_confidence(reading.confidence);
+  if (cost != nullptr) {
+    if (!target.changed) dec.set_reason(absl::StrCat("forecast scale-up: ", cost->why));
+    auto* c = dec.mutable_cost();
+    c->set_monthly_cost_change_usd(cost->monthly_cost_change);
+    c->set_served_cost_change_usd(cost->served_cost_change);
+    c->set_current_monthly_cost_usd(cost->current_monthly_cost);
+    c->set_monthly_budget_usd(cost->monthly_budget);
+    c->set_capped(cost->capped);
+    c->set_uncapped_predicted_cpu_pct(cost->uncapped_predicted_pct);
+    c->set_why(cost->why);
+  }
   h->decisions.push_back(dec.SerializeAsString());
 }
 

@@ -81,6 +81,17 @@ struct HistoryLoad {
   std::string error;                                  // "" or why the Prometheus query failed
 };
 
+// What a decision costs (the record's CostImpact), USD per month.
+struct DecisionCostImpact {
+  double monthly_cost_change = 0;  // of the change (the target's, or the forecast headroom's)
+  double served_cost_change = 0;   // of what was served (after the budget guardrail)
+  double current_monthly_cost = 0;
+  double monthly_budget = 0;  // 0: none
+  bool capped = false;
+  double uncapped_predicted_pct = 0;
+  std::string why;
+};
+
 class HistoryWriter {
  public:
   // `prom` and `clock` are required; `store` may be null (nothing stored or loaded from it).
@@ -101,9 +112,12 @@ class HistoryWriter {
   // when the query fails (`error` says why).
   HistoryLoad LoadWeek(absl::Time now, LoadBudget* budget, DeploymentHistory* h);
 
-  // Queues a Decision record of a target change (nothing without a store).
+  // Queues a Decision record of a target change (nothing without a store). With `cost`, the
+  // record carries it (Decision.cost); a record whose target did not change is a forecast-driven
+  // scale-up, its reason saying so.
   void AddDecision(const Reading& reading, const TargetDecision& target, bool dry_run,
-                   absl::Time now, DeploymentHistory* h) const;
+                   absl::Time now, DeploymentHistory* h,
+                   const DecisionCostImpact* cost = nullptr) const;
   // Queues Forecast records, against the demand series as registered now (nothing without a
   // store).
   void AddForecasts(const std::vector<ForecastRecord>& records, DeploymentHistory* h) const;

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "glog/logging.h"
 #include "reconciler/forecast_tracker.h"
 #include "reconciler/reading.h"
@@ -120,6 +121,17 @@ struct Reconciler::CycleInputs {
   // The node pressure of each distinct nodeSelector, computed once per cycle.
   absl::flat_hash_map<std::string, NodePressureReading> node_pressure;  // NodeSelectorKey
   LoadBudget load_budget;  // loading histories: range queries and time left this cycle
+  costs::PriceTable prices = costs::PriceTable::Flat({});
+  absl::flat_hash_map<std::string, std::string> node_pool;  // node -> its prices.label() value
+
+  // The pool of the first scheduled pod of `pods` ("" when none, or flat prices).
+  std::string PoolOf(const std::vector<const kube::Pod*>& pods) const {
+    for (const kube::Pod* p : pods) {
+      auto it = node_pool.find(p->node_name);
+      if (it != node_pool.end()) return it->second;
+    }
+    return "";
+  }
 
   const NodePressureReading& NodePressureFor(const std::map<std::string, std::string>& sel) {
     std::string k = NodeSelectorKey(sel);
@@ -162,6 +174,11 @@ void Reconciler::UpdateConfig(const Config& config) {
   config_ = config;
 }
 
+void Reconciler::SetPrices(costs::PriceTable prices) {
+  absl::MutexLock lock(&config_mu_);
+  prices_ = std::move(prices);
+}
+
 std::vector<MetricPoint> Reconciler::Table() const {
   absl::MutexLock lock(&out_mu_);
   return table_;
@@ -180,9 +197,12 @@ CycleReport Reconciler::LastCycle() const {
 CycleReport Reconciler::RunCycle() {
   absl::MutexLock cycle_lock(&cycle_mu_);
   Config cfg;
+  costs::PriceTable prices = costs::PriceTable::Flat({});
   {
     absl::MutexLock lock(&config_mu_);
     cfg = config_;
+    prices = prices_ ? *prices_
+                     : costs::PriceTable::Flat({cfg.cost_per_vcpu_hour, cfg.cost_per_gb_memory_hour});
   }
   const absl::Time now = clock_->Now();
   const absl::Duration cpu0 = ProcessCpuTime();
@@ -208,6 +228,13 @@ CycleReport Reconciler::RunCycle() {
   CycleInputs in;
   in.cluster = &cluster;
   in.load_budget = HistoryWriter::CycleBudget(cfg, now);
+  in.prices = std::move(prices);
+  if (!in.prices.label().empty()) {
+    for (const kube::Node& n : cluster.nodes) {
+      auto it = n.metadata.labels.find(in.prices.label());
+      if (it != n.metadata.labels.end()) in.node_pool[n.metadata.name] = it->second;
+    }
+  }
   JoinPods(cluster, targets, &in);
   if (backfiller_ != nullptr && cfg.enable_predictive) {
     if (!backfill_started_) {
@@ -345,9 +372,16 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   const Decision decision = Decide(reading, view, st->memory, cfg, now);
   st->memory = decision.next;
   ShowDecision(view, decision, st->tracker, &s);
-  if (decision.served_now) ApplyBudget(cfg, d, reading, &st->memory, &s, report);
-  if (decision.target.changed) {
-    history_.AddDecision(reading, decision.target, cfg.dry_run, now, &st->history);
+  s.price_pool = in.PoolOf(in.pods[key]);
+  const costs::Prices& prices = in.prices.For(s.price_pool);
+  s.pod_hourly_cost = reading.cpu_request_millicores / 1000.0 * prices.per_vcpu_hour +
+                      reading.memory_request_bytes / costs::kBytesPerGb * prices.per_gb_hour;
+  const bool had_headroom = s.forecast_monthly_cost_change > 0;
+  if (decision.served_now) ApplyBudget(cfg, d, reading, prices, &st->memory, &s, report);
+  const bool headroom_began = s.forecast_monthly_cost_change > 0 && !had_headroom;
+  if (decision.target.changed || headroom_began) {
+    const DecisionCostImpact cost = CostOfDecision(reading, decision.target, st->memory, &s, now);
+    history_.AddDecision(reading, decision.target, cfg.dry_run, now, &st->history, &cost);
   }
   if (decision.held) {
     ++report->held;
@@ -395,13 +429,15 @@ void Reconciler::BuildTable(std::vector<MetricPoint>* table,
 }
 
 // The cost guardrail over this cycle's served values. The projected monthly cost is the
-// run-rate of the replicas the served value asks for (ready pods x the pod's hourly price at
-// the flat prices x 730 h); only the forecast's headroom above the blend is ever capped.
+// run-rate of the replicas the served value asks for (ready pods x the pod's hourly price in
+// its node pool x 730 h); only the forecast's headroom above the blend is ever capped.
 void Reconciler::ApplyBudget(const Config& cfg, const kube::Deployment& d, const Reading& reading,
-                             DecisionMemory* m, DeploymentStatus* s, CycleReport* report) {
+                             const costs::Prices& prices, DecisionMemory* m, DeploymentStatus* s,
+                             CycleReport* report) {
   s->monthly_budget = absl::nullopt;
   s->budget_capped = false;
   s->forecast_monthly_cost_change = 0;
+  s->forecast_served_cost_change = 0;
   s->guardrail_note.clear();
   auto ann = d.metadata.annotations.find(kAnnotationMonthlyBudget);
   if (ann != d.metadata.annotations.end()) {
@@ -425,7 +461,7 @@ void Reconciler::ApplyBudget(const Config& cfg, const kube::Deployment& d, const
   in.ready_pods = reading.ready_pods;
   in.cpu_request_millicores = reading.cpu_request_millicores;
   in.memory_request_bytes = reading.memory_request_bytes;
-  in.prices = {cfg.cost_per_vcpu_hour, cfg.cost_per_gb_memory_hour};
+  in.prices = prices;
   in.expected_duration = absl::Hours(costs::kHoursPerMonth);
   in.monthly_budget = s->monthly_budget;
   const double pod_hourly = in.cpu_request_millicores / 1000.0 * in.prices.per_vcpu_hour +
@@ -433,6 +469,7 @@ void Reconciler::ApplyBudget(const Config& cfg, const kube::Deployment& d, const
   in.current_monthly_cost = in.ready_pods * pod_hourly * costs::kHoursPerMonth;
   const costs::GuardrailDecision g = costs::CapPredicted(in);
   s->forecast_monthly_cost_change = g.monthly_cost_change;
+  s->forecast_served_cost_change = g.served_cost_change;
   s->guardrail_note = g.why;
   if (!g.capped) return;
   s->budget_capped = true;
@@ -442,6 +479,38 @@ void Reconciler::ApplyBudget(const Config& cfg, const kube::Deployment& d, const
   s->served_predicted_pct = m->served.predicted_pct;
   s->served_pressure = m->served.pressure_ratio;
   VLOG(1) << s->namespace_name << "/" << s->name << ": " << g.why;
+}
+
+// A target change moves the HPA's desired replicas by about ready x (previous / new - 1) (the
+// HPA scales utilisation / target); priced as a month of those pods. Forecast headroom that began
+// this cycle is priced by the guardrail (its uncapped and served monthly change).
+DecisionCostImpact Reconciler::CostOfDecision(const Reading& reading, const TargetDecision& target,
+                                              const DecisionMemory& m, DeploymentStatus* s,
+                                              absl::Time now) const {
+  DecisionCostImpact c;
+  c.current_monthly_cost = reading.ready_pods * s->pod_hourly_cost * costs::kHoursPerMonth;
+  c.monthly_budget = s->monthly_budget.value_or(0);
+  c.capped = s->budget_capped;
+  c.uncapped_predicted_pct = m.served.predicted_pct;
+  if (target.changed && target.previous_target_pct > 0 && target.target_pct > 0) {
+    const double extra = reading.ready_pods * (target.previous_target_pct / target.target_pct - 1);
+    c.monthly_cost_change = extra * s->pod_hourly_cost * costs::kHoursPerMonth;
+    c.served_cost_change = c.monthly_cost_change;
+    c.why = absl::StrFormat("target %.0f%% -> %.0f%%: %+.2f replicas x $%.4f/pod-hour x 730 h",
+                            target.previous_target_pct, target.target_pct, extra,
+                            s->pod_hourly_cost);
+  } else {
+    // Forecast headroom (or a first target, which changes nothing to price but its headroom).
+    c.monthly_cost_change = s->forecast_monthly_cost_change;
+    c.served_cost_change = s->forecast_served_cost_change;
+    c.why = s->guardrail_note.empty() ? "first target: no change to price" : s->guardrail_note;
+  }
+  s->decision_monthly_cost_change = c.monthly_cost_change;
+  s->decision_cost_at = now;
+  s->decision_cost_why = c.why;
+  LOG(INFO) << s->namespace_name << "/" << s->name << ": decision cost "
+            << absl::StrFormat("%+.2f", c.monthly_cost_change) << " USD/month (" << c.why << ")";
+  return c;
 }
 
 void Reconciler::TrackPods(const CycleInputs& in, absl::Time now) {
@@ -460,6 +529,7 @@ void Reconciler::TrackPods(const CycleInputs& in, absl::Time now) {
         o.memory_request_bytes += c.requests.memory_bytes.value_or(0);
       }
       o.node = p->node_name;
+      if (auto it = in.node_pool.find(p->node_name); it != in.node_pool.end()) o.pool = it->second;
       seen.push_back(std::move(o));
     }
   }

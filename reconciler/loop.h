@@ -92,9 +92,19 @@ struct DeploymentStatus {
   absl::optional<double> monthly_budget;
   bool budget_capped = false;
   double forecast_monthly_cost_change = 0;
+  double forecast_served_cost_change = 0;  // of what was served (equal unless capped)
   std::string guardrail_note;
   // What this cycle's decision read (null before the first decision), for explain.
   std::shared_ptr<const DecisionInputs> decision_inputs;
+  // Prices: the node pool the pods run in (PRICING_FILE's label value; "" for flat prices) and
+  // the pod's hourly price at its requests (USD).
+  std::string price_pool;
+  double pod_hourly_cost = 0;
+  // The newest decision record's projected monthly cost change (a target change or the start of
+  // forecast-driven headroom), USD per month; nullopt before the first.
+  absl::optional<double> decision_monthly_cost_change;
+  absl::Time decision_cost_at = absl::InfinitePast();
+  std::string decision_cost_why;
 };
 
 struct CycleReport {
@@ -130,6 +140,9 @@ class Reconciler {
   CycleReport LastCycle() const;
   // Applies a reloaded config from the next cycle on (per-deployment state is kept).
   void UpdateConfig(const Config& config);
+  // The prices of the live costs and the guardrail from the next cycle on (PRICING_FILE,
+  // re-read by the caller); until called, the config's flat prices.
+  void SetPrices(costs::PriceTable prices);
 
   // Hands the first cycle's deployments to `backfiller` (not owned, may be null; must outlive
   // this), whose loaded weeks seed their forecasters from the following cycles on; the
@@ -161,7 +174,13 @@ class Reconciler {
   void Store(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
   // The cost guardrail: caps this cycle's served forecast headroom to the deployment's budget.
   void ApplyBudget(const Config& cfg, const clients::kube::Deployment& d, const Reading& reading,
-                   DecisionMemory* m, DeploymentStatus* s, CycleReport* report);
+                   const costs::Prices& prices, DecisionMemory* m, DeploymentStatus* s,
+                   CycleReport* report);
+  // The decision record's cost of a target change or of forecast headroom that began this
+  // cycle; shown in the status and logged.
+  DecisionCostImpact CostOfDecision(const Reading& reading, const TargetDecision& target,
+                                    const DecisionMemory& m, DeploymentStatus* s,
+                                    absl::Time now) const;
   // Feeds the managed deployments' scheduled pods to pod_lifetimes_; the lifetimes that began or
   // ended wait in lifetime_changes_ for Store.
   void TrackPods(const CycleInputs& in, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cycle_mu_);
@@ -184,6 +203,7 @@ class Reconciler {
 
   mutable absl::Mutex config_mu_;
   Config config_ ABSL_GUARDED_BY(config_mu_);
+  absl::optional<costs::PriceTable> prices_ ABSL_GUARDED_BY(config_mu_);
 
   // Per-deployment state, touched by RunCycle only (one cycle at a time).
   absl::Mutex cycle_mu_;

@@ -742,3 +742,56 @@ TEST_F(LoopTest, ADeploymentPinnedAtItsCpuLimitIsForecastAsAtLeastThatLevel) {
 
 }  // namespace
 }  // namespace reconciler
+
+namespace reconciler {
+namespace {
+
+TEST_F(LoopTest, PoolPricesAndTheCostOfEachTargetChangeAreRecorded) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 500, 300, 300, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 2800);  // 70 %: warning -> base 70
+  cluster_.state.nodes[0].metadata.labels["pool"] = "big";
+  storage::Options so;
+  so.path = std::string(getenv("TEST_TMPDIR")) + "/decision-cost-db";
+  so.clock = &clock_;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Reconciler r(MakeConfig(), &cluster_, &prom_, store->get(), &clock_);
+  auto table = costs::PriceTable::Parse("label pool\nbig 0.10 0.01\n", {0.04, 0.005});
+  ASSERT_TRUE(table.ok()) << table.status();
+  r.SetPrices(*table);
+  r.RunCycle();
+  // 500m x $0.10 + 0.536870912 GB x $0.01 per pod-hour in pool "big".
+  const double pod_hourly = 0.5 * 0.10 + 0.536870912 * 0.01;
+  DeploymentStatus s = r.Statuses()[0];
+  EXPECT_EQ(s.price_pool, "big");
+  EXPECT_NEAR(s.pod_hourly_cost, pod_hourly, 1e-12);
+  ASSERT_TRUE(s.decision_monthly_cost_change.has_value());  // the first target: nothing to price
+  EXPECT_EQ(*s.decision_monthly_cost_change, 0);
+  prom_.node_cpu10["n1"] = prom_.node_cpu5["n1"] = 0.4;  // 10 %: safe -> 85 after the cooldown
+  clock_.Advance(absl::Minutes(6));
+  r.RunCycle();
+  ASSERT_EQ(Value(r.Table(), "api", "smart_cpu_target"), 85);
+  // 70 % -> 85 %: the HPA wants 2 x (70 / 85 - 1) = -0.353 replicas, for a month.
+  const double change = 2 * (70.0 / 85 - 1) * pod_hourly * 730;
+  s = r.Statuses()[0];
+  ASSERT_TRUE(s.decision_monthly_cost_change.has_value());
+  EXPECT_NEAR(*s.decision_monthly_cost_change, change, 1e-9);
+  EXPECT_NE(s.decision_cost_why.find("target 70% -> 85%"), std::string::npos) << s.decision_cost_why;
+  auto events = (*store)->ScanEvents(storage::EventLog::kDecisions, absl::InfinitePast(),
+                                     absl::InfiniteFuture());
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  smartautoscaler::v1::Decision d;
+  ASSERT_TRUE(d.ParseFromString((*events)[1].payload));
+  EXPECT_NEAR(d.cost().monthly_cost_change_usd(), change, 1e-9);
+  EXPECT_NEAR(d.cost().current_monthly_cost_usd(), 2 * pod_hourly * 730, 1e-9);
+  // The pods' lifetimes carry their pool.
+  auto lives = (*store)->ScanEvents(storage::EventLog::kPodLifetimes, absl::InfinitePast(),
+                                    absl::InfiniteFuture());
+  ASSERT_TRUE(lives.ok());
+  ASSERT_FALSE(lives->empty());
+  EXPECT_EQ(costs::DecodePodLifetime((*lives)[0].payload)->life.pool, "big");
+}
+
+}  // namespace
+}  // namespace reconciler

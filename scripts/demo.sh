@@ -98,6 +98,22 @@ demo_show_raw "$path"
 demo_kubectl_raw "$path" || die "$DEMO_CLIENT failed for the custom metrics API"
 echo
 
+step "What each deployment costs (the last hour; /api/overview, at COST_PER_VCPU_HOUR and COST_PER_GB_MEMORY_HOUR)"
+echo "\$ curl -s http://127.0.0.1:$API_PORT/api/overview?hours=1"
+curl -sf "http://127.0.0.1:$API_PORT/api/overview?hours=1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+money = lambda v: "unknown" if v is None else "$%.4f" % v
+for x in d["deployments"]:
+    u = x["cpu_utilization_percent"]
+    print("    %-16s %s requested, %s wasted, cpu %s, %s/month  %s" % (
+        x["namespace"] + "/" + x["deployment"], money(x["total_cost"]), money(x["total_wasted_cost"]),
+        "unknown" if u is None else "%.0f %%" % u, money(x["estimated_monthly_cost"]), x["recommendation"]))
+print("    total: %s over %d deployments, %s/month" % (money(d["total_cost"]), d["deployments_count"],
+      money(d["estimated_monthly_cost"])))' || die "the cost overview failed"
+echo "    one deployment: http://127.0.0.1:$API_PORT/api/deployment/shop/api/cost?hours=24"
+echo "    weekly report:  http://127.0.0.1:$API_PORT/api/v1/report/weekly?format=text"
+
 step "Also look at"
 echo "    web page:        http://127.0.0.1:$API_PORT/"
 echo "    JSON API:        http://127.0.0.1:$API_PORT/api/v1/deployments  (and /api/v1/status, /api/v1/metrics)"

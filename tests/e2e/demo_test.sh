@@ -21,6 +21,8 @@ for metric in smart_cpu_pressure smart_cpu_blended smart_cpu_predicted smart_cpu
     || fail "no served value printed for $metric"
 done
 grep -q '"kind":"MetricValueList".*"name":"checkout"' "$out" || fail "custom metrics output missing"
+grep -qE '^    shop/api +\$[0-9.]+ requested, ' "$out" || fail "no cost line for shop/api"
+grep -qE '^    total: \$[0-9.]+ over 3 deployments' "$out" || fail "no cost total"
 grep -q "web page: *http://127.0.0.1:[0-9]*/" "$out" || fail "web page URL missing"
 grep -q "/metrics: *http://127.0.0.1:[0-9]*/metrics" "$out" || fail "/metrics URL missing"
 grep -q "stopped every process it started; data lives in $DEMO_DIR" "$out" || fail "no stop message"
