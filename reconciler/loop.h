@@ -55,12 +55,16 @@ struct DeploymentStatus {
   std::string source;  // "hpa/<name>", "env/DEPLOYMENT_<N>", "annotation"
   int pods = 0;
   int ready_pods = 0;
+  // status.currentReplicas of the HPA scaling this deployment, as the informer sees it
+  // (nullopt: no HPA, or one that has not reported yet).
+  absl::optional<int> hpa_current_replicas;
   int young_pods_excluded = 0;
   bool all_pods_young = false;
   int64_t cpu_request_millicores = 0;  // per pod, summed over containers
   int64_t memory_request_bytes = 0;    // per pod
   absl::optional<double> blended_pct;  // this cycle's reading (nullopt: no data)
   absl::optional<double> demand_cores;
+  bool demand_censored = false;  // the pods sat at their CPU limit: demand is a lower bound
   absl::optional<double> memory_pct;
   absl::optional<double> memory_working_set_bytes;  // total over the mature pods (costs)
   double confidence = 0;
