@@ -70,6 +70,11 @@ Decision Decide(const Reading& reading, const ForecastView& forecast,
       *demand = std::max(*demand, kSaturatedGrowth * reading.windows.cores_1m.value_or(
                                                          reading.windows.cores_5m.value_or(0)));
     }
+    if (forecast.rise_headroom_cores && reading.windows.cores_1m) {
+      // The risk headroom: what this deployment's demand has risen by within a provisioning
+      // horizon (its upper quantile over the last day), on top of the present minute.
+      *demand = std::max(*demand, *reading.windows.cores_1m + *forecast.rise_headroom_cores);
+    }
     current_pct = 100.0 * *demand /
                   (reading.ready_pods * reading.cpu_request_millicores / 1000.0);
   }

@@ -5,6 +5,7 @@
 // One cycle, in the loop's order (the tracker's new forecast is validated against the demand
 // at which this cycle's target is reached, and the decision reads the updated forecast):
 //
+//   if (reading.windows.cores_1m) tracker.ObserveRecent(now, *reading.windows.cores_1m);
 //   tracker.RefreshLearnedTarget(now, config.enable_autotuning);
 //   reconciler::TargetDecision t = reconciler::DecideTarget(
 //       reading, tracker.LearnedTargetPct(), memory, config, now);
@@ -16,7 +17,8 @@
 //
 // The target: the node pressure table (policy.h), the low-request rule, the learned target
 // when auto-tuning has one, the cooldown; unknown node pressure never lowers it. The served
-// values: the blend, the predicted % (the forecast peak when trusted, else the blend), the
+// values: the blend, the predicted % (the served demand: the rate windows' demand or, higher,
+// the present minute plus the risk headroom; then the forecast peak when trusted), the
 // pressure ratio (predicted / target) and memory. Without CPU data, or with confidence below
 // kMinConfidence once something was served, the previous values stand with their time, so the
 // adapter's staleness limit decides when they stop being served.
@@ -42,6 +44,9 @@ struct ForecastView {
   std::string note;      // why the forecast is or is not used
   // Auto-tuning's learned target, % of request; nullopt before a week of history or when off.
   absl::optional<double> learned_target_pct;
+  // Auto-tuning's risk headroom, cores (ForecastTracker::RiseHeadroomCores): added to the
+  // present 1-minute demand in the served demand. nullopt without enough rise history.
+  absl::optional<double> rise_headroom_cores;
 };
 
 // The values served for one deployment (its last-known-good ones when held).

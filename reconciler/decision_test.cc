@@ -275,5 +275,20 @@ TEST(DecisionTest, ASurgeCountsAtOnceAndCappedPodsAskForMore) {
   EXPECT_NEAR(d.next.served.pressure_ratio, 150.0 / 80, 1e-12);
 }
 
+TEST(DecisionTest, RiskHeadroomIsAddedToThePresentMinute) {
+  // 2 cores over 4 pods of 1 core; the last day's rises call for 1 core more: 3 cores served
+  // against a 90 % target.
+  ForecastView v = Learned(90);
+  v.rise_headroom_cores = 1.0;
+  Decision d = Decide(Steady(), v, {}, Config{}, kNow);
+  EXPECT_NEAR(d.next.served.predicted_pct, 75, 1e-12);
+  EXPECT_NEAR(d.next.served.pressure_ratio, 75.0 / 90, 1e-12);
+  // Without a 1-minute rate there is no present minute to add it to: the windows' demand.
+  Reading r = Steady();
+  r.windows.cores_1m = absl::nullopt;
+  d = Decide(r, v, {}, Config{}, kNow);
+  EXPECT_NEAR(d.next.served.predicted_pct, 50, 1e-12);
+}
+
 }  // namespace
 }  // namespace reconciler

@@ -1,6 +1,7 @@
 #include "reconciler/forecast_tracker.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
@@ -22,6 +23,31 @@ absl::Time Floor(absl::Time t) {
 }
 
 }  // namespace
+
+void ForecastTracker::ObserveRecent(absl::Time now, double cores_1m) {
+  if (!std::isfinite(cores_1m) || (!open_.empty() && now <= open_.back().at)) return;
+  // Readings whose horizon closed before `now` become rises (those that saw no later reading
+  // within it, across a gap, say nothing and are dropped).
+  while (!open_.empty() && open_.front().at + kRiseHorizon < now) {
+    const Open& o = open_.front();
+    if (o.seen) rises_.emplace_back(o.at, std::max(0.0, o.max_ahead - o.cores));
+    open_.pop_front();
+  }
+  for (Open& o : open_) {
+    o.max_ahead = std::max(o.max_ahead, cores_1m);
+    o.seen = true;
+  }
+  open_.push_back({now, cores_1m, cores_1m, false});
+  while (!rises_.empty() && rises_.front().first < now - kRiseRecent) rises_.pop_front();
+}
+
+absl::optional<double> ForecastTracker::RiskHeadroom(absl::Time now) const {
+  std::vector<double> samples;
+  for (const auto& [at, rise] : rises_) {
+    if (at >= now - kRiseRecent && at <= now) samples.push_back(rise);
+  }
+  return reconciler::RiseHeadroomCores(std::move(samples), kRiseQuantile, kMinRiseSamples);
+}
 
 ForecastTracker::ForecastTracker(std::string name) : name_(std::move(name)) {}
 ForecastTracker::~ForecastTracker() = default;
@@ -186,6 +212,13 @@ void ForecastTracker::SeedValidation(double threshold) {
 void ForecastTracker::RefreshLearnedTarget(absl::Time now, bool enabled) {
   if (!enabled) {
     learned_ = absl::nullopt;
+    rise_headroom_ = absl::nullopt;
+    return;
+  }
+  rise_headroom_ = RiskHeadroom(now);
+  if (rise_headroom_) {
+    learned_ = kRiskTargetPct;
+    learned_at_ = absl::InfinitePast();  // the week's ratio is recomputed when the rises stop
     return;
   }
   // Until a week of history is held there is nothing to learn: no copy, no call.
@@ -205,6 +238,7 @@ ForecastView ForecastTracker::View(absl::Time now, const ForecastViewOptions& op
   v.accuracy = summary.accuracy;
   v.validated = summary.total;
   v.learned_target_pct = learned_;
+  v.rise_headroom_cores = rise_headroom_;
   if (!options.predictive) {
     v.note = "ENABLE_PREDICTIVE=false";
   } else if (!model_ || !derived_) {

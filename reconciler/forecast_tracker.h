@@ -78,10 +78,32 @@ class ForecastTracker {
   void Observe(absl::Time now, double demand_cores, double threshold_cores, bool predictive,
                bool censored = false);
 
-  // Auto-tuning: once a week of history is held, recomputes the learned target (policy.h
-  // LearnedTargetPct) when it is an hour old; clears it when not `enabled`.
+  // One cycle's 1-minute demand (cores: every pod's CPU over the last minute, summed), in time
+  // order. Each reading becomes a rise sample once kRiseHorizon has passed: the most the
+  // demand reached over the horizon after it, minus it.
+  void ObserveRecent(absl::Time now, double cores_1m);
+
+  // Auto-tuning. Every cycle: with kMinRiseSamples rises from the last kRiseRecent, the risk
+  // headroom is their kRiseQuantile (policy.h RiseHeadroomCores) and the learned target is
+  // kRiskTargetPct, hot because the headroom is explicit. Without them (the first hours), once
+  // a week of history is held, the learned target is policy.h LearnedTargetPct, recomputed
+  // hourly, and there is no headroom. Both are cleared when not `enabled`.
   void RefreshLearnedTarget(absl::Time now, bool enabled);
   absl::optional<double> LearnedTargetPct() const { return learned_; }
+  absl::optional<double> RiseHeadroomCores() const { return rise_headroom_; }
+
+  // A reading's rise is measured over this horizon: about one HPA sync, a pod's start-up and
+  // the 1-minute rate's window (15 s + 90 s + 60 s), the time from a rise to the capacity it
+  // calls for serving load.
+  static constexpr absl::Duration kRiseHorizon = absl::Minutes(3);
+  // The rises the headroom is learned from, and how many it needs (3 hours of 1-minute cycles).
+  static constexpr absl::Duration kRiseRecent = absl::Hours(24);
+  static constexpr int kMinRiseSamples = 180;
+  // Measured in BENCHMARKS.md ("Risk headroom"), chosen on the development half of the traces:
+  // 0.99 of the last 24 h beat 0.9 / 0.95 / 0.98 / 0.995, the last 6 h, the last 2 h, the last
+  // 6 h plus the same hour of earlier days, and the relative rise (max ahead / now).
+  static constexpr double kRiseQuantile = 0.99;
+  static constexpr double kRiskTargetPct = 90;
 
   // The forecast and its validation over the last 24 h at `now`.
   ForecastView View(absl::Time now, const ForecastViewOptions& options) const;
@@ -98,6 +120,12 @@ class ForecastTracker {
   int ValidatedCount() const { return static_cast<int>(validated_.size()); }
 
  private:
+  struct Open {  // a 1-minute reading whose horizon is still open
+    absl::Time at;
+    double cores, max_ahead;
+    bool seen;  // a later reading fell inside the horizon
+  };
+  absl::optional<double> RiskHeadroom(absl::Time now) const;
   struct Pending {
     absl::Time target;
     double forecast, threshold;
@@ -126,6 +154,9 @@ class ForecastTracker {
   std::deque<Pending> pending_;
   std::vector<predictor::Validated> validated_;
   absl::optional<double> learned_;
+  absl::optional<double> rise_headroom_;
+  std::deque<Open> open_;
+  std::deque<std::pair<absl::Time, double>> rises_;  // origin time, rise (cores)
   absl::Time learned_at_ = absl::InfinitePast();
   std::vector<ForecastRecord> records_;
   bool refits_paused_ = false;

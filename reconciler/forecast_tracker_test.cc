@@ -126,5 +126,32 @@ TEST(ForecastTrackerTest, TheLearnedTargetNeedsAWeekAndIsClearedWhenOff) {
   EXPECT_FALSE(t.LearnedTargetPct().has_value());
 }
 
+TEST(ForecastTrackerTest, RiskHeadroomIsTheRiseWithinTheHorizon) {
+  ForecastTracker t("ns/d");
+  // 1-minute readings: 2 cores, with a rise to 5 cores every 20 minutes for 1 minute.
+  absl::Time now = kStart;
+  for (int i = 0; i < 400; ++i, now += absl::Minutes(1)) {
+    t.ObserveRecent(now, i % 20 == 10 ? 5.0 : 2.0);
+    t.RefreshLearnedTarget(now, true);
+  }
+  // The rises: 3 cores for the three readings before each spike, 0 elsewhere (the spike falls):
+  // 15 % of the readings, so the 0.99 quantile is the whole rise.
+  ASSERT_TRUE(t.RiseHeadroomCores().has_value());
+  EXPECT_DOUBLE_EQ(*t.RiseHeadroomCores(), 3.0);
+  EXPECT_EQ(t.LearnedTargetPct(), ForecastTracker::kRiskTargetPct);
+  EXPECT_EQ(t.View(now, {}).rise_headroom_cores, t.RiseHeadroomCores());
+  t.RefreshLearnedTarget(now, false);
+  EXPECT_FALSE(t.RiseHeadroomCores().has_value());
+}
+
+TEST(ForecastTrackerTest, NoRiskHeadroomBeforeEnoughRises) {
+  ForecastTracker t("ns/d");
+  absl::Time now = kStart;
+  for (int i = 0; i < 100; ++i, now += absl::Minutes(1)) t.ObserveRecent(now, 2.0 + i);
+  t.RefreshLearnedTarget(now, true);
+  EXPECT_FALSE(t.RiseHeadroomCores().has_value());  // fewer than kMinRiseSamples
+  EXPECT_FALSE(t.LearnedTargetPct().has_value());   // and no week of buckets
+}
+
 }  // namespace
 }  // namespace reconciler

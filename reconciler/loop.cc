@@ -346,6 +346,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   if (cfg.enable_predictive && !st->history_loaded && history_.CanLoad(in.load_budget)) {
     LoadHistory(cfg, reading, now, in, st, report);
   }
+  if (reading.windows.cores_1m) st->tracker.ObserveRecent(now, *reading.windows.cores_1m);
   st->tracker.RefreshLearnedTarget(now, cfg.enable_autotuning);
 
   // The forecast of total demand (cores) is validated against the demand at which the target

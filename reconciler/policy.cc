@@ -224,6 +224,14 @@ double PressureRatio(double predicted_pct, double target_pct) {
   return predicted_pct / target_pct;
 }
 
+absl::optional<double> RiseHeadroomCores(std::vector<double> rises, double q,
+                                         size_t min_samples) {
+  if (rises.size() < std::max<size_t>(1, min_samples)) return absl::nullopt;
+  const size_t k = static_cast<size_t>(std::clamp(q, 0.0, 1.0) * (rises.size() - 1));
+  std::nth_element(rises.begin(), rises.begin() + k, rises.end());
+  return std::max(0.0, rises[k]);
+}
+
 absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets,
                                         int min_buckets, double min_pct, double max_pct) {
   return LearnedTargetPct(demand, {}, reaction_buckets, min_buckets, min_pct, max_pct);

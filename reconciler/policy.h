@@ -171,6 +171,13 @@ absl::optional<double> LearnedTargetPct(const std::vector<double>& demand,
                                         int reaction_buckets = 2, int min_buckets = 7 * 24 * 12,
                                         double min_pct = 50, double max_pct = 90);
 
+// Risk headroom: the `q` upper quantile (0-1) of `rises`, the additive rises of demand (cores)
+// over the provisioning horizon observed in a deployment's own history (max of the demand
+// over the horizon after a reading minus the reading; 0 when it fell). nullopt with fewer than
+// `min_samples` rises. The served demand adds it to the present, so the headroom is large where
+// the history rose fast and small where it did not, instead of the same share everywhere.
+absl::optional<double> RiseHeadroomCores(std::vector<double> rises, double q, size_t min_samples);
+
 // The recommended target: node pressure, then the low-request rule. `learned_pct`, when set
 // (auto-tuning after 7 days), replaces the pressure table's value under warning/safe/unknown
 // pressure but never raises the target under critical pressure.

@@ -239,4 +239,13 @@ TEST(LearnedTargetTest, NeedsAWeekOfNonZeroHistory) {
   EXPECT_FALSE(LearnedTargetPct(std::vector<double>(7 * 24 * 12, 0.0)).has_value());
 }
 
+TEST(RiseHeadroomCores, UpperQuantileOfTheRises) {
+  std::vector<double> rises;
+  for (int i = 0; i < 100; ++i) rises.push_back(i);  // 0 .. 99 cores
+  EXPECT_DOUBLE_EQ(*RiseHeadroomCores(rises, 0.99, 100), 98);  // index floor(0.99 x 99)
+  EXPECT_DOUBLE_EQ(*RiseHeadroomCores(rises, 0.5, 100), 49);
+  EXPECT_FALSE(RiseHeadroomCores(rises, 0.99, 101).has_value());  // too few: unknown, not 0
+  EXPECT_FALSE(RiseHeadroomCores({}, 0.99, 0).has_value());
+}
+
 }  // namespace reconciler
