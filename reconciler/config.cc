@@ -286,7 +286,9 @@ const std::vector<Spec>& Specs() {
        Text(&Config::operator_namespace, /*required=*/true)},
       {{"LEASE_NAME", "smart-autoscaler-reconciler", "name", "the leader-election Lease"},
        Text(&Config::lease_name, /*required=*/true)},
-      {{"LEADER_ELECT", "true", "bool", "use a Lease so only one replica sends alerts, patches HPAs (legacy) and sends the weekly report; every replica serves"},
+      {{"LEADER_ELECT", "true", "bool",
+        "use a Lease so only one replica sends alerts and patches HPAs (legacy mode); every "
+        "replica serves"},
        Flag(&Config::leader_elect)},
       {{"SNAPSHOT_ADDRESS", "unix:///run/smart-autoscaler/snapshots.sock",
         "unix:///path or loopback host:port", "where adapters receive the metric snapshots"},
