@@ -17,26 +17,70 @@
 namespace adapter {
 namespace {
 
-constexpr char kApiGroupList[] =
-    R"({"kind":"APIGroupList","apiVersion":"v1","groups":[)"
-    R"({"name":"custom.metrics.k8s.io","versions":[)"
-    R"({"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"},)"
-    R"({"groupVersion":"custom.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
-    R"("preferredVersion":{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"}},)"
-    R"({"name":"external.metrics.k8s.io","versions":[)"
-    R"({"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
-    R"("preferredVersion":{"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}}]})";
+// The served groups and their versions, preferred first.
+struct GroupVersions {
+  const char* name;
+  std::vector<const char*> versions;
+};
 
-constexpr char kCustomGroup_[] =
-    R"({"kind":"APIGroup","apiVersion":"v1","name":"custom.metrics.k8s.io","versions":[)"
-    R"({"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"},)"
-    R"({"groupVersion":"custom.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
-    R"("preferredVersion":{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"}})";
+const std::vector<GroupVersions>& ServedGroups() {
+  static const auto* groups = new std::vector<GroupVersions>{
+      {"custom.metrics.k8s.io", {"v1beta2", "v1beta1"}},
+      {"external.metrics.k8s.io", {"v1beta1"}},
+  };
+  return *groups;
+}
 
-constexpr char kExternalGroup_[] =
-    R"({"kind":"APIGroup","apiVersion":"v1","name":"external.metrics.k8s.io","versions":[)"
-    R"({"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
-    R"("preferredVersion":{"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}})";
+// The members of an APIGroup object (name, versions, preferredVersion), inside an open object.
+void WriteGroupMembers(base::JsonWriter& w, const GroupVersions& g) {
+  base::JsonField(w, "name", g.name);
+  auto version = [&](const char* v) {
+    w.StartObject();
+    base::JsonField(w, "groupVersion", absl::StrCat(g.name, "/", v));
+    base::JsonField(w, "version", v);
+    w.EndObject();
+  };
+  w.Key("versions");
+  w.StartArray();
+  for (const char* v : g.versions) version(v);
+  w.EndArray();
+  w.Key("preferredVersion");
+  version(g.versions.front());
+}
+
+// GET /apis: the APIGroupList; GET /apis/<group>: that APIGroup. Built once.
+std::string ApiGroupListJson() {
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  base::JsonField(w, "kind", "APIGroupList");
+  base::JsonField(w, "apiVersion", "v1");
+  w.Key("groups");
+  w.StartArray();
+  for (const GroupVersions& g : ServedGroups()) {
+    w.StartObject();
+    WriteGroupMembers(w, g);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return base::JsonText(buf);
+}
+
+std::string ApiGroupJson(absl::string_view group) {
+  for (const GroupVersions& g : ServedGroups()) {
+    if (group != g.name) continue;
+    rapidjson::StringBuffer buf;
+    base::JsonWriter w(buf);
+    w.StartObject();
+    base::JsonField(w, "kind", "APIGroup");
+    base::JsonField(w, "apiVersion", "v1");
+    WriteGroupMembers(w, g);
+    w.EndObject();
+    return base::JsonText(buf);
+  }
+  return "";
+}
 
 // One media range of an Accept header.
 struct MediaRange {
@@ -296,10 +340,12 @@ HttpResponse Handler::Serve(const HttpRequest& request, std::string* resource,
       return Json(VersionJson(options_.version));
     case Route::Kind::kMetrics:
       return Metrics();
-    case Route::Kind::kApis:
-      return Json(kApiGroupList);
+    case Route::Kind::kApis: {
+      static const std::string* list = new std::string(ApiGroupListJson());
+      return Json(*list);
+    }
     case Route::Kind::kApiGroup:
-      return Json(route.group == kCustomGroup ? kCustomGroup_ : kExternalGroup_);
+      return Json(ApiGroupJson(route.group));
     case Route::Kind::kApiResourceList:
       return ResourceList(route.group, route.version);
     case Route::Kind::kOpenApiV2:

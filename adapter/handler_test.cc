@@ -168,9 +168,27 @@ TEST_F(HandlerTest, Discovery) {
           R"({"name":"deployments.apps/smart_cpu_pressure","singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]})"),
       std::string::npos);
   EXPECT_EQ(authz_.last.path, "/apis/custom.metrics.k8s.io/v1beta2");
-  EXPECT_NE(Get("/apis").body.find(R"("kind":"APIGroupList")"), std::string::npos);
-  EXPECT_NE(Get("/apis/custom.metrics.k8s.io").body.find(R"("kind":"APIGroup")"),
-            std::string::npos);
+  EXPECT_EQ(
+      Get("/apis").body,
+      R"({"kind":"APIGroupList","apiVersion":"v1","groups":[)"
+      R"({"name":"custom.metrics.k8s.io","versions":[)"
+      R"({"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"},)"
+      R"({"groupVersion":"custom.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
+      R"("preferredVersion":{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"}},)"
+      R"({"name":"external.metrics.k8s.io","versions":[)"
+      R"({"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
+      R"("preferredVersion":{"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}}]})");
+  EXPECT_EQ(
+      Get("/apis/custom.metrics.k8s.io").body,
+      R"({"kind":"APIGroup","apiVersion":"v1","name":"custom.metrics.k8s.io","versions":[)"
+      R"({"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"},)"
+      R"({"groupVersion":"custom.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
+      R"("preferredVersion":{"groupVersion":"custom.metrics.k8s.io/v1beta2","version":"v1beta2"}})");
+  EXPECT_EQ(
+      Get("/apis/external.metrics.k8s.io").body,
+      R"({"kind":"APIGroup","apiVersion":"v1","name":"external.metrics.k8s.io","versions":[)"
+      R"({"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}],)"
+      R"("preferredVersion":{"groupVersion":"external.metrics.k8s.io/v1beta1","version":"v1beta1"}})");
   EXPECT_EQ(Get("/openapi/v2").status, 404);
   EXPECT_NE(Get("/version").body.find(R"("gitVersion":"v0.1.0")"), std::string::npos);
 }

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/json_writer.h"
 
 namespace adapter {
 namespace {
@@ -328,18 +330,6 @@ class Parser {
   size_t pos_ = 0;
 };
 
-std::string Quote(const std::string& s) {
-  // Keys and values are validated to [A-Za-z0-9._/-], so no escaping is needed; stay safe anyway.
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<Selector> Selector::Parse(absl::string_view text) {
@@ -430,57 +420,72 @@ std::string Selector::String() const {
   return absl::StrJoin(parts, ",");
 }
 
+namespace {
+
+const char* OperatorName(Selector::Op op) {
+  switch (op) {
+    case Selector::Op::kEquals:
+    case Selector::Op::kIn:
+      return "In";
+    case Selector::Op::kNotEquals:
+    case Selector::Op::kNotIn:
+      return "NotIn";
+    case Selector::Op::kExists:
+      return "Exists";
+    case Selector::Op::kDoesNotExist:
+      return "DoesNotExist";
+    case Selector::Op::kGreaterThan:
+      return "Gt";
+    case Selector::Op::kLessThan:
+      return "Lt";
+  }
+  return "In";
+}
+
+}  // namespace
+
 std::string Selector::ToLabelSelectorJson() const {
-  std::vector<std::string> match_labels;
-  std::vector<std::string> expressions;
-  std::map<std::string, bool> labelled;
+  // The first equality per key becomes matchLabels; everything else a matchExpression.
+  std::vector<const Requirement*> labels, expressions;
+  std::set<std::string> labelled;
   for (const Requirement& r : requirements_) {
-    if (r.op == Op::kEquals && !labelled[r.key]) {
-      labelled[r.key] = true;
-      match_labels.push_back(absl::StrCat(Quote(r.key), ":", Quote(r.values[0])));
-      continue;
+    if (r.op == Op::kEquals && labelled.insert(r.key).second) {
+      labels.push_back(&r);
+    } else {
+      expressions.push_back(&r);
     }
-    const char* op = "In";
-    switch (r.op) {
-      case Op::kEquals:
-      case Op::kIn:
-        op = "In";
-        break;
-      case Op::kNotEquals:
-      case Op::kNotIn:
-        op = "NotIn";
-        break;
-      case Op::kExists:
-        op = "Exists";
-        break;
-      case Op::kDoesNotExist:
-        op = "DoesNotExist";
-        break;
-      case Op::kGreaterThan:
-        op = "Gt";
-        break;
-      case Op::kLessThan:
-        op = "Lt";
-        break;
-    }
-    std::string e = absl::StrCat("{\"key\":", Quote(r.key), ",\"operator\":\"", op, "\"");
-    if (r.op != Op::kExists && r.op != Op::kDoesNotExist) {
-      std::vector<std::string> quoted;
-      for (const std::string& v : r.values) quoted.push_back(Quote(v));
-      absl::StrAppend(&e, ",\"values\":[", absl::StrJoin(quoted, ","), "]");
-    }
-    e.push_back('}');
-    expressions.push_back(std::move(e));
   }
-  std::string out = "{";
-  if (!match_labels.empty())
-    absl::StrAppend(&out, "\"matchLabels\":{", absl::StrJoin(match_labels, ","), "}");
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartObject();
+  if (!labels.empty()) {
+    w.Key("matchLabels");
+    w.StartObject();
+    for (const Requirement* r : labels) {
+      w.Key(r->key.data(), static_cast<rapidjson::SizeType>(r->key.size()));
+      base::JsonString(w, r->values[0]);
+    }
+    w.EndObject();
+  }
   if (!expressions.empty()) {
-    if (!match_labels.empty()) out.push_back(',');
-    absl::StrAppend(&out, "\"matchExpressions\":[", absl::StrJoin(expressions, ","), "]");
+    w.Key("matchExpressions");
+    w.StartArray();
+    for (const Requirement* r : expressions) {
+      w.StartObject();
+      base::JsonField(w, "key", r->key);
+      base::JsonField(w, "operator", OperatorName(r->op));
+      if (r->op != Op::kExists && r->op != Op::kDoesNotExist) {
+        w.Key("values");
+        w.StartArray();
+        for (const std::string& v : r->values) base::JsonString(w, v);
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
   }
-  out.push_back('}');
-  return out;
+  w.EndObject();
+  return base::JsonText(buf);
 }
 
 }  // namespace adapter

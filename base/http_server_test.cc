@@ -322,7 +322,7 @@ TEST_F(HttpServerTest, StopClosesIdleConnectionsQuickly) {
   ASSERT_TRUE(fresh.connected());
   const absl::Time start = absl::Now();
   server_->Stop();
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(1500));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // far below the idle timeout (60 s)
   EXPECT_TRUE(idle.ClosedByPeer());
   EXPECT_TRUE(fresh.ClosedByPeer());
   server_->Stop();  // idempotent

@@ -176,7 +176,7 @@ TEST(BackfillerTest, TheCycleNeverWaitsForAQuery) {
   absl::Time before = absl::Now();
   EXPECT_TRUE(b.TakeLoaded().empty());
   BackfillProgress pr = b.progress();
-  EXPECT_LT(absl::Now() - before, absl::Milliseconds(100));
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5));  // the query itself never returns before release
   EXPECT_EQ(pr.pending, 1);
   release.Notify();
   ASSERT_TRUE(b.WaitDone(absl::Seconds(30)));
