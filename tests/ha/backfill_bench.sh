@@ -10,7 +10,8 @@
 #
 # Prints the backfill plan and done lines, the cycles' log lines, the status's backfill object
 # and the process' CPU, wall and max RSS. The plan covers 7 days whatever HISTORY_MINUTES is;
-# Prometheus holds only HISTORY_MINUTES of samples, so answers outside it are empty.
+# Prometheus holds only HISTORY_MINUTES of samples, so answers outside it are empty. Samples
+# are 120 s apart: rate(...[5m]) needs two in its window (300 s spacing gives no points).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DEPLOYMENTS=${1:-5000}
@@ -31,7 +32,7 @@ echo "== generating $DEPLOYMENTS deployments x $PODS pods on $NODES nodes, $HIST
 t0=$SECONDS
 "$W/smart-autoscaler" demo-exporter --out "$W" --traces-dir "$ROOT/data/traces" --serve=false \
   --scale-deployments="$DEPLOYMENTS" --scale-pods="$PODS" --scale-nodes="$NODES" \
-  --history-minutes="$HISTORY_MINUTES" --future-minutes=60 --sample-seconds=300
+  --history-minutes="$HISTORY_MINUTES" --future-minutes=15 --sample-seconds=120
 printf 'global:\n  scrape_interval: 15s\n' >"$W/prometheus.yml"
 echo "   files in $((SECONDS - t0)) s: $(du -sh "$W/backfill.om" | cut -f1) OpenMetrics"
 t0=$SECONDS
@@ -59,10 +60,12 @@ import json, sys
 s = json.load(sys.stdin)
 print("status backfill:", json.dumps(s["backfill"]))
 print("last cycle:", json.dumps({k: s["lastCycle"][k] for k in ("deployments", "cpuSeconds", "wallSeconds", "historiesLoaded", "backfillQueries")}))'
-kill -TERM "$PID_reconciler"
+# SIGTERM to the reconciler itself (the child of /usr/bin/time, which then reports).
+kill -TERM "$(pgrep -P "$PID_reconciler")"
 wait "$PID_reconciler" || true
 grep -oE 'backfill(: | done: )[^"]*' "$W/reconciler.log" | sed 's/^/   /'
 grep -o 'cycle: [^"]*' "$W/reconciler.log" | awk '{print "   " $0}' | head -3
 echo "   ... $(grep -c 'cycle: ' "$W/reconciler.log") cycles; the last:"
 grep -o 'cycle: [^"]*' "$W/reconciler.log" | tail -2 | sed 's/^/   /'
-grep -E 'Maximum resident set size|Elapsed \(wall|User time|System time' "$W/reconciler.log"
+grep -E 'Maximum resident set size|Elapsed \(wall|User time|System time' "$W/reconciler.log" \
+  || echo "   (no /usr/bin/time figures)"
