@@ -32,21 +32,24 @@ int ForecastTracker::LeadSteps() const {
 }
 
 void ForecastTracker::Observe(absl::Time now, double demand_cores, double threshold_cores,
-                              bool predictive) {
+                              bool predictive, bool censored) {
   const absl::Time bucket = Floor(now);
   if (bucket_start_ == absl::InfinitePast()) bucket_start_ = bucket;
   if (bucket > bucket_start_ && bucket_n_ > 0) {
-    PushBucket(bucket_start_, bucket_sum_ / bucket_n_, threshold_cores, now, predictive);
+    PushBucket(bucket_start_, bucket_sum_ / bucket_n_, bucket_censored_, threshold_cores, now,
+               predictive);
     bucket_sum_ = 0;
     bucket_n_ = 0;
+    bucket_censored_ = false;
   }
   bucket_start_ = bucket;
   bucket_sum_ += demand_cores;
   ++bucket_n_;
+  bucket_censored_ = bucket_censored_ || censored;
 }
 
-void ForecastTracker::PushBucket(absl::Time bucket, double value, double threshold, absl::Time now,
-                                 bool predictive) {
+void ForecastTracker::PushBucket(absl::Time bucket, double value, bool censored, double threshold,
+                                 absl::Time now, bool predictive) {
   if (history_.empty()) {
     history_start_ = bucket;
   } else {
@@ -54,14 +57,18 @@ void ForecastTracker::PushBucket(absl::Time bucket, double value, double thresho
     if (bucket < next) return;  // already have it (loaded)
     // Hold the last value across missed buckets (a reconciler restart, a Prometheus outage).
     const double last = history_.back();
+    const bool last_censored = censored_.back() != 0;
     for (; next < bucket; next += kStep) {
       history_.push_back(last);
-      if (model_) model_->Append(last).IgnoreError();
+      censored_.push_back(last_censored);
+      if (model_) model_->Append(last, last_censored).IgnoreError();
     }
   }
   history_.push_back(value);
+  censored_.push_back(censored);
   while (static_cast<int>(history_.size()) > kHistoryBuckets) {
     history_.pop_front();
+    censored_.pop_front();
     history_start_ += kStep;
   }
   // Validate the forecasts whose target is this bucket.
@@ -80,7 +87,7 @@ void ForecastTracker::PushBucket(absl::Time bucket, double value, double thresho
   if (due && !refits_paused_) {
     Refit(now);
   } else if (model_) {
-    model_->Append(value).IgnoreError();
+    model_->Append(value, censored).IgnoreError();
   } else {
     return;  // no model yet and fits paused: no forecast rather than a made-up one
   }
@@ -104,12 +111,18 @@ void ForecastTracker::Forecast(absl::Time bucket, double threshold) {
   records_.push_back(std::move(r));
 }
 
-void ForecastTracker::Refit(absl::Time now) {
+predictor::Series ForecastTracker::HistorySeries(size_t drop_last) const {
   predictor::Series series;
   series.start = history_start_;
   series.step = kStep;
-  series.values.assign(history_.begin(), history_.end());
+  series.values.assign(history_.begin(), history_.end() - drop_last);
   series.gap.assign(series.values.size(), 0);
+  series.censored.assign(censored_.begin(), censored_.end() - drop_last);
+  return series;
+}
+
+void ForecastTracker::Refit(absl::Time now) {
+  const predictor::Series series = HistorySeries(0);
   auto model = predictor::NewEnsemble();
   absl::Status s = model->Fit(series, std::max(LeadSteps(), kMinFitHorizon));
   if (!s.ok()) {
@@ -121,20 +134,28 @@ void ForecastTracker::Refit(absl::Time now) {
 }
 
 void ForecastTracker::LoadHistory(const std::vector<std::pair<absl::Time, double>>& points,
-                                  absl::Time now, double threshold_cores) {
+                                  absl::Time now, double threshold_cores,
+                                  const std::vector<uint8_t>& censored) {
   if (points.empty()) return;
-  for (const auto& [bt, v] : points) {
-    const absl::Time b = Floor(bt);
+  for (size_t i = 0; i < points.size(); ++i) {
+    const absl::Time b = Floor(points[i].first);
+    const uint8_t c = i < censored.size() && censored[i] != 0;
     if (history_.empty()) {
       history_start_ = b;
-      history_.push_back(v);
+      history_.push_back(points[i].second);
+      censored_.push_back(c);
       continue;
     }
     absl::Time next = history_start_ + static_cast<int64_t>(history_.size()) * kStep;
     if (b < next) continue;
     const double last = history_.back();
-    for (; next < b; next += kStep) history_.push_back(last);
-    history_.push_back(v);
+    const uint8_t last_c = censored_.back();
+    for (; next < b; next += kStep) {
+      history_.push_back(last);
+      censored_.push_back(last_c);
+    }
+    history_.push_back(points[i].second);
+    censored_.push_back(c);
   }
   SeedValidation(threshold_cores);
   Refit(now);
@@ -148,11 +169,7 @@ void ForecastTracker::SeedValidation(double threshold) {
   const int n = static_cast<int>(history_.size());
   if (n <= kSeedMinTrainBuckets + kSeedReplayBuckets) return;
   const int lead = LeadSteps();
-  predictor::Series series;
-  series.start = history_start_;
-  series.step = kStep;
-  series.values.assign(history_.begin(), history_.end() - kSeedReplayBuckets);
-  series.gap.assign(series.values.size(), 0);
+  const predictor::Series series = HistorySeries(kSeedReplayBuckets);
   auto model = predictor::NewEnsemble();
   if (!model->Fit(series, std::max(lead, kMinFitHorizon)).ok()) return;
   for (int i = n - kSeedReplayBuckets; i < n; ++i) {
@@ -162,7 +179,7 @@ void ForecastTracker::SeedValidation(double threshold) {
       validated_.push_back(
           {history_start_ + target * kStep, band.p50.back(), history_[target], threshold});
     }
-    model->Append(history_[i]).IgnoreError();
+    model->Append(history_[i], censored_[i] != 0).IgnoreError();
   }
 }
 
@@ -175,6 +192,7 @@ void ForecastTracker::RefreshLearnedTarget(absl::Time now, bool enabled) {
   if (static_cast<int>(history_.size()) < kHistoryBuckets) return;
   if (learned_at_ != absl::InfinitePast() && now - learned_at_ < kRefitEvery) return;
   learned_ = reconciler::LearnedTargetPct(std::vector<double>(history_.begin(), history_.end()),
+                                          std::vector<uint8_t>(censored_.begin(), censored_.end()),
                                           std::max(1, LeadSteps()));
   learned_at_ = now;
 }

@@ -13,6 +13,7 @@
 // line a forecast's false positives are counted against. Thread-compatible.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -62,14 +63,20 @@ class ForecastTracker {
   // value) before the first Observe. Seeds the validation log out of sample (fit without the
   // last two hours, then forecast each of them as the live loop would have, against
   // `threshold_cores`) and fits the forecaster at `now`. Nothing happens for empty `points`.
+  // `censored` (empty: none) is parallel to `points`: != 0 where the bucket's demand sat at the
+  // pods' CPU limit (a lower bound on demand, predictor::Series::censored).
   void LoadHistory(const std::vector<std::pair<absl::Time, double>>& points, absl::Time now,
-                   double threshold_cores);
+                   double threshold_cores, const std::vector<uint8_t>& censored = {});
 
   // One cycle's demand at `now`. The readings of a 5-minute bucket are averaged; when a bucket
   // closes it joins the history (missed buckets hold the last value), validates the forecasts
   // aimed at it and, when `predictive`, refits or updates the model and forecasts the lead
   // window (a ForecastRecord; a pending forecast validated against `threshold_cores`).
-  void Observe(absl::Time now, double demand_cores, double threshold_cores, bool predictive);
+  // `censored`: the reading sat at the pods' CPU limit (Reading::saturated), so it is a lower
+  // bound on demand; a bucket with any censored reading is censored, is never forecast below
+  // (predictor Append(value, censored)) and gives no peak to the learned target.
+  void Observe(absl::Time now, double demand_cores, double threshold_cores, bool predictive,
+               bool censored = false);
 
   // Auto-tuning: once a week of history is held, recomputes the learned target (policy.h
   // LearnedTargetPct) when it is an hour old; clears it when not `enabled`.
@@ -95,8 +102,9 @@ class ForecastTracker {
     absl::Time target;
     double forecast, threshold;
   };
-  void PushBucket(absl::Time bucket, double value, double threshold, absl::Time now,
-                  bool predictive);
+  void PushBucket(absl::Time bucket, double value, bool censored, double threshold,
+                  absl::Time now, bool predictive);
+  predictor::Series HistorySeries(size_t drop_last) const;
   void Forecast(absl::Time bucket, double threshold);
   void Refit(absl::Time now);
   void SeedValidation(double threshold);
@@ -106,10 +114,12 @@ class ForecastTracker {
   absl::Duration lead_ = absl::Minutes(10);
   // Demand history in 5-minute buckets (mean of the cycle readings in each bucket).
   std::deque<double> history_;
+  std::deque<uint8_t> censored_;  // parallel to history_: 1 where the bucket was censored
   absl::Time history_start_ = absl::InfinitePast();
   absl::Time bucket_start_ = absl::InfinitePast();
   double bucket_sum_ = 0;
   int bucket_n_ = 0;
+  bool bucket_censored_ = false;
   std::unique_ptr<predictor::Forecaster> model_;
   absl::Time last_fit_ = absl::InfinitePast();
   absl::optional<predictor::Derived> derived_;

@@ -23,8 +23,11 @@ struct Field {
 };
 constexpr Field kDemandField = {"cpu_demand_cores", &StoredSeries::demand_cores,
                                 &StoredValues::demand_cores};
+constexpr Field kCensoredField = {"cpu_demand_censored", &StoredSeries::demand_censored,
+                                  &StoredValues::demand_censored};
 constexpr Field kFields[] = {
     kDemandField,
+    kCensoredField,
     {"smart_cpu_blended", &StoredSeries::blended_pct, &StoredValues::blended_pct},
     {"smart_cpu_predicted", &StoredSeries::predicted_pct, &StoredValues::predicted_pct},
     {"smart_cpu_pressure", &StoredSeries::pressure_ratio, &StoredValues::pressure_ratio},
@@ -68,9 +71,9 @@ bool HistoryWriter::CanLoad(const LoadBudget& budget) const {
   return clock_->Now() < budget.deadline;
 }
 
-std::map<absl::Time, double> HistoryWriter::LocalBuckets(absl::Time start, absl::Time end,
-                                                         DeploymentHistory* h) const {
-  std::map<absl::Time, double> local;
+std::map<absl::Time, HistoryWriter::Bucket> HistoryWriter::LocalBuckets(
+    absl::Time start, absl::Time end, DeploymentHistory* h) const {
+  std::map<absl::Time, Bucket> local;
   if (store_ == nullptr) return local;
   if (h->series.demand_cores == 0) {
     auto id = store_->LookupSeries(KeyOf(*h, kDemandField));
@@ -85,8 +88,31 @@ std::map<absl::Time, double> HistoryWriter::LocalBuckets(absl::Time start, absl:
     b.first += smp.value;
     ++b.second;
   }
-  for (const auto& [bt, b] : buckets) local[bt] = b.first / b.second;
+  for (const auto& [bt, b] : buckets) local[bt].mean = b.first / b.second;
+  CensoredMarks(start, end, h, &local);
   return local;
+}
+
+// A bucket is censored when any of its stored marks is (its mean then includes a lower bound).
+// Without the series (stored before the marks existed, or never censored) nothing is marked.
+void HistoryWriter::CensoredMarks(absl::Time start, absl::Time end, DeploymentHistory* h,
+                                  std::map<absl::Time, Bucket>* buckets) const {
+  if (h->series.demand_censored == 0) {
+    auto id = store_->LookupSeries(KeyOf(*h, kCensoredField));
+    if (id.ok()) h->series.demand_censored = *id;
+  }
+  if (h->series.demand_censored == 0) return;
+  auto marks = store_->Scan(h->series.demand_censored, start, end + kStep);
+  if (!marks.ok()) {
+    LOG(WARNING) << "store: censored marks of " << h->namespace_name << "/" << h->name << ": "
+                 << marks.status();
+    return;
+  }
+  for (const storage::Sample& m : *marks) {
+    if (m.value == 0) continue;
+    auto it = buckets->find(Floor(m.time));
+    if (it != buckets->end()) it->second.censored = true;
+  }
 }
 
 HistoryLoad HistoryWriter::LoadWeek(absl::Time now, LoadBudget* budget, DeploymentHistory* h) {
@@ -94,11 +120,17 @@ HistoryLoad HistoryWriter::LoadWeek(absl::Time now, LoadBudget* budget, Deployme
   const absl::Time end = Floor(now) - kStep;  // the last complete bucket
   const absl::Time start = end - (ForecastTracker::kHistoryBuckets - 1) * kStep;
   // The local store first (a restart): enough of it is used as it is.
-  std::map<absl::Time, double> local = LocalBuckets(start, end, h);
+  std::map<absl::Time, Bucket> local = LocalBuckets(start, end, h);
+  auto assign = [&local, &out] {
+    for (const auto& [bt, b] : local) {
+      out.points.emplace_back(bt, b.mean);
+      out.censored.push_back(b.censored);
+    }
+    out.done = true;
+  };
   const int64_t min_local = predictor::Options{}.min_history / kStep;
   if (static_cast<int64_t>(local.size()) >= min_local) {
-    out.points.assign(local.begin(), local.end());
-    out.done = true;
+    assign();
     return out;
   }
   // Too little locally (a new deployment, a fresh replica, or a replica that has not run for
@@ -118,12 +150,11 @@ HistoryLoad HistoryWriter::LoadWeek(absl::Time now, LoadBudget* budget, Deployme
     for (const auto& p : r->front().points) {
       if (!std::isfinite(p.value)) continue;
       const absl::Time b = Floor(p.time);
-      if (local.emplace(b, p.value).second) fetched.push_back({0, {b, p.value}});
+      if (local.emplace(b, Bucket{p.value, false}).second) fetched.push_back({0, {b, p.value}});
     }
   }
   if (store_ != nullptr && !fetched.empty()) PersistBackfill(&fetched, h);
-  out.points.assign(local.begin(), local.end());
-  out.done = true;
+  assign();
   return out;
 }
 

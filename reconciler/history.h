@@ -9,12 +9,15 @@
 //   }
 //   writer.WriteCycle(now, rows);   // samples, Decision and Forecast records of the cycle
 //
-// Per deployment, six series: cpu_demand_cores (cores), smart_cpu_blended,
-// smart_cpu_predicted, smart_cpu_target, smart_memory_blended (% of request) and
-// smart_cpu_pressure (the pressure ratio). A failing store is logged and skipped: the cycle
+// Per deployment, eight series: cpu_demand_cores (cores), cpu_demand_censored (1 when that
+// cycle's demand sat at the pods' CPU limit, a lower bound; else 0), smart_cpu_blended,
+// smart_cpu_predicted, smart_cpu_target, smart_memory_blended (% of request),
+// smart_cpu_pressure (the pressure ratio) and memory_working_set_bytes. A failing store is logged and skipped: the cycle
 // goes on. Thread-compatible (the loop's cycle thread).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +37,7 @@ namespace reconciler {
 // The stored series ids of one deployment (0: not registered yet).
 struct StoredSeries {
   storage::SeriesId demand_cores = 0;    // cpu_demand_cores
+  storage::SeriesId demand_censored = 0;  // cpu_demand_censored
   storage::SeriesId blended_pct = 0;     // smart_cpu_blended
   storage::SeriesId predicted_pct = 0;   // smart_cpu_predicted
   storage::SeriesId pressure_ratio = 0;  // smart_cpu_pressure
@@ -46,6 +50,7 @@ struct StoredSeries {
 struct StoredValues {
   absl::optional<double> demand_cores, blended_pct, predicted_pct, pressure_ratio, target_pct,
       memory_pct, memory_bytes;
+  absl::optional<double> demand_censored;  // 1 or 0, stored beside demand_cores
 };
 
 // What the writer keeps per deployment between cycles (owned by the caller).
@@ -67,6 +72,9 @@ struct HistoryLoad {
   bool done = false;         // loaded, or nothing to load; false: try again next cycle
   bool used_remote = false;  // a Prometheus range query was run (and charged to the budget)
   std::vector<std::pair<absl::Time, double>> points;  // bucket start -> mean cores, in order
+  // Parallel to points: 1 where a stored sample of the bucket was censored (buckets fetched
+  // from Prometheus, which knows no limits, are 0).
+  std::vector<uint8_t> censored;
   std::string error;                                  // "" or why the Prometheus query failed
 };
 
@@ -85,7 +93,8 @@ class HistoryWriter {
   // The week of demand before `now` (whole 5-minute buckets): from the store alone when it
   // holds at least the forecaster's minimum (predictor::Options::min_history), else from
   // Prometheus (only with a range query left in `budget`) merged with what the store holds,
-  // the fetched buckets written to the store. Not done (retry next cycle) without budget or
+  // the fetched buckets written to the store. The stored censored marks come back with their
+  // buckets (`censored`). Not done (retry next cycle) without budget or
   // when the query fails (`error` says why).
   HistoryLoad LoadWeek(absl::Time now, LoadBudget* budget, DeploymentHistory* h);
 
@@ -104,8 +113,14 @@ class HistoryWriter {
   bool has_store() const { return store_ != nullptr; }
 
  private:
-  std::map<absl::Time, double> LocalBuckets(absl::Time start, absl::Time end,
+  struct Bucket {
+    double mean = 0;
+    bool censored = false;
+  };
+  std::map<absl::Time, Bucket> LocalBuckets(absl::Time start, absl::Time end,
                                             DeploymentHistory* h) const;
+  void CensoredMarks(absl::Time start, absl::Time end, DeploymentHistory* h,
+                     std::map<absl::Time, Bucket>* buckets) const;
   void PersistBackfill(std::vector<storage::SeriesSample>* samples, DeploymentHistory* h);
 
   storage::Store* const store_;

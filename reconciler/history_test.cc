@@ -160,6 +160,92 @@ TEST_F(HistoryTest, AWeekFromPrometheusIsWrittenBackAndTheNextLoadNeedsNoQuery) 
   EXPECT_EQ(local.points.size(), load.points.size());
 }
 
+TEST_F(HistoryTest, CensoredMarksAreStoredAndComeBackWithTheirBucketsAfterARestart) {
+  const absl::Time end = absl::FromUnixSeconds(1764000000) - kStep;  // last complete bucket
+  const absl::Time start = end - (ForecastTracker::kHistoryBuckets - 1) * kStep;
+  {
+    HistoryWriter w(store_.get(), &prom_, &clock_);
+    for (int i = 0; i < ForecastTracker::kHistoryBuckets; ++i) {
+      // Two cycles per bucket: 1.0 core, then 2.0 cores, at the limit in every 10th bucket.
+      StoredValues a, b;
+      a.demand_cores = 1.0;
+      a.demand_censored = 0;
+      b.demand_cores = 2.0;
+      b.demand_censored = i % 10 == 0 ? 1 : 0;
+      w.WriteCycle(start + i * kStep + absl::Minutes(1), {{a, &h_}});
+      w.WriteCycle(start + i * kStep + absl::Minutes(3), {{b, &h_}});
+    }
+  }
+  ASSERT_NE(Id("cpu_demand_censored"), 0u);
+  EXPECT_EQ(h_.series.demand_censored, Id("cpu_demand_censored"));
+  // A restarted writer (new DeploymentHistory, no query budget) reads the marks back.
+  HistoryWriter w(store_.get(), &prom_, &clock_);
+  DeploymentHistory again;
+  again.namespace_name = "shop";
+  again.name = "api";
+  LoadBudget none{0, kNow + absl::Seconds(15)};
+  HistoryLoad load = w.LoadWeek(kNow, &none, &again);
+  ASSERT_TRUE(load.done);
+  EXPECT_FALSE(load.used_remote);
+  EXPECT_EQ(prom_.range_queries, 0);
+  ASSERT_EQ(load.points.size(), size_t{ForecastTracker::kHistoryBuckets});
+  ASSERT_EQ(load.censored.size(), load.points.size());
+  int marked = 0;
+  for (size_t i = 0; i < load.points.size(); ++i) {
+    EXPECT_EQ(load.points[i].first, start + static_cast<int64_t>(i) * kStep);
+    EXPECT_DOUBLE_EQ(load.points[i].second, 1.5);
+    // A bucket is censored when any of its samples is.
+    EXPECT_EQ(load.censored[i], i % 10 == 0 ? 1 : 0) << i;
+    marked += load.censored[i];
+  }
+  EXPECT_EQ(marked, (ForecastTracker::kHistoryBuckets + 9) / 10);
+}
+
+TEST_F(HistoryTest, ABackfillFromPrometheusKeepsTheStoredMarksWhereTheStoreHasBuckets) {
+  // A day in the store (the last 288 buckets, every 4th censored), less than the forecaster's
+  // minimum: the week is completed from Prometheus; the stored day keeps its values and marks.
+  const absl::Time end = absl::FromUnixSeconds(1764000000) - kStep;
+  const int day = 288;
+  {
+    HistoryWriter w(store_.get(), &prom_, &clock_);
+    for (int i = 0; i < day; ++i) {
+      StoredValues v;
+      v.demand_cores = 3.0;
+      v.demand_censored = i % 4 == 0 ? 1 : 0;
+      w.WriteCycle(end - (day - 1 - i) * kStep + absl::Minutes(1), {{v, &h_}});
+    }
+  }
+  HistoryWriter w(store_.get(), &prom_, &clock_);
+  DeploymentHistory again;
+  again.namespace_name = "shop";
+  again.name = "api";
+  LoadBudget budget{1, kNow + absl::Seconds(15)};
+  HistoryLoad load = w.LoadWeek(kNow, &budget, &again);
+  ASSERT_TRUE(load.done);
+  EXPECT_TRUE(load.used_remote);
+  ASSERT_EQ(load.points.size(), size_t{ForecastTracker::kHistoryBuckets});
+  ASSERT_EQ(load.censored.size(), load.points.size());
+  const size_t first_local = load.points.size() - day;
+  for (size_t i = 0; i < load.points.size(); ++i) {
+    if (i < first_local) {
+      EXPECT_EQ(load.points[i].second, prom_.value) << i;
+      EXPECT_EQ(load.censored[i], 0) << i;
+    } else {
+      EXPECT_EQ(load.points[i].second, 3.0) << i;
+      EXPECT_EQ(load.censored[i], (i - first_local) % 4 == 0 ? 1 : 0) << i;
+    }
+  }
+}
+
+TEST_F(HistoryTest, BucketsFromPrometheusCarryNoCensoredMark) {
+  HistoryWriter w(store_.get(), &prom_, &clock_);
+  LoadBudget budget{1, kNow + absl::Seconds(15)};
+  HistoryLoad load = w.LoadWeek(kNow, &budget, &h_);
+  ASSERT_TRUE(load.used_remote);
+  ASSERT_EQ(load.censored.size(), load.points.size());
+  for (uint8_t c : load.censored) EXPECT_EQ(c, 0);
+}
+
 TEST_F(HistoryTest, NoBudgetOrAFailedQueryIsRetriedNextCycle) {
   HistoryWriter w(store_.get(), &prom_, &clock_);
   LoadBudget none{0, kNow + absl::Seconds(15)};

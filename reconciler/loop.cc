@@ -37,6 +37,7 @@ void ShowReading(const Reading& r, DeploymentStatus* s) {
   s->all_pods_young = r.all_pods_young;
   s->blended_pct = r.blended_pct;
   s->demand_cores = r.demand_cores;
+  s->demand_censored = r.saturated;
   s->memory_pct = r.memory_pct;
   s->memory_working_set_bytes = r.memory_working_set_bytes;
   s->confidence = r.confidence;
@@ -71,6 +72,7 @@ void ShowDecision(const ForecastView& view, const Decision& d, const ForecastTra
 StoredValues ValuesToStore(const DeploymentStatus& s, const DecisionMemory& m, absl::Time now) {
   StoredValues v;
   v.demand_cores = s.demand_cores;
+  if (s.demand_cores) v.demand_censored = s.demand_censored ? 1 : 0;
   v.blended_pct = s.blended_pct;
   v.memory_pct = s.memory_pct;
   v.memory_bytes = s.memory_working_set_bytes;
@@ -312,7 +314,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   if (reading.demand_cores) {
     st->tracker.SetRefitsPaused(refits_paused_.load());
     st->tracker.Observe(now, *reading.demand_cores, TargetDemandCores(target.target_pct, reading),
-                        cfg.enable_predictive);
+                        cfg.enable_predictive, reading.saturated);
   }
   history_.AddForecasts(st->tracker.TakeForecastRecords(), &st->history);
   const ForecastView view =
@@ -348,7 +350,8 @@ void Reconciler::LoadHistory(const Config& cfg, const Reading& reading, absl::Ti
   if (!load.points.empty()) {
     const double target_now =
         st->memory.has_target ? st->memory.target_pct : cfg.target_node_utilization;
-    st->tracker.LoadHistory(load.points, now, TargetDemandCores(target_now, reading));
+    st->tracker.LoadHistory(load.points, now, TargetDemandCores(target_now, reading),
+                            load.censored);
     LOG(INFO) << "backfilled " << st->history.namespace_name << "/" << st->history.name << ": "
               << st->tracker.HistoryPoints() << " buckets of demand history, "
               << st->tracker.ValidatedCount() << " validated forecasts";

@@ -61,6 +61,7 @@ struct DeploymentStatus {
   int64_t memory_request_bytes = 0;    // per pod
   absl::optional<double> blended_pct;  // this cycle's reading (nullopt: no data)
   absl::optional<double> demand_cores;
+  bool demand_censored = false;  // the pods sat at their CPU limit: demand is a lower bound
   absl::optional<double> memory_pct;
   absl::optional<double> memory_working_set_bytes;  // total over the mature pods (costs)
   double confidence = 0;

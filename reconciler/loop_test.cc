@@ -637,5 +637,90 @@ TEST_F(LoopTest, ShortLocalHistoryIsCompletedFromPrometheusAndKeptWhereBothHaveI
   EXPECT_EQ(fives, 24 * 60);
 }
 
+// A week in the store of a daily cycle clipped at the pods' summed CPU limit (2 cores) for
+// `name`, its peak at 14:30 UTC, clipped from about 12:50 to 16:08; with `marks`, the clipped
+// samples carry the stored censored mark.
+void StoreClippedWeek(storage::Store* store, const std::string& name, bool marks) {
+  auto demand = store->RegisterSeries({"shop", name, "cpu_demand_cores", {}});
+  auto censored = store->RegisterSeries({"shop", name, "cpu_demand_censored", {}});
+  ASSERT_TRUE(demand.ok() && censored.ok());
+  std::vector<storage::SeriesSample> week;
+  for (absl::Time t = kStart - absl::Hours(7 * 24); t < kStart; t += absl::Minutes(5)) {
+    const double hours = absl::ToDoubleHours(t - absl::UnixEpoch());
+    const double v = std::min(2.0, 1.0 + 1.1 * std::cos(2 * M_PI * (hours - 14.5) / 24));
+    week.push_back({*demand, {t, v}});
+    if (marks) week.push_back({*censored, {t, v >= 2.0 ? 1.0 : 0.0}});
+  }
+  ASSERT_TRUE(store->Append(week, {}).ok());
+}
+
+// The path of the last stored forecast of `name`.
+smartautoscaler::v1::Forecast LastForecast(storage::Store* store, const std::string& name,
+                                           absl::Time now) {
+  smartautoscaler::v1::Forecast last;
+  auto id = store->LookupSeries({"shop", name, "cpu_demand_cores", {}});
+  auto events = store->ScanEvents(storage::EventLog::kForecasts, kStart - absl::Hours(1),
+                                  now + absl::Seconds(1));
+  if (!id.ok() || !events.ok()) return last;
+  for (const storage::Event& e : *events) {
+    smartautoscaler::v1::Forecast f;
+    if (f.ParseFromString(e.payload) && f.series_id() == *id) last = f;
+  }
+  return last;
+}
+
+TEST_F(LoopTest, ADeploymentPinnedAtItsCpuLimitIsForecastAsAtLeastThatLevel) {
+  // "api" and "web": 2 pods each, 1000m request and limit, both at the limit now (16:00 UTC,
+  // 1 core per pod: 2 cores) with the same stored week, a daily cycle clipped at 2 cores. Only
+  // api's week and readings are marked censored (web has no limit): its forecast never goes
+  // below the 2 cores it is pinned at, while web's follows the cycle back down.
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 1000, 1000, 1000, kStart - absl::Hours(72));
+  AddWorkload(&cluster_.state, &prom_, "shop", "web", 2, 1000, 1000, 1000, kStart - absl::Hours(72));
+  AddNode(&cluster_.state, &prom_, "n1", 16000, 4000);
+  cluster_.state.deployments[0].containers[0].limits.cpu_millicores = 1000;
+  for (kube::Pod& pod : cluster_.state.pods) {
+    if (pod.metadata.name.rfind("api-", 0) == 0) pod.containers[0].limits.cpu_millicores = 1000;
+  }
+  storage::Options so;
+  so.path = std::string(getenv("TEST_TMPDIR")) + "/pinned";
+  so.clock = &clock_;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  StoreClippedWeek(store->get(), "api", /*marks=*/true);
+  StoreClippedWeek(store->get(), "web", /*marks=*/false);
+  Config c = MakeConfig();
+  c.enable_predictive = true;
+  c.backfills_per_cycle = 0;  // the week comes from the store
+  c.lead_time = absl::Minutes(60);
+  Reconciler r(c, &cluster_, &prom_, store->get(), &clock_);
+  r.RunCycle();
+  clock_.Advance(absl::Minutes(5));
+  r.RunCycle();  // closes the bucket of 16:00 (censored for api): a forecast is stored
+  for (const DeploymentStatus& st : r.Statuses()) {
+    EXPECT_EQ(st.history_points, 7 * 24 * 12) << st.name;
+    EXPECT_EQ(st.demand_censored, st.name == "api") << st.name;
+  }
+  const smartautoscaler::v1::Forecast api = LastForecast(store->get(), "api", clock_.Now());
+  const smartautoscaler::v1::Forecast web = LastForecast(store->get(), "web", clock_.Now());
+  ASSERT_EQ(api.path_size(), 12);
+  ASSERT_EQ(web.path_size(), 12);
+  for (const auto& p : api.path()) {
+    EXPECT_GE(p.p50(), 2.0 - 1e-9) << p.timestamp_ms();
+    EXPECT_GE(p.p90(), 2.0 - 1e-9) << p.timestamp_ms();
+  }
+  EXPECT_GE(api.peak_lead_p50(), 2.0 - 1e-9);
+  EXPECT_LT(web.path(11).p50(), 1.95) << "unmarked, the same week is forecast to come down";
+  // The reading's mark is stored beside the demand sample of the cycle.
+  auto marks = (*store)->LookupSeries({"shop", "api", "cpu_demand_censored", {}});
+  ASSERT_TRUE(marks.ok());
+  auto latest = (*store)->Latest(*marks);
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->time, clock_.Now());
+  EXPECT_EQ(latest->value, 1.0);
+  auto web_marks = (*store)->LookupSeries({"shop", "web", "cpu_demand_censored", {}});
+  ASSERT_TRUE(web_marks.ok());
+  EXPECT_EQ((*store)->Latest(*web_marks)->value, 0.0);
+}
+
 }  // namespace
 }  // namespace reconciler

@@ -226,6 +226,12 @@ double PressureRatio(double predicted_pct, double target_pct) {
 
 absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets,
                                         int min_buckets, double min_pct, double max_pct) {
+  return LearnedTargetPct(demand, {}, reaction_buckets, min_buckets, min_pct, max_pct);
+}
+
+absl::optional<double> LearnedTargetPct(const std::vector<double>& demand,
+                                        const std::vector<uint8_t>& censored, int reaction_buckets,
+                                        int min_buckets, double min_pct, double max_pct) {
   if (static_cast<int>(demand.size()) < min_buckets || reaction_buckets < 1) return absl::nullopt;
   // Buckets with (almost) no demand say nothing about relative growth. "Almost none" is
   // relative to the 95th percentile, not the maximum: one burst of 10x the usual level must not
@@ -237,6 +243,11 @@ absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int r
   std::vector<double> ratios;
   for (size_t t = 0; t + reaction_buckets < demand.size(); ++t) {
     if (!(demand[t] > floor) || !std::isfinite(demand[t])) continue;
+    bool lower_bound = false;  // a censored bucket in the window: skip it
+    for (size_t k = t; k <= t + reaction_buckets && k < censored.size(); ++k) {
+      lower_bound = lower_bound || censored[k] != 0;
+    }
+    if (lower_bound) continue;
     double ahead = 0;
     for (int k = 1; k <= reaction_buckets; ++k) ahead = std::max(ahead, demand[t + k]);
     ratios.push_back(std::max(1.0, ahead / demand[t]));

@@ -18,6 +18,7 @@
 //   ±5 step on the previous target.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -162,6 +163,13 @@ double ApplyLowRequestRule(double target_pct, int64_t cpu_request_millicores);
 absl::optional<double> LearnedTargetPct(const std::vector<double>& demand, int reaction_buckets = 2,
                                         int min_buckets = 7 * 24 * 12, double min_pct = 50,
                                         double max_pct = 90);
+// The same, skipping every t whose window demand[t .. t+reaction] holds a censored bucket
+// (`censored` parallel to `demand`, != 0 where demand sat at the pods' CPU limit: only a lower
+// bound, so its growth ratio says nothing). An empty `censored` marks nothing.
+absl::optional<double> LearnedTargetPct(const std::vector<double>& demand,
+                                        const std::vector<uint8_t>& censored,
+                                        int reaction_buckets = 2, int min_buckets = 7 * 24 * 12,
+                                        double min_pct = 50, double max_pct = 90);
 
 // The recommended target: node pressure, then the low-request rule. `learned_pct`, when set
 // (auto-tuning after 7 days), replaces the pressure table's value under warning/safe/unknown

@@ -215,6 +215,25 @@ TEST(LearnedTargetTest, SteadyWorkloadsRunHotSpikyOnesGetHeadroom) {
   EXPECT_NEAR(*LearnedTargetPct(mild), 80, 1e-9);
 }
 
+TEST(LearnedTargetTest, CensoredPeaksTeachNothing) {
+  // Every 12th bucket doubles (p95 growth 2x -> 50 %), but those peaks sat at the pods' CPU
+  // limit: only lower bounds. Skipping every window that holds one leaves the steady rest.
+  std::vector<double> d;
+  std::vector<uint8_t> censored;
+  for (int i = 0; i < 7 * 24 * 12; ++i) {
+    d.push_back(i % 12 == 0 ? 2.0 : 1.0);
+    censored.push_back(i % 12 == 0);
+  }
+  EXPECT_NEAR(*LearnedTargetPct(d), 50, 1e-9);
+  EXPECT_NEAR(*LearnedTargetPct(d, censored), 90, 1e-9);
+  // An empty mark vector is the plain call.
+  EXPECT_NEAR(*LearnedTargetPct(d, std::vector<uint8_t>{}), 50, 1e-9);
+  // A workload censored most of the week has nothing left to learn from.
+  std::vector<uint8_t> mostly(d.size(), 1);
+  for (size_t i = 0; i < d.size() / 3; ++i) mostly[i] = 0;
+  EXPECT_FALSE(LearnedTargetPct(d, mostly).has_value());
+}
+
 TEST(LearnedTargetTest, NeedsAWeekOfNonZeroHistory) {
   EXPECT_FALSE(LearnedTargetPct(std::vector<double>(100, 1.0)).has_value());
   EXPECT_FALSE(LearnedTargetPct(std::vector<double>(7 * 24 * 12, 0.0)).has_value());
