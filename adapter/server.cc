@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/openssl_error.h"
 #include "base/http_server.h"
@@ -23,12 +24,23 @@ bool IsIpLiteral(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
+bool IsHealthTarget(const std::string& target) {
+  const std::string path = target.substr(0, target.find_first_of("?#"));
+  return path == "/healthz" || path == "/livez" || path == "/readyz" ||
+         absl::StartsWith(path, "/healthz/") || absl::StartsWith(path, "/livez/") ||
+         absl::StartsWith(path, "/readyz/");
+}
+
 HttpResponse ReadError(int status, const std::string& message) {
   switch (status) {
     case 413:
       return Handler::Status(413, "RequestEntityTooLarge", message);
     case 431:
       return Handler::Status(431, "RequestHeaderFieldsTooLarge", message);
+    case 501:
+      return Handler::Status(501, "NotImplemented", message);
+    case 503:
+      return Handler::Status(503, "ServiceUnavailable", message);
     default:
       return Handler::Status(status, "BadRequest", message);
   }
@@ -40,7 +52,12 @@ class ServerImpl : public Server {
   ~ServerImpl() override { Stop(); }
 
   absl::Status Init(const Handler* handler, const ServerOptions& options) {
-    http_.SetDefault([handler](const HttpRequest& r) { return handler->Handle(r); });
+    http_.SetDefault([handler](const HttpRequest& r) {
+      HttpResponse response = handler->Handle(r);
+      // Health probes are answered without credentials: they do not earn the long keep-alive.
+      response.trusts_connection = !IsHealthTarget(r.target);
+      return response;
+    });
     const std::string& host = options.bind_address;
     const std::string address = host.find(':') != std::string::npos
                                     ? absl::StrCat("[", host, "]:", options.port)
@@ -77,6 +94,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Handler* handler,
   tls.key_file = options.key_file;
   tls.reload_interval = options.reload_interval;
   tls.client_ca_files = options.client_ca_files;
+  tls.handshake_timeout = options.first_request_timeout;
 
   base::HttpServerOptions http;
   http.threads = options.threads;
@@ -84,6 +102,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Handler* handler,
   http.max_header_bytes = options.header_limit;
   http.max_body_bytes = options.body_limit;
   http.max_connections = options.max_connections;
+  http.probe_reserve = options.probe_reserve;
+  http.max_connections_per_client = options.max_connections_per_client;
+  http.first_request_timeout = options.first_request_timeout;
+  http.connection_metrics = options.metrics;
   http.head_as_get = false;  // the Handler answers HEAD itself (verb "get", metric verb "head")
   http.response_headers = {{"Cache-Control", "no-cache, private"},
                            {"X-Content-Type-Options", "nosniff"}};

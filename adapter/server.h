@@ -12,7 +12,9 @@
 // checked every `reload_interval`; a bad new pair is logged and the old one kept) or, when no
 // files are given, from a self-signed certificate generated at start. The TLS layer requests
 // but does not require a client certificate and accepts any: the authenticator decides which
-// CA it must chain to. Server owns its threads; Stop() (or destruction) joins them. Thread-safe.
+// CA it must chain to. Against floods (see base/http_server.h): a per-client-address limit, a
+// short deadline until a connection has authenticated, and a probe-only reserve past the
+// connection limit. Server owns its threads; Stop() (or destruction) joins them. Thread-safe.
 #pragma once
 
 #include <memory>
@@ -23,6 +25,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adapter/handler.h"
+
+namespace prometheus {
+class Registry;
+}
 
 namespace adapter {
 
@@ -39,10 +45,19 @@ struct ServerOptions {
   std::vector<std::string> client_ca_files;
   size_t header_limit = 64 * 1024;  // request line + headers; larger -> 431
   size_t body_limit = 64 * 1024;    // request bodies are ignored; larger -> 413
+  // Keep-alive deadline of a connection after its first authenticated request under 400.
   absl::Duration idle_timeout = absl::Seconds(90);
-  // Connections beyond this are closed right after accept (protects memory: each TLS
-  // connection holds ~50 KB of buffers).
-  int max_connections = 4096;
+  // A new connection's deadline for the TLS handshake and its first request, and each request's
+  // while it has not authenticated (health probes do not count).
+  absl::Duration first_request_timeout = absl::Seconds(5);
+  // Open connections; past this, `probe_reserve` more serve only /healthz, /livez and /readyz
+  // (503 otherwise), then new connections are closed at accept. Each TLS connection in a
+  // handshake or a request holds up to ~80 KB, so 1,024 stays within a 128 MiB Pod limit.
+  int max_connections = 1024;
+  int probe_reserve = 32;
+  int max_connections_per_client = 256;  // per client address (0: no limit)
+  // Where the connection metrics go (http_server_connections_*); null: not counted.
+  prometheus::Registry* metrics = nullptr;
 };
 
 class Server {

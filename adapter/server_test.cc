@@ -192,6 +192,7 @@ TEST_F(ServerTest, ClosesConnectionsBeyondTheLimit) {
   o.bind_address = "127.0.0.1";
   o.port = 0;
   o.max_connections = 1;
+  o.probe_reserve = 0;  // no probe-only slots past the limit
   auto server = Server::Start(&handler_, o);
   ASSERT_TRUE(server.ok());
   // Hold one connection open (TCP only), then a second one must be refused a handshake.

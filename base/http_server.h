@@ -10,12 +10,25 @@
 //   absl::Status s = server.Start(":8000");  // ... server.Stop();
 //
 // Behaviour: unknown paths get 404 (or go to the default handler); a malformed request 400, a
-// body over `max_body_bytes` 413, request line + headers over `max_header_bytes` 431 (each
-// followed by closing the connection; the body comes from `error_response`). HEAD requests are
-// routed like GET and reach the handler with method "GET" unless `head_as_get` is false; the
-// response carries the headers (Content-Length of the would-be body) without the body.
-// "Expect: 100-continue" is answered. Handlers run on the I/O threads, so a slow handler holds
-// one of `threads`; a handler that throws gets 500.
+// body over `max_body_bytes` 413, request line + headers over `max_header_bytes` 431, a
+// Transfer-Encoding other than a final "chunked" 501 (unknown coding) or 400 (chunked not last,
+// repeated, or with Content-Length), a request without exactly one Host header 400 (HTTP/1.0 may
+// omit it) (each followed by closing the connection; the body comes from `error_response`). HEAD
+// requests are routed like GET and reach the handler with method "GET" unless `head_as_get` is
+// false; the response carries the headers (Content-Length of the would-be body) without the
+// body. "Expect: 100-continue" is answered. Handlers run on the I/O threads, so a slow handler
+// holds one of `threads`; a handler that throws gets 500.
+//
+// Connections (against floods): nothing is allocated for a connection's TLS or HTTP state until
+// its first bytes arrive. A new connection has `first_request_timeout` for the TLS handshake and
+// its whole first request; it earns the longer `idle_timeout` only with a response under 400 whose
+// `trusts_connection` is set (until then each request gets `first_request_timeout` again).
+// `max_connections` caps open connections; past it `probe_reserve` more are accepted that may
+// only ask for `probe_paths` (anything else gets 503; one request each, within `probe_timeout`),
+// and then new
+// connections are closed at accept. `max_connections_per_client` caps the connections of one
+// client address (reserve included). After `trim_after_closes` connections have closed, freed
+// heap is handed back to the system (malloc_trim) at most once a second.
 //
 // With `metrics` set, every request is counted there as
 // http_server_requests_total{handler,method,code} and
@@ -72,6 +85,9 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // False: this answer does not earn the connection the long idle timeout (for example an
+  // unauthenticated health probe); see HttpServerOptions::first_request_timeout.
+  bool trusts_connection = true;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -89,11 +105,23 @@ struct TlsServerOptions {
 
 struct HttpServerOptions {
   int threads = 1;
+  // Keep-alive and header/body deadline of a connection that has earned trust (see above).
   absl::Duration idle_timeout = absl::Seconds(60);
+  // Deadline of a new connection's TLS handshake plus first request, and of each request of a
+  // connection not yet trusted.
+  absl::Duration first_request_timeout = absl::Seconds(10);
   size_t max_header_bytes = 64 * 1024;  // request line + headers; larger -> 431
   size_t max_body_bytes = 1 << 20;      // larger -> 413
-  // Connections beyond this many open ones are closed right after accept (0: no limit).
+  // Connections beyond this many open ones (plus `probe_reserve`) are closed right after accept
+  // (0: no limit and no reserve).
   int max_connections = 0;
+  int probe_reserve = 0;
+  // Deadline of a reserve connection (TLS handshake and its one request), so that connections
+  // that never send a probe cannot hold the reserve for long.
+  absl::Duration probe_timeout = absl::Seconds(1);
+  std::vector<std::string> probe_paths = {"/healthz", "/livez", "/readyz"};  // exact, no query
+  int max_connections_per_client = 0;  // 0: no limit
+  int trim_after_closes = 256;         // 0: never malloc_trim
   bool head_as_get = true;
   // Added to every response (before the handler's own headers).
   std::vector<std::pair<std::string, std::string>> response_headers;
@@ -104,13 +132,22 @@ struct HttpServerOptions {
   absl::Duration linger = absl::Seconds(1);
   // Where request metrics go (see above); null: not counted. Must outlive the server.
   prometheus::Registry* metrics = nullptr;
+  // Where the connection metrics go: http_server_connections_rejected_total{reason="limit"|
+  // "client"}, http_server_connections_timed_out_total (no trusted request before the short
+  // deadline), http_server_open_connections{slot="normal"|"reserve"}. Null: `metrics`.
+  prometheus::Registry* connection_metrics = nullptr;
   std::optional<TlsServerOptions> tls;
 };
 
 struct HttpServerStats {
-  uint64_t rejected_connections = 0;  // closed at accept: max_connections reached
+  uint64_t rejected_connections = 0;  // closed at accept: max_connections + reserve reached
+  uint64_t rejected_per_client = 0;   // closed at accept: max_connections_per_client reached
+  uint64_t reserve_connections = 0;   // accepted into the probe reserve
+  uint64_t first_request_timeouts = 0;  // closed by first_request_timeout before trust
+  uint64_t trims = 0;                 // malloc_trim calls
   uint64_t handshake_failures = 0;    // TLS handshakes that failed or timed out
   uint64_t tls_reload_failures = 0;   // changed certificate files that could not be used
+  int open_connections = 0;           // now, reserve included
 };
 
 class HttpServer {

@@ -63,6 +63,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeContext(const std::string& cer
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(
       native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle connections give their TLS read/write buffers (~34 KB) back between records.
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5:!DSS");
   boost::system::error_code ec;
   ctx->use_certificate_chain(boost::asio::buffer(cert_pem), ec);

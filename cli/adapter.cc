@@ -51,6 +51,18 @@ ABSL_FLAG(std::string, static_metrics, "",
 ABSL_FLAG(absl::Duration, max_staleness, absl::Minutes(5),
           "values older than this are answered with 503 so the HPA holds still");
 ABSL_FLAG(int, server_threads, 2, "threads serving HTTPS");
+ABSL_FLAG(int, max_connections, 1024,
+          "open HTTPS connections served; past it --probe-connection-reserve more serve only "
+          "/healthz, /livez and /readyz, then new connections are closed (0: no limit)");
+ABSL_FLAG(int, probe_connection_reserve, 32,
+          "connections past --max-connections kept for health probes (others get 503)");
+ABSL_FLAG(int, max_connections_per_client, 256,
+          "open connections per client IP address, reserve included (0: no limit)");
+ABSL_FLAG(absl::Duration, first_request_timeout, absl::Seconds(5),
+          "deadline for a new connection's TLS handshake and first request, and for each "
+          "request until one authenticates (health probes do not)");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(90),
+          "keep-alive and request deadline of a connection after an authenticated request");
 ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving (tests)");
 
 // Authentication/authorization flags (--client-ca-file, --requestheader-*, --authentication-*,
@@ -71,6 +83,16 @@ int AdapterMain(const std::vector<std::string>& args) {
   }
   if (absl::GetFlag(FLAGS_max_staleness) <= absl::ZeroDuration()) {
     std::cerr << "adapter: --max-staleness must be positive\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_max_connections) < 0 || absl::GetFlag(FLAGS_probe_connection_reserve) < 0 ||
+      absl::GetFlag(FLAGS_max_connections_per_client) < 0) {
+    std::cerr << "adapter: connection limits must be 0 or more\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_first_request_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_idle_timeout) <= absl::ZeroDuration()) {
+    std::cerr << "adapter: --first-request-timeout and --idle-timeout must be positive\n";
     return 2;
   }
   if (absl::GetFlag(FLAGS_snapshot_max_message_bytes) <= 0) {
@@ -133,6 +155,12 @@ int AdapterMain(const std::vector<std::string>& args) {
   server_options.bind_address = absl::GetFlag(FLAGS_bind_address);
   server_options.port = absl::GetFlag(FLAGS_secure_port);
   server_options.threads = absl::GetFlag(FLAGS_server_threads);
+  server_options.max_connections = absl::GetFlag(FLAGS_max_connections);
+  server_options.probe_reserve = absl::GetFlag(FLAGS_probe_connection_reserve);
+  server_options.max_connections_per_client = absl::GetFlag(FLAGS_max_connections_per_client);
+  server_options.first_request_timeout = absl::GetFlag(FLAGS_first_request_timeout);
+  server_options.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  server_options.metrics = &registry;  // http_server_connections_* on the adapter's /metrics
   server_options.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   server_options.key_file = absl::GetFlag(FLAGS_tls_private_key_file);
   const std::string service = absl::GetFlag(FLAGS_service_name);

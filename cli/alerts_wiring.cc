@@ -1,49 +1,56 @@
 #include "cli/alerts_wiring.h"
 
-#include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
-#include <tuple>
 
+#include "base/clock.h"
 #include "base/trace_csv.h"
 #include "clients/http/curl_http_client.h"
-#include "base/clock.h"
-#include "prometheus/counter.h"
-#include "prometheus/gauge.h"
-#include "prometheus/registry.h"
 #include "clients/webhook/dispatcher.h"
 #include "glog/logging.h"
+#include "prometheus/registry.h"
 #include "reconciler/alerts/alerts.h"
+#include "reconciler/alerts/anomaly_log.h"
+#include "reconciler/alerts/metrics.h"
+#include "reconciler/alerts/routes.h"
 #include "reconciler/alerts/stage.h"
 
 namespace cli {
 namespace {
 
-namespace an = predictor::anomaly;
 namespace ra = reconciler::alerts;
 
 class Runner : public AlertRunner {
  public:
-  Runner(ra::ChannelSettings settings, const base::Clock* clock, prometheus::Registry* registry)
+  Runner(ra::ChannelSettings settings, const base::Clock* clock, prometheus::Registry* registry,
+         storage::Store* store)
       : clock_(clock),
-        anomalies_(prometheus::BuildCounter()
-                       .Name("autoscaler_anomalies_total")
-                       .Help("Anomalies started, by type.")
-                       .Register(*registry)),
-        active_gauge_(prometheus::BuildGauge()
-                          .Name("autoscaler_anomaly_active")
-                          .Help("1 while the anomaly is active.")
-                          .Register(*registry)),
-        sent_(prometheus::BuildCounter()
-                  .Name("autoscaler_alerts_sent_total")
-                  .Help("Alert notifications by channel and result.")
-                  .Register(*registry)),
+        metrics_(registry),
         http_(clients::http::MakeCurlHttpClient({})),
         dispatcher_(settings.channels, http_.get(), clock, &base::RealSleeper()),
         notifier_(&dispatcher_),
         alerts_(&notifier_, clock, settings.options),
         stage_(&alerts_) {
     LOG(INFO) << "alerts: " << settings.channels.size() << " channel(s) configured";
+    alerts_.AddListener(&metrics_);
+    if (store == nullptr) return;
+    log_ = std::make_unique<ra::AnomalyLog>(store, clock);
+    alerts_.AddListener(log_.get());
+    absl::StatusOr<std::vector<ra::Transition>> open = log_->Open();
+    if (!open.ok()) {
+      LOG(ERROR) << "anomaly log: cannot read the open anomalies: " << open.status();
+      return;
+    }
+    for (const ra::Transition& t : *open) {
+      alerts_.Restore(t);
+      metrics_.Restored(t);
+    }
+    LOG(INFO) << "anomaly log: " << open->size() << " open anomaly(ies) restored";
+  }
+
+  void AddRoutes(reconciler::StatusView* view) const override {
+    ra::AddAnomalyRoutes(view, log_.get(), clock_);
   }
 
   void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
@@ -56,62 +63,46 @@ class Runner : public AlertRunner {
       r.time = now;
       if (s.demand_cores.has_value()) r.demand_millicores = *s.demand_cores * 1000.0;
       if (s.blended_pct.has_value()) r.utilization_percent = *s.blended_pct;
-      r.current_replicas = s.pods;  // the Deployment's pods as the informer sees them
-      for (const an::Finding& f : stage_.Observe(r, is_leader)) {
-        const std::string type = an::AnomalyTypeName(f.type);
-        const auto key = std::make_tuple(type, s.namespace_name, s.name);
-        if (f.active && !active_[key]) {
-          anomalies_.Add({{"type", type}}).Increment();
-        }
-        active_[key] = f.active;
-        active_gauge_
-            .Add({{"type", type}, {"namespace", s.namespace_name}, {"deployment", s.name}})
-            .Set(f.active ? 1 : 0);
-      }
+      if (s.hpa_current_replicas.has_value()) r.current_replicas = *s.hpa_current_replicas;
+      stage_.Observe(r, is_leader);  // transitions reach the metrics and the anomaly log
     }
-    for (const clients::webhook::ChannelStats& c : dispatcher_.Stats()) {
-      for (const auto& [result, value] : std::vector<std::pair<const char*, int64_t>>{
-               {"sent", c.sent}, {"failed", c.failed}, {"dropped", c.dropped},
-               {"skipped", c.skipped}, {"invalid", c.invalid}}) {
-        // The dispatcher's totals since start; the counter takes what is new since last cycle.
-        const std::string channel = clients::webhook::ChannelName(c.channel);
-        int64_t& last = sent_seen_[{channel, result}];
-        if (value > last) {
-          sent_.Add({{"channel", channel}, {"result", result}})
-              .Increment(static_cast<double>(value - last));
-          last = value;
-        }
-      }
-    }
+    metrics_.ExportDispatcher(dispatcher_.Stats());
   }
 
  private:
   const base::Clock* const clock_;
-  prometheus::Family<prometheus::Counter>& anomalies_;
-  prometheus::Family<prometheus::Gauge>& active_gauge_;
-  prometheus::Family<prometheus::Counter>& sent_;
-  std::map<std::pair<std::string, std::string>, int64_t> sent_seen_;
+  ra::AlertMetrics metrics_;
   std::unique_ptr<clients::http::HttpClient> http_;
   clients::webhook::Dispatcher dispatcher_;
   ra::DispatcherNotifier notifier_;
   ra::AlertManager alerts_;
   ra::AnomalyStage stage_;
-  std::map<std::tuple<std::string, std::string, std::string>, bool> active_;
+  std::unique_ptr<ra::AnomalyLog> log_;
 };
+
+absl::StatusOr<ra::ChannelSettings> Channels(
+    const std::map<std::string, std::string>& channel_vars) {
+  return ra::ChannelsFromEnvironment(
+      [&channel_vars](const std::string& name) -> std::optional<std::string> {
+        auto it = channel_vars.find(name);
+        if (it == channel_vars.end()) return std::nullopt;
+        return it->second;
+      },
+      [](const std::string& path) { return base::ReadFile(path); });
+}
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(const base::Clock* clock,
-                                                             prometheus::Registry* registry) {
-  absl::StatusOr<ra::ChannelSettings> settings = ra::ChannelsFromEnvironment(
-      [](const std::string& name) -> std::optional<std::string> {
-        const char* v = std::getenv(name.c_str());
-        if (v == nullptr) return std::nullopt;
-        return std::string(v);
-      },
-      [](const std::string& path) { return base::ReadFile(path); });
+absl::Status CheckAlertChannels(const std::map<std::string, std::string>& channel_vars) {
+  return Channels(channel_vars).status();
+}
+
+absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
+    const std::map<std::string, std::string>& channel_vars, const base::Clock* clock,
+    prometheus::Registry* registry, storage::Store* store) {
+  absl::StatusOr<ra::ChannelSettings> settings = Channels(channel_vars);
   if (!settings.ok()) return settings.status();
-  return std::unique_ptr<AlertRunner>(new Runner(std::move(*settings), clock, registry));
+  return std::unique_ptr<AlertRunner>(new Runner(std::move(*settings), clock, registry, store));
 }
 
 }  // namespace cli

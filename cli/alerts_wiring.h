@@ -1,19 +1,25 @@
-// The reconciler's anomaly alerts, wired: the channels from the environment, their dispatcher
-// over libcurl, the lifecycle and the per-cycle detectors, fed from the loop's statuses after
+// The reconciler's anomaly alerts, wired: the channels from the configuration's alert-channel
+// variables, their dispatcher over libcurl, the lifecycle, the anomaly log in the store
+// (restored after a restart) and the per-cycle detectors, fed from the loop's statuses after
 // every cycle and exported on /metrics (autoscaler_alerts_sent_total{channel,result},
 // autoscaler_anomalies_total{type}, autoscaler_anomaly_active{type,namespace,deployment}).
 //
-//   absl::StatusOr<std::unique_ptr<cli::AlertRunner>> a = cli::MakeAlertRunner(&clock, &registry);
-//   (*a)->AfterCycle(loop.Statuses(), leading.load());
+//   auto a = cli::MakeAlertRunner(config.alert_channel_vars, &clock, &registry, store.get());
+//   (*a)->AddRoutes(&view);                                  // before RegisterApi
+//   (*a)->AfterCycle(loop.Statuses(), leading.load());       // after every cycle
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
 #include "prometheus/registry.h"
+#include "reconciler/api.h"
 #include "reconciler/loop.h"
+#include "storage/store.h"
 
 namespace cli {
 
@@ -23,11 +29,20 @@ class AlertRunner {
   // Runs the detectors over this cycle's statuses; only the leader notifies.
   virtual void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
                           bool is_leader) = 0;
+  // Registers the deployment sub-resource "anomalies" (503 without a store).
+  virtual void AddRoutes(reconciler::StatusView* view) const = 0;
 };
 
-// InvalidArgument listing every channel-configuration problem (no secret values). The metrics
-// are registered in `registry`, which must outlive the runner.
-absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(const base::Clock* clock,
-                                                             prometheus::Registry* registry);
+// `channel_vars` are Config::alert_channel_vars (read at start; channel changes need a
+// restart). InvalidArgument listing every channel-configuration problem (no secret values).
+// The metrics are registered in `registry`; `store` may be null (anomalies are then not kept).
+// Both must outlive the runner.
+absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
+    const std::map<std::string, std::string>& channel_vars, const base::Clock* clock,
+    prometheus::Registry* registry, storage::Store* store);
+
+// check-config: the channel configuration's problems (InvalidArgument, one per line, naming
+// variables and files, never a secret), reading the secret files as the reconciler would.
+absl::Status CheckAlertChannels(const std::map<std::string, std::string>& channel_vars);
 
 }  // namespace cli

@@ -78,6 +78,21 @@ out="$(CHECK_INTERVAL=5 DRY_RUN=maybe DEPLOYMENT_0_NAMESPACE=x "$bin" check-conf
 [ "$rc" -eq 2 ] || fail "check-config with bad variables exited $rc, want 2"
 [ "$(echo "$out" | grep -c '^config: ')" -eq 3 ] || fail "want 3 problem lines: $out"
 echo "$out" | grep -q '^config: CHECK_INTERVAL=5: is out of range' || fail "CHECK_INTERVAL line: $out"
+# Alert channels: each missing or unreadable setting named, never a secret's content.
+printf 's3cr3t-token\n' > "$tmp/grafana-token"
+out="$(JIRA_URL=https://jira.example.com SLACK_WEBHOOK_FILE="$tmp/nope" \
+  GRAFANA_URL=https://grafana.example.com GRAFANA_TOKEN_FILE="$tmp/grafana-token" \
+  "$bin" check-config 2>&1)"; rc=$?
+[ "$rc" -eq 2 ] || fail "check-config with bad alert channels exited $rc, want 2"
+echo "$out" | grep -q '^config: alerts: SLACK_WEBHOOK_FILE: cannot read' || fail "slack file line: $out"
+echo "$out" | grep -q '^config: alerts: jira: JIRA_TOKEN_FILE is required' || fail "jira line: $out"
+echo "$out" | grep -q 's3cr3t' && fail "a secret was printed: $out"
+out="$(GRAFANA_URL=https://grafana.example.com GRAFANA_TOKEN_FILE="$tmp/grafana-token" \
+  ALERT_RENOTIFY_INTERVAL=30m "$bin" check-config 2>&1)" || fail "valid channels refused: $out"
+echo "$out" | grep -q '^ALERT_CHANNEL_VARIABLES=ALERT_RENOTIFY_INTERVAL,GRAFANA_TOKEN_FILE,GRAFANA_URL$' \
+  || fail "channel variables not described: $out"
+echo "$out" | grep -q 's3cr3t' && fail "a secret was printed: $out"
+
 # The README's configuration table is exactly what check-config --list prints.
 "$bin" check-config --list > "$tmp/table.md"
 grep -qxFf "$tmp/table.md" "$TEST_SRCDIR/smart_autoscaler/README.md" || fail "README lacks check-config --list lines"

@@ -17,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
@@ -172,6 +173,13 @@ int CheckConfigMain(const std::vector<std::string>&) {
     return 0;
   }
   reconciler::ConfigResult r = Load();
+  if (r.problems.empty()) {
+    if (absl::Status s = CheckAlertChannels(r.config.alert_channel_vars); !s.ok()) {
+      for (absl::string_view line : absl::StrSplit(s.message(), '\n')) {
+        r.problems.push_back(absl::StrCat("alerts: ", line));
+      }
+    }
+  }
   if (!r.problems.empty()) {
     for (const std::string& p : r.problems) std::cerr << "config: " << p << "\n";
     std::cerr << r.problems.size() << " problem(s); see 'smart-autoscaler check-config --list'\n";
@@ -351,7 +359,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
     hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
   }
 
-  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(clock, &registry);
+  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(config.alert_channel_vars, clock, &registry, store.get());
   if (!alerts.ok()) {
     PrintError(std::cerr, "alerts", alerts.status().message());
     return 2;
@@ -441,6 +449,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
   base::HttpServerOptions server_options;
   server_options.metrics = &registry;
   base::HttpServer api_server(server_options), metrics_server(server_options);
+  (*alerts)->AddRoutes(&view);  // "anomalies"
   reconciler::RegisterApi(&api_server, &view);
   // The same fixed address for both: one server serves the API and /metrics. (Port 0 means
   // "any free port", so two such addresses are two servers.)

@@ -112,6 +112,41 @@ std::function<std::string(const std::string&, Config*)> Webhook(std::string Conf
   };
 }
 
+// An alert-channel variable, kept by name for the channel configuration: a URL (http(s)),
+// a file path (*_FILE), a duration, or plain text.
+enum class AlertKind { kUrl, kFile, kDuration, kText };
+std::function<std::string(const std::string&, Config*)> AlertVar(const char* name, AlertKind kind) {
+  return [=](const std::string& v, Config* c) -> std::string {
+    std::string s(absl::StripAsciiWhitespace(v));
+    if (s.empty()) return "";
+    if (kind == AlertKind::kUrl && !IsHttpUrl(s)) return "is not an http(s) URL";
+    absl::Duration d;
+    if (kind == AlertKind::kDuration && (!absl::ParseDuration(s, &d) || d < absl::ZeroDuration() ||
+                                         d == absl::InfiniteDuration())) {
+      return "is not a duration >= 0 (e.g. 4h)";
+    }
+    c->alert_channel_vars[name] = s;
+    return "";
+  };
+}
+
+Spec AlertSpec(const char* name, const char* default_value, const char* range, const char* meaning,
+               AlertKind kind) {
+  return {{name, default_value, range, meaning}, AlertVar(name, kind)};
+}
+
+// One of the original's four webhook URLs: its Config field and the channel variables.
+std::function<std::string(const std::string&, Config*)> Webhook(const char* name,
+                                                                std::string Config::*field) {
+  return [=](const std::string& v, Config* c) -> std::string {
+    std::string s(absl::StripAsciiWhitespace(v));
+    if (!s.empty() && !IsHttpUrl(s)) return "is not an http(s) URL";
+    c->*field = s;
+    if (!s.empty()) c->alert_channel_vars[name] = s;
+    return "";
+  };
+}
+
 std::function<std::string(const std::string&, Config*)> OneOf(std::string Config::*field,
                                                               std::vector<std::string> allowed,
                                                               bool upper) {
@@ -194,8 +229,7 @@ const std::vector<Spec>& Specs() {
         "token-bucket limit on Kubernetes API requests (LIST, watch, Lease, patch)"},
        Number(&Config::k8s_api_rate_limit, 0.1, 1000)},
       {{"CHECK_INTERVAL", "60", "10-3600 s", "seconds between reconcile cycles"},
-       Duration(&Config::check_interval, absl::Seconds(1), absl::Seconds(10),
-                absl::Seconds(3600))},
+       Duration(&Config::check_interval, absl::Seconds(1), absl::Seconds(10), absl::Seconds(3600))},
       {{"TARGET_NODE_UTILIZATION", "70", "20-95 %",
         "base HPA target (% of CPU request) under warning/unknown node pressure"},
        Number(&Config::target_node_utilization, 20, 95)},
@@ -205,7 +239,8 @@ const std::vector<Spec>& Specs() {
        Flag(&Config::enable_predictive)},
       {{"ENABLE_AUTOTUNING", "true", "bool", "learn the target after 7 days of history"},
        Flag(&Config::enable_autotuning)},
-      {{"ENABLE_AUTO_DISCOVERY", "true", "bool", "manage deployments whose HPA uses a smart_* metric"},
+      {{"ENABLE_AUTO_DISCOVERY", "true", "bool",
+        "manage deployments whose HPA uses a smart_* metric"},
        Flag(&Config::enable_auto_discovery)},
       {{"HPA_PATCH_MODE", "false", "bool",
         "legacy: also patch averageUtilization of classic CPU HPAs (honours DRY_RUN)"},
@@ -275,13 +310,58 @@ const std::vector<Spec>& Specs() {
       {{"LOG_FORMAT", "json", "json, text",
         "json: one JSON object per line on stderr; text: glog's format"},
        OneOf(&Config::log_format, {"json", "text"}, /*upper=*/false)},
-      {{"SLACK_WEBHOOK", "", "http(s) URL", "alerts to Slack"}, Webhook(&Config::slack_webhook)},
+      {{"SLACK_WEBHOOK", "", "http(s) URL", "alerts to Slack"},
+       Webhook("SLACK_WEBHOOK", &Config::slack_webhook)},
       {{"TEAMS_WEBHOOK", "", "http(s) URL", "alerts to Microsoft Teams"},
-       Webhook(&Config::teams_webhook)},
+       Webhook("TEAMS_WEBHOOK", &Config::teams_webhook)},
       {{"DISCORD_WEBHOOK", "", "http(s) URL", "alerts to Discord"},
-       Webhook(&Config::discord_webhook)},
+       Webhook("DISCORD_WEBHOOK", &Config::discord_webhook)},
       {{"GENERIC_WEBHOOK", "", "http(s) URL", "alerts as JSON to any URL"},
-       Webhook(&Config::generic_webhook)},
+       Webhook("GENERIC_WEBHOOK", &Config::generic_webhook)},
+      AlertSpec("SLACK_WEBHOOK_FILE", "", "file path",
+                "SLACK_WEBHOOK read from a file (a mounted Secret)", AlertKind::kFile),
+      AlertSpec("TEAMS_WEBHOOK_FILE", "", "file path", "TEAMS_WEBHOOK read from a file",
+                AlertKind::kFile),
+      AlertSpec("DISCORD_WEBHOOK_FILE", "", "file path", "DISCORD_WEBHOOK read from a file",
+                AlertKind::kFile),
+      AlertSpec("GENERIC_WEBHOOK_FILE", "", "file path", "GENERIC_WEBHOOK read from a file",
+                AlertKind::kFile),
+      AlertSpec("GENERIC_WEBHOOK_TOKEN_FILE", "", "file path",
+                "generic webhook: Bearer token file (optional)", AlertKind::kFile),
+      AlertSpec("PAGERDUTY_ROUTING_KEY_FILE", "", "file path",
+                "PagerDuty Events v2 routing key file (turns PagerDuty on)", AlertKind::kFile),
+      AlertSpec("PAGERDUTY_URL", "https://events.pagerduty.com", "http(s) URL",
+                "PagerDuty Events API base URL", AlertKind::kUrl),
+      AlertSpec("DATADOG_API_KEY_FILE", "", "file path",
+                "Datadog API key file (turns Datadog events on)", AlertKind::kFile),
+      AlertSpec("DATADOG_URL", "https://api.datadoghq.com", "http(s) URL",
+                "Datadog API base URL (EU: https://api.datadoghq.eu)", AlertKind::kUrl),
+      AlertSpec("GRAFANA_URL", "", "http(s) URL", "Grafana base URL: anomalies as annotations",
+                AlertKind::kUrl),
+      AlertSpec("GRAFANA_TOKEN_FILE", "", "file path", "Grafana service-account token file",
+                AlertKind::kFile),
+      AlertSpec("JIRA_URL", "", "http(s) URL", "Jira base URL: an issue per anomaly start",
+                AlertKind::kUrl),
+      AlertSpec("JIRA_USER", "", "text", "Jira user (Basic auth)", AlertKind::kText),
+      AlertSpec("JIRA_PROJECT", "", "text", "Jira project key", AlertKind::kText),
+      AlertSpec("JIRA_TOKEN_FILE", "", "file path", "Jira API token file", AlertKind::kFile),
+      AlertSpec("SERVICENOW_URL", "", "http(s) URL",
+                "ServiceNow instance URL: an incident per anomaly start", AlertKind::kUrl),
+      AlertSpec("SERVICENOW_USER", "", "text", "ServiceNow user (Basic auth)", AlertKind::kText),
+      AlertSpec("SERVICENOW_PASSWORD_FILE", "", "file path", "ServiceNow password file",
+                AlertKind::kFile),
+      AlertSpec("OPSGENIE_API_KEY_FILE", "", "file path",
+                "OpsGenie API key file (turns OpsGenie on)", AlertKind::kFile),
+      AlertSpec("OPSGENIE_URL", "https://api.opsgenie.com", "http(s) URL",
+                "OpsGenie API base URL (EU: https://api.eu.opsgenie.com)", AlertKind::kUrl),
+      AlertSpec("ELASTICSEARCH_URL", "", "http(s) URL",
+                "Elasticsearch base URL: a document per transition", AlertKind::kUrl),
+      AlertSpec("ELASTICSEARCH_INDEX", "smart-autoscaler-anomalies", "index name",
+                "Elasticsearch index", AlertKind::kText),
+      AlertSpec("ELASTICSEARCH_API_KEY_FILE", "", "file path",
+                "Elasticsearch API key file (optional)", AlertKind::kFile),
+      AlertSpec("ALERT_RENOTIFY_INTERVAL", "4h", "duration >= 0",
+                "reminder interval while an anomaly lasts (0: none)", AlertKind::kDuration),
       {{"OPERATOR_NAMESPACE", "autoscaler-system", "namespace", "where the leader Lease lives"},
        Text(&Config::operator_namespace, /*required=*/true)},
       {{"LEASE_NAME", "smart-autoscaler-reconciler", "name", "the leader-election Lease"},
@@ -489,6 +569,12 @@ std::string DescribeConfig(const Config& c) {
       absl::StrCat("TEAMS_WEBHOOK=", redact(c.teams_webhook)),
       absl::StrCat("DISCORD_WEBHOOK=", redact(c.discord_webhook)),
       absl::StrCat("GENERIC_WEBHOOK=", redact(c.generic_webhook)),
+      absl::StrCat("ALERT_CHANNEL_VARIABLES=", [&] {
+        // Names only: the original's URLs are secrets, the rest are paths and names.
+        std::vector<std::string> names;
+        for (const auto& [name, value] : c.alert_channel_vars) names.push_back(name);
+        return absl::StrJoin(names, ",");
+      }()),
       absl::StrCat("OPERATOR_NAMESPACE=", c.operator_namespace),
       absl::StrCat("LEASE_NAME=", c.lease_name),
       absl::StrCat("LEADER_ELECT=", c.leader_elect ? "true" : "false"),

@@ -93,6 +93,10 @@ struct Config {
   std::string log_level = "INFO";  // LOG_LEVEL: DEBUG, INFO, WARNING, ERROR
   std::string log_format = "json";  // LOG_FORMAT: json, text
   std::string slack_webhook, teams_webhook, discord_webhook, generic_webhook;  // *_WEBHOOK
+  // Every alert-channel variable that is set (the four above too), name -> value, as the
+  // channel configuration (reconciler/alerts ChannelsFromEnvironment) reads them. Secrets are
+  // only ever file paths here (*_FILE), except the original's four webhook URLs.
+  std::map<std::string, std::string> alert_channel_vars;
 
   // --- Where things are
   std::string operator_namespace = "autoscaler-system";  // OPERATOR_NAMESPACE (the Lease's)

@@ -291,6 +291,15 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
   const Reading reading = ReadDeployment(
       d, in.pods[key], in.signals, in.NodePressureFor(d.node_selector), now, t.startup_filter);
   ShowReading(reading, &s);
+  s.hpa_current_replicas.reset();
+  for (const kube::HorizontalPodAutoscaler& h : in.cluster->hpas) {
+    if (h.metadata.namespace_name == t.namespace_name && h.scale_target_ref.kind == "Deployment" &&
+        h.scale_target_ref.name == t.name && (t.hpa_name.empty() || h.metadata.name == t.hpa_name) &&
+        h.current_replicas > 0) {  // 0: no status yet (the informer's object has none)
+      s.hpa_current_replicas = h.current_replicas;
+      break;
+    }
+  }
   auto backfilled = backfilled_.find(key);
   if (cfg.enable_predictive && !st->history_loaded && backfilled != backfilled_.end()) {
     st->history_loaded = true;  // the background backfiller's week (possibly empty: new)

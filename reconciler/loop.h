@@ -55,6 +55,9 @@ struct DeploymentStatus {
   std::string source;  // "hpa/<name>", "env/DEPLOYMENT_<N>", "annotation"
   int pods = 0;
   int ready_pods = 0;
+  // status.currentReplicas of the HPA scaling this deployment, as the informer sees it
+  // (nullopt: no HPA, or one that has not reported yet).
+  absl::optional<int> hpa_current_replicas;
   int young_pods_excluded = 0;
   bool all_pods_young = false;
   int64_t cpu_request_millicores = 0;  // per pod, summed over containers

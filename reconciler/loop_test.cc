@@ -193,6 +193,24 @@ TEST_F(LoopTest, ServesTheBlendAndPressureOfADiscoveredDeployment) {
   EXPECT_EQ(st[0].ready_pods, 2);
 }
 
+// Thrashing is counted from the HPA's status.currentReplicas as the informer sees it.
+TEST_F(LoopTest, StatusCarriesTheHpaCurrentReplicas) {
+  AddWorkload(&cluster_.state, &prom_, "shop", "api", 2, 500, 300, 400, kStart - absl::Hours(1));
+  AddNode(&cluster_.state, &prom_, "n1", 4000, 1600);
+  Reconciler r(MakeConfig(), &cluster_, &prom_, nullptr, &clock_);
+  r.RunCycle();
+  EXPECT_FALSE(r.Statuses()[0].hpa_current_replicas.has_value());  // no status reported yet
+  cluster_.state.hpas[0].current_replicas = 5;  // differs from the 2 pods: the HPA's view
+  clock_.Advance(absl::Minutes(1));
+  r.RunCycle();
+  EXPECT_EQ(r.Statuses()[0].hpa_current_replicas, 5);
+  cluster_.state.hpas[0].scale_target_ref.name = "other";
+  clock_.Advance(absl::Minutes(1));
+  r.RunCycle();
+  ASSERT_EQ(r.Statuses().size(), 1u);
+  EXPECT_FALSE(r.Statuses()[0].hpa_current_replicas.has_value());
+}
+
 TEST_F(LoopTest, QueriesPerCycleDoNotGrowWithDeployments) {
   for (int n : {10, 1000}) {
     FixedCluster cluster;

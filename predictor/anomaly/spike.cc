@@ -11,12 +11,10 @@ namespace {
 // The upper tail of the standard normal distribution.
 double NormalTail(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
 
-double MedianInPlace(std::vector<double>& v) {
+// The median of sorted `v` (the mean of the middle two for an even count).
+double SortedMedian(const std::vector<double>& v) {
   const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + mid, v.end());
-  double m = v[mid];
-  if (v.size() % 2 == 0) m = 0.5 * (m + *std::max_element(v.begin(), v.begin() + mid));
-  return m;
+  return v.size() % 2 == 0 ? 0.5 * (v[mid] + v[mid - 1]) : v[mid];
 }
 
 absl::Status CheckOrder(const std::vector<Sample>& history) {
@@ -88,27 +86,43 @@ bool SpikeDetector::Recurs(absl::Time time, double dev) const {
   return true;
 }
 
+double SpikeDetector::SortedMad(double median) const {
+  // The deviations in increasing order are a merge of two sorted runs: below the median
+  // (walking down) and from it up. Only the first n/2 + 1 are needed.
+  const std::vector<double>& v = sorted_;
+  const size_t n = v.size(), mid = n / 2;
+  ptrdiff_t lo = std::lower_bound(v.begin(), v.end(), median) - v.begin() - 1;
+  size_t hi = static_cast<size_t>(lo + 1);
+  double prev = 0, cur = 0;
+  for (size_t k = 0; k <= mid; ++k) {
+    prev = cur;
+    const double down = lo >= 0 ? std::abs(v[lo] - median) : HUGE_VAL;
+    const double up = hi < n ? std::abs(v[hi] - median) : HUGE_VAL;
+    if (down <= up) {
+      cur = down;
+      --lo;
+    } else {
+      cur = up;
+      ++hi;
+    }
+  }
+  return n % 2 == 0 ? 0.5 * (cur + prev) : cur;
+}
+
 SpikeScore SpikeDetector::Update(absl::Time time, double value) {
   SpikeScore r;
-  if (time <= last_time_) return r;
+  if (time <= last_time_ || !std::isfinite(value)) return r;
   last_time_ = time;
   while (!window_.empty() && window_.front().time <= time - options_.baseline) {
+    sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), window_.front().value));
     window_.pop_front();
   }
   if (static_cast<int>(window_.size()) >= options_.min_points) {
-    scratch_.clear();
-    for (const Sample& s : window_) scratch_.push_back(s.value);
-    // Selection, not a sort: O(n) per value.
-    const size_t n = scratch_.size();
-    const auto at = [&](size_t k) {
-      std::nth_element(scratch_.begin(), scratch_.begin() + k, scratch_.end());
-      return scratch_[k];
-    };
-    const double range = at(static_cast<size_t>(0.95 * (n - 1))) -
-                         at(static_cast<size_t>(0.05 * (n - 1)));
-    const double median = MedianInPlace(scratch_);
-    for (double& v : scratch_) v = std::abs(v - median);
-    const double mad = 1.4826 * MedianInPlace(scratch_);
+    const size_t n = sorted_.size();
+    const double range = sorted_[static_cast<size_t>(0.95 * (n - 1))] -
+                         sorted_[static_cast<size_t>(0.05 * (n - 1))];
+    const double median = SortedMedian(sorted_);
+    const double mad = 1.4826 * SortedMad(median);
     r.baseline = median;
     r.scale = std::max({mad, options_.min_scale_relative * std::abs(median),
                         options_.min_scale_relative * range, 1e-9});
@@ -140,6 +154,7 @@ SpikeScore SpikeDetector::Update(absl::Time time, double value) {
     }
   }
   window_.push_back({time, value});
+  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), value), value);
   return r;
 }
 

@@ -74,8 +74,9 @@ class SpikeDetector {
  public:
   explicit SpikeDetector(const SpikeOptions& options = {});
   // Scores `value` at `time` against the values before it, then adds it to the history.
-  // Times must increase; a value at or before the last time is ignored and returns a zero
-  // score with has_baseline false (the caller validates order: see ScoreHistory).
+  // Times must increase; a value at or before the last time, or one that is not finite, is
+  // ignored and returns a zero score with has_baseline false (the caller validates order: see
+  // ScoreHistory).
   SpikeScore Update(absl::Time time, double value);
 
  private:
@@ -93,13 +94,18 @@ class SpikeDetector {
   double Likelihood(Running& history, absl::Time time, double feature, double unadjusted) const;
   // True when the signed deviation `dev` at `time` recurred on each of the previous days.
   bool Recurs(absl::Time time, double dev) const;
+  // The median of |v - median| over sorted_ (as the median of the deviations, averaging the
+  // middle two for an even count).
+  double SortedMad(double median) const;
 
   SpikeOptions options_;
   std::deque<Sample> window_;
   Running recent_, recent_long_;        // signed deviations
   std::deque<Sample> raw_devs_;         // signed deviations over the recurrence days
   Running point_hist_, recent_hist_, long_hist_;  // feature distributions
-  std::vector<double> scratch_;
+  // The values of window_, kept sorted (insertion and removal by binary search), so the
+  // median, the 5-95 % range and the MAD are read off in O(n) cheap steps, not selected anew.
+  std::vector<double> sorted_;
   absl::Time last_time_ = absl::InfinitePast();
   absl::Time last_detection_ = absl::InfinitePast();
 };

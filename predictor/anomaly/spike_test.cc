@@ -1,5 +1,6 @@
 #include "predictor/anomaly/spike.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -89,6 +90,48 @@ TEST(SpikeTest, WindowedGaussianScoresTheTailOfTheWindow) {
   EXPECT_GT((*g)[700], 0.999999);
   EXPECT_LT((*g)[701], 0.999);
   EXPECT_GE((*g)[701], 0.5);
+}
+
+// The baseline read off the sorted window equals a median and MAD computed from scratch by
+// sorting, for odd and even window sizes and with many tied values.
+TEST(SpikeTest, BaselineAndScaleMatchAFromScratchMedianAndMad) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> level(0, 6);  // few distinct values: many ties
+  SpikeOptions o;
+  o.baseline = absl::Hours(2);  // 24 or 23 values in the window (5-minute steps)
+  o.min_scale_relative = 0;
+  SpikeDetector d(o);
+  std::vector<double> all;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m] + v[m - 1]);
+  };
+  int checked = 0;
+  for (int i = 0; i < 400; ++i) {
+    const absl::Time t =
+        kT0 + i * absl::Minutes(5) + (i % 3 == 0 ? absl::Seconds(1) : absl::ZeroDuration());
+    const double v = 10 * level(rng) + (i % 7 == 0 ? 0.5 : 0);
+    const SpikeScore s = d.Update(t, v);
+    // The window: values in (t - 2h, t), before this one.
+    std::vector<double> window;
+    for (int k = 0; k < i; ++k) {
+      const absl::Time tk =
+          kT0 + k * absl::Minutes(5) + (k % 3 == 0 ? absl::Seconds(1) : absl::ZeroDuration());
+      if (tk > t - o.baseline) window.push_back(all[k]);
+    }
+    all.push_back(v);
+    if (static_cast<int>(window.size()) < o.min_points) continue;
+    ASSERT_TRUE(s.has_baseline);
+    const double m = median(window);
+    std::vector<double> dev;
+    for (double w : window) dev.push_back(std::abs(w - m));
+    EXPECT_EQ(s.baseline, m) << i;
+    EXPECT_EQ(s.scale, std::max(1.4826 * median(dev), 1e-9)) << i;
+    ++checked;
+  }
+  EXPECT_GT(checked, 300);
+  EXPECT_FALSE(d.Update(kT0 + absl::Hours(100), std::nan("")).has_baseline);  // ignored
 }
 
 }  // namespace

@@ -56,6 +56,28 @@ Alert AlertManager::Build(const Key& key, const State& s, bool resolved, bool re
   return a;
 }
 
+void AlertManager::Tell(const Key& key, const State& s, absl::Time end) const {
+  Transition t;
+  t.namespace_name = std::get<0>(key);
+  t.deployment = std::get<1>(key);
+  t.evidence = s.first;
+  t.start = s.since;
+  t.end = end;
+  for (AnomalyListener* l : listeners_) l->OnTransition(t);
+}
+
+void AlertManager::Restore(const Transition& t) {
+  const Key key{t.namespace_name, t.deployment, t.evidence.type};
+  if (active_.count(key)) return;
+  State s;
+  s.since = t.start;
+  s.key = absl::StrCat(t.namespace_name, "/", t.deployment, "/",
+                       an::AnomalyTypeName(t.evidence.type), "/", absl::ToUnixSeconds(s.since));
+  s.first = s.last = t.evidence;
+  s.last_notified = clock_->Now();
+  active_.emplace(key, std::move(s));
+}
+
 void AlertManager::Observe(const std::string& ns, const std::string& deployment,
                            const an::Finding& f, bool is_leader) {
   const Key key{ns, deployment, f.type};
@@ -69,6 +91,7 @@ void AlertManager::Observe(const std::string& ns, const std::string& deployment,
     } else {
       ++counts_.suppressed_not_leader;
     }
+    Tell(key, it->second, now);
     active_.erase(it);
     return;
   }
@@ -77,7 +100,7 @@ void AlertManager::Observe(const std::string& ns, const std::string& deployment,
     s.since = f.since == absl::InfinitePast() ? now : f.since;
     s.key = absl::StrCat(ns, "/", deployment, "/", an::AnomalyTypeName(f.type), "/",
                          absl::ToUnixSeconds(s.since));
-    s.last = f;
+    s.first = s.last = f;
     // A follower records the start as sent by the leader it is not, so that on taking over
     // it reminds on the same schedule instead of repeating the start.
     s.last_notified = now;
@@ -87,6 +110,7 @@ void AlertManager::Observe(const std::string& ns, const std::string& deployment,
     } else {
       ++counts_.suppressed_not_leader;
     }
+    Tell(key, s, absl::InfiniteFuture());
     active_.emplace(key, std::move(s));
     return;
   }

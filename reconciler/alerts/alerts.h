@@ -44,6 +44,23 @@ class DispatcherNotifier : public Notifier {
   clients::webhook::Dispatcher* const d_;
 };
 
+// One start or resolve of an anomaly, as every replica sees it (leader or not).
+struct Transition {
+  std::string namespace_name;
+  std::string deployment;
+  predictor::anomaly::Finding evidence;  // the finding of the anomaly's first cycle
+  absl::Time start;
+  absl::Time end = absl::InfiniteFuture();  // while active
+};
+
+// Told of every start and resolve on every replica (the anomaly log, the metrics). Called on
+// the loop's thread; must not block on the network.
+class AnomalyListener {
+ public:
+  virtual ~AnomalyListener() = default;
+  virtual void OnTransition(const Transition& transition) = 0;
+};
+
 struct AlertOptions {
   absl::Duration renotify = absl::Hours(4);  // 0: no reminders
 };
@@ -61,6 +78,12 @@ class AlertManager {
   // Feeds this cycle's finding for one deployment and anomaly type.
   void Observe(const std::string& namespace_name, const std::string& deployment,
                const predictor::anomaly::Finding& finding, bool is_leader);
+  // Adds a listener (not owned; must outlive the manager), told of every later transition.
+  void AddListener(AnomalyListener* listener) { listeners_.push_back(listener); }
+  // Takes up an anomaly that was active before a restart (from the anomaly log): no start is
+  // sent again, a reminder follows `renotify` from now, and its resolve is sent (and told to
+  // the listeners) as for any other. Ignored when that deployment and type is already active.
+  void Restore(const Transition& active);
   // Number of active anomalies (all deployments, all types).
   int active() const;
   AlertCounts counts() const { return counts_; }
@@ -70,7 +93,7 @@ class AlertManager {
     absl::Time since;
     absl::Time last_notified = absl::InfinitePast();
     std::string key;
-    predictor::anomaly::Finding last;
+    predictor::anomaly::Finding first, last;
   };
   using Key = std::tuple<std::string, std::string, predictor::anomaly::AnomalyType>;
   clients::webhook::Alert Build(const Key& key, const State& state, bool resolved,
@@ -79,7 +102,10 @@ class AlertManager {
   Notifier* const notifier_;
   const base::Clock* const clock_;
   const AlertOptions options_;
+  void Tell(const Key& key, const State& state, absl::Time end) const;
+
   std::map<Key, State> active_;
+  std::vector<AnomalyListener*> listeners_;
   AlertCounts counts_;
 };
 

@@ -20,8 +20,27 @@ void AnomalyStage::Forget(const std::string& ns, const std::string& name) {
   deployments_.erase({ns, name});
 }
 
+std::optional<an::Finding> AnomalyStage::Pattern(PerDeployment& d, absl::Time t,
+                                                 double demand) const {
+  const absl::Time bucket = absl::Floor(t - absl::UnixEpoch(), options_.pattern_bucket) +
+                            absl::UnixEpoch();
+  std::optional<an::Finding> out;
+  if (bucket < d.bucket) return out;  // a late reading
+  if (bucket > d.bucket && d.bucket_n > 0) {
+    // The closed bucket, stamped at its start: one sample per step, as the predictor expects.
+    absl::StatusOr<an::Finding> f = d.pattern.Update(d.bucket, d.bucket_sum / d.bucket_n);
+    if (f.ok()) out = *f;
+    d.bucket_sum = 0;
+    d.bucket_n = 0;
+  }
+  d.bucket = bucket;
+  d.bucket_sum += demand;
+  ++d.bucket_n;
+  return out;
+}
+
 std::vector<an::Finding> AnomalyStage::Observe(const DeploymentReading& r, bool is_leader) {
-  auto it = deployments_.try_emplace({r.namespace_name, r.name}, options_.spike).first;
+  auto it = deployments_.try_emplace({r.namespace_name, r.name}, options_).first;
   PerDeployment& d = it->second;
   std::vector<an::Finding> out;
   if (r.demand_millicores.has_value()) {
@@ -36,6 +55,9 @@ std::vector<an::Finding> AnomalyStage::Observe(const DeploymentReading& r, bool 
     f.high = s.baseline + 3 * s.scale;
     f.values = {s.baseline, *r.demand_millicores};
     out.push_back(f);
+    if (std::optional<an::Finding> p = Pattern(d, r.time, *r.demand_millicores)) {
+      out.push_back(*p);
+    }
   }
   if (r.utilization_percent.has_value()) {
     Keep(d.utilization, r.time, *r.utilization_percent, options_.persistent_high.sustained);

@@ -1,6 +1,8 @@
 // The anomaly step of one reconciler cycle: per deployment, the streaming spike detector over
-// its CPU demand, persistent high CPU over its utilisation, thrashing over its replica
-// counts, each finding handed to the AlertManager.
+// its CPU demand, persistent high CPU over its utilisation, thrashing over its HPA's replica
+// counts, and pattern deviation over its demand's 5-minute means (against the p10-p90 band the
+// predictor's ensemble forecast for each bucket, hours ahead, as `anomalies --input --pattern`
+// judges a CSV), each finding handed to the AlertManager.
 //
 //   reconciler::alerts::AnomalyStage stage(&alert_manager);
 //   std::vector<predictor::anomaly::Finding> f = stage.Observe(reading, leader.IsLeader());
@@ -19,6 +21,7 @@
 
 #include "absl/time/time.h"
 #include "predictor/anomaly/detectors.h"
+#include "predictor/anomaly/pattern.h"
 #include "predictor/anomaly/spike.h"
 #include "reconciler/alerts/alerts.h"
 
@@ -37,6 +40,10 @@ struct StageOptions {
   predictor::anomaly::SpikeOptions spike;
   predictor::anomaly::PersistentHighOptions persistent_high;
   predictor::anomaly::ThrashingOptions thrashing;
+  predictor::anomaly::PatternOptions pattern;
+  // Demand readings are averaged over buckets of this length before the pattern tracker sees
+  // them (the predictor's step); a finding is made when a bucket closes.
+  absl::Duration pattern_bucket = absl::Minutes(5);
 };
 
 class AnomalyStage {
@@ -52,10 +59,18 @@ class AnomalyStage {
 
  private:
   struct PerDeployment {
-    explicit PerDeployment(const predictor::anomaly::SpikeOptions& o) : spike(o) {}
+    explicit PerDeployment(const StageOptions& o) : spike(o.spike), pattern(o.pattern) {}
     predictor::anomaly::SpikeDetector spike;
+    predictor::anomaly::PatternTracker pattern;
+    absl::Time bucket = absl::InfinitePast();  // start of the open demand bucket
+    double bucket_sum = 0;
+    int bucket_n = 0;
     std::deque<predictor::Sample> utilization, replicas;
   };
+  // The pattern finding when `d`'s open bucket closes at `t` (nullopt otherwise).
+  std::optional<predictor::anomaly::Finding> Pattern(PerDeployment& d, absl::Time t,
+                                                     double demand) const;
+
   AlertManager* const alerts_;
   const StageOptions options_;
   std::map<std::pair<std::string, std::string>, PerDeployment> deployments_;

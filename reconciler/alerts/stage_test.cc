@@ -1,5 +1,7 @@
 #include "reconciler/alerts/stage.h"
 
+#include <cmath>
+#include <optional>
 #include <random>
 
 #include "gtest/gtest.h"
@@ -68,6 +70,32 @@ TEST(AnomalyStageTest, ThrashingFromReplicaCounts) {
   }
   ASSERT_EQ(n.got.size(), 1u);
   EXPECT_EQ(n.got[0].type, "scaling_thrashing");
+}
+
+TEST(AnomalyStageTest, PatternDeviationFromTheForecastBandOverBucketedDemand) {
+  base::FakeClock clock(kT0);
+  RecordingNotifier n;
+  AlertManager m(&n, &clock);
+  AnomalyStage stage(&m);
+  std::mt19937 rng(3);
+  std::normal_distribution<double> noise(0, 10);
+  const int per_day = 24 * 24;  // 2.5-minute cycles: two readings per 5-minute bucket
+  const int cycles = 5 * per_day;
+  absl::Time departure = kT0 + (cycles - 72) * absl::Seconds(150);  // the last 3 hours
+  for (int i = 0; i < cycles; ++i) {
+    double v = 500 + 200 * std::sin(2 * M_PI * i / per_day) + noise(rng);
+    if (clock.Now() >= departure) v += 400;
+    stage.Observe({"default", "api", clock.Now(), v, std::nullopt, std::nullopt}, true);
+    clock.Advance(absl::Seconds(150));
+  }
+  std::vector<Alert> pattern;
+  for (const Alert& a : n.got) {
+    if (a.type == "pattern_deviation") pattern.push_back(a);
+  }
+  ASSERT_EQ(pattern.size(), 1u);  // started during the departure, not yet resolved
+  EXPECT_FALSE(pattern[0].resolved);
+  EXPECT_GE(pattern[0].time, departure);
+  EXPECT_LE(pattern[0].time, departure + absl::Hours(1));
 }
 
 }  // namespace
