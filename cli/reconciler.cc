@@ -39,6 +39,7 @@
 #include "prometheus/registry.h"
 #include "base/memory_guard.h"
 #include "reconciler/api.h"
+#include "reconciler/backfill.h"
 #include "reconciler/cluster.h"
 #include "reconciler/config.h"
 #include "reconciler/costs/report.h"
@@ -228,6 +229,44 @@ class MaintenanceGauges {
       *backup_failures_;
 };
 
+// The background backfiller's progress on /metrics (refreshed once a cycle): deployments by
+// state, and its range queries since start as cumulative gauges, as the maintenance figures.
+class BackfillGauges {
+ public:
+  explicit BackfillGauges(prometheus::Registry* registry)
+      : deployments_(prometheus::BuildGauge()
+                         .Name("smart_autoscaler_backfill_deployments")
+                         .Help("Deployments of the start-up backfill by state: pending, done "
+                               "(history loaded) or failed (left to the per-cycle loader).")
+                         .Register(*registry)),
+        pending_(&deployments_.Add({{"state", "pending"}})),
+        done_(&deployments_.Add({{"state", "done"}})),
+        failed_(&deployments_.Add({{"state", "failed"}})),
+        queries_(Gauge(registry, "smart_autoscaler_backfill_queries",
+                       "Grouped range queries the backfiller ran (cumulative).")),
+        query_errors_(Gauge(registry, "smart_autoscaler_backfill_query_errors",
+                            "Backfill range queries that failed (cumulative).")),
+        throttled_(Gauge(registry, "smart_autoscaler_backfill_throttled",
+                         "Backfill queries that waited for BACKFILL_QUERIES_PER_SECOND "
+                         "(cumulative).")) {}
+
+  void Export(const reconciler::BackfillProgress& p) {
+    pending_->Set(static_cast<double>(p.pending));
+    done_->Set(static_cast<double>(p.loaded));
+    failed_->Set(static_cast<double>(p.failed));
+    queries_->Set(static_cast<double>(p.queries));
+    query_errors_->Set(static_cast<double>(p.query_errors));
+    throttled_->Set(static_cast<double>(p.throttled));
+  }
+
+ private:
+  static prometheus::Gauge* Gauge(prometheus::Registry* r, const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add({});
+  }
+  prometheus::Family<prometheus::Gauge>& deployments_;
+  prometheus::Gauge *pending_, *done_, *failed_, *queries_, *query_errors_, *throttled_;
+};
+
 int ReconcilerMain(const std::vector<std::string>&) {
   reconciler::ConfigResult loaded = Load();
   if (!loaded.problems.empty()) {
@@ -379,6 +418,20 @@ int ReconcilerMain(const std::vector<std::string>&) {
   }
   loop.SetPrices(prices.Get());
   costs::CostService cost_service(store.get(), [&prices] { return prices.Get(); });
+  // The cold start: every deployment's week loaded in the background under its own budget,
+  // outside the cycle (a restart applies a changed BACKFILL_QUERIES_PER_SECOND).
+  std::unique_ptr<reconciler::Backfiller> backfiller;
+  std::unique_ptr<BackfillGauges> backfill_gauges;
+  if (config.backfill_queries_per_second > 0 && config.enable_predictive) {
+    reconciler::BackfillOptions bo;
+    bo.queries_per_second = config.backfill_queries_per_second;
+    backfiller = std::make_unique<reconciler::Backfiller>(prom.get(), clock, bo);
+    loop.SetBackfiller(backfiller.get());
+    backfill_gauges = std::make_unique<BackfillGauges>(&registry);
+  } else {
+    LOG(INFO) << "background backfill off; new deployments load " << config.backfills_per_cycle
+              << " histories per cycle";
+  }
 
   // Memory guard and periodic backups, off the cycle thread.
   base::MemoryGuardOptions mgo;
@@ -407,6 +460,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
   };
   view.version = kVersion;
   view.metrics = &registry;
+  view.backfiller = backfiller.get();
   base::HttpServerOptions server_options;
   server_options.metrics = &registry;
   base::HttpServer api_server(server_options), metrics_server(server_options);
@@ -550,6 +604,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
       informer_ops.Add({{"kind", name}}).Set(static_cast<double>(value));
     }
     maintenance_gauges.Export(maintenance.stats());
+    if (backfiller) backfill_gauges->Export(backfiller->progress());
     if (max_cycles > 0 && ++cycles >= max_cycles) break;
     const absl::Time next = env->Now() + config.check_interval;
     while (!g_stop && !g_reload && env->Now() < next) env->SleepFor(absl::Milliseconds(100));
@@ -558,6 +613,7 @@ int ReconcilerMain(const std::vector<std::string>&) {
   // Graceful shutdown: well within 10 s.
   LOG(INFO) << "reconciler stopping";
   maintenance.Stop();
+  backfiller.reset();  // stops its thread before the Prometheus client goes
   election_stop = true;
   if (election.joinable()) election.join();  // releases the Lease
   publisher.Stop();

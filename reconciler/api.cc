@@ -163,6 +163,35 @@ std::string TableJson(const std::vector<MetricPoint>& table) {
   return base::JsonText(buf);
 }
 
+namespace {
+
+// "backfill":{"enabled":...,"pending":...} for /api/v1/status: deployments pending, done
+// (loaded, possibly with no samples) and failed; range queries planned, run and failed.
+void WriteBackfill(Writer& w, const Backfiller* backfiller) {
+  w.Key("backfill");
+  w.StartObject();
+  w.Key("enabled");
+  w.Bool(backfiller != nullptr);
+  if (backfiller != nullptr) {
+    const BackfillProgress p = backfiller->progress();
+    JsonIntField(w, "pending", p.pending);
+    JsonIntField(w, "done", p.loaded);
+    JsonIntField(w, "failed", p.failed);
+    JsonIntField(w, "plannedQueries", p.planned);
+    JsonIntField(w, "queries", p.queries);
+    JsonIntField(w, "queryErrors", p.query_errors);
+    JsonIntField(w, "throttled", p.throttled);
+    if (p.started != absl::InfinitePast()) JsonTimeField(w, "started", p.started);
+    if (p.finished != absl::InfinitePast()) {
+      JsonTimeField(w, "finished", p.finished);
+      JsonNumberField(w, "seconds", absl::ToDoubleSeconds(p.finished - p.started));
+    }
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
 void RegisterApi(base::HttpServer* server, const StatusView* view) {
   server->Handle("/healthz", Ok);
   server->Handle("/api/v1/status", [view](const base::HttpRequest&) {
@@ -192,6 +221,7 @@ void RegisterApi(base::HttpServer* server, const StatusView* view) {
     for (const std::string& e : c.errors) base::JsonString(w, e);
     w.EndArray();
     w.EndObject();
+    WriteBackfill(w, view->backfiller);
     JsonField(w, "config", view->config_text ? view->config_text() : "");
     w.EndObject();
     return Json(200, base::JsonText(buf));

@@ -47,6 +47,8 @@ struct StatusView {
   std::function<std::string()> config_text;  // DescribeConfig() of the config in force
   std::string version;
   prometheus::Registry* metrics = nullptr;  // served on /metrics; null: only the gauges
+  // The background backfiller (null: none); its progress is the status's "backfill" object.
+  const Backfiller* backfiller = nullptr;
   // Keyed by the resource's path segment ("cost" serves /api/v1/deployments/<ns>/<name>/cost).
   // Filled before RegisterApi.
   std::map<std::string, DeploymentResource> deployment_resources;

@@ -49,7 +49,7 @@ std::vector<BackfillQuery> PlanBackfill(const std::vector<BackfillTarget>& targe
 
 Backfiller::Backfiller(clients::prometheus::PrometheusClient* prom, const base::Clock* clock,
                        BackfillOptions options)
-    : prom_(prom), options_(options), bucket_(clock, options.queries_per_second, 1) {}
+    : prom_(prom), clock_(clock), options_(options), bucket_(clock, options.queries_per_second, 1) {}
 
 Backfiller::~Backfiller() {
   {
@@ -65,7 +65,11 @@ void Backfiller::Start(std::vector<BackfillTarget> targets, absl::Time now) {
   {
     absl::MutexLock l(&mu_);
     progress_.pending = static_cast<int64_t>(targets.size());
+    progress_.planned = static_cast<int64_t>(plan.size());
+    progress_.started = clock_->Now();
   }
+  LOG(INFO) << "backfill: " << targets.size() << " deployments, " << plan.size()
+            << " grouped range queries at " << options_.queries_per_second << "/s";
   thread_ = std::thread(&Backfiller::Run, this, std::move(targets), std::move(plan));
 }
 
@@ -126,6 +130,12 @@ void Backfiller::Run(std::vector<BackfillTarget> targets, std::vector<BackfillQu
       ++progress_.loaded;
     }
   }
+  absl::MutexLock l(&mu_);
+  progress_.finished = clock_->Now();
+  LOG(INFO) << "backfill done: " << progress_.loaded << " deployments loaded, "
+            << progress_.failed << " failed, " << progress_.queries << " queries ("
+            << progress_.query_errors << " failed) in "
+            << absl::FormatDuration(progress_.finished - progress_.started);
 }
 
 std::vector<LoadedHistory> Backfiller::TakeLoaded() {
@@ -143,7 +153,8 @@ BackfillProgress Backfiller::progress() const {
 bool Backfiller::WaitDone(absl::Duration timeout) {
   absl::MutexLock l(&mu_);
   return mu_.AwaitWithTimeout(
-      absl::Condition(+[](BackfillProgress* p) { return p->pending == 0; }, &progress_),
+      absl::Condition(
+          +[](BackfillProgress* p) { return p->finished != absl::InfinitePast(); }, &progress_),
       timeout);
 }
 

@@ -69,6 +69,9 @@ struct BackfillProgress {
   int64_t loaded = 0, pending = 0, failed = 0;  // deployments
   int64_t queries = 0, query_errors = 0;        // range queries run / failed
   int64_t throttled = 0;                        // queries that waited for the bucket
+  int64_t planned = 0;                          // range queries the plan holds (no retries)
+  // When Start was called and when the last namespace finished (InfinitePast until then).
+  absl::Time started = absl::InfinitePast(), finished = absl::InfinitePast();
 };
 
 class Backfiller {
@@ -83,7 +86,8 @@ class Backfiller {
   // Histories completed since the last call; never waits for a query.
   std::vector<LoadedHistory> TakeLoaded();
   BackfillProgress progress() const;
-  // Blocks until every target is loaded or failed, or `timeout` passes (tests, benches).
+  // Blocks until every target is loaded or failed (progress().finished is set), or `timeout`
+  // passes (tests, benches).
   bool WaitDone(absl::Duration timeout);
 
  private:
@@ -92,6 +96,7 @@ class Backfiller {
                 std::map<std::string, std::map<absl::Time, double>>* sums);
 
   clients::prometheus::PrometheusClient* const prom_;
+  const base::Clock* const clock_;
   const BackfillOptions options_;
   clients::http::TokenBucket bucket_;
   mutable absl::Mutex mu_;

@@ -119,6 +119,9 @@ TEST(BackfillerTest, JoinsPodsToDeploymentsAndLoadsEveryOne) {
   EXPECT_EQ(pr.loaded, 4);
   EXPECT_EQ(pr.pending, 0);
   EXPECT_EQ(pr.queries, static_cast<int64_t>(p.queries.size()));
+  EXPECT_EQ(pr.planned, pr.queries);  // no retries were needed
+  EXPECT_NE(pr.started, absl::InfinitePast());
+  EXPECT_GE(pr.finished, pr.started);
   EXPECT_TRUE(b.TakeLoaded().empty());  // handed over once
 }
 

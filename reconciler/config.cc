@@ -258,6 +258,11 @@ const std::vector<Spec>& Specs() {
          c->backfills_per_cycle = n;
          return "";
        }},
+      {{"BACKFILL_QUERIES_PER_SECOND", "2", "0-100",
+        "the background backfiller's budget: grouped range queries per second that load every "
+        "deployment's week of history at start, outside the cycle (0: off, only "
+        "BACKFILLS_PER_CYCLE)"},
+       Number(&Config::backfill_queries_per_second, 0, 100)},
       {{"COST_PER_VCPU_HOUR", "0.04", ">= 0", "price of one vCPU-hour"},
        Number(&Config::cost_per_vcpu_hour, 0, 1e6)},
       {{"COST_PER_GB_MEMORY_HOUR", "0.005", ">= 0", "price of one GB-hour of memory"},
@@ -357,7 +362,9 @@ const std::vector<Spec>& Specs() {
        Text(&Config::operator_namespace, /*required=*/true)},
       {{"LEASE_NAME", "smart-autoscaler-reconciler", "name", "the leader-election Lease"},
        Text(&Config::lease_name, /*required=*/true)},
-      {{"LEADER_ELECT", "true", "bool", "use a Lease so only one replica publishes"},
+      {{"LEADER_ELECT", "true", "bool",
+        "use a Lease so only one replica sends alerts and patches HPAs (legacy mode); every "
+        "replica serves"},
        Flag(&Config::leader_elect)},
       {{"SNAPSHOT_ADDRESS", "unix:///run/smart-autoscaler/snapshots.sock",
         "unix:///path or loopback host:port", "where adapters receive the metric snapshots"},
@@ -540,6 +547,7 @@ std::string DescribeConfig(const Config& c) {
       absl::StrCat("STARTUP_FILTER_MINUTES=", absl::ToDoubleMinutes(c.startup_filter)),
       absl::StrCat("PREDICTION_MIN_ACCURACY=", c.prediction_min_accuracy),
       absl::StrCat("BACKFILLS_PER_CYCLE=", c.backfills_per_cycle),
+      absl::StrCat("BACKFILL_QUERIES_PER_SECOND=", c.backfill_queries_per_second),
       absl::StrCat("COST_PER_VCPU_HOUR=", c.cost_per_vcpu_hour),
       absl::StrCat("COST_PER_GB_MEMORY_HOUR=", c.cost_per_gb_memory_hour),
       absl::StrCat("PRICING_FILE=", c.pricing_file),

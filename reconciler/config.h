@@ -67,6 +67,9 @@ struct Config {
   // (3 keeps a cycle within 9 queries). Histories in the local store load without queries,
   // within a per-cycle time budget of CHECK_INTERVAL / 4 (at most 15 s).
   int backfills_per_cycle = 3;
+  // BACKFILL_QUERIES_PER_SECOND: the background cold-start backfiller's own budget of grouped
+  // range queries to Prometheus (0: no background backfiller, BACKFILLS_PER_CYCLE only).
+  double backfill_queries_per_second = 2;
   std::vector<StaticTarget> deployments;             // DEPLOYMENT_<N>_*
 
   // --- Costs and memory

@@ -52,6 +52,21 @@ TEST(ConfigTest, ReadsTheOriginalsVariables) {
   EXPECT_EQ(r.config.deployments[1].hpa_name, "web-hpa");
 }
 
+TEST(ConfigTest, BackfillQueriesPerSecond) {
+  EXPECT_EQ(LoadConfig({}).config.backfill_queries_per_second, 2);
+  ConfigResult r = LoadConfig({{"BACKFILL_QUERIES_PER_SECOND", "0.5"}});
+  ASSERT_TRUE(r.problems.empty());
+  EXPECT_EQ(r.config.backfill_queries_per_second, 0.5);
+  EXPECT_TRUE(absl::StrContains(DescribeConfig(r.config), "BACKFILL_QUERIES_PER_SECOND=0.5"));
+  EXPECT_EQ(LoadConfig({{"BACKFILL_QUERIES_PER_SECOND", "0"}}).config.backfill_queries_per_second,
+            0);
+  for (const char* bad : {"-1", "101", "fast"}) {
+    ConfigResult b = LoadConfig({{"BACKFILL_QUERIES_PER_SECOND", bad}});
+    ASSERT_EQ(b.problems.size(), 1u) << bad;
+    EXPECT_TRUE(absl::StrContains(b.problems[0], "BACKFILL_QUERIES_PER_SECOND")) << b.problems[0];
+  }
+}
+
 TEST(ConfigTest, DurationsAcceptUnits) {
   ConfigResult r = LoadConfig({{"CHECK_INTERVAL", "2m"}, {"LEAD_TIME_MINUTES", "15"}});
   ASSERT_TRUE(r.problems.empty());

@@ -7,12 +7,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "base/http_server.h"
 #include "clients/http/curl_http_client.h"
 #include "clients/prometheus/prometheus.h"
 #include "demo/workload.h"
 #include "gtest/gtest.h"
+#include "reconciler/api.h"
+#include "reconciler/backfill.h"
 #include "reconciler/cluster.h"
 #include "reconciler/loop.h"
 #include "tests/prometheus/prometheus_server.h"
@@ -167,6 +171,80 @@ TEST(ReconcilerPrometheusTest, QueriesPerCycleAreTheSameAt10And1000Deployments) 
   // 6 signal queries + at most 3 backfills of new deployments per cycle, at any scale.
   EXPECT_EQ(counts[0], counts[1]);
   EXPECT_EQ(counts[0], 9);
+}
+
+// A fresh reconciler with the background backfiller over 300 deployments in 12 namespaces:
+// every one gets its history from one grouped range query per namespace, under the
+// backfiller's own budget, with no per-cycle backfill query; /api/v1/status reports it.
+TEST(ReconcilerPrometheusTest, TheBackgroundBackfillerLoadsEveryDeploymentWithinItsBudget) {
+  const absl::Time anchor =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() - absl::Hours(6)) / 3600 * 3600);
+  const int n = 300, namespaces = 12;
+  std::vector<demo::DeploymentSpec> specs;
+  for (int i = 0; i < n; ++i) {
+    specs.push_back({absl::StrCat("ns", i % namespaces), absl::StrCat("svc", i), 2, 100,
+                     int64_t{128} << 20, "ec2_cpu_utilization_5f5533", 0.6});
+  }
+  std::vector<demo::NodeSpec> nodes;
+  for (int i = 0; i < 10; ++i) nodes.push_back({absl::StrCat("node-", i), 64000, 0.5});
+  auto w = demo::Workload::Create(specs, nodes, Traces(), anchor);
+  ASSERT_TRUE(w.ok()) << w.status();
+  const absl::Time now = anchor + absl::Hours(2);
+  Backfilled s = Start(*w, now, "background");
+  ASSERT_NE(s.server, nullptr);
+  auto http = clients::http::MakeCurlHttpClient({});
+  auto real = prom::MakePrometheusClient({.base_url = s.server->url()}, http.get());
+  CountingPrometheus counting(real.get());
+  auto cluster = reconciler::MakeFileClusterSource(s.cluster_file);
+  base::FakeClock clock(now);
+  reconciler::Config config;
+  config.backfills_per_cycle = 0;  // only the background backfiller loads histories
+  reconciler::Reconciler loop(config, cluster.get(), &counting, nullptr, &clock);
+  // The bucket runs on the real clock (it paces real queries); 20/s keeps the test short.
+  reconciler::Backfiller backfiller(&counting, &base::RealClock(), {.queries_per_second = 20});
+  loop.SetBackfiller(&backfiller);
+
+  reconciler::CycleReport first = loop.RunCycle();
+  EXPECT_EQ(first.deployments, n);
+  EXPECT_EQ(first.backfill_queries, 0);
+  // Generous: 12 queries at 20/s take 0.6 s on a quiet machine.
+  ASSERT_TRUE(backfiller.WaitDone(absl::Minutes(3)));
+  reconciler::BackfillProgress p = backfiller.progress();
+  EXPECT_EQ(p.loaded, n);
+  EXPECT_EQ(p.failed, 0);
+  EXPECT_EQ(p.pending, 0);
+  EXPECT_EQ(p.planned, namespaces);  // 50 pods x 2016 steps fit one answer per namespace
+  EXPECT_EQ(p.queries, namespaces);
+  EXPECT_EQ(p.query_errors, 0);
+  EXPECT_LE(p.throttled, namespaces - 1);  // burst 1 (a slow answer can leave no wait)
+  EXPECT_EQ(counting.range_queries, namespaces);
+
+  clock.Advance(absl::Minutes(1));
+  reconciler::CycleReport second = loop.RunCycle();
+  EXPECT_EQ(second.histories_loaded, n);
+  EXPECT_EQ(second.backfill_queries, 0);
+  EXPECT_EQ(counting.range_queries, namespaces);  // the cycle sent none of its own
+  int with_history = 0;
+  for (const reconciler::DeploymentStatus& st : loop.Statuses()) {
+    // 2 hours of 5-minute buckets, the first 5 minutes without a rate.
+    if (st.history_points >= 20) ++with_history;
+  }
+  EXPECT_EQ(with_history, n);
+
+  reconciler::StatusView view;
+  view.reconciler = &loop;
+  view.backfiller = &backfiller;
+  base::HttpServer api;
+  reconciler::RegisterApi(&api, &view);
+  ASSERT_TRUE(api.Start("127.0.0.1:0").ok());
+  clients::http::HttpRequest req;
+  req.url = absl::StrCat("http://127.0.0.1:", api.port(), "/api/v1/status");
+  auto status = http->Do(req);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(absl::StrContains(
+      status->body, absl::StrCat(R"("backfill":{"enabled":true,"pending":0,"done":)", n,
+                                 R"(,"failed":0,"plannedQueries":12,"queries":12,)")))
+      << status->body;
 }
 
 }  // namespace
