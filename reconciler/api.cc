@@ -26,6 +26,12 @@ void WriteStatus(Writer& w, const DeploymentStatus& s) {
   JsonIntField(w, "pods", s.pods);
   JsonIntField(w, "readyPods", s.ready_pods);
   JsonIntField(w, "youngPodsExcluded", s.young_pods_excluded);
+  w.Key("hpaCurrentReplicas");  // the HPA's status.currentReplicas; null before it reports
+  if (s.hpa_current_replicas.has_value()) {
+    w.Int(*s.hpa_current_replicas);
+  } else {
+    w.Null();
+  }
   w.Key("allPodsYoung");
   w.Bool(s.all_pods_young);
   JsonIntField(w, "cpuRequestMillicores", s.cpu_request_millicores);

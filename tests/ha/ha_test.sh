@@ -5,7 +5,7 @@
 # kube-apiserver: the demo cluster's objects and the Lease), alerts to a real local HTTP
 # receiver as the generic webhook.
 #   1. both adapters serve every deployment; the values agree between the replicas (measured);
-#   2. thrashing on batch/reports (an extra Pod added and deleted): exactly one alert arrives,
+#   2. thrashing on batch/reports (the HPA's currentReplicas moved 3 <-> 7): exactly one alert arrives,
 #      counted by the Lease holder only;
 #   3. the leader's pair is SIGKILLed while the survivor's adapter is polled through curl with
 #      the e2e client certificate: every request answered 200 with a value no older than two
@@ -130,21 +130,21 @@ for m in $METRICS; do for ns_dep in shop/api batch/reports; do
 done; done
 ok "values agree between the replicas (median differences in $W/difference.txt)"
 
-# 2. Thrashing: >4 pod-count changes within 30 min; each change seen by a cycle of both.
-pods_of() {  # pair ns dep
+# 2. Thrashing: >4 changes of the HPA's status.currentReplicas within 30 min, each seen by a
+# cycle of every named pair (the HPA controller's status updates, as the informer sees them).
+hpa_replicas_of() {  # pair ns dep
   curl -sf "http://127.0.0.1:$(eval echo \$API_$1)/api/v1/deployments/$2/$3" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["pods"])'
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["hpaCurrentReplicas"])'
 }
 thrash() {  # ns dep pairs...
   local ns=$1 dep=$2; shift 2
-  local base want op
-  base=$(pods_of "$1" "$ns" "$dep")
+  local want
   for k in 1 2 3 4 5 6; do
-    if [ $((k % 2)) = 1 ]; then op=ADD; want=$((base + 1)); else op=DELETE; want=$base; fi
-    python3 "$TOOL" pod $op "$KUBE_PORT" "$W/cluster.json" "$ns" "$dep" || fail "pod $op"
+    if [ $((k % 2)) = 1 ]; then want=7; else want=3; fi
+    python3 "$TOOL" hpa $want "$KUBE_PORT" "$W/cluster.json" "$ns" "$dep" || fail "hpa $want"
     for x in "$@"; do
-      demo_wait 90 "$ns/$dep at $want pods on $x" "reconciler-$x" sh -c "[ \"\$(curl -sf http://127.0.0.1:$(eval echo \$API_$x)/api/v1/deployments/$ns/$dep | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pods\"])')\" = $want ]" \
-        || fail "$ns/$dep never showed $want pods on $x"
+      demo_wait 90 "$ns/$dep's HPA at $want replicas on $x" "reconciler-$x" sh -c "[ \"\$(curl -sf http://127.0.0.1:$(eval echo \$API_$x)/api/v1/deployments/$ns/$dep | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"hpaCurrentReplicas\"])')\" = $want ]" \
+        || fail "$ns/$dep's HPA never showed $want replicas on $x (now $(hpa_replicas_of "$x" "$ns" "$dep"))"
     done
   done
 }

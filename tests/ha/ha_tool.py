@@ -9,9 +9,9 @@
                               certificate (CURL_CA, CURL_CERT, CURL_KEY) until the file STOP
                               (env POLL_STOP) exists; one JSON line per request to OUT:
                               {"url", "sent", "code", "value", "timestamp"}
-  pod ADD|DELETE KUBE_PORT CLUSTER_JSON NS DEPLOYMENT
-                              adds (or deletes) one extra Pod of the deployment in the test API
-                              server (a copy of its first Pod named <rs>-hatest)
+  hpa REPLICAS KUBE_PORT CLUSTER_JSON NS DEPLOYMENT
+                              sets status.currentReplicas of the deployment's HPA in the test API
+                              server (an RFC 7386 merge, as the HPA controller's status update)
   analyse POLL_LOG URL KILL_EPOCH INTERVAL   the survivor's record after KILL_EPOCH: prints
                               requests, failures, max age (s) of the served value, distinct
                               timestamps; exits 1 on a failure or an age over 2 x INTERVAL
@@ -94,19 +94,18 @@ def poll(out, urls):
             time.sleep(max(0.0, 0.5 - (time.time() - round_start)))
 
 
-def pod(op, kube_port, cluster_json, ns, deployment):
+def hpa(replicas, kube_port, cluster_json, ns, deployment):
     with open(cluster_json) as f:
         items = json.load(f)["items"]
-    first = next(i for i in items if i["kind"] == "Pod" and i["metadata"]["namespace"] == ns
-                 and i["metadata"]["name"].startswith(deployment + "-"))
-    extra = json.loads(json.dumps(first))
-    rs = first["metadata"]["name"].rsplit("-", 1)[0]
-    extra["metadata"]["name"] = rs + "-hatest"
-    extra["metadata"].pop("uid", None)
-    extra["metadata"].pop("resourceVersion", None)
+    h = next(i for i in items if i["kind"] == "HorizontalPodAutoscaler"
+             and i["metadata"]["namespace"] == ns
+             and i["spec"]["scaleTargetRef"]["name"] == deployment)
+    patch = {"apiVersion": h["apiVersion"], "kind": h["kind"],
+             "metadata": {"name": h["metadata"]["name"], "namespace": ns},
+             "status": {"currentReplicas": int(replicas), "desiredReplicas": int(replicas)}}
     req = urllib.request.Request(
         "http://127.0.0.1:%s/_fake/objects" % kube_port, method="POST",
-        data=json.dumps({"ops": [{"op": "add" if op == "ADD" else "delete", "object": extra}]}).encode(),
+        data=json.dumps({"ops": [{"op": "merge", "object": patch}]}).encode(),
         headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
 
@@ -157,5 +156,5 @@ def diff(log, url_a, url_b):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"receiver": receiver, "poll": lambda out, *urls: poll(out, urls), "pod": pod,
+    {"receiver": receiver, "poll": lambda out, *urls: poll(out, urls), "hpa": hpa,
      "started": started, "analyse": analyse, "diff": diff}[cmd](*args)
