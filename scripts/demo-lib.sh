@@ -127,6 +127,24 @@ demo_start_prometheus() {
     curl -sf "http://127.0.0.1:$PROM_PORT/-/ready"
 }
 
+# The test API server (tests/kube_api_server, which stands in for kube-apiserver in tests) with
+# the demo cluster's objects ($W/cluster.json, from demo_start_exporter). Sets KUBE_PORT and
+# writes $W/reconciler.kubeconfig (bearer token sa-token).
+demo_start_test_api_server() {  # repo_root
+  demo_spawn kube-api python3 "$1/tests/kube_api_server/kube_api_server.py" \
+    --port-file "$W/kube.port" --fixtures "$W/cluster.json"
+  demo_wait 30 "the test API server" kube-api test -s "$W/kube.port" || return 1
+  KUBE_PORT=$(cat "$W/kube.port")
+  cat >"$W/reconciler.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: "http://127.0.0.1:$KUBE_PORT"}}]
+users: [{name: sa, user: {token: sa-token}}]
+contexts: [{name: test, context: {cluster: test, user: sa}}]
+current-context: test
+KC
+}
+
 # The adapter on a free port, fed by the reconciler's snapshot socket (demo_socket).
 demo_start_adapter() {  # bin [extra flags...]
   local bin=$1; shift

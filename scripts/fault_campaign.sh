@@ -29,18 +29,8 @@ echo pass >"$W/mode"
 demo_spawn proxy python3 "$ROOT/scripts/prometheus_fault_proxy.py" \
   --upstream "http://127.0.0.1:$PROM_PORT" --mode-file "$W/mode" --port-file "$W/proxy.port"
 demo_wait 20 "the proxy" proxy test -s "$W/proxy.port" || die "proxy"
-demo_spawn kube-api python3 "$ROOT/tests/kube_api_server/kube_api_server.py" \
-  --port-file "$W/kube.port" --fixtures "$W/cluster.json"
-demo_wait 30 "the test API server" kube-api test -s "$W/kube.port" || die "kube api server"
-KUBE="http://127.0.0.1:$(cat "$W/kube.port")"
-cat >"$W/reconciler.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: test, cluster: {server: "$KUBE"}}]
-users: [{name: sa, user: {token: sa-token}}]
-contexts: [{name: test, context: {cluster: test, user: sa}}]
-current-context: test
-KC
+demo_start_test_api_server "$ROOT" || die "kube api server"
+KUBE="http://127.0.0.1:$KUBE_PORT"
 demo_socket >/dev/null
 API_PORT=$(demo_free_port)
 PROMETHEUS_URL="http://127.0.0.1:$(cat "$W/proxy.port")" CHECK_INTERVAL=10 DB_PATH="$W/tsdb" \

@@ -36,18 +36,7 @@ ok() { PASS=$((PASS + 1)); echo "ok: $*"; }
 demo_start_exporter "$BIN" "$ROOT/data/traces" || fail "exporter"
 PROM_PORT=$(demo_free_port)
 demo_start_prometheus || fail "prometheus"
-demo_spawn kube-api python3 "$ROOT/tests/kube_api_server/kube_api_server.py" \
-  --port-file "$W/kube.port" --fixtures "$W/cluster.json"
-demo_wait 30 "the test API server" kube-api test -s "$W/kube.port" || fail "kube api server"
-KUBE_PORT=$(cat "$W/kube.port")
-cat >"$W/reconciler.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: test, cluster: {server: "http://127.0.0.1:$KUBE_PORT"}}]
-users: [{name: sa, user: {token: sa-token}}]
-contexts: [{name: test, context: {cluster: test, user: sa}}]
-current-context: test
-KC
+demo_start_test_api_server "$ROOT" || fail "kube api server"
 demo_spawn receiver python3 "$TOOL" receiver "$W/receiver.port" "$W/alerts.jsonl"
 demo_wait 20 "the webhook receiver" receiver test -s "$W/receiver.port" || fail "receiver"
 touch "$W/alerts.jsonl"
