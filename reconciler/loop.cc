@@ -339,6 +339,7 @@ void Reconciler::ProcessDeployment(const Config& cfg, const Target& t, CycleInpu
         st->memory.has_target ? st->memory.target_pct : cfg.target_node_utilization;
     if (!backfilled->second.empty()) {
       st->tracker.LoadHistory(backfilled->second, now, TargetDemandCores(target_now, reading));
+      if (history_observer_) history_observer_(t.namespace_name, t.name, backfilled->second);
       ++report->histories_loaded;
     }
     backfilled_.erase(backfilled);
@@ -410,6 +411,9 @@ void Reconciler::LoadHistory(const Config& cfg, const Reading& reading, absl::Ti
         st->memory.has_target ? st->memory.target_pct : cfg.target_node_utilization;
     st->tracker.LoadHistory(load.points, now, TargetDemandCores(target_now, reading),
                             load.censored);
+    if (history_observer_) {
+      history_observer_(st->history.namespace_name, st->history.name, load.points);
+    }
     LOG(INFO) << "backfilled " << st->history.namespace_name << "/" << st->history.name << ": "
               << st->tracker.HistoryPoints() << " buckets of demand history, "
               << st->tracker.ValidatedCount() << " validated forecasts";

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -149,6 +150,14 @@ class Reconciler {
   // per-cycle LoadWeek path stays the fallback for deployments it has not loaded (yet), and
   // for deployments that appear later. Call before the first cycle.
   void SetBackfiller(Backfiller* backfiller) { backfiller_ = backfiller; }
+  // Called on the cycle thread, during RunCycle, with each deployment's demand history once
+  // it is loaded (the backfiller's week or LoadWeek's: step start -> cores, oldest first, not
+  // empty), e.g. to seed anomaly detectors. Set before the first cycle; it must not call back
+  // into this Reconciler.
+  using HistoryObserver = std::function<void(
+      const std::string& namespace_name, const std::string& name,
+      const std::vector<std::pair<absl::Time, double>>& points)>;
+  void SetHistoryObserver(HistoryObserver observer) { history_observer_ = std::move(observer); }
   // Memory pressure (MEMORY_CRITICAL_THRESHOLD): from the next cycle on, the forecasters skip
   // their refits (they keep forecasting from the models they have) until called with false.
   // Thread-safe.
@@ -200,6 +209,7 @@ class Reconciler {
   bool backfill_started_ = false;
   std::map<std::string, std::vector<std::pair<absl::Time, double>>> backfilled_;
   std::atomic<bool> refits_paused_{false};
+  HistoryObserver history_observer_;
 
   mutable absl::Mutex config_mu_;
   Config config_ ABSL_GUARDED_BY(config_mu_);

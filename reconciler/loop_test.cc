@@ -394,11 +394,19 @@ TEST_F(LoopTest, ForecastIsBackfilledValidatedAndRaisesPredictedAheadOfARise) {
   c.enable_predictive = true;
   c.lead_time = absl::Minutes(60);
   Reconciler r(c, &cluster_, &prom_, nullptr, &clock_);
+  std::vector<std::pair<std::string, size_t>> observed;  // the anomaly detectors' seed
+  r.SetHistoryObserver([&](const std::string& ns, const std::string& name,
+                           const std::vector<std::pair<absl::Time, double>>& points) {
+    observed.push_back({ns + "/" + name, points.size()});
+    for (size_t i = 1; i < points.size(); ++i) ASSERT_LT(points[i - 1].first, points[i].first);
+  });
   CycleReport rep = r.RunCycle();
   EXPECT_EQ(rep.backfill_queries, 1);
   EXPECT_NE(prom_.last_range_query.find("pod=~\"api-[a-z0-9]+-[a-z0-9]+\""), std::string::npos);
   auto st = r.Statuses()[0];
   EXPECT_EQ(st.history_points, 7 * 24 * 12);
+  ASSERT_EQ(observed.size(), 1u);
+  EXPECT_EQ(observed[0], std::make_pair(std::string("shop/api"), size_t{7 * 24 * 12}));
   // A week of history: the auto-tuned target is learned and within its bounds.
   ASSERT_TRUE(st.learned_target_pct.has_value());
   EXPECT_GE(*st.learned_target_pct, 50);
@@ -412,9 +420,10 @@ TEST_F(LoopTest, ForecastIsBackfilledValidatedAndRaisesPredictedAheadOfARise) {
   EXPECT_GT(predicted, blended) << "demand is rising: the forecast leads the blend";
   // Predicted = p90 peak demand / (2 ready pods x 1 core).
   EXPECT_NEAR(predicted, 100 * *st.forecast_peak_p90_cores / 2, 1e-9);
-  // A second cycle does not backfill again.
+  // A second cycle does not backfill again (nor hand the history over again).
   clock_.Advance(absl::Minutes(1));
   EXPECT_EQ(r.RunCycle().backfill_queries, 0);
+  EXPECT_EQ(observed.size(), 1u);
 }
 
 // Answers grouped range queries with one pod of "api" at 0.8 cores every step.
@@ -446,6 +455,12 @@ TEST_F(LoopTest, BackgroundBackfillerSeedsTheForecasterWithoutPerCycleQueries) {
   Backfiller backfiller(&history_prom, &base::RealClock(), o);
   Reconciler r(c, &cluster_, &prom_, nullptr, &clock_);
   r.SetBackfiller(&backfiller);
+  size_t observed_points = 0;
+  r.SetHistoryObserver([&](const std::string&, const std::string& name,
+                           const std::vector<std::pair<absl::Time, double>>& points) {
+    EXPECT_EQ(name, "api");
+    observed_points += points.size();
+  });
   CycleReport rep = r.RunCycle();  // starts it
   EXPECT_EQ(rep.backfill_queries, 0);
   EXPECT_EQ(prom_.range_queries, 0);
@@ -454,6 +469,7 @@ TEST_F(LoopTest, BackgroundBackfillerSeedsTheForecasterWithoutPerCycleQueries) {
   rep = r.RunCycle();
   EXPECT_EQ(rep.histories_loaded, 1);
   EXPECT_EQ(r.Statuses()[0].history_points, 7 * 24 * 12);
+  EXPECT_EQ(observed_points, size_t{7 * 24 * 12});
   EXPECT_EQ(backfiller.progress().loaded, 1);
 }
 

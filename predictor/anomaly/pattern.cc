@@ -54,4 +54,25 @@ absl::StatusOr<Finding> PatternTracker::Update(absl::Time time, double value) {
   return f;
 }
 
+absl::Status PatternTracker::Seed(const std::vector<Sample>& history) {
+  for (size_t i = 0; i < history.size(); ++i) {
+    const absl::Time before = i > 0                ? history[i - 1].time
+                              : history_.empty() ? absl::InfinitePast()
+                                                 : history_.back().time;
+    if (history[i].time <= before) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("seed sample ", i, " (", absl::FormatTime(history[i].time),
+                       ") is not after the sample before it"));
+    }
+  }
+  if (history.empty()) return absl::OkStatus();
+  history_.insert(history_.end(), history.begin(), history.end());
+  const absl::Time last = history_.back().time;
+  while (history_.front().time < last - options_.train) history_.pop_front();
+  if (last - history_.front().time >= options_.min_history) {
+    Refit(last).IgnoreError();  // as in Update: no band until the next refit
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace predictor::anomaly

@@ -5,6 +5,7 @@
 // follow any new level at once and never show a sustained departure.)
 //
 //   predictor::anomaly::PatternTracker t;
+//   t.Seed(loaded_week);            // optional: a history loaded at start (judged by none)
 //   for (const predictor::Sample& s : history) {
 //     absl::StatusOr<predictor::anomaly::Finding> f = t.Update(s.time, s.value);
 //   }
@@ -15,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,6 +42,12 @@ class PatternTracker {
   // Judges `value` against the band forecast for it (inactive while there is none), then
   // adds it. InvalidArgument when `time` is not after the previous one.
   absl::StatusOr<Finding> Update(absl::Time time, double value);
+  // Adds `history` (oldest first, every time after the tracker's last) without judging it,
+  // as a week loaded at start: with at least min_history the ensemble is fitted at once, so
+  // the next Update is judged against a band instead of waiting min_history of Updates.
+  // InvalidArgument naming the first sample that is not after the one before it (nothing is
+  // added then). A failed fit leaves no band until the next refit, as in Update.
+  absl::Status Seed(const std::vector<Sample>& history);
 
  private:
   absl::Status Refit(absl::Time now);

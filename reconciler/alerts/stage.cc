@@ -20,6 +20,34 @@ void AnomalyStage::Forget(const std::string& ns, const std::string& name) {
   deployments_.erase({ns, name});
 }
 
+absl::Status AnomalyStage::Seed(const std::string& ns, const std::string& name,
+                               const std::vector<predictor::Sample>& history) {
+  PerDeployment fresh(options_);
+  // The tracker checks the order and adds nothing on an error.
+  if (absl::Status s = fresh.pattern.Seed(history); !s.ok()) return s;
+  if (history.empty()) return absl::OkStatus();
+  for (const predictor::Sample& s : history) fresh.spike.Update(s.time, s.value);
+  // The next bucket is the first one open to readings: those in the history's last bucket (or
+  // before) are late, as they would be judged twice.
+  fresh.bucket = absl::Floor(history.back().time - absl::UnixEpoch(), options_.pattern_bucket) +
+                 absl::UnixEpoch() + options_.pattern_bucket;
+  auto it = deployments_.find({ns, name});
+  if (it == deployments_.end()) {
+    deployments_.emplace(std::make_pair(ns, name), std::move(fresh));
+    return absl::OkStatus();
+  }
+  PerDeployment& old = it->second;
+  fresh.utilization = std::move(old.utilization);
+  fresh.replicas = std::move(old.replicas);
+  if (old.bucket >= fresh.bucket) {  // the open bucket of readings after the history
+    fresh.bucket = old.bucket;
+    fresh.bucket_sum = old.bucket_sum;
+    fresh.bucket_n = old.bucket_n;
+  }
+  old = std::move(fresh);
+  return absl::OkStatus();
+}
+
 std::optional<an::Finding> AnomalyStage::Pattern(PerDeployment& d, absl::Time t,
                                                  double demand) const {
   const absl::Time bucket = absl::Floor(t - absl::UnixEpoch(), options_.pattern_bucket) +

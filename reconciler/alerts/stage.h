@@ -5,6 +5,7 @@
 // judges a CSV), each finding handed to the AlertManager.
 //
 //   reconciler::alerts::AnomalyStage stage(&alert_manager);
+//   stage.Seed("shop", "api", loaded_week);   // optional: the demand history loaded at start
 //   std::vector<predictor::anomaly::Finding> f = stage.Observe(reading, leader.IsLeader());
 //
 // Missing readings are skipped, never read as zero: a deployment whose CPU could not be read
@@ -19,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "predictor/anomaly/detectors.h"
 #include "predictor/anomaly/pattern.h"
@@ -54,6 +56,16 @@ class AnomalyStage {
   // (one per signal that was present), after passing each to the AlertManager.
   std::vector<predictor::anomaly::Finding> Observe(const DeploymentReading& reading,
                                                    bool is_leader);
+  // Seeds the deployment's spike detector and pattern tracker with the demand history loaded
+  // at start (oldest first, millicores; the reconciler's 5-minute bucket means of the week),
+  // so that both judge the next reading against it instead of warming up on readings (12
+  // readings and then 12 scored ones for the spike, 4 days for the pattern's forecast). The
+  // two detectors' state from readings already observed is replaced (the history covers
+  // them); persistent high CPU, thrashing and the AlertManager's anomalies are kept.
+  // InvalidArgument naming the first sample that is not after the one before it (nothing
+  // changes then).
+  absl::Status Seed(const std::string& namespace_name, const std::string& name,
+                    const std::vector<predictor::Sample>& history);
   // Forgets a deployment that is no longer managed (its active anomalies are not resolved).
   void Forget(const std::string& namespace_name, const std::string& name);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 #include <random>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -96,6 +97,72 @@ TEST(AnomalyStageTest, PatternDeviationFromTheForecastBandOverBucketedDemand) {
   EXPECT_FALSE(pattern[0].resolved);
   EXPECT_GE(pattern[0].time, departure);
   EXPECT_LE(pattern[0].time, departure + absl::Hours(1));
+}
+
+// The week of 5-minute demand the reconciler loads at start: steady at 800 m with noise.
+std::vector<predictor::Sample> LoadedWeek(absl::Time end, std::mt19937& rng) {
+  std::normal_distribution<double> noise(0, 20);
+  std::vector<predictor::Sample> week;
+  for (absl::Time t = end - absl::Hours(24 * 7); t < end; t += absl::Minutes(5)) {
+    week.push_back({t, 800 + noise(rng)});
+  }
+  return week;
+}
+
+// Right after a restart, with the loaded week as seed, a spike in the first minutes is flagged
+// and the pattern tracker judges the first closed bucket against a band; without the seed
+// the same readings find nothing (the detectors are still warming up).
+TEST(AnomalyStageTest, SeededWithTheLoadedWeekItFlagsASpikeRightAfterARestart) {
+  base::FakeClock clock(kT0);
+  RecordingNotifier seeded_n, cold_n;
+  AlertManager seeded_m(&seeded_n, &clock), cold_m(&cold_n, &clock);
+  AnomalyStage seeded(&seeded_m), cold(&cold_m);
+  std::mt19937 rng(11);
+  ASSERT_TRUE(seeded.Seed("default", "api", LoadedWeek(kT0, rng)).ok());
+  std::normal_distribution<double> noise(0, 10);
+  int banded_pattern_findings = 0;
+  for (int i = 0; i < 30; ++i) {  // 15 minutes of 30-s cycles
+    const double v = (i >= 8 && i < 11 ? 2400 : 800) + noise(rng);
+    const DeploymentReading r{"default", "api", clock.Now(), v, 40, 3};
+    for (const predictor::anomaly::Finding& f : seeded.Observe(r, true)) {
+      if (f.type == predictor::anomaly::AnomalyType::kPatternDeviation && std::isfinite(f.low) &&
+          std::isfinite(f.high) && f.low < 800 && 800 < f.high) {
+        ++banded_pattern_findings;
+      }
+    }
+    cold.Observe(r, true);
+    clock.Advance(absl::Seconds(30));
+  }
+  ASSERT_EQ(seeded_n.got.size(), 1u);
+  EXPECT_EQ(seeded_n.got[0].type, "cpu_spike");
+  EXPECT_FALSE(seeded_n.got[0].resolved);
+  EXPECT_EQ(seeded_n.got[0].time, kT0 + 8 * absl::Seconds(30));
+  EXPECT_GE(banded_pattern_findings, 2);  // buckets closing at 5 and 10 minutes
+  EXPECT_TRUE(cold_n.got.empty());
+}
+
+TEST(AnomalyStageTest, SeedKeepsTheOtherDetectorsAndRefusesDisorder) {
+  base::FakeClock clock(kT0);
+  RecordingNotifier n;
+  AlertManager m(&n, &clock);
+  AnomalyStage stage(&m);
+  // Utilisation at 95 % from before the history arrives: the persistent-high run goes on.
+  for (int i = 0; i < 8; ++i) {
+    stage.Observe({"default", "api", clock.Now(), 800, 95, 3}, true);
+    clock.Advance(absl::Minutes(1));
+  }
+  std::mt19937 rng(2);
+  std::vector<predictor::Sample> week = LoadedWeek(kT0, rng);
+  std::vector<predictor::Sample> reversed(week.rbegin(), week.rend());
+  EXPECT_EQ(stage.Seed("default", "api", reversed).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(stage.Seed("default", "api", week).ok());
+  for (int i = 0; i < 4; ++i) {
+    stage.Observe({"default", "api", clock.Now(), 800, 95, 3}, true);
+    clock.Advance(absl::Minutes(1));
+  }
+  ASSERT_EQ(n.got.size(), 1u);
+  EXPECT_EQ(n.got[0].type, "persistent_high_cpu");
+  EXPECT_EQ(n.got[0].time, kT0 + absl::Minutes(10));  // the run began before the seed
 }
 
 }  // namespace
