@@ -69,6 +69,20 @@ class Runner : public AlertRunner {
     metrics_.ExportDispatcher(dispatcher_.Stats());
   }
 
+  void SeedHistory(const std::string& ns, const std::string& name,
+                   const std::vector<std::pair<absl::Time, double>>& points) override {
+    std::vector<predictor::Sample> millicores;
+    millicores.reserve(points.size());
+    for (const auto& [t, cores] : points) millicores.push_back({t, cores * 1000.0});
+    if (absl::Status s = stage_.Seed(ns, name, millicores); !s.ok()) {
+      LOG(WARNING) << "anomaly detectors of " << ns << "/" << name
+                   << " not seeded from the loaded history: " << s.message();
+      return;
+    }
+    VLOG(1) << "anomaly detectors of " << ns << "/" << name << " seeded with " << points.size()
+            << " buckets of demand history";
+  }
+
   void Notify(const clients::webhook::Alert& alert) override { dispatcher_.Enqueue(alert); }
 
  private:

@@ -6,15 +6,20 @@
 //
 //   auto a = cli::MakeAlertRunner(config.alert_channel_vars, &clock, &registry, store.get());
 //   (*a)->AddRoutes(&view);                                  // before RegisterApi
+//   loop.SetHistoryObserver([&](auto& ns, auto& name, auto& week) {   // seeds the detectors
+//     (*a)->SeedHistory(ns, name, week);
+//   });
 //   (*a)->AfterCycle(loop.Statuses(), leading.load());       // after every cycle
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "base/clock.h"
 #include "clients/webhook/channels.h"
 #include "prometheus/registry.h"
@@ -30,6 +35,11 @@ class AlertRunner {
   // Runs the detectors over this cycle's statuses; only the leader notifies.
   virtual void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
                           bool is_leader) = 0;
+  // Seeds the deployment's spike and pattern detectors with its loaded demand history
+  // (step start -> cores, oldest first: Reconciler::HistoryObserver), so they judge the next
+  // cycle against the week instead of warming up after a start. Call on the cycle thread.
+  virtual void SeedHistory(const std::string& namespace_name, const std::string& name,
+                           const std::vector<std::pair<absl::Time, double>>& points) = 0;
   // Queues `alert` (a report) on every configured channel; never blocks on the network.
   virtual void Notify(const clients::webhook::Alert& alert) = 0;
   // Registers the deployment sub-resource "anomalies" (503 without a store).

@@ -407,6 +407,11 @@ int ReconcilerMain(const std::vector<std::string>&) {
   if (hpas) patcher = std::make_unique<PatcherAdapter>(hpas.get(), [&] { return leading.load(); });
   reconciler::Reconciler loop(config, cluster.get(), prom.get(), store.get(), clock,
                               patcher.get());
+  // The anomaly detectors start from each deployment's loaded week, not from nothing.
+  loop.SetHistoryObserver([&alerts](const std::string& ns, const std::string& name,
+                                    const std::vector<std::pair<absl::Time, double>>& points) {
+    (*alerts)->SeedHistory(ns, name, points);
+  });
   // Costs: the prices in force (PRICING_FILE re-read every cycle), the store read for the cost
   // routes, the /metrics cost gauges and the weekly report.
   costs::PriceSource prices({config.cost_per_vcpu_hour, config.cost_per_gb_memory_hour});
