@@ -23,15 +23,15 @@ namespace ra = reconciler::alerts;
 
 class Runner : public AlertRunner {
  public:
-  Runner(ra::ChannelSettings settings, const base::Clock* clock, prometheus::Registry* registry,
-         storage::Store* store)
+  Runner(ra::ChannelSettings settings, ra::StageOptions stage, const base::Clock* clock,
+         prometheus::Registry* registry, storage::Store* store)
       : clock_(clock),
         metrics_(registry),
         http_(clients::http::MakeCurlHttpClient({})),
         dispatcher_(settings.channels, http_.get(), clock, &base::RealSleeper()),
         notifier_(&dispatcher_),
         alerts_(&notifier_, clock, settings.options),
-        stage_(&alerts_) {
+        stage_(&alerts_, std::move(stage)) {
     LOG(INFO) << "alerts: " << settings.channels.size() << " channel(s) configured";
     alerts_.AddListener(&metrics_);
     if (store == nullptr) return;
@@ -114,11 +114,15 @@ absl::Status CheckAlertChannels(const std::map<std::string, std::string>& channe
 }
 
 absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
-    const std::map<std::string, std::string>& channel_vars, const base::Clock* clock,
+    const std::map<std::string, std::string>& channel_vars, absl::Duration check_interval,
+    const base::Clock* clock,
     prometheus::Registry* registry, storage::Store* store) {
   absl::StatusOr<ra::ChannelSettings> settings = Channels(channel_vars);
   if (!settings.ok()) return settings.status();
-  return std::unique_ptr<AlertRunner>(new Runner(std::move(*settings), clock, registry, store));
+  ra::StageOptions stage;
+  stage.reading_interval = check_interval;
+  return std::unique_ptr<AlertRunner>(
+      new Runner(std::move(*settings), stage, clock, registry, store));
 }
 
 }  // namespace cli

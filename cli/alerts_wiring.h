@@ -4,7 +4,8 @@
 // every cycle and exported on /metrics (autoscaler_alerts_sent_total{channel,result},
 // autoscaler_anomalies_total{type}, autoscaler_anomaly_active{type,namespace,deployment}).
 //
-//   auto a = cli::MakeAlertRunner(config.alert_channel_vars, &clock, &registry, store.get());
+//   auto a = cli::MakeAlertRunner(config.alert_channel_vars, config.check_interval, &clock,
+//                                 &registry, store.get());
 //   (*a)->AddRoutes(&view);                                  // before RegisterApi
 //   loop.SetHistoryObserver([&](auto& ns, auto& name, auto& week) {   // seeds the detectors
 //     (*a)->SeedHistory(ns, name, week);
@@ -47,11 +48,13 @@ class AlertRunner {
 };
 
 // `channel_vars` are Config::alert_channel_vars (read at start; channel changes need a
-// restart). InvalidArgument listing every channel-configuration problem (no secret values).
+// restart); `check_interval` is how often AfterCycle comes (the detectors' seeding replays the
+// loaded week's last hours at it). InvalidArgument listing every channel-configuration problem (no secret values).
 // The metrics are registered in `registry`; `store` may be null (anomalies are then not kept).
 // Both must outlive the runner.
 absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
-    const std::map<std::string, std::string>& channel_vars, const base::Clock* clock,
+    const std::map<std::string, std::string>& channel_vars, absl::Duration check_interval,
+    const base::Clock* clock,
     prometheus::Registry* registry, storage::Store* store);
 
 // check-config: the channel configuration's problems (InvalidArgument, one per line, naming

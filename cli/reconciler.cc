@@ -363,7 +363,8 @@ int ReconcilerMain(const std::vector<std::string>&) {
     hpas = std::make_unique<clients::kube::HpaClient>(kube_http.get(), *kc);
   }
 
-  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(config.alert_channel_vars, clock, &registry, store.get());
+  absl::StatusOr<std::unique_ptr<AlertRunner>> alerts = MakeAlertRunner(
+      config.alert_channel_vars, config.check_interval, clock, &registry, store.get());
   if (!alerts.ok()) {
     PrintError(std::cerr, "alerts", alerts.status().message());
     return 2;

@@ -20,13 +20,32 @@ void AnomalyStage::Forget(const std::string& ns, const std::string& name) {
   deployments_.erase({ns, name});
 }
 
+void AnomalyStage::SeedSpike(an::SpikeDetector& spike,
+                             const std::vector<predictor::Sample>& history) const {
+  constexpr int kMaxCopies = 60;  // per bucket: 5-s readings of 5-minute buckets
+  const absl::Duration every = options_.reading_interval;
+  const absl::Time dense_from = history.back().time - options_.spike.recent_long;
+  for (size_t i = 0; i < history.size(); ++i) {
+    const predictor::Sample& s = history[i];
+    spike.Update(s.time, s.value);
+    // Never past the last bucket's start: a reading at or before the detector's last time
+    // would be ignored.
+    if (every <= absl::ZeroDuration() || s.time < dense_from || i + 1 == history.size()) continue;
+    int copies = 0;
+    for (absl::Time t = s.time + every; t < history[i + 1].time && copies < kMaxCopies;
+         t += every, ++copies) {
+      spike.Update(t, s.value);
+    }
+  }
+}
+
 absl::Status AnomalyStage::Seed(const std::string& ns, const std::string& name,
                                const std::vector<predictor::Sample>& history) {
   PerDeployment fresh(options_);
   // The tracker checks the order and adds nothing on an error.
   if (absl::Status s = fresh.pattern.Seed(history); !s.ok()) return s;
   if (history.empty()) return absl::OkStatus();
-  for (const predictor::Sample& s : history) fresh.spike.Update(s.time, s.value);
+  SeedSpike(fresh.spike, history);
   // The next bucket is the first one open to readings: those in the history's last bucket (or
   // before) are late, as they would be judged twice.
   fresh.bucket = absl::Floor(history.back().time - absl::UnixEpoch(), options_.pattern_bucket) +

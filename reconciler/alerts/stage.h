@@ -46,6 +46,11 @@ struct StageOptions {
   // Demand readings are averaged over buckets of this length before the pattern tracker sees
   // them (the predictor's step); a finding is made when a bucket closes.
   absl::Duration pattern_bucket = absl::Minutes(5);
+  // How often readings come (the cycle interval; 0: unknown). Seed replays the last
+  // spike.recent_long of a history at it, so that the spike's recent means weigh the history
+  // as they weigh readings (by count) and a handful of readings after a start does not
+  // outweigh the buckets before it.
+  absl::Duration reading_interval = absl::ZeroDuration();
 };
 
 class AnomalyStage {
@@ -79,6 +84,10 @@ class AnomalyStage {
     int bucket_n = 0;
     std::deque<predictor::Sample> utilization, replicas;
   };
+  // Feeds `history` (not empty, in order) to `spike`, its last recent_long replayed at
+  // reading_interval.
+  void SeedSpike(predictor::anomaly::SpikeDetector& spike,
+                 const std::vector<predictor::Sample>& history) const;
   // The pattern finding when `d`'s open bucket closes at `t` (nullopt otherwise).
   std::optional<predictor::anomaly::Finding> Pattern(PerDeployment& d, absl::Time t,
                                                      double demand) const;

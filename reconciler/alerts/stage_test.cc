@@ -116,7 +116,9 @@ TEST(AnomalyStageTest, SeededWithTheLoadedWeekItFlagsASpikeRightAfterARestart) {
   base::FakeClock clock(kT0);
   RecordingNotifier seeded_n, cold_n;
   AlertManager seeded_m(&seeded_n, &clock), cold_m(&cold_n, &clock);
-  AnomalyStage seeded(&seeded_m), cold(&cold_m);
+  StageOptions options;
+  options.reading_interval = absl::Seconds(30);  // the last 8 h of the week replayed at it
+  AnomalyStage seeded(&seeded_m, options), cold(&cold_m);
   std::mt19937 rng(11);
   ASSERT_TRUE(seeded.Seed("default", "api", LoadedWeek(kT0, rng)).ok());
   std::normal_distribution<double> noise(0, 10);

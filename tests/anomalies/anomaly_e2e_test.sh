@@ -176,9 +176,11 @@ wait_cycles 3 || fail "no cycles after the spike"
 sleep 2  # a notification queued by the last cycle would be delivered by now
 check_one_notification || fail "a second notification for the same anomaly"
 [ "$(count_anomalies)" = 1 ] || fail "the route holds more than one anomaly: $(curl -s "$API/api/deployment/store/web/anomalies?hours=1")"
-curl -sf "$METRICS" | grep -q '^autoscaler_anomalies_total{type="cpu_spike"} 1$' || fail "the spike was counted twice"
-grep -q '^autoscaler_alerts_sent_total{channel="generic",result="sent"} 1$' <(curl -sf "$METRICS") \
-  || fail "autoscaler_alerts_sent_total{channel=generic,result=sent} is not 1"
+# (Into a file first: grep -q would end the pipe early, and pipefail fail it.)
+curl -sf "$METRICS" >"$W/metrics-end.txt" || fail "/metrics"
+grep -q '^autoscaler_anomalies_total{type="cpu_spike"} 1$' "$W/metrics-end.txt" || fail "the spike was counted twice"
+grep -q '^autoscaler_alerts_sent_total{channel="generic",result="sent"} 1$' "$W/metrics-end.txt" \
+  || { grep autoscaler_alerts_sent "$W/metrics-end.txt" >&2; fail "autoscaler_alerts_sent_total{channel=generic,result=sent} is not 1"; }
 ok "no second notification over 3 more cycles of the ongoing anomaly; still one anomaly, counted once, sent once"
 
 kill -TERM "$PID_reconciler"
