@@ -74,7 +74,8 @@ Starts Simulate(int seed, absl::Duration cycle, double wobble, double daily, boo
 }
 
 TEST(SeedFalseStartsTest, SeededDetectorsStartNoMoreFalseAnomaliesThanColdOnes) {
-  // SEED_SIM_RUNS=20 for the BENCHMARKS.md figures; 6 runs per case keep the test quick.
+  // SEED_SIM_RUNS=20 for the BENCHMARKS.md figures; 6 runs per case (in which cold detectors
+  // start 2 false anomalies) keep the test quick.
   const char* env = std::getenv("SEED_SIM_RUNS");
   const int runs = env != nullptr ? std::atoi(env) : 6;
   Starts all;
