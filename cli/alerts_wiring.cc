@@ -115,8 +115,7 @@ absl::Status CheckAlertChannels(const std::map<std::string, std::string>& channe
 
 absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
     const std::map<std::string, std::string>& channel_vars, absl::Duration check_interval,
-    const base::Clock* clock,
-    prometheus::Registry* registry, storage::Store* store) {
+    const base::Clock* clock, prometheus::Registry* registry, storage::Store* store) {
   absl::StatusOr<ra::ChannelSettings> settings = Channels(channel_vars);
   if (!settings.ok()) return settings.status();
   ra::StageOptions stage;

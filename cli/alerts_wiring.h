@@ -49,13 +49,12 @@ class AlertRunner {
 
 // `channel_vars` are Config::alert_channel_vars (read at start; channel changes need a
 // restart); `check_interval` is how often AfterCycle comes (the detectors' seeding replays the
-// loaded week's last hours at it). InvalidArgument listing every channel-configuration problem (no secret values).
-// The metrics are registered in `registry`; `store` may be null (anomalies are then not kept).
-// Both must outlive the runner.
+// loaded week's last hours at it). InvalidArgument listing every channel-configuration problem
+// (no secret values). The metrics are registered in `registry`; `store` may be null (anomalies
+// are then not kept). Both must outlive the runner.
 absl::StatusOr<std::unique_ptr<AlertRunner>> MakeAlertRunner(
     const std::map<std::string, std::string>& channel_vars, absl::Duration check_interval,
-    const base::Clock* clock,
-    prometheus::Registry* registry, storage::Store* store);
+    const base::Clock* clock, prometheus::Registry* registry, storage::Store* store);
 
 // check-config: the channel configuration's problems (InvalidArgument, one per line, naming
 // variables and files, never a secret), reading the secret files as the reconciler would.

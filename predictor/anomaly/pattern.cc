@@ -56,13 +56,13 @@ absl::StatusOr<Finding> PatternTracker::Update(absl::Time time, double value) {
 
 absl::Status PatternTracker::Seed(const std::vector<Sample>& history) {
   for (size_t i = 0; i < history.size(); ++i) {
-    const absl::Time before = i > 0                ? history[i - 1].time
+    const absl::Time before = i > 0              ? history[i - 1].time
                               : history_.empty() ? absl::InfinitePast()
                                                  : history_.back().time;
     if (history[i].time <= before) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("seed sample ", i, " (", absl::FormatTime(history[i].time),
-                       ") is not after the sample before it"));
+      return absl::InvalidArgumentError(absl::StrCat("seed sample ", i, " (",
+                                                     absl::FormatTime(history[i].time),
+                                                     ") is not after the sample before it"));
     }
   }
   if (history.empty()) return absl::OkStatus();

@@ -84,12 +84,14 @@ TEST(SeedFalseStartsTest, SeededDetectorsStartNoMoreFalseAnomaliesThanColdOnes) 
       for (int secs : {10, 60}) {
         Starts c;
         for (int seed = 1; seed <= runs; ++seed) {
-          const Starts s = Simulate(seed, absl::Seconds(secs), wobble, daily, std::getenv("NO_REPLAY") == nullptr);
+          const Starts s = Simulate(seed, absl::Seconds(secs), wobble, daily,
+                                    std::getenv("NO_REPLAY") == nullptr);
           c.seeded += s.seeded;
           c.cold += s.cold;
         }
-        std::printf("daily %.2f wobble %.2f cycle %2d s: false starts in %d x 8 h: seeded %d, cold %d\n",
-                    daily, wobble, secs, runs, c.seeded, c.cold);
+        std::printf(
+            "daily %.2f wobble %.2f cycle %2d s: false starts in %d x 8 h: seeded %d, cold %d\n",
+            daily, wobble, secs, runs, c.seeded, c.cold);
         all.seeded += c.seeded;
         all.cold += c.cold;
       }

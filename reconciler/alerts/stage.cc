@@ -40,7 +40,7 @@ void AnomalyStage::SeedSpike(an::SpikeDetector& spike,
 }
 
 absl::Status AnomalyStage::Seed(const std::string& ns, const std::string& name,
-                               const std::vector<predictor::Sample>& history) {
+                                const std::vector<predictor::Sample>& history) {
   PerDeployment fresh(options_);
   // The tracker checks the order and adds nothing on an error.
   if (absl::Status s = fresh.pattern.Seed(history); !s.ok()) return s;

@@ -24,7 +24,8 @@ void BM_SeedWeek(benchmark::State& state) {
   std::normal_distribution<double> noise(0, 20);
   std::vector<predictor::Sample> week;
   for (int i = 0; i < 7 * 288; ++i) {
-    week.push_back({t0 + i * absl::Minutes(5), 800 + 200 * std::sin(2 * M_PI * i / 288) + noise(rng)});
+    week.push_back(
+        {t0 + i * absl::Minutes(5), 800 + 200 * std::sin(2 * M_PI * i / 288) + noise(rng)});
   }
   base::FakeClock clock(t0 + absl::Hours(24 * 7));
   NullNotifier n;
