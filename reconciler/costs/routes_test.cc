@@ -202,6 +202,50 @@ TEST_F(CostRoutesTest, OverviewAndWeeklyReportSumTheDeployments) {
   EXPECT_NE(text.body.find("- shop/idle: $0.03, wasted unknown"), std::string::npos) << text.body;
 }
 
+TEST_F(CostRoutesTest, OverviewHasTheOriginalsFieldsAndTheAnomalyCounts) {
+  // Without an anomaly log the counts are unknown (null), never 0.
+  rapidjson::Document d = Json(Get(server_, "/api/overview?hours=2"));
+  EXPECT_EQ(d["total_deployments"].GetInt(), 2) << "no reconciler: the costed deployments";
+  // The original's names for our totals.
+  EXPECT_NEAR(d["total_monthly_cost"].GetDouble(), d["estimated_monthly_cost"].GetDouble(), 1e-9);
+  EXPECT_NEAR(d["total_savings_potential"].GetDouble(), d["optimization_potential"].GetDouble(),
+              1e-9);
+  EXPECT_NEAR(d["efficiency_score"].GetDouble(),
+              100 * (1 - d["optimization_potential"].GetDouble() /
+                             d["estimated_monthly_cost"].GetDouble()),
+              1e-4);
+  EXPECT_TRUE(d["recent_anomalies_24h"].IsNull());
+  EXPECT_TRUE(d["avg_prediction_confidence"].IsNull()) << "no managed deployment";
+  EXPECT_TRUE(d["deployments"][0]["active_anomalies"].IsNull());
+  EXPECT_NE(std::string(d["anomalies_note"].GetString()).find("no anomaly log"),
+            std::string::npos);
+
+  absl::Status fail = absl::OkStatus();
+  reconciler::StatusView view;
+  base::HttpServer server;
+  AddCostRoutes(&view, &server, service_.get(), &clock_,
+                {.max_window = absl::Hours(720), .anomaly_counts = [&](absl::Time now) {
+                   EXPECT_EQ(now, end_);
+                   if (!fail.ok()) return absl::StatusOr<std::map<std::string, AnomalyCounts>>(fail);
+                   return absl::StatusOr<std::map<std::string, AnomalyCounts>>(
+                       std::map<std::string, AnomalyCounts>{{"shop/api", {2, 3}},
+                                                            {"other/x", {0, 1}}});
+                 }});
+  reconciler::RegisterApi(&server, &view);
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  d = Json(Get(server, "/api/overview?hours=2"));
+  EXPECT_EQ(d["recent_anomalies_24h"].GetInt(), 4);
+  for (const auto& x : d["deployments"].GetArray()) {
+    EXPECT_EQ(x["active_anomalies"].GetInt(),
+              std::string(x["deployment"].GetString()) == "api" ? 2 : 0);
+  }
+  fail = absl::UnavailableError("store closed");
+  d = Json(Get(server, "/api/overview?hours=2"));
+  EXPECT_TRUE(d["recent_anomalies_24h"].IsNull());
+  EXPECT_EQ(std::string(d["anomalies_note"].GetString()), "anomaly log: store closed");
+  server.Stop();
+}
+
 // promtool's verdict on a scrape; "" when it passes.
 std::string Promtool(const std::string& scrape) {
   const std::string path = absl::StrCat(::testing::TempDir(), "/scrape-", getpid(), ".txt");

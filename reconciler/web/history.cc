@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/json_writer.h"
+#include "base/time_format.h"
 #include "proto/records.pb.h"
 #include "reconciler/web/web.h"
 
@@ -138,6 +139,72 @@ void WriteAccuracy(base::JsonWriter& w, const StepAccuracy& a) {
   w.EndObject();
 }
 
+// The original's arrays on the same buckets: "timestamps" (RFC 3339), "pod_cpu_usage" (the
+// served blend, % of request), "pod_count" (ready pods), "hpa_target" (the served target, %);
+// "node_utilization" and "confidence" are not stored here, so all null (never 0).
+void WriteOriginalHistory(base::JsonWriter& w, absl::Time from, absl::Duration step,
+                          const std::map<std::string, Buckets>& series) {
+  w.Key("timestamps");
+  w.StartArray();
+  for (int i = 0; i < kBuckets; ++i) w.String(base::FormatRfc3339(from + i * step).c_str());
+  w.EndArray();
+  const Buckets none(from, step, kBuckets);
+  for (const auto& [original, ours] :
+       {std::pair<const char*, const char*>{"pod_cpu_usage", "smart_cpu_blended"},
+        {"pod_count", "ready_pods"},
+        {"hpa_target", "smart_cpu_target"},
+        {"node_utilization", ""},
+        {"confidence", ""}}) {
+    w.Key(original);
+    auto it = series.find(ours);
+    (it == series.end() ? none : it->second).Write(w);
+  }
+}
+
+// The original's fields of one prediction: "predicted_cpu" (the p50, cores), "confidence",
+// "action" and "reasoning" (null: a forecast here is a band, not an action), "validated", and
+// once its step has passed and demand is stored, "actual_cpu" and "error" (cores).
+void WriteOriginalPrediction(base::JsonWriter& w, double p50, absl::optional<double> actual) {
+  base::JsonNumberField(w, "predicted_cpu", p50);
+  for (const char* k : {"confidence", "action", "reasoning"}) {
+    w.Key(k);
+    w.Null();
+  }
+  w.Key("validated");
+  w.Bool(actual.has_value());
+  if (!actual) return;
+  base::JsonNumberField(w, "actual_cpu", *actual);
+  base::JsonNumberField(w, "error", std::abs(p50 - *actual));
+}
+
+// The original's "accuracy_stats" from the managed deployment's validation (the last 24 h);
+// null for an unmanaged deployment or before any validation. Rates in %, avg_accuracy 0-1.
+void WriteAccuracyStats(base::JsonWriter& w, const DeploymentStatus* s) {
+  w.Key("accuracy_stats");
+  if (s == nullptr || s->forecast_validated == 0) {
+    w.Null();
+    return;
+  }
+  const int total = s->forecast_validated;
+  w.StartObject();
+  base::JsonIntField(w, "total_predictions", total);
+  base::JsonIntField(w, "accurate_predictions",
+                     static_cast<int64_t>(std::lround(s->forecast_accuracy * total)));
+  base::JsonNumberField(w, "accuracy_rate", 100 * s->forecast_accuracy);
+  base::JsonIntField(w, "false_positives", s->forecast_false_positives);
+  base::JsonNumberField(w, "false_positive_rate", 100.0 * s->forecast_false_positives / total);
+  base::JsonIntField(w, "false_negatives", s->forecast_false_negatives);
+  base::JsonNumberField(w, "avg_accuracy", s->forecast_accuracy);
+  // Ours: persistence over the same origins.
+  base::JsonNumberField(w, "persistence_accuracy_rate",
+                        s->persistence_accuracy
+                            ? absl::optional<double>(100 * *s->persistence_accuracy)
+                            : absl::nullopt);
+  base::JsonNumberField(w, "mae_cores", s->forecast_mae_cores);
+  base::JsonNumberField(w, "persistence_mae_cores", s->persistence_mae_cores);
+  w.EndObject();
+}
+
 }  // namespace
 
 base::HttpResponse HistoryResponse(const storage::Store* store, const std::string& ns,
@@ -202,6 +269,7 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
     b.Write(w);
   }
   w.EndObject();
+  WriteOriginalHistory(w, from, step, series);
   w.EndObject();
   base::HttpResponse r;
   r.content_type = "application/json";
@@ -211,7 +279,7 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
 
 base::HttpResponse PredictionsResponse(const storage::Store* store, const std::string& ns,
                                        const std::string& name, const base::HttpRequest& req,
-                                       absl::Time now) {
+                                       absl::Time now, const DeploymentStatus* status) {
   if (!req.query.empty()) {
     return JsonError(400, absl::StrCat("predictions takes no parameters (got \"",
                                        req.query.begin()->first, "\")"));
@@ -232,6 +300,13 @@ base::HttpResponse PredictionsResponse(const storage::Store* store, const std::s
   if (!found) {
     return JsonError(404, absl::StrCat("no forecast for ", ns, "/", name, " in the last hour"));
   }
+  // The stored demand over the path, to validate the steps whose time has passed.
+  const absl::Duration step = absl::Milliseconds(latest.step_ms());
+  std::vector<storage::Sample> demand;
+  if (latest.path_size() > 0) {
+    auto s = store->Scan(*id, absl::FromUnixMillis(latest.path(0).timestamp_ms()), now);
+    if (s.ok()) demand = std::move(*s);
+  }
   rapidjson::StringBuffer buf;
   base::JsonWriter w(buf);
   w.StartObject();
@@ -245,14 +320,18 @@ base::HttpResponse PredictionsResponse(const storage::Store* store, const std::s
   w.Key("predictions");
   w.StartArray();
   for (const auto& p : latest.path()) {
+    const absl::Time t = absl::FromUnixMillis(p.timestamp_ms());
     w.StartObject();
-    base::JsonTimeField(w, "timestamp", absl::FromUnixMillis(p.timestamp_ms()));
+    base::JsonTimeField(w, "timestamp", t);
     base::JsonNumberField(w, "p10_cores", p.p10());
     base::JsonNumberField(w, "p50_cores", p.p50());
     base::JsonNumberField(w, "p90_cores", p.p90());
+    WriteOriginalPrediction(w, p.p50(),
+                            t + step <= now ? MeanIn(demand, t, t + step) : absl::nullopt);
     w.EndObject();
   }
   w.EndArray();
+  WriteAccuracyStats(w, status);
   w.EndObject();
   base::HttpResponse r;
   r.content_type = "application/json";
