@@ -291,8 +291,13 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   so.clock = &clock;
   auto store = storage::OpenRocksStore(so);
   ASSERT_TRUE(store.ok()) << store.status();
+  // 200 other series first, so this one's id takes a 2-byte varint in the forecast records.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE((*store)->RegisterSeries({"other", absl::StrCat("d", i), "x", {}}).ok());
+  }
   auto id = (*store)->RegisterSeries({"shop", "api", "cpu_demand_cores", {}});
   ASSERT_TRUE(id.ok());
+  ASSERT_GT(*id, 127u);
   const absl::Time origin = kStart - absl::Minutes(30);
   std::vector<storage::SeriesSample> batch;
   for (int i = 0; i < 10; ++i) {
@@ -312,6 +317,17 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   f.set_peak_lead_p90(2.1);
   ASSERT_TRUE(
       (*store)->AppendEvent(storage::EventLog::kForecasts, origin, f.SerializeAsString(), {}).ok());
+  // Another deployment's forecasts at the same time (one with a series id sharing the low
+  // byte): not this deployment's band.
+  for (uint64_t other : {*id + 1, *id + 128, uint64_t{5}}) {
+    smartautoscaler::v1::Forecast g = f;
+    g.set_series_id(other);
+    g.mutable_path(0)->set_p90(9.9);
+    g.set_peak_lead_p90(9.9);
+    ASSERT_TRUE(
+        (*store)->AppendEvent(storage::EventLog::kForecasts, origin, g.SerializeAsString(), {})
+            .ok());
+  }
   base::HttpRequest req;
   req.query["range"] = "1h";
   base::HttpResponse r = HistoryResponse(store->get(), "shop", "api", req, kStart);
@@ -324,7 +340,11 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   EXPECT_NEAR(a["persistenceMae"].GetDouble(), 1.0, 1e-9);
   EXPECT_NEAR(a["ratio"].GetDouble(), 0.2, 1e-9);
   int band = 0;
-  for (const auto& v : d["series"]["forecast_p90_cores"].GetArray()) band += v.IsNumber();
+  for (const auto& v : d["series"]["forecast_p90_cores"].GetArray()) {
+    if (!v.IsNumber()) continue;
+    ++band;
+    EXPECT_DOUBLE_EQ(v.GetDouble(), 2.1) << "only this deployment's forecast";
+  }
   EXPECT_EQ(band, 1);
 
   // The original's predictions: the latest forecast.
@@ -455,6 +475,53 @@ TEST_F(WebTest, HealthChecksAndProbes) {
   clients::http::HttpResponse wedged = Get("/livez?verbose");
   EXPECT_EQ(wedged.status, 503);
   EXPECT_NE(wedged.body.find("[-]cycle failed"), std::string::npos) << wedged.body;
+}
+
+// 7 d: buckets of 28 min read only the forecasts made in their first 5 minutes (one per bucket
+// here), so every bucket still has its band and peak; 24 h (4-min buckets) reads them all.
+TEST(HistoryAccuracyTest, TheWeekReadsOneForecastPerBucket) {
+  storage::Options so;
+  so.path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/tsdb-week");
+  base::FakeClock clock(kStart);
+  so.clock = &clock;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto id = (*store)->RegisterSeries({"shop", "api", "cpu_demand_cores", {}});
+  ASSERT_TRUE(id.ok());
+  std::vector<storage::SeriesSample> batch;
+  for (absl::Time o = kStart - absl::Hours(24 * 7); o < kStart; o += absl::Minutes(5)) {
+    batch.push_back({*id, {o, 1.0}});
+    smartautoscaler::v1::Forecast f;
+    f.set_series_id(*id);
+    f.set_origin_ms(absl::ToUnixMillis(o));
+    f.set_step_ms(5 * 60 * 1000);
+    auto* p = f.add_path();
+    p->set_timestamp_ms(absl::ToUnixMillis(o + absl::Minutes(5)));
+    p->set_p10(0.9);
+    p->set_p50(1.1);
+    p->set_p90(1.4);
+    f.set_peak_lead_p90(1.5);
+    ASSERT_TRUE(
+        (*store)->AppendEvent(storage::EventLog::kForecasts, o, f.SerializeAsString(), {}).ok());
+  }
+  ASSERT_TRUE((*store)->Append(batch, {}).ok());
+  auto points = [](const rapidjson::Value& a) {
+    int n = 0;
+    for (const auto& v : a.GetArray()) n += v.IsNumber();
+    return n;
+  };
+  base::HttpRequest req;
+  req.query["range"] = "7d";
+  rapidjson::Document d;
+  d.Parse(HistoryResponse(store->get(), "shop", "api", req, kStart).body.c_str());
+  EXPECT_EQ(points(d["series"]["forecast_p90_cores"]), 360);
+  EXPECT_EQ(points(d["series"]["forecast_peak_p90_cores"]), 360);
+  EXPECT_EQ(d["accuracy"]["origins"].GetInt(), 360);
+  EXPECT_NEAR(d["accuracy"]["forecastMae"].GetDouble(), 0.1, 1e-9);
+  EXPECT_NEAR(d["accuracy"]["persistenceMae"].GetDouble(), 0, 1e-9);
+  req.query["range"] = "24h";
+  d.Parse(HistoryResponse(store->get(), "shop", "api", req, kStart).body.c_str());
+  EXPECT_EQ(d["accuracy"]["origins"].GetInt(), 287) << "every origin of the day but the newest";
 }
 
 }  // namespace
