@@ -15,9 +15,10 @@
 //                                                            404 unmanaged, 503 before a decision
 //   /api/v1/deployments/<ns>/<name>/history?range=1h|24h|7d  (or ?hours=1..168, the original's):
 //        the stored demand, ready capacity, forecast p10/p90 and peak, served values, target
-//        and replicas on one time axis, and "accuracy": the forecast p50's first-step error
-//        against persistence's over the same origins; 400 for a bad parameter, 503 without a
-//        store
+//        and replicas on one time axis (360 buckets), and "accuracy": the forecast p50's
+//        first-step error against persistence's over the same origins (7 d: the forecasts made
+//        in the first 5 minutes of each 28-minute bucket); 400 for a bad parameter, 503
+//        without a store
 //        (with the original's "timestamps", "pod_cpu_usage", "pod_count", "hpa_target",
 //        "node_utilization", "confidence" arrays on the same buckets)
 //   /api/v1/deployments/<ns>/<name>/predictions   the latest stored forecast (model, origin,
