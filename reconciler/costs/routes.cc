@@ -56,6 +56,15 @@ std::string CostRouteJson(const DeploymentCosts& c, const reconciler::Deployment
     note = "no memory working set was measured: memory waste is unknown (null)";
   }
   doc.AddMember("note", rapidjson::Value(note.c_str(), a), a);
+  // The original's remaining names: the window's hours, the mean pod count over it (pod-hours
+  // / hours) and the mean CPU utilisation (% of request; null when unmeasured).
+  const double hours = absl::ToDoubleHours(c.cost.to - c.cost.from);
+  doc.AddMember("runtime_hours", hours, a);
+  doc.AddMember("avg_pod_count", hours > 0 ? std::round(c.cost.pod_hours / hours * 1e6) / 1e6 : 0,
+                a);
+  rapidjson::Value avg_utilization;  // null
+  if (c.cost.cpu_utilization_percent) avg_utilization.SetDouble(*c.cost.cpu_utilization_percent);
+  doc.AddMember("avg_utilization", avg_utilization, a);
   auto time = [&a](absl::Time t) {
     return rapidjson::Value(
         absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone()).c_str(), a);

@@ -119,6 +119,11 @@ TEST_F(CostRoutesTest, BothRoutesServeTheOriginalsFieldsWithHandComputedValues) 
     EXPECT_NEAR(d["estimated_monthly_cost"].GetDouble(), 0.05 * 730, 1e-6);
     EXPECT_TRUE(d["optimization_potential"].IsNumber());
     EXPECT_TRUE(d["recommendation"].IsString());
+    EXPECT_STREQ(d["deployment"].GetString(), "api");
+    EXPECT_NEAR(d["runtime_hours"].GetDouble(), 2, 1e-9);
+    EXPECT_NEAR(d["avg_pod_count"].GetDouble(), 2, 1e-9);  // 4 pod-hours over 2 h
+    EXPECT_NEAR(d["avg_utilization"].GetDouble(), 50, 1e-6);
+    EXPECT_TRUE(d["wasted_capacity_percent"].IsNumber());
     EXPECT_NEAR(d["allocated_total_cost"].GetDouble(), 0.10, 1e-6);  // usage below requests
     EXPECT_TRUE(d["rightsizing"].IsObject());
     EXPECT_EQ(d["rightsizing"]["cpu_request_millicores"]["current"].GetInt64(), 500);
@@ -152,7 +157,7 @@ TEST_F(CostRoutesTest, UnmeasuredUsageIsNullWithANoteNeverZero) {
   EXPECT_NEAR(d["cpu_cost"].GetDouble(), 0.25 * 2 * 0.04, 1e-6);
   for (const char* k : {"cpu_utilization_percent", "memory_utilization_percent",
                         "wasted_cpu_cost", "wasted_memory_cost", "total_wasted_cost",
-                        "optimization_potential"}) {
+                        "optimization_potential", "avg_utilization"}) {
     EXPECT_TRUE(d[k].IsNull()) << k;
   }
   EXPECT_NE(std::string(d["note"].GetString()).find("no usage was measured"), std::string::npos);

@@ -7,7 +7,8 @@
 #   2. the deployment view drew its uPlot charts (canvases) with data points from the store, and
 #      the explain panel names the deciding rule (the same as the API's);
 #   3. a narrow window (400 px) renders without errors;
-#   4. `smart-autoscaler explain shop/api` prints the rule and the arithmetic;
+#   4. `smart-autoscaler explain shop/api` prints the rule, the arithmetic and persistence's
+#      accuracy over the same origins;
 # and saves screenshots (wide and narrow) as test outputs. Skips only when chromium is absent
 # and CI is not set.
 set -euo pipefail
@@ -141,6 +142,7 @@ ok "narrow window (400 px): charts drawn, no errors"
 "$BIN" explain shop/api --api "$API" >"$W/explain.txt" || fail "smart-autoscaler explain"
 grep -q "^deciding rule: " "$W/explain.txt" || fail "explain: no deciding rule: $(head -3 "$W/explain.txt")"
 grep -q "^smart_cpu_pressure = " "$W/explain.txt" || fail "explain: no smart_cpu_pressure"
+grep -q "^  persistence_accuracy_pct = " "$W/explain.txt" || fail "explain: no persistence input"
 if "$BIN" explain shop/nope --api "$API" 2>"$W/explain.err"; then fail "explain of an unknown deployment succeeded"; fi
 grep -q "HTTP 404" "$W/explain.err" || fail "explain: $(cat "$W/explain.err")"
 ok "smart-autoscaler explain prints the rule and the arithmetic; 404 for an unknown deployment"
