@@ -195,6 +195,22 @@ void WriteOriginalOverview(rapidjson::Writer<rapidjson::StringBuffer>& w, const 
           : absl::nullopt);
   w.Key("anomalies_note");
   w.String(x.note.c_str());
+  w.Key("anomalies_by_deployment");  // every deployment in the log, costed or not
+  if (!x.anomalies) {
+    w.Null();
+    return;
+  }
+  w.StartObject();
+  for (const auto& [key, c] : *x.anomalies) {
+    w.Key(key.c_str());
+    w.StartObject();
+    w.Key("active");
+    w.Int(c.active);
+    w.Key("started_24h");
+    w.Int(c.started_24h);
+    w.EndObject();
+  }
+  w.EndObject();
 }
 
 std::string OverviewJson(const WeeklyReport& r, const OverviewExtras& x) {

@@ -20,8 +20,9 @@
 //       headline figures (with "active_anomalies"), plus the original's fields:
 //       total_deployments (managed), total_monthly_cost, total_savings_potential,
 //       recent_anomalies_24h, avg_prediction_confidence (the managed deployments' mean validated
-//       forecast accuracy, 0-1; null without one) and efficiency_score (%); a count that could
-//       not be read is null, never 0
+//       forecast accuracy, 0-1; null without one) and efficiency_score (%);
+//       "anomalies_by_deployment" {"ns/name": {"active","started_24h"}} for every deployment in
+//       the anomaly log; a count that could not be read is null, never 0
 //   /api/v1/report/weekly[?format=text]            the weekly report (the last 168 h)
 // /metrics (per deployment, labels namespace and deployment; absent when unknown):
 //   autoscaler_monthly_cost_usd, autoscaler_wasted_capacity_percent,

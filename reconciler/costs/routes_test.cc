@@ -170,7 +170,13 @@ TEST_F(CostRoutesTest, BadHoursUnknownDeploymentAndNoStoreAreStatuses) {
     EXPECT_EQ(r.status, 400) << q;
     EXPECT_NE(r.body.find(absl::StrCat("hours=", q)), std::string::npos) << r.body;
   }
-  EXPECT_EQ(Get(server_, "/api/v1/overview?hours=x").status, 400);
+  for (const char* overview : {"/api/overview", "/api/v1/overview"}) {
+    for (const char* q : {"x", "0", "-2", "721", ""}) {
+      clients::http::HttpResponse r = Get(server_, absl::StrCat(overview, "?hours=", q));
+      EXPECT_EQ(r.status, 400) << overview << " hours=" << q;
+      EXPECT_NE(r.body.find("\"reason\":\"BadRequest\""), std::string::npos) << r.body;
+    }
+  }
   clients::http::HttpResponse unknown = Get(server_, "/api/deployment/shop/nope/cost");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_NE(unknown.body.find("shop/nope"), std::string::npos) << unknown.body;
@@ -222,6 +228,7 @@ TEST_F(CostRoutesTest, OverviewHasTheOriginalsFieldsAndTheAnomalyCounts) {
   EXPECT_TRUE(d["recent_anomalies_24h"].IsNull());
   EXPECT_TRUE(d["avg_prediction_confidence"].IsNull()) << "no managed deployment";
   EXPECT_TRUE(d["deployments"][0]["active_anomalies"].IsNull());
+  EXPECT_TRUE(d["anomalies_by_deployment"].IsNull());
   EXPECT_NE(std::string(d["anomalies_note"].GetString()).find("no anomaly log"),
             std::string::npos);
 
@@ -240,6 +247,9 @@ TEST_F(CostRoutesTest, OverviewHasTheOriginalsFieldsAndTheAnomalyCounts) {
   ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
   d = Json(Get(server, "/api/overview?hours=2"));
   EXPECT_EQ(d["recent_anomalies_24h"].GetInt(), 4);
+  EXPECT_EQ(d["anomalies_by_deployment"]["other/x"]["started_24h"].GetInt(), 1)
+      << "a deployment without costs keeps its counts";
+  EXPECT_EQ(d["anomalies_by_deployment"]["shop/api"]["active"].GetInt(), 2);
   for (const auto& x : d["deployments"].GetArray()) {
     EXPECT_EQ(x["active_anomalies"].GetInt(),
               std::string(x["deployment"].GetString()) == "api" ? 2 : 0);

@@ -38,11 +38,6 @@ function dpath(d, res) {
   return '/api/v1/deployments/' + encodeURIComponent(d.namespace) + '/' +
          encodeURIComponent(d.name) + (res ? '/' + res : '');
 }
-function activeAnomalies(body) {
-  const list = Array.isArray(body) ? body : (body && (body.anomalies || body.items)) || [];
-  return list.filter(a => a.end == null || a.end === '' || a.active === true);
-}
-
 // ------------------------------------------------------------------------------ overview
 // One /api/overview per refresh gives every deployment's cost, waste and active anomalies
 // (null fields there mean unknown and show "not available").
@@ -52,6 +47,8 @@ async function loadOverview(deployments) {
   for (const x of (o.ok && o.body && o.body.deployments) || []) {
     extra[x.namespace + '/' + x.deployment] = x;
   }
+  // Every deployment's anomaly counts (also those without a cost record); null: unknown.
+  const counts = o.ok && o.body ? o.body.anomalies_by_deployment : null;
   state.extra = extra;
   state.rows = deployments.map(d => {
     const x = extra[d.namespace + '/' + d.name] || {};
@@ -61,7 +58,8 @@ async function loadOverview(deployments) {
             node: d.nodePressure.utilizationPct, trust: d.forecast.trusted ? 1 : 0,
             cost: x.estimated_monthly_cost == null ? null : x.estimated_monthly_cost,
             waste: x.total_wasted_cost == null ? null : x.total_wasted_cost,
-            anomalies: x.active_anomalies == null ? null : x.active_anomalies};
+            anomalies: counts == null ? null :
+                ((counts[d.namespace + '/' + d.name] || {}).active || 0)};
   });
   const nss = [...new Set(deployments.map(d => d.namespace))].sort();
   const sel = $('ns');
