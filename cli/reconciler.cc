@@ -479,11 +479,10 @@ int ReconcilerMain(const std::vector<std::string>&) {
   base::HttpServerOptions server_options;
   server_options.metrics = &registry;
   base::HttpServer api_server(server_options), metrics_server(server_options);
-  costs::AddCostRoutes(&view, &api_server, &cost_service, clock,
-                       {.max_window = config.retention,
-                        .anomaly_counts = [&alerts](absl::Time now) {
-                          return AnomalyCountsOf(**alerts, now);
-                        }});
+  costs::AddCostRoutes(
+      &view, &api_server, &cost_service, clock,
+      {.max_window = config.retention,
+       .anomaly_counts = [&alerts](absl::Time now) { return AnomalyCountsOf(**alerts, now); }});
   (*alerts)->AddRoutes(&view);  // "anomalies"
   const reconciler::web::WebOptions web = MakeWebOptions(
       store.get(), &prom_http, cluster.get(), &publisher, &loop, clock, config.check_interval);

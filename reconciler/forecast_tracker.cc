@@ -27,8 +27,8 @@ absl::Time Floor(absl::Time t) {
 std::string PersistenceNote(const predictor::ValidationSummary& forecast,
                             const predictor::ValidationSummary& persistence) {
   if (forecast.total == 0) return "";
-  return absl::StrCat(", persistence ", static_cast<int>(100 * persistence.accuracy),
-                      "% (MAE ", absl::StrFormat("%.3g", forecast.mae), " vs ",
+  return absl::StrCat(", persistence ", static_cast<int>(100 * persistence.accuracy), "% (MAE ",
+                      absl::StrFormat("%.3g", forecast.mae), " vs ",
                       absl::StrFormat("%.3g", persistence.mae), " cores)");
 }
 
@@ -116,9 +116,9 @@ void ForecastTracker::PushBucket(absl::Time bucket, double value, bool censored,
     }
     pending_.pop_front();
   }
-  auto old = std::remove_if(
-      validated_.begin(), validated_.end(),
-      [&](const Scored& v) { return v.forecast.target_time < now - kValidationKept; });
+  auto old = std::remove_if(validated_.begin(), validated_.end(), [&](const Scored& v) {
+    return v.forecast.target_time < now - kValidationKept;
+  });
   validated_.erase(old, validated_.end());
   if (!predictive) return;
   const bool due = !model_ || now - last_fit_ >= kRefitEvery;
@@ -279,9 +279,9 @@ ForecastView ForecastTracker::View(absl::Time now, const ForecastViewOptions& op
                             PersistenceNote(summary, naive));
     } else {
       v.trusted = true;
-      v.note = absl::StrCat("trusted: accuracy ", static_cast<int>(100 * summary.accuracy),
-                            "% over ", summary.total, " forecasts",
-                            PersistenceNote(summary, naive));
+      v.note =
+          absl::StrCat("trusted: accuracy ", static_cast<int>(100 * summary.accuracy), "% over ",
+                       summary.total, " forecasts", PersistenceNote(summary, naive));
     }
   }
   return v;

@@ -234,9 +234,10 @@ std::string OriginalAnomaliesJson(const std::vector<Transition>& anomalies) {
     base::JsonField(w, "description", description);
     base::JsonNumberField(w, "current", f.value);
     base::JsonNumberField(w, "expected", expected);
-    base::JsonNumberField(w, "deviation", std::isfinite(expected) && expected != 0
-                                              ? 100 * (f.value - expected) / std::abs(expected)
-                                              : std::nan(""));
+    base::JsonNumberField(w, "deviation",
+                          std::isfinite(expected) && expected != 0
+                              ? 100 * (f.value - expected) / std::abs(expected)
+                              : std::nan(""));
     base::JsonTimeField(w, "start", t->start);
     base::JsonTimeField(w, "end", t->end);
     w.Key("active");

@@ -102,8 +102,7 @@ TEST_F(AnomalyLogTest, StartAndResolveSurviveARestartWithTheirEvidence) {
   ASSERT_TRUE(hour.ok()) << hour.status();
   EXPECT_EQ(hour->size(), 2u);
   clock_.Advance(absl::Minutes(10));
-  absl::StatusOr<std::vector<Transition>> recent =
-      log.ActiveSince(clock_.Now() - absl::Minutes(1));
+  absl::StatusOr<std::vector<Transition>> recent = log.ActiveSince(clock_.Now() - absl::Minutes(1));
   ASSERT_TRUE(recent.ok());
   ASSERT_EQ(recent->size(), 1u) << "the api spike ended 10 min ago";
   EXPECT_EQ((*recent)[0].deployment, "web");

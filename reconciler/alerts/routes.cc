@@ -31,8 +31,9 @@ void AddAnomalyRoutes(StatusView* view, const AnomalyLog* log, const base::Clock
     base::HttpResponse r;
     r.content_type = "application/json";
     // The original's route answers in the original's form; /api/v1/... in ours.
-    r.body = absl::StartsWith(req.path, "/api/deployment/") ? OriginalAnomaliesJson(*found)
-                                                            : AnomaliesJson(ns, name, hours, *found);
+    r.body = absl::StartsWith(req.path, "/api/deployment/")
+                 ? OriginalAnomaliesJson(*found)
+                 : AnomaliesJson(ns, name, hours, *found);
     return r;
   };
 }

@@ -134,10 +134,10 @@ std::string CostRouteJson(const DeploymentCosts& c, const reconciler::Deployment
 
 // What the overview adds to the costs: the managed deployments and the anomaly log's counts.
 struct OverviewExtras {
-  absl::optional<int> managed;               // null without a reconciler
-  absl::optional<double> mean_accuracy;      // 0-1, over managed deployments with validations
+  absl::optional<int> managed;           // null without a reconciler
+  absl::optional<double> mean_accuracy;  // 0-1, over managed deployments with validations
   absl::optional<std::map<std::string, AnomalyCounts>> anomalies;  // null: no log or unread
-  std::string note;                          // why a count is null
+  std::string note;                                                // why a count is null
 };
 
 OverviewExtras Extras(const reconciler::StatusView* view, const AnomalyCountsFn& counts,

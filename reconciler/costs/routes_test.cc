@@ -155,9 +155,9 @@ TEST_F(CostRoutesTest, UnmeasuredUsageIsNullWithANoteNeverZero) {
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document d = Json(r);
   EXPECT_NEAR(d["cpu_cost"].GetDouble(), 0.25 * 2 * 0.04, 1e-6);
-  for (const char* k : {"cpu_utilization_percent", "memory_utilization_percent",
-                        "wasted_cpu_cost", "wasted_memory_cost", "total_wasted_cost",
-                        "optimization_potential", "avg_utilization"}) {
+  for (const char* k :
+       {"cpu_utilization_percent", "memory_utilization_percent", "wasted_cpu_cost",
+        "wasted_memory_cost", "total_wasted_cost", "optimization_potential", "avg_utilization"}) {
     EXPECT_TRUE(d[k].IsNull()) << k;
   }
   EXPECT_NE(std::string(d["note"].GetString()).find("no usage was measured"), std::string::npos);
@@ -221,28 +221,27 @@ TEST_F(CostRoutesTest, OverviewHasTheOriginalsFieldsAndTheAnomalyCounts) {
   EXPECT_NEAR(d["total_monthly_cost"].GetDouble(), d["estimated_monthly_cost"].GetDouble(), 1e-9);
   EXPECT_NEAR(d["total_savings_potential"].GetDouble(), d["optimization_potential"].GetDouble(),
               1e-9);
-  EXPECT_NEAR(d["efficiency_score"].GetDouble(),
-              100 * (1 - d["optimization_potential"].GetDouble() /
-                             d["estimated_monthly_cost"].GetDouble()),
-              1e-4);
+  EXPECT_NEAR(
+      d["efficiency_score"].GetDouble(),
+      100 * (1 - d["optimization_potential"].GetDouble() / d["estimated_monthly_cost"].GetDouble()),
+      1e-4);
   EXPECT_TRUE(d["recent_anomalies_24h"].IsNull());
   EXPECT_TRUE(d["avg_prediction_confidence"].IsNull()) << "no managed deployment";
   EXPECT_TRUE(d["deployments"][0]["active_anomalies"].IsNull());
   EXPECT_TRUE(d["anomalies_by_deployment"].IsNull());
-  EXPECT_NE(std::string(d["anomalies_note"].GetString()).find("no anomaly log"),
-            std::string::npos);
+  EXPECT_NE(std::string(d["anomalies_note"].GetString()).find("no anomaly log"), std::string::npos);
 
   absl::Status fail = absl::OkStatus();
   reconciler::StatusView view;
   base::HttpServer server;
-  AddCostRoutes(&view, &server, service_.get(), &clock_,
-                {.max_window = absl::Hours(720), .anomaly_counts = [&](absl::Time now) {
-                   EXPECT_EQ(now, end_);
-                   if (!fail.ok()) return absl::StatusOr<std::map<std::string, AnomalyCounts>>(fail);
-                   return absl::StatusOr<std::map<std::string, AnomalyCounts>>(
-                       std::map<std::string, AnomalyCounts>{{"shop/api", {2, 3}},
-                                                            {"other/x", {0, 1}}});
-                 }});
+  AddCostRoutes(
+      &view, &server, service_.get(), &clock_,
+      {.max_window = absl::Hours(720), .anomaly_counts = [&](absl::Time now) {
+         EXPECT_EQ(now, end_);
+         if (!fail.ok()) return absl::StatusOr<std::map<std::string, AnomalyCounts>>(fail);
+         return absl::StatusOr<std::map<std::string, AnomalyCounts>>(
+             std::map<std::string, AnomalyCounts>{{"shop/api", {2, 3}}, {"other/x", {0, 1}}});
+       }});
   reconciler::RegisterApi(&server, &view);
   ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
   d = Json(Get(server, "/api/overview?hours=2"));

@@ -243,9 +243,9 @@ ExplainedValue ExplainPredicted(const DecisionInputs& in, const DeploymentStatus
     Step(&v, "forecast_trusted",
          absl::StrCat("forecast trusted: accuracy ", N(100 * f.accuracy),
                       " % >= ", N(100 * in.min_accuracy), " % over ", f.validated, " validated",
-                      VersusPersistence(f), "; peak p90 ", N(*f.peak_lead_p90_cores), " cores = ", N(fpct),
-                      " % of ", N(capacity), " ready cores; max(", N(current_pct), ", ", N(fpct),
-                      ") = ", N(predicted), " %"),
+                      VersusPersistence(f), "; peak p90 ", N(*f.peak_lead_p90_cores),
+                      " cores = ", N(fpct), " % of ", N(capacity), " ready cores; max(",
+                      N(current_pct), ", ", N(fpct), ") = ", N(predicted), " %"),
          current_pct, predicted);
     v.arithmetic = absl::StrCat("max(", N(current_pct), ", 100 x ", N(*f.peak_lead_p90_cores),
                                 " / ", N(capacity), ") = ", N(predicted));

@@ -124,8 +124,8 @@ absl::StatusOr<std::vector<storage::Event>> ForecastEvents(const storage::Store*
   }
   std::vector<storage::Event> out;
   for (absl::Time b = from; b < to; b += bucket) {
-    auto events = store->ScanEvents(storage::EventLog::kForecasts, b,
-                                    std::min(to, b + kForecastStep));
+    auto events =
+        store->ScanEvents(storage::EventLog::kForecasts, b, std::min(to, b + kForecastStep));
     if (!events.ok()) return events.status();
     for (storage::Event& e : *events) out.push_back(std::move(e));
   }

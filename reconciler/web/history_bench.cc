@@ -72,8 +72,8 @@ const Fixture& StoreWith(int deployments) {
       }
       fc.set_peak_lead_p50(1.0);
       fc.set_peak_lead_p90(1.3);
-      CHECK(f.store->AppendEvent(storage::EventLog::kForecasts, o, fc.SerializeAsString(), {})
-                .ok());
+      CHECK(
+          f.store->AppendEvent(storage::EventLog::kForecasts, o, fc.SerializeAsString(), {}).ok());
     }
   }
   return f;

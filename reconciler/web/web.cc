@@ -90,8 +90,8 @@ absl::optional<double> PerPod(absl::optional<double> total, int pods, double sca
 base::HttpResponse CurrentResponse(const StatusView* view, const std::string& ns,
                                    const std::string& name, const base::HttpRequest& req) {
   if (!req.query.empty()) {
-    return JsonError(400, absl::StrCat("current takes no parameters (got \"",
-                                       req.query.begin()->first, "\")"));
+    return JsonError(
+        400, absl::StrCat("current takes no parameters (got \"", req.query.begin()->first, "\")"));
   }
   absl::optional<DeploymentStatus> s = Find(view, ns, name);
   if (!s) return JsonError(404, absl::StrCat("deployment ", ns, "/", name, " is not managed"));
@@ -103,16 +103,15 @@ base::HttpResponse CurrentResponse(const StatusView* view, const std::string& ns
   base::JsonTimeField(w, "timestamp",
                       s->decision_inputs ? s->decision_inputs->at : absl::InfinitePast());
   base::JsonNumberField(w, "node_utilization",
-                        s->pressure.level == PressureLevel::kUnknown
-                            ? absl::optional<double>()
-                            : s->pressure.utilization_pct);
+                        s->pressure.level == PressureLevel::kUnknown ? absl::optional<double>()
+                                                                     : s->pressure.utilization_pct);
   base::JsonIntField(w, "pod_count", s->pods);
   base::JsonNumberField(w, "pod_cpu_usage", PerPod(s->demand_cores, counted, 1));
   base::JsonNumberField(w, "memory_usage", PerPod(s->memory_working_set_bytes, counted, kMb));
   base::JsonNumberField(w, "hpa_target", s->target_pct);
   base::JsonNumberField(w, "confidence", s->confidence);
-  base::JsonField(w, "action_taken", s->decision_inputs ? (s->note.empty() ? "served" : "held")
-                                                        : "none");
+  base::JsonField(w, "action_taken",
+                  s->decision_inputs ? (s->note.empty() ? "served" : "held") : "none");
   base::JsonIntField(w, "cpu_request", s->cpu_request_millicores);
   base::JsonNumberField(w, "memory_request", s->memory_request_bytes * kMb);
   base::JsonField(w, "pattern", "unknown");  // the original's value without a detected pattern

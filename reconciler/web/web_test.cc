@@ -248,8 +248,8 @@ TEST_F(WebTest, HistoryFromTheStoreAndItsParameters) {
   // stored here (node utilisation, confidence) is null throughout, never 0.
   ASSERT_EQ(o["timestamps"].Size(), 360u);
   EXPECT_STREQ(o["timestamps"][0].GetString(), "2025-11-23T16:02:00Z");  // 24 h before now
-  for (const char* k : {"pod_cpu_usage", "pod_count", "hpa_target", "node_utilization",
-                        "confidence"}) {
+  for (const char* k :
+       {"pod_cpu_usage", "pod_count", "hpa_target", "node_utilization", "confidence"}) {
     ASSERT_TRUE(o.HasMember(k) && o[k].IsArray()) << k;
     ASSERT_EQ(o[k].Size(), 360u) << k;
     int points = 0;
@@ -324,9 +324,9 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
     g.set_series_id(other);
     g.mutable_path(0)->set_p90(9.9);
     g.set_peak_lead_p90(9.9);
-    ASSERT_TRUE(
-        (*store)->AppendEvent(storage::EventLog::kForecasts, origin, g.SerializeAsString(), {})
-            .ok());
+    ASSERT_TRUE((*store)
+                    ->AppendEvent(storage::EventLog::kForecasts, origin, g.SerializeAsString(), {})
+                    .ok());
   }
   base::HttpRequest req;
   req.query["range"] = "1h";
