@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -38,6 +39,11 @@ const Fixture& StoreWith(int deployments) {
   static std::map<int, Fixture>* all = new std::map<int, Fixture>();
   auto it = all->find(deployments);
   if (it != all->end()) return it->second;
+  if (all->empty()) {  // the stores are removed when the process exits
+    std::atexit([] {
+      for (const auto& [d, fixture] : *all) std::filesystem::remove_all(fixture.dir);
+    });
+  }
   Fixture& f = (*all)[deployments];
   f.dir = absl::StrCat("/tmp/history-bench-", getpid(), "-", deployments);
   std::filesystem::remove_all(f.dir);
