@@ -53,6 +53,11 @@ class Runner : public AlertRunner {
     ra::AddAnomalyRoutes(view, log_.get(), clock_);
   }
 
+  absl::StatusOr<std::vector<ra::Transition>> ActiveSince(absl::Time from) const override {
+    if (log_ == nullptr) return absl::UnavailableError("no local store: anomalies are not kept");
+    return log_->ActiveSince(from);
+  }
+
   void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
                   bool is_leader) override {
     const absl::Time now = clock_->Now();

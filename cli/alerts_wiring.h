@@ -24,6 +24,7 @@
 #include "base/clock.h"
 #include "clients/webhook/channels.h"
 #include "prometheus/registry.h"
+#include "reconciler/alerts/alerts.h"
 #include "reconciler/api.h"
 #include "reconciler/loop.h"
 #include "storage/store.h"
@@ -45,6 +46,10 @@ class AlertRunner {
   virtual void Notify(const clients::webhook::Alert& alert) = 0;
   // Registers the deployment sub-resource "anomalies" (503 without a store).
   virtual void AddRoutes(reconciler::StatusView* view) const = 0;
+  // Every anomaly active at some time since `from` (the overview's counts); Unavailable without
+  // a store, the store's error otherwise.
+  virtual absl::StatusOr<std::vector<reconciler::alerts::Transition>> ActiveSince(
+      absl::Time from) const = 0;
 };
 
 // `channel_vars` are Config::alert_channel_vars (read at start; channel changes need a

@@ -155,6 +155,21 @@ class PatcherAdapter : public reconciler::HpaPatcher {
   std::function<bool()> leading_;
 };
 
+// The overview's anomaly counts from the anomaly log: open now, and started in the last 24 h.
+absl::StatusOr<std::map<std::string, costs::AnomalyCounts>> AnomalyCountsOf(
+    const AlertRunner& alerts, absl::Time now) {
+  absl::StatusOr<std::vector<reconciler::alerts::Transition>> all =
+      alerts.ActiveSince(now - absl::Hours(24));
+  if (!all.ok()) return all.status();
+  std::map<std::string, costs::AnomalyCounts> out;
+  for (const reconciler::alerts::Transition& t : *all) {
+    costs::AnomalyCounts& c = out[absl::StrCat(t.namespace_name, "/", t.deployment)];
+    if (t.end == absl::InfiniteFuture()) ++c.active;
+    if (t.start >= now - absl::Hours(24)) ++c.started_24h;
+  }
+  return out;
+}
+
 std::string Identity() {
   std::string id = absl::GetFlag(FLAGS_identity);
   if (!id.empty()) return id;
@@ -470,7 +485,10 @@ int ReconcilerMain(const std::vector<std::string>&) {
   base::HttpServerOptions server_options;
   server_options.metrics = &registry;
   base::HttpServer api_server(server_options), metrics_server(server_options);
-  costs::AddCostRoutes(&view, &api_server, &cost_service, clock, {.max_window = config.retention});
+  costs::AddCostRoutes(
+      &view, &api_server, &cost_service, clock,
+      {.max_window = config.retention,
+       .anomaly_counts = [&alerts](absl::Time now) { return AnomalyCountsOf(**alerts, now); }});
   (*alerts)->AddRoutes(&view);  // "anomalies"
   const reconciler::web::WebOptions web = MakeWebOptions(
       store.get(), &prom_http, cluster.get(), &publisher, &loop, clock, config.check_interval);

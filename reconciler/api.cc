@@ -57,6 +57,10 @@ void WriteStatus(Writer& w, const DeploymentStatus& s) {
   w.Bool(s.forecast_trusted);
   JsonNumberField(w, "accuracy", s.forecast_accuracy);
   JsonIntField(w, "validated", s.forecast_validated);
+  // Persistence (the origin's bucket carried forward) over the same origins; null: none.
+  JsonNumberField(w, "persistenceAccuracy", s.persistence_accuracy);
+  JsonNumberField(w, "maeCores", s.forecast_mae_cores);
+  JsonNumberField(w, "persistenceMaeCores", s.persistence_mae_cores);
   JsonIntField(w, "historyPoints", s.history_points);
   JsonField(w, "note", s.forecast_note);
   w.EndObject();
@@ -102,6 +106,11 @@ base::HttpResponse DeploymentRoute(const StatusView* view, const base::HttpReque
   }
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
     return NotFound(absl::StrCat("want ", prefix, "<namespace>/<name>[/<resource>]"));
+  }
+  // The original's /api/deployment/<ns>/<name> is its "current" state, when registered.
+  if (prefix == "/api/deployment/") {
+    auto it = view->deployment_resources.find("current");
+    if (it != view->deployment_resources.end()) return it->second(parts[0], parts[1], req);
   }
   for (const DeploymentStatus& s : view->reconciler->Statuses()) {
     if (s.namespace_name == parts[0] && s.name == parts[1]) {

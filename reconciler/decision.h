@@ -41,6 +41,14 @@ struct ForecastView {
   bool trusted = false;  // validated accurately enough to raise the predicted value
   double accuracy = 0;   // 0-1 over the validation window
   int validated = 0;     // forecasts validated in the window
+  // Persistence (the origin's 5-minute bucket carried forward to the target) scored the same way
+  // over the same origins: its accuracy (0-1) and both mean absolute errors (cores). nullopt
+  // when nothing was validated in the window.
+  absl::optional<double> persistence_accuracy;
+  absl::optional<double> mae_cores;
+  absl::optional<double> persistence_mae_cores;
+  int false_positives = 0;  // validated forecasts >= the threshold whose actual stayed below
+  int false_negatives = 0;  // < the threshold whose actual reached it
   std::string note;      // why the forecast is or is not used
   // Auto-tuning's learned target, % of request; nullopt before a week of history or when off.
   absl::optional<double> learned_target_pct;

@@ -105,7 +105,8 @@ class ForecastTracker {
   static constexpr double kRiseQuantile = 0.99;
   static constexpr double kRiskTargetPct = 90;
 
-  // The forecast and its validation over the last 24 h at `now`.
+  // The forecast and its validation over the last 24 h at `now`, with persistence's (the
+  // origin's bucket carried forward) accuracy and error over the same origins.
   ForecastView View(absl::Time now, const ForecastViewOptions& options) const;
 
   // The forecasts made since the last call (oldest first); the tracker forgets them.
@@ -129,6 +130,12 @@ class ForecastTracker {
   struct Pending {
     absl::Time target;
     double forecast, threshold;
+    double persistence;  // the origin bucket's demand: persistence's forecast of the target
+  };
+  // A validated forecast and persistence's forecast from the same origin, scored alike.
+  struct Scored {
+    predictor::Validated forecast;
+    predictor::Validated persistence;
   };
   void PushBucket(absl::Time bucket, double value, bool censored, double threshold,
                   absl::Time now, bool predictive);
@@ -152,7 +159,7 @@ class ForecastTracker {
   absl::Time last_fit_ = absl::InfinitePast();
   absl::optional<predictor::Derived> derived_;
   std::deque<Pending> pending_;
-  std::vector<predictor::Validated> validated_;
+  std::vector<Scored> validated_;
   absl::optional<double> learned_;
   absl::optional<double> rise_headroom_;
   std::deque<Open> open_;

@@ -49,6 +49,35 @@ TEST(ForecastTrackerTest, NoForecastBeforeTheFirstBucket) {
   ForecastView v = t.View(kStart, {});
   EXPECT_FALSE(v.peak_lead_p90_cores.has_value());
   EXPECT_EQ(v.note, "no forecast yet (needs a 5-minute bucket of demand)");
+  EXPECT_FALSE(v.persistence_accuracy) << "nothing validated: no persistence figure, not 0";
+  EXPECT_FALSE(v.persistence_mae_cores);
+}
+
+TEST(ForecastTrackerTest, PersistenceIsScoredOverTheSameOrigins) {
+  // A ramp of 0.01 cores a bucket: persistence (the origin's bucket carried 4 steps ahead) is
+  // off by exactly 0.04 cores at every validated origin.
+  ForecastTracker t("shop/api");
+  t.SetLead(absl::Minutes(20));
+  std::vector<std::pair<absl::Time, double>> ramp;
+  const int buckets = 400;
+  for (int i = 0; i < buckets; ++i) {
+    ramp.push_back({kStart - (buckets - i) * kStep, 1.0 + 0.01 * i});
+  }
+  t.LoadHistory(ramp, kStart, /*threshold_cores=*/100);
+  ForecastView v = t.View(kStart, {});
+  ASSERT_GT(v.validated, 0);
+  ASSERT_TRUE(v.persistence_accuracy && v.persistence_mae_cores && v.mae_cores);
+  EXPECT_NEAR(*v.persistence_mae_cores, 0.04, 1e-9);
+  EXPECT_DOUBLE_EQ(*v.persistence_accuracy, 1.0) << "0.04 of ~4.8 cores is within 15 %";
+  EXPECT_NE(v.note.find("persistence 100%"), std::string::npos) << v.note;
+  // Live buckets keep scoring it: the next validated origins are off by 0.04 too.
+  for (int m = 0; m <= 30; ++m) {
+    const absl::Time now = kStart + absl::Minutes(m);
+    const double b = buckets + std::floor(m / 5.0);
+    t.Observe(now, 1.0 + 0.01 * b, 100, true);
+  }
+  v = t.View(kStart + absl::Minutes(30), {});
+  EXPECT_NEAR(*v.persistence_mae_cores, 0.04, 1e-9);
 }
 
 TEST(ForecastTrackerTest, LoadedHistorySeedsValidationAndEveryClosedBucketForecasts) {

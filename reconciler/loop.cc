@@ -56,6 +56,11 @@ void ShowDecision(const ForecastView& view, const Decision& d, const ForecastTra
   s->history_points = tracker.HistoryPoints();
   s->forecast_accuracy = view.accuracy;
   s->forecast_validated = view.validated;
+  s->persistence_accuracy = view.persistence_accuracy;
+  s->forecast_mae_cores = view.mae_cores;
+  s->persistence_mae_cores = view.persistence_mae_cores;
+  s->forecast_false_positives = view.false_positives;
+  s->forecast_false_negatives = view.false_negatives;
   s->forecast_trusted = view.trusted;
   s->forecast_peak_p90_cores = view.peak_lead_p90_cores;
   s->forecast_note = view.note;

@@ -80,6 +80,9 @@ struct DeploymentStatus {
   std::string forecast_note;  // why the forecast is or is not used
   double forecast_accuracy = 0;
   int forecast_validated = 0;
+  // Persistence over the same origins (ForecastView): accuracy 0-1 and both MAEs, cores.
+  absl::optional<double> persistence_accuracy, forecast_mae_cores, persistence_mae_cores;
+  int forecast_false_positives = 0, forecast_false_negatives = 0;
   int history_points = 0;  // 5-minute buckets of demand history held
   // The served values (last-known-good); empty until the first good reading.
   // served_pressure is the served pressure ratio (smart_cpu_pressure: predicted / target).

@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "base/json_writer.h"
 #include "glog/logging.h"
 #include "proto/records.pb.h"
@@ -143,6 +144,18 @@ absl::StatusOr<std::vector<Transition>> AnomalyLog::Open() const {
   return out;
 }
 
+absl::StatusOr<std::vector<Transition>> AnomalyLog::ActiveSince(absl::Time from) const {
+  const absl::Time now = clock_->Now();
+  absl::StatusOr<std::vector<Transition>> all =
+      Latest(from - options_.lookback, now + absl::Milliseconds(1));
+  if (!all.ok()) return all.status();
+  std::vector<Transition> out;
+  for (Transition& t : *all) {
+    if (t.end >= from && t.start <= now) out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::string AnomaliesJson(const std::string& ns, const std::string& deployment, double hours,
                           const std::vector<Transition>& anomalies) {
   rapidjson::StringBuffer buf;
@@ -182,6 +195,56 @@ std::string AnomaliesJson(const std::string& ns, const std::string& deployment, 
   }
   w.EndArray();
   w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+namespace {
+
+// The original's "expected_value": the threshold crossed, or the band's middle (one side when
+// the other does not apply); NaN when there is neither.
+double Expected(const an::Finding& f, bool thresholded) {
+  if (thresholded) return f.high;
+  if (std::isfinite(f.low) && std::isfinite(f.high)) return (f.low + f.high) / 2;
+  return std::isfinite(f.high) ? f.high : f.low;
+}
+
+}  // namespace
+
+std::string OriginalAnomaliesJson(const std::vector<Transition>& anomalies) {
+  rapidjson::StringBuffer buf;
+  base::JsonWriter w(buf);
+  w.StartArray();
+  for (auto t = anomalies.rbegin(); t != anomalies.rend(); ++t) {  // newest first
+    const an::Finding& f = t->evidence;
+    const bool thresholded = f.type == an::AnomalyType::kPersistentHighCpu ||
+                             f.type == an::AnomalyType::kScalingThrashing;
+    const double expected = Expected(f, thresholded);
+    w.StartObject();
+    base::JsonTimeField(w, "timestamp", t->start);
+    base::JsonField(w, "type", an::AnomalyTypeName(f.type));
+    base::JsonField(w, "severity", an::SeverityName(f.severity));
+    std::string description = absl::StrCat(an::AnomalyTypeName(f.type), ": ", f.value);
+    if (thresholded) {
+      absl::StrAppend(&description, " above ", f.high);
+    } else {
+      absl::StrAppend(&description, " outside ",
+                      std::isfinite(f.low) ? absl::StrCat(f.low) : std::string("-inf"), "..",
+                      std::isfinite(f.high) ? absl::StrCat(f.high) : std::string("+inf"));
+    }
+    base::JsonField(w, "description", description);
+    base::JsonNumberField(w, "current", f.value);
+    base::JsonNumberField(w, "expected", expected);
+    base::JsonNumberField(w, "deviation",
+                          std::isfinite(expected) && expected != 0
+                              ? 100 * (f.value - expected) / std::abs(expected)
+                              : std::nan(""));
+    base::JsonTimeField(w, "start", t->start);
+    base::JsonTimeField(w, "end", t->end);
+    w.Key("active");
+    w.Bool(t->end == absl::InfiniteFuture());
+    w.EndObject();
+  }
+  w.EndArray();
   return std::string(buf.GetString(), buf.GetSize());
 }
 

@@ -48,6 +48,9 @@ class AnomalyLog : public AnomalyListener {
                                                         absl::Time from, absl::Time to) const;
   // Every anomaly, of any deployment, with no resolve recorded: what to Restore after a restart.
   absl::StatusOr<std::vector<Transition>> Open() const;
+  // Every anomaly, of any deployment, active at some time in [from, now] (the overview's
+  // counts), oldest start first; the store's error otherwise.
+  absl::StatusOr<std::vector<Transition>> ActiveSince(absl::Time from) const;
 
   int64_t write_errors() const { return write_errors_.load(); }
   int64_t read_errors() const { return read_errors_.load(); }  // records that did not parse
@@ -69,5 +72,11 @@ class AnomalyLog : public AnomalyListener {
 // band-judged types (spike, pattern deviation).
 std::string AnomaliesJson(const std::string& namespace_name, const std::string& deployment,
                           double hours, const std::vector<Transition>& anomalies);
+
+// The original's form (GET /api/deployment/<ns>/<name>/anomalies): a list, newest first, of
+// {"timestamp" (the start), "type", "severity", "description", "current" (the newest value),
+// "expected" (the threshold crossed or the band's middle), "deviation" (% from expected; null
+// when expected is 0 or absent), and our "start", "end", "active"}.
+std::string OriginalAnomaliesJson(const std::vector<Transition>& anomalies);
 
 }  // namespace reconciler::alerts

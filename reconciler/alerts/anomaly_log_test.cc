@@ -49,11 +49,13 @@ class AnomalyLogTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
   }
-  base::HttpResponse Get(const AnomalyLog* log, const std::string& hours) {
+  base::HttpResponse Get(const AnomalyLog* log, const std::string& hours,
+                         const std::string& path = "/api/v1/deployments/shop/api/anomalies") {
     StatusView view;
     AddAnomalyRoutes(&view, log, &clock_);
     base::HttpRequest req;
     req.method = "GET";
+    req.path = path;
     if (!hours.empty()) req.query["hours"] = hours;
     return view.deployment_resources.at("anomalies")("shop", "api", req);
   }
@@ -94,6 +96,16 @@ TEST_F(AnomalyLogTest, StartAndResolveSurviveARestartWithTheirEvidence) {
   ASSERT_TRUE(open.ok());
   ASSERT_EQ(open->size(), 1u);
   EXPECT_EQ((*open)[0].deployment, "web");
+
+  // The overview's counts: both were active in the last hour.
+  absl::StatusOr<std::vector<Transition>> hour = log.ActiveSince(clock_.Now() - absl::Hours(1));
+  ASSERT_TRUE(hour.ok()) << hour.status();
+  EXPECT_EQ(hour->size(), 2u);
+  clock_.Advance(absl::Minutes(10));
+  absl::StatusOr<std::vector<Transition>> recent = log.ActiveSince(clock_.Now() - absl::Minutes(1));
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u) << "the api spike ended 10 min ago";
+  EXPECT_EQ((*recent)[0].deployment, "web");
 }
 
 TEST_F(AnomalyLogTest, ARestoredAnomalyIsNotStartedAgainButIsResolved) {
@@ -163,6 +175,27 @@ TEST_F(AnomalyLogTest, TheRouteServesTheWindowAndRejectsBadHours) {
     EXPECT_NE(r.body.find("hours"), std::string::npos) << r.body;
   }
   EXPECT_EQ(Get(nullptr, "24").status, 503);
+
+  // The original's route: a list in its field names, with the same `hours` and 400s.
+  const std::string original = "/api/deployment/shop/api/anomalies";
+  r = Get(&log, "24", original);
+  ASSERT_EQ(r.status, 200) << r.body;
+  d.Parse(r.body.c_str());
+  ASSERT_TRUE(d.IsArray()) << r.body;
+  ASSERT_EQ(d.Size(), 1u);
+  const auto& o = d[0];
+  EXPECT_STREQ(o["timestamp"].GetString(), "2023-11-14T22:13:20Z");
+  EXPECT_STREQ(o["type"].GetString(), "cpu_spike");
+  EXPECT_STREQ(o["severity"].GetString(), "critical");
+  EXPECT_EQ(o["current"].GetDouble(), 2400);
+  EXPECT_EQ(o["expected"].GetDouble(), 1000);  // the middle of 700..1300
+  EXPECT_DOUBLE_EQ(o["deviation"].GetDouble(), 140);
+  EXPECT_STREQ(o["description"].GetString(), "cpu_spike: 2400 outside 700..1300");
+  EXPECT_FALSE(o["active"].GetBool());
+  d.Parse(Get(&log, "2", original).body.c_str());
+  EXPECT_EQ(d.Size(), 0u);
+  EXPECT_EQ(Get(&log, "abc", original).status, 400);
+  EXPECT_EQ(Get(nullptr, "24", original).status, 503);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -29,7 +30,10 @@ void AddAnomalyRoutes(StatusView* view, const AnomalyLog* log, const base::Clock
     }
     base::HttpResponse r;
     r.content_type = "application/json";
-    r.body = AnomaliesJson(ns, name, hours, *found);
+    // The original's route answers in the original's form; /api/v1/... in ours.
+    r.body = absl::StartsWith(req.path, "/api/deployment/")
+                 ? OriginalAnomaliesJson(*found)
+                 : AnomaliesJson(ns, name, hours, *found);
     return r;
   };
 }

@@ -8,6 +8,7 @@
 // `hours` (default 24) is a number of hours in (0, 720]: anomalies active at any time in the
 // last `hours` are listed (AnomaliesJson), oldest start first. 400 for a bad `hours`, 503 when
 // there is no store (log null) or it cannot be read. Unmanaged deployments get an empty list.
+// Under /api/deployment/ the body is the original's list (OriginalAnomaliesJson).
 #pragma once
 
 #include "base/clock.h"

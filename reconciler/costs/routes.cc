@@ -56,6 +56,15 @@ std::string CostRouteJson(const DeploymentCosts& c, const reconciler::Deployment
     note = "no memory working set was measured: memory waste is unknown (null)";
   }
   doc.AddMember("note", rapidjson::Value(note.c_str(), a), a);
+  // The original's remaining names: the window's hours, the mean pod count over it (pod-hours
+  // / hours) and the mean CPU utilisation (% of request; null when unmeasured).
+  const double hours = absl::ToDoubleHours(c.cost.to - c.cost.from);
+  doc.AddMember("runtime_hours", hours, a);
+  doc.AddMember("avg_pod_count", hours > 0 ? std::round(c.cost.pod_hours / hours * 1e6) / 1e6 : 0,
+                a);
+  rapidjson::Value avg_utilization;  // null
+  if (c.cost.cpu_utilization_percent) avg_utilization.SetDouble(*c.cost.cpu_utilization_percent);
+  doc.AddMember("avg_utilization", avg_utilization, a);
   auto time = [&a](absl::Time t) {
     return rapidjson::Value(
         absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone()).c_str(), a);
@@ -123,7 +132,88 @@ std::string CostRouteJson(const DeploymentCosts& c, const reconciler::Deployment
   return buf.GetString();
 }
 
-std::string OverviewJson(const WeeklyReport& r) {
+// What the overview adds to the costs: the managed deployments and the anomaly log's counts.
+struct OverviewExtras {
+  absl::optional<int> managed;           // null without a reconciler
+  absl::optional<double> mean_accuracy;  // 0-1, over managed deployments with validations
+  absl::optional<std::map<std::string, AnomalyCounts>> anomalies;  // null: no log or unread
+  std::string note;                                                // why a count is null
+};
+
+OverviewExtras Extras(const reconciler::StatusView* view, const AnomalyCountsFn& counts,
+                      absl::Time now) {
+  OverviewExtras x;
+  if (view->reconciler != nullptr) {
+    const std::vector<reconciler::DeploymentStatus> all = view->reconciler->Statuses();
+    x.managed = static_cast<int>(all.size());
+    double sum = 0;
+    int n = 0;
+    for (const reconciler::DeploymentStatus& s : all) {
+      if (s.forecast_validated == 0) continue;
+      sum += s.forecast_accuracy;
+      ++n;
+    }
+    if (n > 0) x.mean_accuracy = sum / n;
+  }
+  if (!counts) {
+    x.note = "no anomaly log (no store): anomaly counts are unknown";
+  } else if (auto c = counts(now); c.ok()) {
+    x.anomalies = std::move(*c);
+  } else {
+    x.note = absl::StrCat("anomaly log: ", c.status().message());
+  }
+  return x;
+}
+
+// The original's summary fields (names and meaning kept; see routes.h).
+void WriteOriginalOverview(rapidjson::Writer<rapidjson::StringBuffer>& w, const WeeklyReport& r,
+                           const OverviewExtras& x) {
+  auto num = [&w](const char* k, absl::optional<double> v) {
+    w.Key(k);
+    if (v && std::isfinite(*v)) {
+      w.Double(std::round(*v * 1e6) / 1e6);
+    } else {
+      w.Null();
+    }
+  };
+  w.Key("total_deployments");
+  w.Int(x.managed.value_or(static_cast<int>(r.deployments.size())));
+  num("total_monthly_cost", r.estimated_monthly_cost);
+  num("total_savings_potential", r.optimization_potential);
+  w.Key("recent_anomalies_24h");
+  if (x.anomalies) {
+    int n = 0;
+    for (const auto& [key, c] : *x.anomalies) n += c.started_24h;
+    w.Int(n);
+  } else {
+    w.Null();
+  }
+  num("avg_prediction_confidence", x.mean_accuracy);
+  num("efficiency_score",
+      r.estimated_monthly_cost > 0
+          ? absl::optional<double>(100 * (1 - r.optimization_potential / r.estimated_monthly_cost))
+          : absl::nullopt);
+  w.Key("anomalies_note");
+  w.String(x.note.c_str());
+  w.Key("anomalies_by_deployment");  // every deployment in the log, costed or not
+  if (!x.anomalies) {
+    w.Null();
+    return;
+  }
+  w.StartObject();
+  for (const auto& [key, c] : *x.anomalies) {
+    w.Key(key.c_str());
+    w.StartObject();
+    w.Key("active");
+    w.Int(c.active);
+    w.Key("started_24h");
+    w.Int(c.started_24h);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+std::string OverviewJson(const WeeklyReport& r, const OverviewExtras& x) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto num = [&w](const char* k, double v) {
@@ -145,6 +235,7 @@ std::string OverviewJson(const WeeklyReport& r) {
   num("total_wasted_cost", r.total_wasted_cost);
   num("estimated_monthly_cost", r.estimated_monthly_cost);
   num("optimization_potential", r.optimization_potential);
+  WriteOriginalOverview(w, r, x);
   w.Key("deployments");
   w.StartArray();
   for (const DeploymentCosts& d : r.deployments) {
@@ -170,6 +261,13 @@ std::string OverviewJson(const WeeklyReport& r) {
     num("optimization_potential", d.cost.optimization_potential);
     w.Key("recommendation");
     w.String(d.cost.recommendation.c_str());
+    w.Key("active_anomalies");
+    if (x.anomalies) {
+      auto it = x.anomalies->find(absl::StrCat(d.namespace_name, "/", d.deployment));
+      w.Int(it == x.anomalies->end() ? 0 : it->second.active);
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -198,13 +296,14 @@ void AddCostRoutes(reconciler::StatusView* view, base::HttpServer* server, CostS
     }
     return Json(CostRouteJson(*c, status, detail));
   };
-  auto overview = [service, clock, options](const base::HttpRequest& req) {
+  auto overview = [view, service, clock, options](const base::HttpRequest& req) {
     absl::StatusOr<absl::Duration> window = Window(req, options);
     if (!window.ok()) return Error(window.status());
     const absl::Time now = clock->Now();
     auto all = service->All(now, *window, /*rightsizing=*/false);
     if (!all.ok()) return Error(all.status());
-    return Json(OverviewJson(BuildWeeklyReport(std::move(*all), now - *window, now)));
+    return Json(OverviewJson(BuildWeeklyReport(std::move(*all), now - *window, now),
+                             Extras(view, options.anomaly_counts, now)));
   };
   server->Handle("/api/overview", overview);
   server->Handle("/api/v1/overview", overview);

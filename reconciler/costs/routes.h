@@ -17,17 +17,24 @@
 //       it capped this cycle's forecast headroom, that headroom's monthly cost change, the price
 //       pool, the pod's hourly price and the last decision record's monthly cost change.
 //   /api/overview, /api/v1/overview?hours=24       totals over every deployment, and each one's
-//                                                  headline figures
+//       headline figures (with "active_anomalies"), plus the original's fields:
+//       total_deployments (managed), total_monthly_cost, total_savings_potential,
+//       recent_anomalies_24h, avg_prediction_confidence (the managed deployments' mean validated
+//       forecast accuracy, 0-1; null without one) and efficiency_score (%);
+//       "anomalies_by_deployment" {"ns/name": {"active","started_24h"}} for every deployment in
+//       the anomaly log; a count that could not be read is null, never 0
 //   /api/v1/report/weekly[?format=text]            the weekly report (the last 168 h)
 // /metrics (per deployment, labels namespace and deployment; absent when unknown):
 //   autoscaler_monthly_cost_usd, autoscaler_wasted_capacity_percent,
 //   autoscaler_hourly_cost_usd{resource="cpu"|"memory"}, autoscaler_rightsizing_cpu_millicores.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
@@ -40,9 +47,20 @@
 
 namespace costs {
 
+// One deployment's anomalies for the overview: open now, and started in the last 24 h.
+struct AnomalyCounts {
+  int active = 0;
+  int started_24h = 0;
+};
+// Keyed by "namespace/deployment"; the anomaly log's error when it cannot be read.
+using AnomalyCountsFn =
+    std::function<absl::StatusOr<std::map<std::string, AnomalyCounts>>(absl::Time now)>;
+
 struct CostRouteOptions {
   absl::Duration default_window = absl::Hours(24);
   absl::Duration max_window = absl::Hours(24 * 30);  // the store's retention
+  // The anomaly log's counts for the overview (null: no log, the counts are null).
+  AnomalyCountsFn anomaly_counts;
 };
 
 // Adds the "cost" deployment resource to `view` (call before reconciler::RegisterApi) and the

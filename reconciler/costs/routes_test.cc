@@ -119,6 +119,11 @@ TEST_F(CostRoutesTest, BothRoutesServeTheOriginalsFieldsWithHandComputedValues) 
     EXPECT_NEAR(d["estimated_monthly_cost"].GetDouble(), 0.05 * 730, 1e-6);
     EXPECT_TRUE(d["optimization_potential"].IsNumber());
     EXPECT_TRUE(d["recommendation"].IsString());
+    EXPECT_STREQ(d["deployment"].GetString(), "api");
+    EXPECT_NEAR(d["runtime_hours"].GetDouble(), 2, 1e-9);
+    EXPECT_NEAR(d["avg_pod_count"].GetDouble(), 2, 1e-9);  // 4 pod-hours over 2 h
+    EXPECT_NEAR(d["avg_utilization"].GetDouble(), 50, 1e-6);
+    EXPECT_TRUE(d["wasted_capacity_percent"].IsNumber());
     EXPECT_NEAR(d["allocated_total_cost"].GetDouble(), 0.10, 1e-6);  // usage below requests
     EXPECT_TRUE(d["rightsizing"].IsObject());
     EXPECT_EQ(d["rightsizing"]["cpu_request_millicores"]["current"].GetInt64(), 500);
@@ -150,9 +155,9 @@ TEST_F(CostRoutesTest, UnmeasuredUsageIsNullWithANoteNeverZero) {
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document d = Json(r);
   EXPECT_NEAR(d["cpu_cost"].GetDouble(), 0.25 * 2 * 0.04, 1e-6);
-  for (const char* k : {"cpu_utilization_percent", "memory_utilization_percent",
-                        "wasted_cpu_cost", "wasted_memory_cost", "total_wasted_cost",
-                        "optimization_potential"}) {
+  for (const char* k :
+       {"cpu_utilization_percent", "memory_utilization_percent", "wasted_cpu_cost",
+        "wasted_memory_cost", "total_wasted_cost", "optimization_potential", "avg_utilization"}) {
     EXPECT_TRUE(d[k].IsNull()) << k;
   }
   EXPECT_NE(std::string(d["note"].GetString()).find("no usage was measured"), std::string::npos);
@@ -165,7 +170,13 @@ TEST_F(CostRoutesTest, BadHoursUnknownDeploymentAndNoStoreAreStatuses) {
     EXPECT_EQ(r.status, 400) << q;
     EXPECT_NE(r.body.find(absl::StrCat("hours=", q)), std::string::npos) << r.body;
   }
-  EXPECT_EQ(Get(server_, "/api/v1/overview?hours=x").status, 400);
+  for (const char* overview : {"/api/overview", "/api/v1/overview"}) {
+    for (const char* q : {"x", "0", "-2", "721", ""}) {
+      clients::http::HttpResponse r = Get(server_, absl::StrCat(overview, "?hours=", q));
+      EXPECT_EQ(r.status, 400) << overview << " hours=" << q;
+      EXPECT_NE(r.body.find("\"reason\":\"BadRequest\""), std::string::npos) << r.body;
+    }
+  }
   clients::http::HttpResponse unknown = Get(server_, "/api/deployment/shop/nope/cost");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_NE(unknown.body.find("shop/nope"), std::string::npos) << unknown.body;
@@ -200,6 +211,53 @@ TEST_F(CostRoutesTest, OverviewAndWeeklyReportSumTheDeployments) {
   EXPECT_NE(text.body.find("- shop/api: $0.15, wasted $0.08"), std::string::npos) << text.body;
   EXPECT_NE(text.body.find("1 deployment(s) without usage data"), std::string::npos);
   EXPECT_NE(text.body.find("- shop/idle: $0.03, wasted unknown"), std::string::npos) << text.body;
+}
+
+TEST_F(CostRoutesTest, OverviewHasTheOriginalsFieldsAndTheAnomalyCounts) {
+  // Without an anomaly log the counts are unknown (null), never 0.
+  rapidjson::Document d = Json(Get(server_, "/api/overview?hours=2"));
+  EXPECT_EQ(d["total_deployments"].GetInt(), 2) << "no reconciler: the costed deployments";
+  // The original's names for our totals.
+  EXPECT_NEAR(d["total_monthly_cost"].GetDouble(), d["estimated_monthly_cost"].GetDouble(), 1e-9);
+  EXPECT_NEAR(d["total_savings_potential"].GetDouble(), d["optimization_potential"].GetDouble(),
+              1e-9);
+  EXPECT_NEAR(
+      d["efficiency_score"].GetDouble(),
+      100 * (1 - d["optimization_potential"].GetDouble() / d["estimated_monthly_cost"].GetDouble()),
+      1e-4);
+  EXPECT_TRUE(d["recent_anomalies_24h"].IsNull());
+  EXPECT_TRUE(d["avg_prediction_confidence"].IsNull()) << "no managed deployment";
+  EXPECT_TRUE(d["deployments"][0]["active_anomalies"].IsNull());
+  EXPECT_TRUE(d["anomalies_by_deployment"].IsNull());
+  EXPECT_NE(std::string(d["anomalies_note"].GetString()).find("no anomaly log"), std::string::npos);
+
+  absl::Status fail = absl::OkStatus();
+  reconciler::StatusView view;
+  base::HttpServer server;
+  AddCostRoutes(
+      &view, &server, service_.get(), &clock_,
+      {.max_window = absl::Hours(720), .anomaly_counts = [&](absl::Time now) {
+         EXPECT_EQ(now, end_);
+         if (!fail.ok()) return absl::StatusOr<std::map<std::string, AnomalyCounts>>(fail);
+         return absl::StatusOr<std::map<std::string, AnomalyCounts>>(
+             std::map<std::string, AnomalyCounts>{{"shop/api", {2, 3}}, {"other/x", {0, 1}}});
+       }});
+  reconciler::RegisterApi(&server, &view);
+  ASSERT_TRUE(server.Start("127.0.0.1:0").ok());
+  d = Json(Get(server, "/api/overview?hours=2"));
+  EXPECT_EQ(d["recent_anomalies_24h"].GetInt(), 4);
+  EXPECT_EQ(d["anomalies_by_deployment"]["other/x"]["started_24h"].GetInt(), 1)
+      << "a deployment without costs keeps its counts";
+  EXPECT_EQ(d["anomalies_by_deployment"]["shop/api"]["active"].GetInt(), 2);
+  for (const auto& x : d["deployments"].GetArray()) {
+    EXPECT_EQ(x["active_anomalies"].GetInt(),
+              std::string(x["deployment"].GetString()) == "api" ? 2 : 0);
+  }
+  fail = absl::UnavailableError("store closed");
+  d = Json(Get(server, "/api/overview?hours=2"));
+  EXPECT_TRUE(d["recent_anomalies_24h"].IsNull());
+  EXPECT_EQ(std::string(d["anomalies_note"].GetString()), "anomaly log: store closed");
+  server.Stop();
 }
 
 // promtool's verdict on a scrape; "" when it passes.

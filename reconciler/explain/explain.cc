@@ -70,7 +70,12 @@ std::vector<ExplainInput> Inputs(const DecisionInputs& in, const DeploymentStatu
       Num("forecast_validated", f.validated, "forecasts", t),
       Num("forecast_min_accuracy_pct", 100 * in.min_accuracy, "%", t),
       Text("forecast_note", f.note, t),
-      Text("persistence_error", "not available: the tracker does not score persistence yet", t),
+      Num("persistence_accuracy_pct",
+          f.persistence_accuracy ? absl::optional<double>(100 * *f.persistence_accuracy)
+                                 : absl::nullopt,
+          "%", t),
+      Num("forecast_mae_cores", f.mae_cores, "cores", t),
+      Num("persistence_mae_cores", f.persistence_mae_cores, "cores", t),
       Num("learned_target_pct", f.learned_target_pct, "%", t),
       Num("target_node_utilization_pct", in.target_node_utilization, "%", t),
       Num("previous_target_pct",
@@ -215,6 +220,15 @@ void ExplainHeld(const DecisionInputs& in, const std::string& why, Explanation* 
   e->deciding_text = why;
 }
 
+// " (persistence 65 % over the same origins; MAE 0.12 vs 0.15 cores)", "" when nothing was
+// validated: the forecast's accuracy next to the naive forecast's.
+std::string VersusPersistence(const ForecastView& f) {
+  if (!f.persistence_accuracy) return "";
+  return absl::StrCat(" (persistence ", N(100 * *f.persistence_accuracy),
+                      " % over the same origins; MAE ", N(f.mae_cores), " vs ",
+                      N(f.persistence_mae_cores), " cores)");
+}
+
 // smart_cpu_predicted's steps from the current % (demand per ready capacity).
 ExplainedValue ExplainPredicted(const DecisionInputs& in, const DeploymentStatus& s,
                                 double current_pct) {
@@ -228,10 +242,10 @@ ExplainedValue ExplainPredicted(const DecisionInputs& in, const DeploymentStatus
     const double fpct = *f.peak_lead_p90_cores / capacity * 100.0;
     Step(&v, "forecast_trusted",
          absl::StrCat("forecast trusted: accuracy ", N(100 * f.accuracy),
-                      " % >= ", N(100 * in.min_accuracy), " % over ", f.validated,
-                      " validated; peak p90 ", N(*f.peak_lead_p90_cores), " cores = ", N(fpct),
-                      " % of ", N(capacity), " ready cores; max(", N(current_pct), ", ", N(fpct),
-                      ") = ", N(predicted), " %"),
+                      " % >= ", N(100 * in.min_accuracy), " % over ", f.validated, " validated",
+                      VersusPersistence(f), "; peak p90 ", N(*f.peak_lead_p90_cores),
+                      " cores = ", N(fpct), " % of ", N(capacity), " ready cores; max(",
+                      N(current_pct), ", ", N(fpct), ") = ", N(predicted), " %"),
          current_pct, predicted);
     v.arithmetic = absl::StrCat("max(", N(current_pct), ", 100 x ", N(*f.peak_lead_p90_cores),
                                 " / ", N(capacity), ") = ", N(predicted));
@@ -241,7 +255,8 @@ ExplainedValue ExplainPredicted(const DecisionInputs& in, const DeploymentStatus
                           ? absl::StrCat("accuracy ", N(100 * f.accuracy), " % < ",
                                          N(100 * in.min_accuracy), " %")
                           : f.note;
-    Step(&v, "forecast_not_trusted", absl::StrCat("forecast not trusted: ", why, " (", f.note, ")"),
+    Step(&v, "forecast_not_trusted",
+         absl::StrCat("forecast not trusted: ", why, VersusPersistence(f), " (", f.note, ")"),
          current_pct, predicted);
     v.arithmetic = absl::StrCat("current ", N(predicted));
   }

@@ -30,8 +30,47 @@ DecisionInputs Inputs() {
   r.node_pressure.utilization_pct = 40;
   r.node_pressure.schedulable_fraction = 0.5;
   r.nodes = 3;
+  // 40 validated forecasts; persistence scored over the same origins.
+  in.forecast.validated = 40;
+  in.forecast.persistence_accuracy = 0.55;
+  in.forecast.mae_cores = 0.12;
+  in.forecast.persistence_mae_cores = 0.2;
   in.at = kNow;
   return in;
+}
+
+// The named input's value in `e` (nullopt when absent or without a value).
+absl::optional<double> InputOf(const Explanation& e, const std::string& name) {
+  for (const ExplainInput& i : e.inputs) {
+    if (i.name == name) return i.value;
+  }
+  return absl::nullopt;
+}
+
+// Persistence's error over the same origins is an input next to the forecast's accuracy, and the
+// trust gate's step (when values are served) names it.
+void ExpectPersistence(const DecisionInputs& in, const Explanation& e, bool served) {
+  const ForecastView& f = in.forecast;
+  ASSERT_TRUE(InputOf(e, "forecast_accuracy_pct"));
+  if (!f.persistence_accuracy) {
+    EXPECT_FALSE(InputOf(e, "persistence_accuracy_pct"));
+    EXPECT_FALSE(InputOf(e, "persistence_mae_cores"));
+    return;
+  }
+  ASSERT_TRUE(InputOf(e, "persistence_accuracy_pct"));
+  EXPECT_DOUBLE_EQ(*InputOf(e, "persistence_accuracy_pct"), 100 * *f.persistence_accuracy);
+  EXPECT_DOUBLE_EQ(*InputOf(e, "forecast_mae_cores"), *f.mae_cores);
+  EXPECT_DOUBLE_EQ(*InputOf(e, "persistence_mae_cores"), *f.persistence_mae_cores);
+  if (!served) return;
+  bool named = false;
+  for (const ExplainedValue& v : e.values) {
+    if (v.metric != "smart_cpu_predicted") continue;
+    for (const ExplainStep& s : v.steps) {
+      named = named || ((s.rule == "forecast_trusted" || s.rule == "forecast_not_trusted") &&
+                        s.text.find("persistence") != std::string::npos);
+    }
+  }
+  EXPECT_TRUE(named) << ExplanationText(e);
 }
 
 DeploymentStatus Status() {
@@ -67,6 +106,7 @@ void ExpectMatches(const DecisionInputs& in, const std::string& rule) {
     for (const ExplainStep& s : v.steps) found = found || s.rule == rule;
   }
   EXPECT_TRUE(found) << rule << " not in\n" << ExplanationText(e);
+  ExpectPersistence(in, e, d.next.has_served && !d.held);
 }
 
 TEST(ExplainTest, FirstTargetFromTheSafeTable) {
@@ -143,6 +183,39 @@ TEST(ExplainTest, ForecastNotTrustedSaysWhy) {
   ASSERT_NE(p, nullptr);
   EXPECT_NE(p->steps[0].text.find("forecast not trusted: accuracy 45 % < 60 %"), std::string::npos)
       << p->steps[0].text;
+}
+
+TEST(ExplainTest, PersistenceIsComparedOverTheSameOrigins) {
+  DecisionInputs in = Inputs();
+  in.forecast.accuracy = 0.45;
+  in.forecast.peak_lead_p90_cores = 1.8;
+  const Explanation e = Explain(in, Status());
+  EXPECT_NE(e.deciding_text.find("persistence 55 % over the same origins; MAE 0.12 vs 0.2 cores"),
+            std::string::npos)
+      << e.deciding_text;
+  rapidjson::Document doc;
+  doc.Parse(ExplanationJson(e).c_str());
+  std::map<std::string, double> values;
+  for (const auto& i : doc["inputs"].GetArray()) {
+    if (i["value"].IsNumber()) values[i["name"].GetString()] = i["value"].GetDouble();
+  }
+  EXPECT_DOUBLE_EQ(values["persistence_accuracy_pct"], 55);
+  EXPECT_DOUBLE_EQ(values["persistence_mae_cores"], 0.2);
+  EXPECT_NE(ExplanationText(e).find("persistence_mae_cores = 0.2 cores"), std::string::npos);
+}
+
+TEST(ExplainTest, NothingValidatedMeansNoPersistenceFigure) {
+  DecisionInputs in = Inputs();
+  in.forecast = {};  // no forecast validated yet: missing, never 0
+  const Explanation e = Explain(in, Status());
+  ExpectPersistence(in, e, true);
+  rapidjson::Document doc;
+  doc.Parse(ExplanationJson(e).c_str());
+  for (const auto& i : doc["inputs"].GetArray()) {
+    if (std::string(i["name"].GetString()) == "persistence_mae_cores") {
+      EXPECT_TRUE(i["value"].IsNull());
+    }
+  }
 }
 
 TEST(ExplainTest, RiseCarriedAndSaturated) {

@@ -28,6 +28,7 @@ const NA = '<span class="na">not available</span>';
 
 // GET a JSON route: {ok, status, body}; 404/503 are answers, not errors.
 async function get(path) {
+  state.fetches = (state.fetches || 0) + 1;
   const r = await fetch(path, {cache: 'no-store'});
   let body = null;
   try { body = await r.json(); } catch (e) { body = null; }
@@ -37,19 +38,17 @@ function dpath(d, res) {
   return '/api/v1/deployments/' + encodeURIComponent(d.namespace) + '/' +
          encodeURIComponent(d.name) + (res ? '/' + res : '');
 }
-function activeAnomalies(body) {
-  const list = Array.isArray(body) ? body : (body && (body.anomalies || body.items)) || [];
-  return list.filter(a => a.end == null || a.end === '' || a.active === true);
-}
-
 // ------------------------------------------------------------------------------ overview
+// One /api/overview per refresh gives every deployment's cost, waste and active anomalies
+// (null fields there mean unknown and show "not available").
 async function loadOverview(deployments) {
+  const o = await get('/api/overview');
   const extra = {};
-  await Promise.all(deployments.map(async d => {
-    const key = d.namespace + '/' + d.name;
-    const [cost, anom] = await Promise.all([get(dpath(d, 'cost')), get(dpath(d, 'anomalies'))]);
-    extra[key] = {cost: cost.ok ? cost.body : null, anomalies: anom.ok ? anom.body : null};
-  }));
+  for (const x of (o.ok && o.body && o.body.deployments) || []) {
+    extra[x.namespace + '/' + x.deployment] = x;
+  }
+  // Every deployment's anomaly counts (also those without a cost record); null: unknown.
+  const counts = o.ok && o.body ? o.body.anomalies_by_deployment : null;
   state.extra = extra;
   state.rows = deployments.map(d => {
     const x = extra[d.namespace + '/' + d.name] || {};
@@ -57,9 +56,10 @@ async function loadOverview(deployments) {
             pressure: d.served.smart_cpu_pressure, blended: d.served.smart_cpu_blended,
             predicted: d.served.smart_cpu_predicted, target: d.targetPct,
             node: d.nodePressure.utilizationPct, trust: d.forecast.trusted ? 1 : 0,
-            cost: x.cost ? x.cost.estimated_monthly_cost : null,
-            waste: x.cost ? x.cost.total_wasted_cost : null,
-            anomalies: x.anomalies ? activeAnomalies(x.anomalies).length : null};
+            cost: x.estimated_monthly_cost == null ? null : x.estimated_monthly_cost,
+            waste: x.total_wasted_cost == null ? null : x.total_wasted_cost,
+            anomalies: counts == null ? null :
+                ((counts[d.namespace + '/' + d.name] || {}).active || 0)};
   });
   const nss = [...new Set(deployments.map(d => d.namespace))].sort();
   const sel = $('ns');
@@ -87,13 +87,19 @@ function renderTable() {
         num(r.pressure, 3) + '</td><td>' + num(r.blended) + '</td><td>' + num(r.predicted) +
         '</td><td>' + num(r.target, 0) + '</td><td class="' + lvl + '">' + lvl + ' ' +
         (lvl === 'unknown' ? '' : num(d.nodePressure.utilizationPct, 0) + '%') + '</td><td>' +
-        (d.forecast.trusted ? 'trusted' : 'not trusted') + ' ' +
-        num(100 * d.forecast.accuracy, 0) + '%</td><td>' +
+        trustText(d.forecast) + '</td><td>' +
         (r.cost == null ? NA : money(r.cost)) + '</td><td>' + (r.waste == null ? NA : money(r.waste)) +
         '</td><td>' + (r.anomalies == null ? NA : r.anomalies) + '</td></tr>';
   }).join('');
   state.page.rows = rows.length;
   publish();
+}
+
+// The trust gate: the forecast's validated accuracy next to persistence's over the same origins.
+function trustText(f) {
+  return (f.trusted ? 'trusted' : 'not trusted') + ' ' + num(100 * f.accuracy, 0) + '%' +
+      (f.persistenceAccuracy == null ? '' : ' <small class="persist">persistence ' +
+       num(100 * f.persistenceAccuracy, 0) + '%</small>');
 }
 
 // ------------------------------------------------------------------------------ detail
@@ -192,7 +198,11 @@ function renderCards(d) {
       card('replicas', d.readyPods + '/' + d.pods) +
       card('node pressure', '<span class="' + d.nodePressure.level + '">' + d.nodePressure.level + '</span>') +
       card('forecast accuracy', num(100 * f.accuracy, 0) + '% ' + (f.trusted ? 'trusted' : 'not trusted') +
-           '<small> (' + f.validated + ' validated)</small>') +
+           '<small> (' + f.validated + ' validated)</small>' +
+           '<small id="trust-persistence"> persistence over the same origins: ' +
+           (f.persistenceAccuracy == null ? NA : num(100 * f.persistenceAccuracy, 0) + '%, MAE ' +
+            num(f.maeCores, 3) + ' vs ' + num(f.persistenceMaeCores, 3) + ' cores') +
+           '</small>') +
       card('forecast vs persistence', '<span id="acc-card">' + NA + '</span>');
 }
 
@@ -257,6 +267,7 @@ async function loadDetail(key, deployments) {
 
 // ------------------------------------------------------------------------------ refresh
 async function refresh(force) {
+  const fetchesBefore = state.fetches || 0;
   try {
     const st = await get('/api/v1/status');
     const c = (st.body && st.body.lastCycle) || {};
@@ -269,7 +280,13 @@ async function refresh(force) {
     const m = location.hash.match(/^#\/d\/(.+)$/);
     $('overview').hidden = !!m;
     $('detail').hidden = !m;
-    if (m) await loadDetail(decodeURIComponent(m[1]), ds); else await loadOverview(ds);
+    if (m) {
+      await loadDetail(decodeURIComponent(m[1]), ds);
+    } else {
+      await loadOverview(ds);
+      // Requests of this refresh (status, deployments, overview): constant, not per deployment.
+      state.page.overviewFetches = state.fetches - fetchesBefore;
+    }
   } catch (e) {
     note(e);
     $('status').textContent = 'error: ' + e;

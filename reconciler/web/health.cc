@@ -17,6 +17,39 @@ base::HttpResponse Text(int code, std::string body) {
 
 std::string Age(absl::Duration d) { return absl::FormatDuration(absl::Trunc(d, absl::Seconds(1))); }
 
+const char* Health(const CheckResult& r) { return r.ok ? "healthy" : "unhealthy"; }
+
+// The original's flat fields: "prometheus", "kubernetes", "database" (our store) as
+// "healthy" / "unhealthy" / "unknown" (no such check), "degraded" (a check that is not required
+// failed), "overall_status" and "components" ({name: {"status", "required", "detail"}}).
+void WriteOriginalHealth(base::JsonWriter& w, const std::vector<NamedResult>& checks, bool ok,
+                         bool degraded) {
+  auto status_of = [&checks](const char* name) -> const char* {
+    for (const NamedResult& c : checks) {
+      if (c.name == name) return Health(c.result);
+    }
+    return "unknown";
+  };
+  base::JsonField(w, "prometheus", status_of("prometheus"));
+  base::JsonField(w, "kubernetes", status_of("kubernetes"));
+  base::JsonField(w, "database", status_of("store"));
+  w.Key("degraded");
+  w.Bool(ok && degraded);
+  base::JsonField(w, "overall_status", !ok ? "unhealthy" : degraded ? "degraded" : "healthy");
+  w.Key("components");
+  w.StartObject();
+  for (const NamedResult& c : checks) {
+    w.Key(c.name.c_str());
+    w.StartObject();
+    base::JsonField(w, "status", Health(c.result));
+    w.Key("required");
+    w.Bool(c.required);
+    base::JsonField(w, "detail", c.result.detail);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 }  // namespace
 
 std::vector<NamedResult> RunChecks(const StatusView* view, const WebOptions* options,
@@ -85,12 +118,16 @@ base::HttpResponse ProbeResponse(const std::string& probe, const std::vector<Nam
 
 base::HttpResponse HealthJson(const StatusView* view, const std::vector<NamedResult>& checks,
                               absl::Time now) {
-  bool ok = true;
-  for (const NamedResult& c : checks) ok = ok && (c.result.ok || !c.required);
+  bool ok = true, degraded = false;
+  for (const NamedResult& c : checks) {
+    ok = ok && (c.result.ok || !c.required);
+    degraded = degraded || (!c.result.ok && !c.required);
+  }
   rapidjson::StringBuffer buf;
   base::JsonWriter w(buf);
   w.StartObject();
   base::JsonField(w, "status", ok ? "healthy" : "unhealthy");
+  WriteOriginalHealth(w, checks, ok, degraded);
   base::JsonTimeField(w, "timestamp", now);
   base::JsonField(w, "version", view->version);
   w.Key("leader");

@@ -2,12 +2,15 @@
 // bucketed on one time axis for the page's charts.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "base/json_writer.h"
+#include "base/time_format.h"
 #include "proto/records.pb.h"
 #include "reconciler/web/web.h"
 
@@ -16,6 +19,8 @@ namespace {
 
 // At most this many buckets per range: a chart's width.
 constexpr int kBuckets = 360;
+// The loop's forecast step (ForecastTracker::kStep): one record per deployment per step.
+constexpr absl::Duration kForecastStep = absl::Minutes(5);
 
 // The stored series the history shows, by their stored metric name.
 constexpr const char* kSeries[] = {
@@ -92,18 +97,56 @@ struct StepAccuracy {
   int origins = 0;
 };
 
-// The forecasts of the demand series `id` made in [from - 1 h, to): the first step's p10/p90
-// at its time, the lead peak p90 at the origin, and the step's accuracy against `demand`.
+// The series_id of a serialized Forecast read from its first field without parsing the rest:
+// the generated serializer writes fields in number order, so when series_id (field 1, a varint)
+// is set it comes first. nullopt when the payload does not start with it (series_id 0, another
+// writer): the caller parses it whole.
+absl::optional<uint64_t> LeadingSeriesId(absl::string_view payload) {
+  if (payload.empty() || static_cast<uint8_t>(payload[0]) != 0x08) return absl::nullopt;
+  uint64_t v = 0;
+  for (size_t i = 1; i < payload.size() && i <= 10; ++i) {
+    const uint8_t b = static_cast<uint8_t>(payload[i]);
+    v |= static_cast<uint64_t>(b & 0x7f) << (7 * (i - 1));
+    if ((b & 0x80) == 0) return v;
+  }
+  return absl::nullopt;
+}
+
+// The forecast records the history reads, oldest first. With buckets of at least two forecast
+// steps (7 d: 28 min) only those made in the first step of each bucket, one per deployment and
+// bucket, rather than all of them: the log holds every deployment's records, and reading them
+// all is the 7 d range's cost (BENCHMARKS.md). Otherwise every record in [from - 1 h, to).
+absl::StatusOr<std::vector<storage::Event>> ForecastEvents(const storage::Store* store,
+                                                           absl::Time from, absl::Time to,
+                                                           absl::Duration bucket) {
+  if (bucket < 2 * kForecastStep) {
+    return store->ScanEvents(storage::EventLog::kForecasts, from - absl::Hours(1), to);
+  }
+  std::vector<storage::Event> out;
+  for (absl::Time b = from; b < to; b += bucket) {
+    auto events =
+        store->ScanEvents(storage::EventLog::kForecasts, b, std::min(to, b + kForecastStep));
+    if (!events.ok()) return events.status();
+    for (storage::Event& e : *events) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// The forecasts of the demand series `id` (ForecastEvents): the first step's p10/p90 at its
+// time, the lead peak p90 at the origin, and the step's accuracy against `demand`.
 void AddForecasts(const storage::Store* store, storage::SeriesId id, absl::Time from, absl::Time to,
-                  const std::vector<storage::Sample>& demand, Buckets* p10, Buckets* p90,
-                  Buckets* peak, StepAccuracy* acc, std::string* error) {
-  auto events = store->ScanEvents(storage::EventLog::kForecasts, from - absl::Hours(1), to);
+                  absl::Duration bucket, const std::vector<storage::Sample>& demand, Buckets* p10,
+                  Buckets* p90, Buckets* peak, StepAccuracy* acc, std::string* error) {
+  auto events = ForecastEvents(store, from, to, bucket);
   if (!events.ok()) {
     *error = std::string(events.status().message());
     return;
   }
   smartautoscaler::v1::Forecast f;
   for (const storage::Event& e : *events) {
+    // The log holds every deployment's forecasts: skip the others' without parsing them.
+    const absl::optional<uint64_t> leading = LeadingSeriesId(e.payload);
+    if (leading && *leading != id) continue;
     if (!f.ParseFromString(e.payload) || f.series_id() != id) continue;
     const absl::Time origin = absl::FromUnixMillis(f.origin_ms());
     peak->Add(origin, f.peak_lead_p90());
@@ -135,6 +178,72 @@ void WriteAccuracy(base::JsonWriter& w, const StepAccuracy& a) {
                         a.persistence_abs > 0
                             ? absl::optional<double>(a.forecast_abs / a.persistence_abs)
                             : absl::nullopt);
+  w.EndObject();
+}
+
+// The original's arrays on the same buckets: "timestamps" (RFC 3339), "pod_cpu_usage" (the
+// served blend, % of request), "pod_count" (ready pods), "hpa_target" (the served target, %);
+// "node_utilization" and "confidence" are not stored here, so all null (never 0).
+void WriteOriginalHistory(base::JsonWriter& w, absl::Time from, absl::Duration step,
+                          const std::map<std::string, Buckets>& series) {
+  w.Key("timestamps");
+  w.StartArray();
+  for (int i = 0; i < kBuckets; ++i) w.String(base::FormatRfc3339(from + i * step).c_str());
+  w.EndArray();
+  const Buckets none(from, step, kBuckets);
+  for (const auto& [original, ours] :
+       {std::pair<const char*, const char*>{"pod_cpu_usage", "smart_cpu_blended"},
+        {"pod_count", "ready_pods"},
+        {"hpa_target", "smart_cpu_target"},
+        {"node_utilization", ""},
+        {"confidence", ""}}) {
+    w.Key(original);
+    auto it = series.find(ours);
+    (it == series.end() ? none : it->second).Write(w);
+  }
+}
+
+// The original's fields of one prediction: "predicted_cpu" (the p50, cores), "confidence",
+// "action" and "reasoning" (null: a forecast here is a band, not an action), "validated", and
+// once its step has passed and demand is stored, "actual_cpu" and "error" (cores).
+void WriteOriginalPrediction(base::JsonWriter& w, double p50, absl::optional<double> actual) {
+  base::JsonNumberField(w, "predicted_cpu", p50);
+  for (const char* k : {"confidence", "action", "reasoning"}) {
+    w.Key(k);
+    w.Null();
+  }
+  w.Key("validated");
+  w.Bool(actual.has_value());
+  if (!actual) return;
+  base::JsonNumberField(w, "actual_cpu", *actual);
+  base::JsonNumberField(w, "error", std::abs(p50 - *actual));
+}
+
+// The original's "accuracy_stats" from the managed deployment's validation (the last 24 h);
+// null for an unmanaged deployment or before any validation. Rates in %, avg_accuracy 0-1.
+void WriteAccuracyStats(base::JsonWriter& w, const DeploymentStatus* s) {
+  w.Key("accuracy_stats");
+  if (s == nullptr || s->forecast_validated == 0) {
+    w.Null();
+    return;
+  }
+  const int total = s->forecast_validated;
+  w.StartObject();
+  base::JsonIntField(w, "total_predictions", total);
+  base::JsonIntField(w, "accurate_predictions",
+                     static_cast<int64_t>(std::lround(s->forecast_accuracy * total)));
+  base::JsonNumberField(w, "accuracy_rate", 100 * s->forecast_accuracy);
+  base::JsonIntField(w, "false_positives", s->forecast_false_positives);
+  base::JsonNumberField(w, "false_positive_rate", 100.0 * s->forecast_false_positives / total);
+  base::JsonIntField(w, "false_negatives", s->forecast_false_negatives);
+  base::JsonNumberField(w, "avg_accuracy", s->forecast_accuracy);
+  // Ours: persistence over the same origins.
+  base::JsonNumberField(w, "persistence_accuracy_rate",
+                        s->persistence_accuracy
+                            ? absl::optional<double>(100 * *s->persistence_accuracy)
+                            : absl::nullopt);
+  base::JsonNumberField(w, "mae_cores", s->forecast_mae_cores);
+  base::JsonNumberField(w, "persistence_mae_cores", s->persistence_mae_cores);
   w.EndObject();
 }
 
@@ -174,7 +283,7 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
   StepAccuracy accuracy;
   if (demand_id != 0) {
     Buckets p10(from, step, kBuckets), p90(from, step, kBuckets), peak(from, step, kBuckets);
-    AddForecasts(store, demand_id, from, to, demand, &p10, &p90, &peak, &accuracy, &error);
+    AddForecasts(store, demand_id, from, to, step, demand, &p10, &p90, &peak, &accuracy, &error);
     series.emplace("forecast_p10_cores", p10);
     series.emplace("forecast_p90_cores", p90);
     series.emplace("forecast_peak_p90_cores", peak);
@@ -202,6 +311,7 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
     b.Write(w);
   }
   w.EndObject();
+  WriteOriginalHistory(w, from, step, series);
   w.EndObject();
   base::HttpResponse r;
   r.content_type = "application/json";
@@ -211,7 +321,7 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
 
 base::HttpResponse PredictionsResponse(const storage::Store* store, const std::string& ns,
                                        const std::string& name, const base::HttpRequest& req,
-                                       absl::Time now) {
+                                       absl::Time now, const DeploymentStatus* status) {
   if (!req.query.empty()) {
     return JsonError(400, absl::StrCat("predictions takes no parameters (got \"",
                                        req.query.begin()->first, "\")"));
@@ -224,6 +334,8 @@ base::HttpResponse PredictionsResponse(const storage::Store* store, const std::s
   smartautoscaler::v1::Forecast latest, f;
   bool found = false;
   for (const storage::Event& e : *events) {
+    const absl::optional<uint64_t> leading = LeadingSeriesId(e.payload);
+    if (leading && *leading != *id) continue;
     if (f.ParseFromString(e.payload) && f.series_id() == *id) {
       latest = f;
       found = true;
@@ -231,6 +343,13 @@ base::HttpResponse PredictionsResponse(const storage::Store* store, const std::s
   }
   if (!found) {
     return JsonError(404, absl::StrCat("no forecast for ", ns, "/", name, " in the last hour"));
+  }
+  // The stored demand over the path, to validate the steps whose time has passed.
+  const absl::Duration step = absl::Milliseconds(latest.step_ms());
+  std::vector<storage::Sample> demand;
+  if (latest.path_size() > 0) {
+    auto s = store->Scan(*id, absl::FromUnixMillis(latest.path(0).timestamp_ms()), now);
+    if (s.ok()) demand = std::move(*s);
   }
   rapidjson::StringBuffer buf;
   base::JsonWriter w(buf);
@@ -245,14 +364,18 @@ base::HttpResponse PredictionsResponse(const storage::Store* store, const std::s
   w.Key("predictions");
   w.StartArray();
   for (const auto& p : latest.path()) {
+    const absl::Time t = absl::FromUnixMillis(p.timestamp_ms());
     w.StartObject();
-    base::JsonTimeField(w, "timestamp", absl::FromUnixMillis(p.timestamp_ms()));
+    base::JsonTimeField(w, "timestamp", t);
     base::JsonNumberField(w, "p10_cores", p.p10());
     base::JsonNumberField(w, "p50_cores", p.p50());
     base::JsonNumberField(w, "p90_cores", p.p90());
+    WriteOriginalPrediction(w, p.p50(),
+                            t + step <= now ? MeanIn(demand, t, t + step) : absl::nullopt);
     w.EndObject();
   }
   w.EndArray();
+  WriteAccuracyStats(w, status);
   w.EndObject();
   base::HttpResponse r;
   r.content_type = "application/json";

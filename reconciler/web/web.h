@@ -15,15 +15,23 @@
 //                                                            404 unmanaged, 503 before a decision
 //   /api/v1/deployments/<ns>/<name>/history?range=1h|24h|7d  (or ?hours=1..168, the original's):
 //        the stored demand, ready capacity, forecast p10/p90 and peak, served values, target
-//        and replicas on one time axis, and "accuracy": the forecast p50's first-step error
-//        against persistence's over the same origins; 400 for a bad parameter, 503 without a
-//        store
+//        and replicas on one time axis (360 buckets), and "accuracy": the forecast p50's
+//        first-step error against persistence's over the same origins (7 d: the forecasts made
+//        in the first 5 minutes of each 28-minute bucket); 400 for a bad parameter, 503
+//        without a store
+//        (with the original's "timestamps", "pod_cpu_usage", "pod_count", "hpa_target",
+//        "node_utilization", "confidence" arrays on the same buckets)
 //   /api/v1/deployments/<ns>/<name>/predictions   the latest stored forecast (model, origin,
-//        lead-window peak p50/p90, the path's p10/p50/p90 per step, cores); 404 without one in
-//        the last hour, 400 for any parameter, 503 without a store
+//        lead-window peak p50/p90, the path's p10/p50/p90 per step, cores, and the original's
+//        "predicted_cpu", "validated", "actual_cpu", "error" and "accuracy_stats"); 404 without
+//        one in the last hour, 400 for any parameter, 503 without a store
+//   /api/v1/deployments/<ns>/<name>/current       the original's current state (its names);
+//        also the original's bare /api/deployment/<ns>/<name>
 //   (all also under the original's /api/deployment/<ns>/<name>/...)
-//   /api/deployments       the original's list: [{"namespace","name",...}]
-//   /api/health            {"status":"healthy"|"unhealthy","timestamp",...,"checks":{...}}
+//   /api/deployments       the original's list: [{"key","namespace","deployment","hpa_name",...}]
+//   /api/health            {"status":"healthy"|"unhealthy","timestamp",...,"checks":{...}} and
+//        the original's "prometheus", "kubernetes", "database", "degraded", "overall_status",
+//        "components"
 //   /livez[?verbose]       503 only when wedged: no cycle completed for 3 check intervals
 //   /readyz[?verbose]      503 while the data is stale or a check fails; per-check lines
 //                          "[+]store ok: ..." / "[-]prometheus failed: ..." as kube-apiserver's
@@ -76,9 +84,10 @@ base::HttpResponse HistoryResponse(const storage::Store* store, const std::strin
                                    const std::string& name, const base::HttpRequest& req,
                                    absl::Time now);
 
-// Exposed for tests: the predictions response (see above).
+// Exposed for tests: the predictions response (see above); `status` (null: not managed) gives
+// the original's "accuracy_stats".
 base::HttpResponse PredictionsResponse(const storage::Store* store, const std::string& ns,
                                        const std::string& name, const base::HttpRequest& req,
-                                       absl::Time now);
+                                       absl::Time now, const DeploymentStatus* status = nullptr);
 
 }  // namespace reconciler::web

@@ -242,11 +242,40 @@ TEST_F(WebTest, HistoryFromTheStoreAndItsParameters) {
   EXPECT_TRUE(d["accuracy"]["ratio"].IsNull());
   clients::http::HttpResponse h = Get("/api/deployment/shop/api/history?hours=24");
   ASSERT_EQ(h.status, 200);
-  EXPECT_DOUBLE_EQ(Json(h)["hours"].GetDouble(), 24);
-  for (const char* bad : {"?range=2h", "?hours=0", "?hours=169", "?hours=x", "?range=1h&hours=1"}) {
-    clients::http::HttpResponse b = Get(absl::StrCat("/api/v1/deployments/shop/api/history", bad));
-    EXPECT_EQ(b.status, 400) << bad;
-    EXPECT_NE(b.body.find(R"("reason":"BadRequest")"), std::string::npos) << b.body;
+  rapidjson::Document o = Json(h);
+  EXPECT_DOUBLE_EQ(o["hours"].GetDouble(), 24);
+  // The original's arrays, on the same buckets: its names for our stored series; what is not
+  // stored here (node utilisation, confidence) is null throughout, never 0.
+  ASSERT_EQ(o["timestamps"].Size(), 360u);
+  EXPECT_STREQ(o["timestamps"][0].GetString(), "2025-11-23T16:02:00Z");  // 24 h before now
+  for (const char* k :
+       {"pod_cpu_usage", "pod_count", "hpa_target", "node_utilization", "confidence"}) {
+    ASSERT_TRUE(o.HasMember(k) && o[k].IsArray()) << k;
+    ASSERT_EQ(o[k].Size(), 360u) << k;
+    int points = 0;
+    double last = 0;
+    for (const auto& v : o[k].GetArray()) {
+      if (v.IsNumber()) {
+        ++points;
+        last = v.GetDouble();
+      }
+    }
+    const bool stored = std::string(k) != "node_utilization" && std::string(k) != "confidence";
+    EXPECT_EQ(points > 0, stored) << k;
+    if (std::string(k) == "pod_count") {
+      EXPECT_EQ(last, 2);
+    }
+    if (std::string(k) == "pod_cpu_usage") {
+      EXPECT_NEAR(last, 60, 1e-9);  // % of request
+    }
+  }
+  for (const char* bad : {"?range=2h", "?hours=0", "?hours=169", "?hours=x", "?range=1h&hours=1",
+                          "?hours=1.5", "?hours=-3", "?hours="}) {
+    for (const char* prefix : {"/api/v1/deployments/", "/api/deployment/"}) {
+      clients::http::HttpResponse b = Get(absl::StrCat(prefix, "shop/api/history", bad));
+      EXPECT_EQ(b.status, 400) << prefix << bad;
+      EXPECT_NE(b.body.find(R"("reason":"BadRequest")"), std::string::npos) << b.body;
+    }
   }
   EXPECT_EQ(Get("/api/v1/deployments/shop/nope/history").status, 404);
   base::HttpRequest req;
@@ -262,8 +291,13 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   so.clock = &clock;
   auto store = storage::OpenRocksStore(so);
   ASSERT_TRUE(store.ok()) << store.status();
+  // 200 other series first, so this one's id takes a 2-byte varint in the forecast records.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE((*store)->RegisterSeries({"other", absl::StrCat("d", i), "x", {}}).ok());
+  }
   auto id = (*store)->RegisterSeries({"shop", "api", "cpu_demand_cores", {}});
   ASSERT_TRUE(id.ok());
+  ASSERT_GT(*id, 127u);
   const absl::Time origin = kStart - absl::Minutes(30);
   std::vector<storage::SeriesSample> batch;
   for (int i = 0; i < 10; ++i) {
@@ -283,6 +317,17 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   f.set_peak_lead_p90(2.1);
   ASSERT_TRUE(
       (*store)->AppendEvent(storage::EventLog::kForecasts, origin, f.SerializeAsString(), {}).ok());
+  // Another deployment's forecasts at the same time (one with a series id sharing the low
+  // byte): not this deployment's band.
+  for (uint64_t other : {*id + 1, *id + 128, uint64_t{5}}) {
+    smartautoscaler::v1::Forecast g = f;
+    g.set_series_id(other);
+    g.mutable_path(0)->set_p90(9.9);
+    g.set_peak_lead_p90(9.9);
+    ASSERT_TRUE((*store)
+                    ->AppendEvent(storage::EventLog::kForecasts, origin, g.SerializeAsString(), {})
+                    .ok());
+  }
   base::HttpRequest req;
   req.query["range"] = "1h";
   base::HttpResponse r = HistoryResponse(store->get(), "shop", "api", req, kStart);
@@ -295,7 +340,11 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   EXPECT_NEAR(a["persistenceMae"].GetDouble(), 1.0, 1e-9);
   EXPECT_NEAR(a["ratio"].GetDouble(), 0.2, 1e-9);
   int band = 0;
-  for (const auto& v : d["series"]["forecast_p90_cores"].GetArray()) band += v.IsNumber();
+  for (const auto& v : d["series"]["forecast_p90_cores"].GetArray()) {
+    if (!v.IsNumber()) continue;
+    ++band;
+    EXPECT_DOUBLE_EQ(v.GetDouble(), 2.1) << "only this deployment's forecast";
+  }
   EXPECT_EQ(band, 1);
 
   // The original's predictions: the latest forecast.
@@ -306,6 +355,28 @@ TEST(HistoryAccuracyTest, ForecastAgainstPersistence) {
   ASSERT_EQ(pd["predictions"].Size(), 1u);
   EXPECT_DOUBLE_EQ(pd["predictions"][0]["p50_cores"].GetDouble(), 1.8);
   EXPECT_DOUBLE_EQ(pd["peak_lead_p90_cores"].GetDouble(), 2.1);
+  // The original's fields: its step (origin + 5 min .. + 10 min) has passed, demand 2.0 there.
+  const auto& p0 = pd["predictions"][0];
+  EXPECT_DOUBLE_EQ(p0["predicted_cpu"].GetDouble(), 1.8);
+  EXPECT_TRUE(p0["validated"].GetBool());
+  EXPECT_DOUBLE_EQ(p0["actual_cpu"].GetDouble(), 2.0);
+  EXPECT_NEAR(p0["error"].GetDouble(), 0.2, 1e-9);
+  EXPECT_TRUE(p0["confidence"].IsNull());
+  EXPECT_TRUE(pd["accuracy_stats"].IsNull()) << "not managed";
+  DeploymentStatus st;
+  st.forecast_validated = 20;
+  st.forecast_accuracy = 0.75;
+  st.forecast_false_positives = 2;
+  st.persistence_accuracy = 0.5;
+  pd.Parse(PredictionsResponse(store->get(), "shop", "api", {}, kStart, &st).body.c_str());
+  const auto& stats = pd["accuracy_stats"];
+  EXPECT_EQ(stats["total_predictions"].GetInt(), 20);
+  EXPECT_EQ(stats["accurate_predictions"].GetInt(), 15);
+  EXPECT_DOUBLE_EQ(stats["accuracy_rate"].GetDouble(), 75);
+  EXPECT_DOUBLE_EQ(stats["false_positive_rate"].GetDouble(), 10);
+  EXPECT_EQ(stats["false_negatives"].GetInt(), 0);
+  EXPECT_DOUBLE_EQ(stats["avg_accuracy"].GetDouble(), 0.75);
+  EXPECT_DOUBLE_EQ(stats["persistence_accuracy_rate"].GetDouble(), 50);
   EXPECT_EQ(PredictionsResponse(store->get(), "shop", "nope", {}, kStart).status, 404);
   EXPECT_EQ(PredictionsResponse(store->get(), "shop", "api", {}, kStart + absl::Hours(2)).status,
             404);  // nothing in the last hour
@@ -320,9 +391,13 @@ TEST_F(WebTest, TheOriginalsDeploymentList) {
   clients::http::HttpResponse r = Get("/api/deployments");
   ASSERT_EQ(r.status, 200);
   rapidjson::Document d = Json(r);
-  ASSERT_EQ(d["count"].GetInt(), 1);
-  const auto& x = d["deployments"][0];
+  ASSERT_TRUE(d.IsArray()) << r.body;  // the original's shape: a list
+  ASSERT_EQ(d.Size(), 1u);
+  const auto& x = d[0];
+  EXPECT_STREQ(x["key"].GetString(), "shop/api");
   EXPECT_STREQ(x["namespace"].GetString(), "shop");
+  EXPECT_STREQ(x["deployment"].GetString(), "api");
+  EXPECT_STREQ(x["hpa_name"].GetString(), "api");
   EXPECT_STREQ(x["name"].GetString(), "api");
   EXPECT_EQ(x["ready_replicas"].GetInt(), 2);
   EXPECT_NEAR(x["cpu_usage_percent"].GetDouble(), 60, 1e-9);  // 300m of 500m
@@ -330,6 +405,30 @@ TEST_F(WebTest, TheOriginalsDeploymentList) {
                         "node_pressure", "node_utilization_percent", "confidence"}) {
     EXPECT_TRUE(x.HasMember(k)) << k;
   }
+}
+
+TEST_F(WebTest, TheOriginalsCurrentState) {
+  EXPECT_EQ(Get("/api/deployment/shop/api").status, 404) << "no cycle yet: not managed";
+  Cycles(2);
+  for (const char* path : {"/api/deployment/shop/api", "/api/deployment/shop/api/current",
+                           "/api/v1/deployments/shop/api/current"}) {
+    clients::http::HttpResponse r = Get(path);
+    ASSERT_EQ(r.status, 200) << path << r.body;
+    rapidjson::Document d = Json(r);
+    EXPECT_EQ(d["pod_count"].GetInt(), 2) << path;
+    EXPECT_NEAR(d["pod_cpu_usage"].GetDouble(), 0.3, 1e-9);  // cores per pod
+    EXPECT_NEAR(d["memory_usage"].GetDouble(), 256, 1e-9);   // MB per pod
+    EXPECT_EQ(d["cpu_request"].GetInt(), 500);
+    EXPECT_NEAR(d["memory_request"].GetDouble(), 512, 1e-9);
+    EXPECT_NEAR(d["node_utilization"].GetDouble(), 40, 1e-9);  // 1.6 of 4 cores
+    EXPECT_TRUE(d["hpa_target"].IsNumber());
+    EXPECT_TRUE(d["confidence"].IsNumber());
+    EXPECT_STREQ(d["action_taken"].GetString(), "served");
+    EXPECT_STREQ(d["timestamp"].GetString(), "2025-11-24T16:00:30Z") << "the second cycle";
+    EXPECT_TRUE(d["priority"].IsNull());
+  }
+  EXPECT_EQ(Get("/api/deployment/shop/nope").status, 404);
+  EXPECT_EQ(Get("/api/deployment/shop/api?hours=2").status, 400);
 }
 
 TEST_F(WebTest, HealthChecksAndProbes) {
@@ -349,6 +448,12 @@ TEST_F(WebTest, HealthChecksAndProbes) {
   EXPECT_STREQ(h["status"].GetString(), "healthy");
   EXPECT_STREQ(h["checks"]["prometheus"]["status"].GetString(), "ok");
   EXPECT_EQ(h["deployments"].GetInt(), 1);
+  // The original's fields: no store check here, so "database" is unknown (not healthy).
+  EXPECT_STREQ(h["prometheus"].GetString(), "healthy");
+  EXPECT_STREQ(h["database"].GetString(), "unknown");
+  EXPECT_STREQ(h["overall_status"].GetString(), "healthy");
+  EXPECT_FALSE(h["degraded"].GetBool());
+  EXPECT_STREQ(h["components"]["prometheus"]["status"].GetString(), "healthy");
 
   prom_ok_ = false;
   clients::http::HttpResponse failing = Get("/readyz");
@@ -357,6 +462,8 @@ TEST_F(WebTest, HealthChecksAndProbes) {
   clients::http::HttpResponse unhealthy = Get("/api/health");
   EXPECT_EQ(unhealthy.status, 503);
   EXPECT_STREQ(Json(unhealthy)["status"].GetString(), "unhealthy");
+  EXPECT_STREQ(Json(unhealthy)["prometheus"].GetString(), "unhealthy");
+  EXPECT_STREQ(Json(unhealthy)["overall_status"].GetString(), "unhealthy");
   EXPECT_EQ(Get("/livez").status, 200);  // a failing dependency is not a wedged process
 
   // No cycle for 2 intervals: stale (not ready); for 3: wedged (not live).
@@ -368,6 +475,53 @@ TEST_F(WebTest, HealthChecksAndProbes) {
   clients::http::HttpResponse wedged = Get("/livez?verbose");
   EXPECT_EQ(wedged.status, 503);
   EXPECT_NE(wedged.body.find("[-]cycle failed"), std::string::npos) << wedged.body;
+}
+
+// 7 d: buckets of 28 min read only the forecasts made in their first 5 minutes (one per bucket
+// here), so every bucket still has its band and peak; 24 h (4-min buckets) reads them all.
+TEST(HistoryAccuracyTest, TheWeekReadsOneForecastPerBucket) {
+  storage::Options so;
+  so.path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/tsdb-week");
+  base::FakeClock clock(kStart);
+  so.clock = &clock;
+  auto store = storage::OpenRocksStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto id = (*store)->RegisterSeries({"shop", "api", "cpu_demand_cores", {}});
+  ASSERT_TRUE(id.ok());
+  std::vector<storage::SeriesSample> batch;
+  for (absl::Time o = kStart - absl::Hours(24 * 7); o < kStart; o += absl::Minutes(5)) {
+    batch.push_back({*id, {o, 1.0}});
+    smartautoscaler::v1::Forecast f;
+    f.set_series_id(*id);
+    f.set_origin_ms(absl::ToUnixMillis(o));
+    f.set_step_ms(5 * 60 * 1000);
+    auto* p = f.add_path();
+    p->set_timestamp_ms(absl::ToUnixMillis(o + absl::Minutes(5)));
+    p->set_p10(0.9);
+    p->set_p50(1.1);
+    p->set_p90(1.4);
+    f.set_peak_lead_p90(1.5);
+    ASSERT_TRUE(
+        (*store)->AppendEvent(storage::EventLog::kForecasts, o, f.SerializeAsString(), {}).ok());
+  }
+  ASSERT_TRUE((*store)->Append(batch, {}).ok());
+  auto points = [](const rapidjson::Value& a) {
+    int n = 0;
+    for (const auto& v : a.GetArray()) n += v.IsNumber();
+    return n;
+  };
+  base::HttpRequest req;
+  req.query["range"] = "7d";
+  rapidjson::Document d;
+  d.Parse(HistoryResponse(store->get(), "shop", "api", req, kStart).body.c_str());
+  EXPECT_EQ(points(d["series"]["forecast_p90_cores"]), 360);
+  EXPECT_EQ(points(d["series"]["forecast_peak_p90_cores"]), 360);
+  EXPECT_EQ(d["accuracy"]["origins"].GetInt(), 360);
+  EXPECT_NEAR(d["accuracy"]["forecastMae"].GetDouble(), 0.1, 1e-9);
+  EXPECT_NEAR(d["accuracy"]["persistenceMae"].GetDouble(), 0, 1e-9);
+  req.query["range"] = "24h";
+  d.Parse(HistoryResponse(store->get(), "shop", "api", req, kStart).body.c_str());
+  EXPECT_EQ(d["accuracy"]["origins"].GetInt(), 287) << "every origin of the day but the newest";
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 # The web page in a real browser: Debian's chromium, headless, against the reconciler fed by
 # real Prometheus over the demo workload, with tests/kube_api_server STANDING IN FOR
 # kube-apiserver (as in reconciler_e2e_test.sh). Asserts
-#   1. the overview has a row for every managed deployment and no page error;
+#   1. the overview has a row for every managed deployment, no page error, and takes three
+#      requests per refresh whatever the number of deployments (one of them /api/overview);
 #   2. the deployment view drew its uPlot charts (canvases) with data points from the store, and
 #      the explain panel names the deciding rule (the same as the API's);
 #   3. a narrow window (400 px) renders without errors;
-#   4. `smart-autoscaler explain shop/api` prints the rule and the arithmetic;
+#   4. `smart-autoscaler explain shop/api` prints the rule, the arithmetic and persistence's
+#      accuracy over the same origins;
 # and saves screenshots (wide and narrow) as test outputs. Skips only when chromium is absent
 # and CI is not set.
 set -euo pipefail
@@ -83,7 +85,10 @@ for d in items:
     key = '%s/%s' % (d["namespace"], d["name"])
     assert 'data-deployment="%s"' % key in dom, key
 assert not state.get("errors"), state["errors"]
-print("rows:", state["rows"])
+# One /api/overview per refresh (with /api/v1/status and /api/v1/deployments), not one
+# request per deployment.
+assert state.get("overviewFetches") == 3, state
+print("rows:", state["rows"], "requests per refresh:", state["overviewFetches"])
 PY
 ok "overview: a row for each of $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$W/deployments.json") deployments, no page errors"
 
@@ -91,11 +96,23 @@ ok "overview: a row for each of $(python3 -c 'import json,sys; print(len(json.lo
 browse "$API/#/d/shop/api" 1280,2200 --dump-dom >"$W/detail.html" || fail "chromium (detail)"
 pagestate "$W/detail.html" >"$W/detail.state"
 curl -sf "$API/api/v1/deployments/shop/api/explain" >"$W/explain.json"
-python3 - "$W/detail.html" "$W/detail.state" "$W/explain.json" <<'PY' || fail "deployment view"
-import json, sys
+curl -sf "$API/api/v1/deployments/shop/api" >"$W/shop-api.json"
+python3 - "$W/detail.html" "$W/detail.state" "$W/explain.json" "$W/shop-api.json" <<'PY' || fail "deployment view"
+import json, re, sys
 dom = open(sys.argv[1]).read()
 state = json.load(open(sys.argv[2]))
-rule = json.load(open(sys.argv[3]))["decidingRule"]
+explain = json.load(open(sys.argv[3]))
+rule = explain["decidingRule"]
+# The trust gate shows persistence over the same origins next to the forecast's accuracy, in
+# the page and in explain's inputs (null there until a forecast is validated).
+forecast = json.load(open(sys.argv[4]))["forecast"]  # printed for the log
+inputs = {i["name"]: i for i in explain["inputs"]}
+assert "persistence_accuracy_pct" in inputs and "persistence_mae_cores" in inputs, inputs.keys()
+m = re.search(r'id="trust-persistence">(.*?)</small>', dom, re.S)
+assert m, "no persistence next to the forecast's accuracy"
+# (The page and the API are read a cycle apart, so the figure itself may differ.)
+assert re.search(r"\d+%, MAE", m.group(1)) or "not available" in m.group(1), m.group(1)
+print("persistence:", re.sub("<[^>]+>", "", m.group(1)), "| API:", forecast.get("persistenceAccuracy"))
 assert not state.get("errors"), state["errors"]
 assert state.get("canvases", 0) >= 3, state
 assert dom.count('class="uplot') >= 3, "uPlot charts missing"
@@ -125,6 +142,7 @@ ok "narrow window (400 px): charts drawn, no errors"
 "$BIN" explain shop/api --api "$API" >"$W/explain.txt" || fail "smart-autoscaler explain"
 grep -q "^deciding rule: " "$W/explain.txt" || fail "explain: no deciding rule: $(head -3 "$W/explain.txt")"
 grep -q "^smart_cpu_pressure = " "$W/explain.txt" || fail "explain: no smart_cpu_pressure"
+grep -q "^  persistence_accuracy_pct = " "$W/explain.txt" || fail "explain: no persistence input"
 if "$BIN" explain shop/nope --api "$API" 2>"$W/explain.err"; then fail "explain of an unknown deployment succeeded"; fi
 grep -q "HTTP 404" "$W/explain.err" || fail "explain: $(cat "$W/explain.err")"
 ok "smart-autoscaler explain prints the rule and the arithmetic; 404 for an unknown deployment"
