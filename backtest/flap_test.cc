@@ -80,9 +80,10 @@ int Side(const Served& s) {
   return proposal > s.ready ? 1 : proposal < s.ready ? -1 : 0;
 }
 
-// The served ratio once the replay has settled: the headroom needs 3 hours of 1-minute rises
-// (ForecastTracker::kMinRiseSamples), then the HPA follows it down (one pod per scale-down
-// window at most, as the ratio only just leaves the band).
+// The served ratio once the replay has settled: the headroom needs an hour of 1-minute rises
+// (ForecastTracker::kMinRiseSamples) and grows steadier as the day's rises accumulate, then the
+// HPA follows it down (one pod per scale-down window at most, as the ratio only just leaves the
+// band).
 std::vector<Served> Settled(const Replay& r) {
   std::vector<Served> out;
   if (r.served.empty()) return out;
