@@ -94,61 +94,79 @@ std::vector<Served> Settled(const Replay& r) {
   return out;
 }
 
-class FlapTest : public testing::TestWithParam<double> {};
+// What one replay did once settled.
+struct Flaps {
+  int cycles = 0;
+  int out_of_band = 0;   // cycles whose ratio asks for another replica count
+  int reversals = 0;     // ... on the opposite side of the previous cycle's
+  int window_flaps = 0;  // ... on the opposite side of one within the last 5 cycles
+  int changes = 0;       // replica count changes
+  int turns = 0;         // changes opposite to the previous change
+};
 
-TEST_P(FlapTest, TheServedRatioNeverCrossesTheToleranceBandBackAndForth) {
-  const double level = GetParam();
-  const Replay r = RunFlat(level, /*seed=*/7 + static_cast<uint32_t>(level));
+Flaps Count(const Replay& r) {
+  Flaps f;
   const std::vector<Served> settled = Settled(r);
-  ASSERT_GT(settled.size(), 19u * 60u) << "a day of 1-minute cycles, less the first hours";
-
-  // Cycle to cycle: never out of the band on one side and then on the other.
-  int out_of_band = 0, reversals = 0;
-  for (size_t i = 0; i < settled.size(); ++i) {
-    const int side = Side(settled[i]);
-    out_of_band += side != 0;
-    if (i > 0 && side != 0 && side == -Side(settled[i - 1])) {
-      ++reversals;
-      ADD_FAILURE() << absl::FormatTime(settled[i].time) << ": " << settled[i - 1].ratio << " -> "
-                    << settled[i].ratio;
-    }
-  }
-  EXPECT_EQ(reversals, 0);
-  // Within a scale-down window (5 cycles): not above the band and then below it, or the
-  // reverse, either (a flap the HPA's stabilisation would let through).
-  int window_flaps = 0;
+  f.cycles = static_cast<int>(settled.size());
+  if (settled.empty()) return f;
   for (size_t i = 0; i < settled.size(); ++i) {
     const int side = Side(settled[i]);
     if (side == 0) continue;
+    ++f.out_of_band;
+    if (i > 0 && side == -Side(settled[i - 1])) ++f.reversals;
     for (size_t j = i + 1; j < settled.size() && j <= i + 5; ++j) {
       if (Side(settled[j]) == -side) {
-        ++window_flaps;
+        ++f.window_flaps;
         break;
       }
     }
   }
-  EXPECT_EQ(window_flaps, 0);
-  // Flat demand keeps the ratio inside the band nearly always (a noise peak may leave it).
-  EXPECT_LE(out_of_band, static_cast<int>(settled.size()) / 20)
-      << out_of_band << " of " << settled.size() << " cycles ask for another replica count";
-
-  // The HPA it drives: the replica count settles and does not go back and forth.
-  int changes = 0, turns = 0, last_direction = 0, previous = -1;
+  int last_direction = 0, previous = -1;
   for (const SyncRecord& s : r.result.series) {
     if (s.time < settled.front().time) continue;
     if (previous >= 0 && s.replicas != previous) {
       const int direction = s.replicas > previous ? 1 : -1;
-      ++changes;
-      turns += last_direction != 0 && direction != last_direction;
+      ++f.changes;
+      f.turns += last_direction != 0 && direction != last_direction;
       last_direction = direction;
     }
     previous = s.replicas;
   }
-  EXPECT_LE(changes, 6) << "replica changes over 20 h of flat demand";
-  EXPECT_LE(turns, 2) << "up-down reversals of the replica count";
-  std::cerr << "level " << level << ": " << settled.size() << " cycles, " << out_of_band
-            << " out of the band, replica changes " << changes << " (" << turns
-            << " reversals)\n";
+  return f;
+}
+
+class FlapTest : public testing::TestWithParam<double> {};
+
+// Four noise draws per level, since one day of one draw says little about rare noise peaks.
+// The bounds on the sums: as shipped, 12 draws at 12 cores gave at most 2 flaps within 5
+// cycles, 6 replica changes and 3 reversals per day (a noise peak of the present minute lifts
+// the ratio past 1.1, the HPA rounds up by 2 pods and takes one back after its stabilisation),
+// and none cycle to cycle; a headroom re-estimated from the last 10 minutes gives several
+// times that (BENCHMARKS.md, issue 13, 2026-12-04).
+TEST_P(FlapTest, TheServedRatioNeverCrossesTheToleranceBandBackAndForth) {
+  const double level = GetParam();
+  Flaps sum;
+  for (uint32_t seed : {1, 2, 3, 4}) {
+    const Flaps f = Count(RunFlat(level, seed));
+    ASSERT_GT(f.cycles, 19 * 60) << "a day of 1-minute cycles, less the first hours";
+    // Cycle to cycle: never out of the band on one side and then on the other.
+    EXPECT_EQ(f.reversals, 0) << "seed " << seed;
+    // Flat demand keeps the ratio inside the band nearly always (a noise peak may leave it).
+    EXPECT_LE(f.out_of_band, f.cycles / 10) << "seed " << seed;
+    std::cerr << "level " << level << " seed " << seed << ": " << f.out_of_band << " of "
+              << f.cycles << " cycles out of the band, " << f.window_flaps
+              << " flaps within 5 cycles, " << f.changes << " replica changes (" << f.turns
+              << " reversals)\n";
+    sum.window_flaps += f.window_flaps;
+    sum.changes += f.changes;
+    sum.turns += f.turns;
+  }
+  // Within a scale-down window (5 cycles) not above the band and then below it, or the
+  // reverse (a flap the HPA's stabilisation lets through), but for a rare noise peak.
+  EXPECT_LE(sum.window_flaps, 4);
+  // The HPA it drives settles and does not go back and forth: 4 days of flat demand.
+  EXPECT_LE(sum.changes, 12) << "replica changes";
+  EXPECT_LE(sum.turns, 6) << "up-down reversals of the replica count";
 }
 
 // A small and a large deployment: the noise is a larger share of a few pods' capacity.
