@@ -176,10 +176,19 @@ TEST(ForecastTrackerTest, RiskHeadroomIsTheRiseWithinTheHorizon) {
 TEST(ForecastTrackerTest, NoRiskHeadroomBeforeEnoughRises) {
   ForecastTracker t("ns/d");
   absl::Time now = kStart;
-  for (int i = 0; i < 100; ++i, now += absl::Minutes(1)) t.ObserveRecent(now, 2.0 + i);
+  // kMinRiseSamples readings: the last ones' horizons are still open, so fewer rises.
+  int i = 0;
+  for (; i < ForecastTracker::kMinRiseSamples; ++i, now += absl::Minutes(1)) {
+    t.ObserveRecent(now, 2.0 + i);
+  }
   t.RefreshLearnedTarget(now, true);
   EXPECT_FALSE(t.RiseHeadroomCores().has_value());  // fewer than kMinRiseSamples
   EXPECT_FALSE(t.LearnedTargetPct().has_value());   // and no week of buckets
+  // A few more close enough horizons: 1 core a minute, so 3 cores over each.
+  for (int k = 0; k < 5; ++k, ++i, now += absl::Minutes(1)) t.ObserveRecent(now, 2.0 + i);
+  t.RefreshLearnedTarget(now, true);
+  ASSERT_TRUE(t.RiseHeadroomCores().has_value());
+  EXPECT_DOUBLE_EQ(*t.RiseHeadroomCores(), 3.0);
 }
 
 }  // namespace
