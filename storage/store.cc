@@ -90,6 +90,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
+#include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/backup_engine.h"
@@ -363,8 +364,11 @@ absl::Status RocksStore::ForEach(rocksdb::ColumnFamilyHandle* cf, const std::str
     upper_slice = rocksdb::Slice(*upper);
     ro.iterate_upper_bound = &upper_slice;
   }
-  // Ranges never leave one series, so the prefix bloom filters may prune files.
-  ro.prefix_same_as_start = prefix_mode;
+  // Ranges never leave one series, so the prefix bloom filters may prune files. With an upper
+  // bound in the series the iterator stops there anyway: no prefix check per step.
+  ro.prefix_same_as_start = prefix_mode && upper == nullptr;
+  // RocksDB's per-thread perf counters (never read here) cost a thread-local lookup per step.
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
   for (it->Seek(lower_slice); it->Valid(); it->Next()) {
     absl::Status s = fn(View(it->key()), View(it->value()));
@@ -609,6 +613,10 @@ absl::StatusOr<std::vector<Rollup>> RocksStore::ScanRollups(SeriesId id, absl::T
   std::vector<Rollup> out;
   from = std::max(from, clock_->Now() - rollup_retention_);
   if (from >= to) return out;
+  // At most one rollup per hour: one allocation for a bounded range.
+  if (const double hours = absl::ToDoubleHours(to - from); hours < 24 * 400) {
+    out.reserve(static_cast<size_t>(hours) + 1);
+  }
   const std::string prefix = internal::SeriesPrefix(id);
   const std::string lower = internal::TimeBoundKey(prefix, from);
   const std::string upper = internal::TimeBoundKey(prefix, to);

@@ -157,13 +157,23 @@ int CostService::bad_records() const {
   return bad_;
 }
 
+CostService::Indexed& CostService::Entry(absl::string_view ns, absl::string_view name) {
+  key_scratch_.assign(ns.data(), ns.size());
+  key_scratch_.push_back('\0');
+  key_scratch_.append(name.data(), name.size());
+  auto it = by_key_.find(key_scratch_);
+  if (it != by_key_.end()) return *it->second;
+  Indexed& d = index_[{std::string(ns), std::string(name)}];
+  d.ns = std::string(ns);
+  d.name = std::string(name);
+  by_key_.emplace(key_scratch_, &d);
+  return d;
+}
+
 void CostService::RefreshSeries() {
   for (const auto& [id, key] : store_->ListSeries()) {
     if (!key.labels.empty()) continue;
-    Indexed& d = index_[{key.namespace_name, key.deployment}];
-    d.ns = key.namespace_name;
-    d.name = key.deployment;
-    d.series[key.metric] = id;
+    Entry(key.namespace_name, key.deployment).series[key.metric] = id;
   }
 }
 
@@ -201,20 +211,27 @@ absl::Status CostService::Refresh(absl::Time to) {
 }
 
 void CostService::Index(const storage::Event& e, bool first) {
-  auto d = DecodePodLifetime(e.payload);
-  if (!d.ok()) {
+  DecodedLifetime& d = decoded_;
+  if (!DecodePodLifetimeInto(e.payload, &d).ok()) {
     // Re-read records are counted once: only those past the previous read.
     if (first || e.time > scanned_until_) ++bad_;
     return;
   }
-  Indexed& dep = index_[{d->namespace_name, d->deployment}];
-  dep.ns = d->namespace_name;
-  dep.name = d->deployment;
-  PodLifetime& slot = dep.pods[{d->life.pod, absl::ToUnixMillis(d->life.start)}];
+  Indexed& dep = Entry(d.namespace_name, d.deployment);
+  const std::pair<absl::string_view, int64_t> key{d.life.pod, absl::ToUnixMillis(d.life.start)};
+  auto it = dep.pods.find(key);
+  const bool fresh = it == dep.pods.end();
+  if (fresh) it = dep.pods.try_emplace(PodKey(d.life.pod, key.second)).first;
+  PodLifetime& slot = it->second;  // its name is the key's (left empty here)
   // The newest record wins; an ended record is never reopened by an older open one.
-  if (slot.pod.empty() || slot.end == absl::InfiniteFuture() ||
-      d->life.end != absl::InfiniteFuture()) {
-    slot = std::move(d->life);
+  if (fresh || slot.end == absl::InfiniteFuture() || d.life.end != absl::InfiniteFuture()) {
+    // Field by field: decoded_'s strings keep their storage for the next record.
+    slot.start = d.life.start;
+    slot.end = d.life.end;
+    slot.cpu_request_millicores = d.life.cpu_request_millicores;
+    slot.memory_request_bytes = d.life.memory_request_bytes;
+    slot.node = d.life.node;
+    slot.pool = d.life.pool;
   }
 }
 
@@ -234,12 +251,31 @@ DeploymentCosts CostService::Compute(const Indexed& d, absl::Time to, absl::Dura
       if (auto s = store_->Latest(*id); s.ok()) last = std::min(to, s->time);
     }
   }
+  // In (pod, start) order: the order the prices are summed in, and the tie-break of `newest`.
+  std::vector<const std::pair<const PodKey, PodLifetime>*> order;
+  order.reserve(d.pods.size());
+  for (const auto& entry : d.pods) order.push_back(&entry);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+    const int c = a->first.first.compare(b->first.first);
+    return c < 0 || (c == 0 && a->first.second < b->first.second);
+  });
   std::vector<PodLifetime> pods;
-  pods.reserve(d.pods.size());
+  pods.reserve(order.size());
   const PodLifetime* newest = nullptr;
-  for (const auto& [k, life] : d.pods) {
+  for (const auto* entry : order) {
+    const PodLifetime& life = entry->second;
     if (newest == nullptr || life.start > newest->start) newest = &life;
-    pods.push_back(life);
+    if (detail) {
+      pods.push_back(life);
+      pods.back().pod = entry->first.first;
+    } else {
+      // What the prices and the pod count read: no copy of the pod's and node's names.
+      PodLifetime& p = pods.emplace_back();
+      p.start = life.start;
+      p.cpu_request_millicores = life.cpu_request_millicores;
+      p.memory_request_bytes = life.memory_request_bytes;
+      p.pool = life.pool;
+    }
     pods.back().end = std::min(life.end, last);
   }
   if (newest != nullptr) {
