@@ -177,44 +177,34 @@ void CostService::RefreshSeries() {
   }
 }
 
-absl::Status CostService::Refresh(absl::Time to) {
+absl::Status CostService::Refresh() {
   if (store_ == nullptr) return NoStore();
   RefreshSeries();
   const bool first = scanned_until_ == absl::InfinitePast();
-  absl::Time from = first ? to - options_.lookback : scanned_until_ - options_.rescan_overlap;
-  // Older than the look-back (normally nothing: retention drops it) in one read; then day-long
-  // chunks up to `to`; then whatever is newer. Reading the whole log at once (246,000 records
-  // for 1,000 deployments x 30 days) is one large allocation the kernel zeroes page by page.
-  std::vector<std::pair<absl::Time, absl::Time>> ranges;
-  if (first) ranges.push_back({absl::InfinitePast(), from});
-  absl::Time cursor = from;
-  while (to != absl::InfiniteFuture() && cursor < to) {
-    const absl::Time end = std::min(to, cursor + options_.read_chunk);
-    ranges.push_back({cursor, end});
-    cursor = end;
-  }
-  ranges.push_back({cursor, absl::InfiniteFuture()});
+  // The whole log the first time, then from a little before the previous read's newest record
+  // (an ended pod's record is dated at its end, before the cycle that wrote it). One record at
+  // a time, never a vector of them (246,000 records for 1,000 deployments x 30 days).
+  const absl::Time from =
+      first ? absl::InfinitePast() : scanned_until_ - options_.rescan_overlap;
   absl::Time read_until = scanned_until_;
-  for (const auto& [begin, end] : ranges) {
-    auto events = store_->ScanEvents(storage::EventLog::kPodLifetimes, begin, end);
-    if (!events.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("reading the pod-lifetime log: ", events.status().message()));
-    }
-    for (const storage::Event& e : *events) {
-      read_until = std::max(read_until, e.time);
-      Index(e, first);
-    }
+  absl::Status s = store_->ForEachEvent(
+      storage::EventLog::kPodLifetimes, from, absl::InfiniteFuture(),
+      [&](absl::Time t, absl::string_view payload) {
+        read_until = std::max(read_until, t);
+        Index(t, payload, first);
+      });
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("reading the pod-lifetime log: ", s.message()));
   }
   scanned_until_ = read_until;
   return absl::OkStatus();
 }
 
-void CostService::Index(const storage::Event& e, bool first) {
+void CostService::Index(absl::Time time, absl::string_view payload, bool first) {
   DecodedLifetime& d = decoded_;
-  if (!DecodePodLifetimeInto(e.payload, &d).ok()) {
+  if (!DecodePodLifetimeInto(payload, &d).ok()) {
     // Re-read records are counted once: only those past the previous read.
-    if (first || e.time > scanned_until_) ++bad_;
+    if (first || time > scanned_until_) ++bad_;
     return;
   }
   Indexed& dep = Entry(d.namespace_name, d.deployment);
@@ -305,7 +295,7 @@ absl::StatusOr<DeploymentCosts> CostService::Deployment(absl::string_view namesp
   Indexed d;
   {
     absl::MutexLock lock(&mu_);
-    if (absl::Status s = Refresh(to); !s.ok()) return s;
+    if (absl::Status s = Refresh(); !s.ok()) return s;
     auto it = index_.find({std::string(namespace_name), std::string(deployment)});
     if (it == index_.end() || it->second.pods.empty()) {
       return absl::NotFoundError(absl::StrCat("no pod of ", namespace_name, "/", deployment,
@@ -323,7 +313,7 @@ absl::StatusOr<std::vector<DeploymentCosts>> CostService::All(absl::Time to,
   // Computed under the lock: copying the index (every pod lifetime) would cost more than the
   // computation; other cost requests wait meanwhile.
   absl::MutexLock lock(&mu_);
-  if (absl::Status s = Refresh(to); !s.ok()) return s;
+  if (absl::Status s = Refresh(); !s.ok()) return s;
   std::vector<DeploymentCosts> out;
   out.reserve(index_.size());
   for (const auto& [key, d] : index_) {

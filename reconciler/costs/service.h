@@ -56,10 +56,6 @@ struct ServiceOptions {
   // An ended pod's record is dated at its (midpoint) end, before the cycle that wrote it: each
   // incremental read of the lifetime log starts this far before the previous one ended.
   absl::Duration rescan_overlap = absl::Hours(2);
-  // The first read of the lifetime log goes this far back of `to` in `read_chunk` steps (older
-  // records, normally none past retention, are read in one piece).
-  absl::Duration lookback = absl::Hours(24 * 366);
-  absl::Duration read_chunk = absl::Hours(24);
 };
 
 class CostService {
@@ -110,10 +106,11 @@ class CostService {
     // -> the newest record. Unordered; Compute sorts by (pod, start).
     absl::flat_hash_map<PodKey, PodLifetime, PodKeyHash, PodKeyEq> pods;
   };
-  // New series, then the lifetime records since the last read, in chunks up to `to`.
+  // New series, then the lifetime records since the last read.
   void RefreshSeries() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Refresh(absl::Time to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Index(const storage::Event& e, bool first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Refresh() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Index(absl::Time time, absl::string_view payload, bool first)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Indexed& Entry(absl::string_view ns, absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   DeploymentCosts Compute(const Indexed& d, absl::Time to, absl::Duration window,
                           bool rightsizing, const PriceTable& prices, bool detail = false) const;
