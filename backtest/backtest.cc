@@ -29,12 +29,36 @@ PolicyResult Result(const std::string& name, absl::optional<double> target, cons
   p.policy = name;
   p.target_pct = target;
   p.figures = r.figures;
-  p.cost =
-      r.figures.replica_hours * o.hpa.pod_cpu_millicores / 1000.0 * o.config.cost_per_vcpu_hour;
+  const PolicyResult priced = PriceReplicaHours(r.figures.replica_hours, o);
+  p.cpu_cost = priced.cpu_cost;
+  p.memory_cost = priced.memory_cost;
+  p.cost = priced.cost;
   return p;
 }
 
+std::string Pricing(const Options& o) {
+  std::string out = absl::StrFormat("replica-hours x (%dm x $%g/vCPU-h", o.hpa.pod_cpu_millicores,
+                                    o.config.cost_per_vcpu_hour);
+  if (o.pod_memory_bytes > 0) {
+    absl::StrAppendFormat(&out, " + %g GB x $%g/GB-h)", o.pod_memory_bytes / 1e9,
+                          o.config.cost_per_gb_memory_hour);
+  } else {
+    absl::StrAppend(&out, "); memory not priced (no --pod-memory-bytes)");
+  }
+  return out;
+}
+
 }  // namespace
+
+PolicyResult PriceReplicaHours(double replica_hours, const Options& o) {
+  PolicyResult p;
+  p.cpu_cost = replica_hours * o.hpa.pod_cpu_millicores / 1000.0 * o.config.cost_per_vcpu_hour;
+  if (o.pod_memory_bytes > 0) {
+    p.memory_cost = replica_hours * (o.pod_memory_bytes / 1e9) * o.config.cost_per_gb_memory_hour;
+  }
+  p.cost = p.cpu_cost + p.memory_cost.value_or(0);
+  return p;
+}
 
 absl::StatusOr<ReplayWindow> ChooseWindow(const Demand& demand, const Options& options) {
   const absl::Duration span = demand.end() - demand.start();
@@ -91,6 +115,7 @@ absl::StatusOr<TraceResult> RunTrace(const std::string& trace, const Demand& dem
   TraceResult out;
   out.trace = trace;
   out.window = *window;
+  out.pricing = Pricing(options);
   const int initial = InitialReplicas(demand, *window, options);
   auto progress = [&](const std::string& what) {
     if (options.progress) options.progress(absl::StrCat(trace, ": ", what));

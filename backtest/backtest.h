@@ -40,8 +40,12 @@ struct Options {
   absl::Duration replay = absl::Hours(4 * 24);
   absl::Duration history = absl::Hours(7 * 24);
   absl::Duration warmup = absl::Minutes(15);
-  // The reconciler's settings for the smart policy (CHECK_INTERVAL, COST_PER_VCPU_HOUR, ...).
+  // The reconciler's settings for the smart policy (CHECK_INTERVAL, COST_PER_VCPU_HOUR, ...);
+  // COST_PER_VCPU_HOUR and COST_PER_GB_MEMORY_HOUR also price each policy's replica-hours.
   reconciler::Config config;
+  // Each pod's memory request (bytes); 0: unknown, and memory is then not priced (a trace file
+  // has no memory, so the caller gives it).
+  int64_t pod_memory_bytes = 0;
   // How old the Prometheus data is when a cycle reads it (SmartOptions::rate_lag).
   absl::Duration smart_data_lag = absl::ZeroDuration();
   double search_min_pct = 30, search_max_pct = 95;
@@ -56,8 +60,15 @@ struct PolicyResult {
   // smart: the mean smart_cpu_target it served (the learned target, node pressure).
   absl::optional<double> target_pct;
   Figures figures;
-  double cost = 0;  // replica-hours x pod vCPU x COST_PER_VCPU_HOUR
+  double cpu_cost = 0;  // USD: replica-hours x pod vCPU x COST_PER_VCPU_HOUR
+  // USD: replica-hours x pod GB (10^9 bytes) x COST_PER_GB_MEMORY_HOUR; nullopt when the pods'
+  // memory request is unknown (Options::pod_memory_bytes = 0), never 0 for "unknown".
+  absl::optional<double> memory_cost;
+  double cost = 0;  // USD: cpu_cost + memory_cost (the CPU alone when memory is unknown)
 };
+
+// A policy's cost from its replica-hours at the options' prices and per-pod requests.
+PolicyResult PriceReplicaHours(double replica_hours, const Options& options);
 
 // One row per sync of the replay.
 struct SeriesRow {
@@ -71,6 +82,9 @@ struct SeriesRow {
 struct TraceResult {
   std::string trace;
   ReplayWindow window;
+  // How `cost` was priced, for the table: "replica-hours x (1000m x $0.04/vCPU-h + 0.512 GB x
+  // $0.005/GB-h)", or the CPU part with "memory not priced (--pod-memory-bytes)".
+  std::string pricing;
   std::vector<PolicyResult> policies;  // native, smart, native_cost_matched, oracle
   bool cost_matched = false;           // the search reached match_tolerance
   int search_runs = 0;

@@ -72,6 +72,24 @@ TEST(ChooseWindowTest, ReplaysTheLastFourDaysOrWhatFollowsTheFirstSeven) {
   EXPECT_EQ(ChooseWindow(week, o).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(PriceReplicaHoursTest, PricesCpuAndMemoryAtTheConfiguredPrices) {
+  Options o;
+  o.hpa.pod_cpu_millicores = 500;
+  o.config.cost_per_vcpu_hour = 0.04;
+  o.config.cost_per_gb_memory_hour = 0.005;
+  // Memory unknown: the CPU alone, memory null (not $0).
+  PolicyResult p = PriceReplicaHours(10, o);
+  EXPECT_NEAR(p.cpu_cost, 10 * 0.5 * 0.04, 1e-12);
+  EXPECT_FALSE(p.memory_cost.has_value());
+  EXPECT_NEAR(p.cost, 0.2, 1e-12);
+  // 512 MB = 0.512 GB (10^9 bytes): 10 h x 0.512 x $0.005 = $0.0256.
+  o.pod_memory_bytes = 512000000;
+  p = PriceReplicaHours(10, o);
+  ASSERT_TRUE(p.memory_cost.has_value());
+  EXPECT_NEAR(*p.memory_cost, 0.0256, 1e-12);
+  EXPECT_NEAR(p.cost, 0.2256, 1e-12);
+}
+
 TEST(ReportTest, JsonHasTheIssueSchema) {
   TraceResult r;
   r.trace = "t";
@@ -91,10 +109,11 @@ TEST(ReportTest, JsonHasTheIssueSchema) {
   const auto& p = doc["policies"][1];
   EXPECT_STREQ(p["policy"].GetString(), "smart");
   for (const char* k : {"target_pct", "overloaded_minutes", "unserved_core_minutes",
-                        "replica_hours", "scale_events", "cost"}) {
+                        "replica_hours", "scale_events", "cost", "cpu_cost", "memory_cost"}) {
     EXPECT_TRUE(p.HasMember(k)) << k;
   }
   EXPECT_EQ(p["scale_events"].GetInt(), 3);
+  EXPECT_TRUE(p["memory_cost"].IsNull());  // unknown, not 0
 }
 
 // The live reconciler's inputs, set per cycle by the test (as reconciler/loop_test.cc does).

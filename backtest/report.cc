@@ -34,6 +34,7 @@ std::string FormatTable(const TraceResult& r) {
                           p.figures.overloaded_minutes, p.figures.unserved_core_minutes,
                           p.figures.replica_hours, p.cost, p.figures.scale_events);
   }
+  if (!r.pricing.empty()) absl::StrAppend(&out, "  cost = ", r.pricing, "\n");
   absl::StrAppend(&out, "  gap closed (native -> oracle overloaded minutes): ",
                   r.gap_closed ? absl::StrFormat("%.0f %%", 100 * *r.gap_closed)
                                : std::string("n/a (native does not overload more than the oracle)"),
@@ -76,6 +77,14 @@ std::string FormatJson(const TraceResult& r) {
     w.Int(p.figures.scale_events);
     w.Key("cost");
     w.Double(p.cost);
+    w.Key("cpu_cost");
+    w.Double(p.cpu_cost);
+    w.Key("memory_cost");
+    if (p.memory_cost) {
+      w.Double(*p.memory_cost);
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.EndArray();

@@ -19,7 +19,8 @@ namespace backtest {
 std::string FormatTable(const TraceResult& r);
 
 // {"trace":…, "policies":[{"policy":…, "target_pct":…, "overloaded_minutes":…,
-// "unserved_core_minutes":…, "replica_hours":…, "scale_events":…, "cost":…}]} on one line.
+// "unserved_core_minutes":…, "replica_hours":…, "scale_events":…, "cost":…, "cpu_cost":…,
+// "memory_cost":… (null when the pods' memory request is unknown)}]} on one line.
 std::string FormatJson(const TraceResult& r);
 
 // time,demand_cores,<policy>_ready_cores...,smart_cpu_pressure: one row per sync (times as

@@ -50,6 +50,12 @@ ABSL_FLAG(int, min_replicas, 2, "backtest: the HPA's minReplicas");
 ABSL_FLAG(int, max_replicas, 200, "backtest: the HPA's maxReplicas");
 ABSL_FLAG(double, cost_per_vcpu_hour, -1,
           "backtest: price of a vCPU-hour (default: COST_PER_VCPU_HOUR of the config)");
+ABSL_FLAG(double, cost_per_gb_hour, -1,
+          "backtest: price of a GB-hour of memory, GB = 10^9 bytes (default: "
+          "COST_PER_GB_MEMORY_HOUR of the config)");
+ABSL_FLAG(int64_t, pod_memory_bytes, 0,
+          "backtest: each pod's memory request in bytes, priced per replica-hour (0: unknown, "
+          "memory is not priced)");
 ABSL_FLAG(absl::Duration, smart_data_lag, absl::ZeroDuration(),
           "backtest: how old the Prometheus rates are when a reconciler cycle reads them (0: as "
           "they stand at the cycle; the value is then held for the cycle)");
@@ -138,7 +144,12 @@ bool OptionsFromFlags(backtest::Options* out) {
   if (absl::GetFlag(FLAGS_cost_per_vcpu_hour) >= 0) {
     o.config.cost_per_vcpu_hour = absl::GetFlag(FLAGS_cost_per_vcpu_hour);
   }
+  if (absl::GetFlag(FLAGS_cost_per_gb_hour) >= 0) {
+    o.config.cost_per_gb_memory_hour = absl::GetFlag(FLAGS_cost_per_gb_hour);
+  }
+  o.pod_memory_bytes = absl::GetFlag(FLAGS_pod_memory_bytes);
   std::vector<std::string> bad;
+  if (o.pod_memory_bytes < 0) bad.push_back("--pod-memory-bytes must be >= 0");
   if (!(o.p95_cores > 0)) bad.push_back("--p95-cores must be > 0");
   if (!(o.target_pct >= 1 && o.target_pct <= 100)) bad.push_back("--target must be in 1-100");
   if (o.hpa.startup < absl::ZeroDuration() || o.hpa.startup > absl::Hours(1) ||

@@ -42,6 +42,7 @@ expect 2 'is required' -- backtest
 expect 2 'needs --deployment namespace/name' -- backtest --prometheus=http://127.0.0.1:1
 expect 1 'api' -- backtest --prometheus=http://127.0.0.1:1 --deployment=shop/api
 expect 2 'p95-cores must be > 0' -- backtest --input="$rds" --p95-cores=0
+expect 2 'pod-memory-bytes must be >= 0' -- backtest --input="$rds" --pod-memory-bytes=-1
 expect 1 'cannot open' -- backtest --input="$tmp/missing.csv"
 expect 1 "bad.csv:3: bad value 'oops'" -- backtest --input="$tmp/bad.csv"
 printf 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,2\n' > "$tmp/short.csv"

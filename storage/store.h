@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -155,6 +156,12 @@ class Store {
                                    const WriteOptions& options) = 0;
   virtual absl::StatusOr<std::vector<Event>> ScanEvents(EventLog log, absl::Time from,
                                                         absl::Time to) const = 0;
+  // The same events handed to `fn` one at a time, oldest first, without a copy: `payload` is
+  // valid only during the call. For reading a whole log (no vector of every record). Errors as
+  // ScanEvents; on an error after some events, those were already handed over.
+  virtual absl::Status ForEachEvent(
+      EventLog log, absl::Time from, absl::Time to,
+      const std::function<void(absl::Time time, absl::string_view payload)>& fn) const = 0;
 
   // Writes a consistent backup into `backup_dir` (RocksDB BackupEngine; incremental when the
   // directory already holds earlier backups). Flushes memtables first; never deletes older

@@ -494,6 +494,23 @@ TEST_F(StoreTest, EventsKeepDuplicatesInTimeThenAppendOrder) {
                   ->empty());
   EXPECT_EQ(store_->AppendEvent(static_cast<EventLog>(9), kT0, "x", {}).code(),
             absl::StatusCode::kInvalidArgument);
+  // ForEachEvent hands over the same events in the same order, and refuses what ScanEvents does.
+  std::vector<std::pair<absl::Time, std::string>> seen;
+  ASSERT_TRUE(store_
+                  ->ForEachEvent(EventLog::kDecisions, kT0 - absl::Hours(1),
+                                 kT0 + absl::Hours(1),
+                                 [&](absl::Time t, absl::string_view payload) {
+                                   seen.emplace_back(t, std::string(payload));
+                                 })
+                  .ok());
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], std::make_pair(kT0 - absl::Seconds(1), std::string("early")));
+  EXPECT_EQ(seen[3], std::make_pair(kT0, std::string("a\0b", 3)));
+  auto ignore = [](absl::Time, absl::string_view) {};
+  EXPECT_EQ(store_->ForEachEvent(EventLog::kDecisions, kT0, kT0 - absl::Seconds(1), ignore).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ForEachEvent(static_cast<EventLog>(9), kT0, kT0, ignore).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(StoreTest, ReopenKeepsSamplesRollupsRegistryAndEvents) {

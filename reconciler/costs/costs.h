@@ -290,6 +290,9 @@ struct DecodedLifetime {
 };
 // DataLoss when `payload` is not a PodLifetimeRecord or has no pod name or start.
 absl::StatusOr<DecodedLifetime> DecodePodLifetime(absl::string_view payload);
+// The same into *out, reusing its strings' storage (for reading the whole log: no allocation
+// per record once the strings are long enough). *out is unspecified after an error.
+absl::Status DecodePodLifetimeInto(absl::string_view payload, DecodedLifetime* out);
 
 // --------------------------------------------------------------------------------- JSON
 // One deployment's costs as a JSON object with the original's field names (cpu_cost,

@@ -23,8 +23,9 @@ std::string EncodePodLifetime(absl::string_view namespace_name, absl::string_vie
   return r.SerializeAsString();
 }
 
-absl::StatusOr<DecodedLifetime> DecodePodLifetime(absl::string_view payload) {
-  smartautoscaler::v1::PodLifetimeRecord r;
+absl::Status DecodePodLifetimeInto(absl::string_view payload, DecodedLifetime* d) {
+  // One message per thread, parsed over and over: its strings keep their storage.
+  thread_local smartautoscaler::v1::PodLifetimeRecord r;
   if (!r.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return absl::DataLossError(
         absl::StrCat("pod lifetime record of ", payload.size(), " bytes does not parse"));
@@ -32,16 +33,21 @@ absl::StatusOr<DecodedLifetime> DecodePodLifetime(absl::string_view payload) {
   if (r.pod().empty() || r.start_ms() == 0) {
     return absl::DataLossError("pod lifetime record without a pod name or start time");
   }
+  d->namespace_name.assign(r.namespace_());
+  d->deployment.assign(r.deployment());
+  d->life.pod.assign(r.pod());
+  d->life.start = absl::FromUnixMillis(r.start_ms());
+  d->life.end = r.end_ms() == 0 ? absl::InfiniteFuture() : absl::FromUnixMillis(r.end_ms());
+  d->life.cpu_request_millicores = r.cpu_request_millicores();
+  d->life.memory_request_bytes = r.memory_request_bytes();
+  d->life.node.assign(r.node());
+  d->life.pool.assign(r.pool());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DecodedLifetime> DecodePodLifetime(absl::string_view payload) {
   DecodedLifetime d;
-  d.namespace_name = r.namespace_();
-  d.deployment = r.deployment();
-  d.life.pod = r.pod();
-  d.life.start = absl::FromUnixMillis(r.start_ms());
-  d.life.end = r.end_ms() == 0 ? absl::InfiniteFuture() : absl::FromUnixMillis(r.end_ms());
-  d.life.cpu_request_millicores = r.cpu_request_millicores();
-  d.life.memory_request_bytes = r.memory_request_bytes();
-  d.life.node = r.node();
-  d.life.pool = r.pool();
+  if (absl::Status s = DecodePodLifetimeInto(payload, &d); !s.ok()) return s;
   return d;
 }
 

@@ -142,6 +142,9 @@ TEST_F(CostRoutesTest, DetailListsThePricedPodsAndUsageSpans) {
   EXPECT_STREQ(d["from"].GetString(), "2025-12-02T22:00:00.000000Z");
   EXPECT_STREQ(d["to"].GetString(), "2025-12-03T00:00:00.000000Z");
   ASSERT_EQ(d["pods"].Size(), 2u);
+  // In (pod, start) order, named and placed as recorded.
+  EXPECT_STREQ(d["pods"][0]["pod"].GetString(), "api-a");
+  EXPECT_STREQ(d["pods"][1]["pod"].GetString(), "api-b");
   EXPECT_STREQ(d["pods"][0]["end"].GetString(), "2025-12-03T00:00:00.000000Z");  // open: to now
   // The samples from T-2h to T-1m, 60 s each (the one at T is outside [from, to)).
   ASSERT_EQ(d["usage"].Size(), 120u);

@@ -157,64 +157,71 @@ int CostService::bad_records() const {
   return bad_;
 }
 
+CostService::Indexed& CostService::Entry(absl::string_view ns, absl::string_view name) {
+  key_scratch_.assign(ns.data(), ns.size());
+  key_scratch_.push_back('\0');
+  key_scratch_.append(name.data(), name.size());
+  auto it = by_key_.find(key_scratch_);
+  if (it != by_key_.end()) return *it->second;
+  Indexed& d = index_[{std::string(ns), std::string(name)}];
+  d.ns = std::string(ns);
+  d.name = std::string(name);
+  by_key_.emplace(key_scratch_, &d);
+  return d;
+}
+
 void CostService::RefreshSeries() {
   for (const auto& [id, key] : store_->ListSeries()) {
     if (!key.labels.empty()) continue;
-    Indexed& d = index_[{key.namespace_name, key.deployment}];
-    d.ns = key.namespace_name;
-    d.name = key.deployment;
-    d.series[key.metric] = id;
+    Entry(key.namespace_name, key.deployment).series[key.metric] = id;
   }
 }
 
-absl::Status CostService::Refresh(absl::Time to) {
+absl::Status CostService::Refresh() {
   if (store_ == nullptr) return NoStore();
   RefreshSeries();
   const bool first = scanned_until_ == absl::InfinitePast();
-  absl::Time from = first ? to - options_.lookback : scanned_until_ - options_.rescan_overlap;
-  // Older than the look-back (normally nothing: retention drops it) in one read; then day-long
-  // chunks up to `to`; then whatever is newer. Reading the whole log at once (246,000 records
-  // for 1,000 deployments x 30 days) is one large allocation the kernel zeroes page by page.
-  std::vector<std::pair<absl::Time, absl::Time>> ranges;
-  if (first) ranges.push_back({absl::InfinitePast(), from});
-  absl::Time cursor = from;
-  while (to != absl::InfiniteFuture() && cursor < to) {
-    const absl::Time end = std::min(to, cursor + options_.read_chunk);
-    ranges.push_back({cursor, end});
-    cursor = end;
-  }
-  ranges.push_back({cursor, absl::InfiniteFuture()});
+  // The whole log the first time, then from a little before the previous read's newest record
+  // (an ended pod's record is dated at its end, before the cycle that wrote it). One record at
+  // a time, never a vector of them (246,000 records for 1,000 deployments x 30 days).
+  const absl::Time from =
+      first ? absl::InfinitePast() : scanned_until_ - options_.rescan_overlap;
   absl::Time read_until = scanned_until_;
-  for (const auto& [begin, end] : ranges) {
-    auto events = store_->ScanEvents(storage::EventLog::kPodLifetimes, begin, end);
-    if (!events.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("reading the pod-lifetime log: ", events.status().message()));
-    }
-    for (const storage::Event& e : *events) {
-      read_until = std::max(read_until, e.time);
-      Index(e, first);
-    }
+  absl::Status s = store_->ForEachEvent(
+      storage::EventLog::kPodLifetimes, from, absl::InfiniteFuture(),
+      [&](absl::Time t, absl::string_view payload) {
+        read_until = std::max(read_until, t);
+        Index(t, payload, first);
+      });
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("reading the pod-lifetime log: ", s.message()));
   }
   scanned_until_ = read_until;
   return absl::OkStatus();
 }
 
-void CostService::Index(const storage::Event& e, bool first) {
-  auto d = DecodePodLifetime(e.payload);
-  if (!d.ok()) {
+void CostService::Index(absl::Time time, absl::string_view payload, bool first) {
+  DecodedLifetime& d = decoded_;
+  if (!DecodePodLifetimeInto(payload, &d).ok()) {
     // Re-read records are counted once: only those past the previous read.
-    if (first || e.time > scanned_until_) ++bad_;
+    if (first || time > scanned_until_) ++bad_;
     return;
   }
-  Indexed& dep = index_[{d->namespace_name, d->deployment}];
-  dep.ns = d->namespace_name;
-  dep.name = d->deployment;
-  PodLifetime& slot = dep.pods[{d->life.pod, absl::ToUnixMillis(d->life.start)}];
+  Indexed& dep = Entry(d.namespace_name, d.deployment);
+  const std::pair<absl::string_view, int64_t> key{d.life.pod, absl::ToUnixMillis(d.life.start)};
+  auto it = dep.pods.find(key);
+  const bool fresh = it == dep.pods.end();
+  if (fresh) it = dep.pods.try_emplace(PodKey(d.life.pod, key.second)).first;
+  PodLifetime& slot = it->second;  // its name is the key's (left empty here)
   // The newest record wins; an ended record is never reopened by an older open one.
-  if (slot.pod.empty() || slot.end == absl::InfiniteFuture() ||
-      d->life.end != absl::InfiniteFuture()) {
-    slot = std::move(d->life);
+  if (fresh || slot.end == absl::InfiniteFuture() || d.life.end != absl::InfiniteFuture()) {
+    // Field by field: decoded_'s strings keep their storage for the next record.
+    slot.start = d.life.start;
+    slot.end = d.life.end;
+    slot.cpu_request_millicores = d.life.cpu_request_millicores;
+    slot.memory_request_bytes = d.life.memory_request_bytes;
+    slot.node = d.life.node;
+    slot.pool = d.life.pool;
   }
 }
 
@@ -234,12 +241,31 @@ DeploymentCosts CostService::Compute(const Indexed& d, absl::Time to, absl::Dura
       if (auto s = store_->Latest(*id); s.ok()) last = std::min(to, s->time);
     }
   }
+  // In (pod, start) order: the order the prices are summed in, and the tie-break of `newest`.
+  std::vector<const std::pair<const PodKey, PodLifetime>*> order;
+  order.reserve(d.pods.size());
+  for (const auto& entry : d.pods) order.push_back(&entry);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+    const int c = a->first.first.compare(b->first.first);
+    return c < 0 || (c == 0 && a->first.second < b->first.second);
+  });
   std::vector<PodLifetime> pods;
-  pods.reserve(d.pods.size());
+  pods.reserve(order.size());
   const PodLifetime* newest = nullptr;
-  for (const auto& [k, life] : d.pods) {
+  for (const auto* entry : order) {
+    const PodLifetime& life = entry->second;
     if (newest == nullptr || life.start > newest->start) newest = &life;
-    pods.push_back(life);
+    if (detail) {
+      pods.push_back(life);
+      pods.back().pod = entry->first.first;
+    } else {
+      // What the prices and the pod count read: no copy of the pod's and node's names.
+      PodLifetime& p = pods.emplace_back();
+      p.start = life.start;
+      p.cpu_request_millicores = life.cpu_request_millicores;
+      p.memory_request_bytes = life.memory_request_bytes;
+      p.pool = life.pool;
+    }
     pods.back().end = std::min(life.end, last);
   }
   if (newest != nullptr) {
@@ -269,7 +295,7 @@ absl::StatusOr<DeploymentCosts> CostService::Deployment(absl::string_view namesp
   Indexed d;
   {
     absl::MutexLock lock(&mu_);
-    if (absl::Status s = Refresh(to); !s.ok()) return s;
+    if (absl::Status s = Refresh(); !s.ok()) return s;
     auto it = index_.find({std::string(namespace_name), std::string(deployment)});
     if (it == index_.end() || it->second.pods.empty()) {
       return absl::NotFoundError(absl::StrCat("no pod of ", namespace_name, "/", deployment,
@@ -287,7 +313,7 @@ absl::StatusOr<std::vector<DeploymentCosts>> CostService::All(absl::Time to,
   // Computed under the lock: copying the index (every pod lifetime) would cost more than the
   // computation; other cost requests wait meanwhile.
   absl::MutexLock lock(&mu_);
-  if (absl::Status s = Refresh(to); !s.ok()) return s;
+  if (absl::Status s = Refresh(); !s.ok()) return s;
   std::vector<DeploymentCosts> out;
   out.reserve(index_.size());
   for (const auto& [key, d] : index_) {

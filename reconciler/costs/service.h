@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -54,10 +56,6 @@ struct ServiceOptions {
   // An ended pod's record is dated at its (midpoint) end, before the cycle that wrote it: each
   // incremental read of the lifetime log starts this far before the previous one ended.
   absl::Duration rescan_overlap = absl::Hours(2);
-  // The first read of the lifetime log goes this far back of `to` in `read_chunk` steps (older
-  // records, normally none past retention, are read in one piece).
-  absl::Duration lookback = absl::Hours(24 * 366);
-  absl::Duration read_chunk = absl::Hours(24);
 };
 
 class CostService {
@@ -85,15 +83,35 @@ class CostService {
   int bad_records() const;
 
  private:
+  // (pod, start ms); hashed and compared as (string_view, ms) as well, so a lookup builds no
+  // string.
+  using PodKey = std::pair<std::string, int64_t>;
+  struct PodKeyHash {
+    using is_transparent = void;
+    template <typename K>
+    size_t operator()(const K& k) const {
+      return absl::HashOf(absl::string_view(k.first), k.second);
+    }
+  };
+  struct PodKeyEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.second == b.second && absl::string_view(a.first) == absl::string_view(b.first);
+    }
+  };
   struct Indexed {
     std::string ns, name;
     std::map<std::string, storage::SeriesId> series;  // metric -> id
-    std::map<std::pair<std::string, int64_t>, PodLifetime> pods;  // (pod, start ms) -> newest
+    // -> the newest record. Unordered; Compute sorts by (pod, start).
+    absl::flat_hash_map<PodKey, PodLifetime, PodKeyHash, PodKeyEq> pods;
   };
-  // New series, then the lifetime records since the last read, in chunks up to `to`.
+  // New series, then the lifetime records since the last read.
   void RefreshSeries() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Refresh(absl::Time to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Index(const storage::Event& e, bool first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Refresh() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Index(absl::Time time, absl::string_view payload, bool first)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Indexed& Entry(absl::string_view ns, absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   DeploymentCosts Compute(const Indexed& d, absl::Time to, absl::Duration window,
                           bool rightsizing, const PriceTable& prices, bool detail = false) const;
 
@@ -102,6 +120,11 @@ class CostService {
   const ServiceOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::pair<std::string, std::string>, Indexed> index_ ABSL_GUARDED_BY(mu_);
+  // "namespace\0name" -> its entry in index_ (std::map nodes stay put): one hash lookup per
+  // lifetime record instead of a tree walk over string pairs.
+  absl::flat_hash_map<std::string, Indexed*> by_key_ ABSL_GUARDED_BY(mu_);
+  std::string key_scratch_ ABSL_GUARDED_BY(mu_);
+  DecodedLifetime decoded_ ABSL_GUARDED_BY(mu_);
   absl::Time scanned_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int bad_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -56,12 +56,6 @@ void AppendBigEndian64(uint64_t v, std::string* dst) {
   dst->append(buf, 8);
 }
 
-uint64_t ReadBigEndian64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 int64_t FloorMillis(absl::Time t) {
   if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
   if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
