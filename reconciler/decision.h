@@ -38,7 +38,10 @@ struct ForecastView {
   // The forecast p90 peak of total demand over the lead window, cores; nullopt without a
   // forecast (or with ENABLE_PREDICTIVE=false).
   absl::optional<double> peak_lead_p90_cores;
-  bool trusted = false;  // validated accurately enough to raise the predicted value
+  // Validated accurately enough to raise the predicted value, and with a lower mean absolute
+  // error than persistence over the same origins (a forecast that only repeats the last
+  // bucket would add nothing but its p90's spread).
+  bool trusted = false;
   double accuracy = 0;   // 0-1 over the validation window
   int validated = 0;     // forecasts validated in the window
   // Persistence (the origin's 5-minute bucket carried forward to the target) scored the same way

@@ -277,6 +277,10 @@ ForecastView ForecastTracker::View(absl::Time now, const ForecastViewOptions& op
                             static_cast<int>(100 * summary.accuracy), "%, false positives ",
                             static_cast<int>(100 * summary.false_positive_rate), "%",
                             PersistenceNote(summary, naive));
+    } else if (!(summary.mae < naive.mae)) {
+      // A forecast no closer than carrying the last bucket forward adds only its p90's spread.
+      v.note = absl::StrCat("not trusted: no better than persistence over the same origins",
+                            PersistenceNote(summary, naive));
     } else {
       v.trusted = true;
       v.note =

@@ -108,7 +108,8 @@ class ForecastTracker {
   static constexpr double kRiskTargetPct = 90;
 
   // The forecast and its validation over the last 24 h at `now`, with persistence's (the
-  // origin's bucket carried forward) accuracy and error over the same origins.
+  // origin's bucket carried forward) accuracy and error over the same origins. Trusted needs
+  // the validation gates and a lower error than persistence's (BENCHMARKS.md, issue 13 round 2).
   ForecastView View(absl::Time now, const ForecastViewOptions& options) const;
 
   // The forecasts made since the last call (oldest first); the tracker forgets them.

@@ -80,6 +80,29 @@ TEST(ForecastTrackerTest, PersistenceIsScoredOverTheSameOrigins) {
   EXPECT_NEAR(*v.persistence_mae_cores, 0.04, 1e-9);
 }
 
+TEST(ForecastTrackerTest, AForecastNoBetterThanPersistenceIsNotTrusted) {
+  // Flat demand: every forecast is within 15 % of the actual (the accuracy gate passes), but
+  // persistence is exact, so the forecast cannot beat it and adds nothing.
+  ForecastTracker flat("shop/flat");
+  std::vector<std::pair<absl::Time, double>> points;
+  for (int i = 5 * 24 * 12; i >= 1; --i) points.push_back({kStart - i * kStep, 2.0});
+  flat.LoadHistory(points, kStart, /*threshold_cores=*/2.5);
+  ForecastView v = flat.View(kStart, {});
+  ASSERT_GE(v.validated, 10);
+  EXPECT_DOUBLE_EQ(v.accuracy, 1.0);
+  ASSERT_TRUE(v.persistence_mae_cores.has_value());
+  EXPECT_DOUBLE_EQ(*v.persistence_mae_cores, 0.0);
+  EXPECT_FALSE(v.trusted);
+  EXPECT_NE(v.note.find("no better than persistence"), std::string::npos) << v.note;
+  // A daily cycle: the forecast beats carrying the last bucket forward and is trusted.
+  ForecastTracker daily("shop/daily");
+  daily.LoadHistory(DailyHistory(kStart, 5 * 24 * 12), kStart, /*threshold_cores=*/2.5);
+  v = daily.View(kStart, {});
+  ASSERT_TRUE(v.mae_cores && v.persistence_mae_cores);
+  EXPECT_LT(*v.mae_cores, *v.persistence_mae_cores);
+  EXPECT_TRUE(v.trusted) << v.note;
+}
+
 TEST(ForecastTrackerTest, LoadedHistorySeedsValidationAndEveryClosedBucketForecasts) {
   ForecastTracker t("shop/api");
   t.SetLead(absl::Minutes(20));
