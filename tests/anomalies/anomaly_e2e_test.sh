@@ -96,7 +96,7 @@ PY
 # nothing.
 wait_cycles 1 || fail "no cycle after the load"
 count_anomalies() {  # the number of anomalies the route holds for store/web
-  curl -sf "$API/api/deployment/store/web/anomalies?hours=1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["anomalies"]))'
+  curl -sf "$API/api/deployment/store/web/anomalies?hours=1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 [ "$(count_anomalies)" = 0 ] || fail "anomalies before the spike: $(curl -s "$API/api/deployment/store/web/anomalies?hours=1")"
 [ ! -s "$W/webhook.jsonl" ] || fail "notifications before the spike: $(cat "$W/webhook.jsonl")"
@@ -109,11 +109,11 @@ ok "the loaded week seeds the detectors: steady demand, no anomaly and no notifi
 # 2. The spike: +3 cores until the anomaly is seen (at most 60 s).
 echo 3 >"$W/spike"
 T_SPIKE=$SECONDS
-demo_wait 60 "the cpu_spike anomaly" reconciler sh -c "[ \$(curl -sf '$API/api/deployment/store/web/anomalies?hours=1' | python3 -c 'import json,sys; print(sum(a[\"type\"] == \"cpu_spike\" for a in json.load(sys.stdin)[\"anomalies\"]))') -ge 1 ]" \
+demo_wait 60 "the cpu_spike anomaly" reconciler sh -c "[ \$(curl -sf '$API/api/deployment/store/web/anomalies?hours=1' | python3 -c 'import json,sys; print(sum(a[\"type\"] == \"cpu_spike\" for a in json.load(sys.stdin)))') -ge 1 ]" \
   || { rm -f "$W/spike"; fail "no cpu_spike anomaly within 60 s of the spike"; }
 rm -f "$W/spike"
 ok "the spike is a cpu_spike anomaly $((SECONDS - T_SPIKE)) s after its injection"
-curl -sf "$API/api/deployment/store/web/anomalies?hours=1" >"$W/anomalies.json" || fail "anomalies route"
+curl -sf "$API/api/v1/deployments/store/web/anomalies?hours=1" >"$W/anomalies.json" || fail "anomalies route"
 python3 - "$W/anomalies.json" <<'PY' || { cat "$W/anomalies.json" >&2; fail "the anomaly's evidence"; }
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -133,11 +133,15 @@ assert value == ev["value"] and value > base, ev
 print("evidence: value %.0f m, baseline %.0f m, band %.0f .. %.0f m, start %s" %
       (value, base, low, high, a["start"]))
 PY
-curl -sf "$API/api/v1/deployments/store/web/anomalies?hours=1" | python3 -c '
+# The original's route answers in the original's form: a bare list, newest first.
+curl -sf "$API/api/deployment/store/web/anomalies?hours=1" | python3 -c '
 import json, sys
-a = json.load(sys.stdin)["anomalies"]
-assert len(a) == 1 and a[0]["type"] == "cpu_spike", a' || fail "the /api/v1 anomalies route"
-ok "the route holds the anomaly with its evidence (value above the seeded baseline); /api/v1 agrees"
+a = json.load(sys.stdin)
+v1 = json.load(open(sys.argv[1]))["anomalies"][0]
+assert len(a) == 1 and a[0]["type"] == "cpu_spike" and a[0]["active"] is True, a
+assert a[0]["current"] == v1["evidence"]["value"] and a[0]["start"] == v1["start"], (a, v1)' \
+  "$W/anomalies.json" || fail "the original anomalies route"
+ok "the /api/v1 route holds the anomaly with its evidence (value above the seeded baseline); the original's route agrees"
 
 curl -sf "$METRICS" >"$W/metrics-after.txt" || fail "/metrics"
 grep -q '^autoscaler_anomalies_total{type="cpu_spike"} 1$' "$W/metrics-after.txt" \
