@@ -45,6 +45,22 @@ WeeklyReport BuildWeeklyReport(std::vector<DeploymentCosts> deployments, absl::T
   return r;
 }
 
+void WriteReportTotals(base::JsonWriter& w, const WeeklyReport& r, const char* count_key) {
+  auto num = [&w](const char* k, double v) {
+    w.Key(k);
+    w.Double(std::round(v * 1e6) / 1e6);
+  };
+  w.Key(count_key);
+  w.Int(static_cast<int>(r.deployments.size()));
+  w.Key("unmeasured_deployments");
+  w.Int(r.unmeasured);
+  num("total_cost", r.total_cost);
+  num("allocated_total_cost", r.allocated_total_cost);
+  num("total_wasted_cost", r.total_wasted_cost);
+  num("estimated_monthly_cost", r.estimated_monthly_cost);
+  num("optimization_potential", r.optimization_potential);
+}
+
 std::string WeeklyReportJson(const WeeklyReport& r) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -60,15 +76,7 @@ std::string WeeklyReportJson(const WeeklyReport& r) {
   num("hours", absl::ToDoubleHours(r.to - r.from));
   w.Key("totals");
   w.StartObject();
-  w.Key("deployments");
-  w.Int(static_cast<int>(r.deployments.size()));
-  w.Key("unmeasured_deployments");
-  w.Int(r.unmeasured);
-  num("total_cost", r.total_cost);
-  num("allocated_total_cost", r.allocated_total_cost);
-  num("total_wasted_cost", r.total_wasted_cost);
-  num("estimated_monthly_cost", r.estimated_monthly_cost);
-  num("optimization_potential", r.optimization_potential);
+  WriteReportTotals(w, r, "deployments");
   num("rightsizing_monthly_saving", r.rightsizing_monthly_saving);
   w.EndObject();
   w.Key("deployments");

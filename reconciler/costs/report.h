@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "base/json_writer.h"
 #include "clients/webhook/channels.h"
 #include "reconciler/costs/service.h"
 
@@ -34,6 +35,11 @@ WeeklyReport BuildWeeklyReport(std::vector<DeploymentCosts> deployments, absl::T
                                absl::Time to);
 // {"from","to","hours","totals":{...},"deployments":[CostJson objects]}.
 std::string WeeklyReportJson(const WeeklyReport& r);
+// The window's totals as members of the object `w` is in: `count_key` (the number of
+// deployments), unmeasured_deployments, total_cost, allocated_total_cost, total_wasted_cost,
+// estimated_monthly_cost and optimization_potential, rounded to 1e-6 USD. Shared by the weekly
+// report's "totals" and /api/overview.
+void WriteReportTotals(base::JsonWriter& w, const WeeklyReport& r, const char* count_key);
 // Plain text, one line per deployment (at most `top` of them, the highest potential first).
 std::string WeeklyReportText(const WeeklyReport& r, int top = 20);
 // The report as one alert (type "cost_report", severity "info", key "cost_report/<to>").

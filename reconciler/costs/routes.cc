@@ -226,15 +226,7 @@ std::string OverviewJson(const WeeklyReport& r, const OverviewExtras& x) {
   w.Key("to");
   w.String(absl::FormatTime(absl::RFC3339_sec, r.to, absl::UTCTimeZone()).c_str());
   num("hours", absl::ToDoubleHours(r.to - r.from));
-  w.Key("deployments_count");
-  w.Int(static_cast<int>(r.deployments.size()));
-  w.Key("unmeasured_deployments");
-  w.Int(r.unmeasured);
-  num("total_cost", r.total_cost);
-  num("allocated_total_cost", r.allocated_total_cost);
-  num("total_wasted_cost", r.total_wasted_cost);
-  num("estimated_monthly_cost", r.estimated_monthly_cost);
-  num("optimization_potential", r.optimization_potential);
+  WriteReportTotals(w, r, "deployments_count");
   WriteOriginalOverview(w, r, x);
   w.Key("deployments");
   w.StartArray();
