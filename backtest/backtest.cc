@@ -129,6 +129,13 @@ absl::StatusOr<TraceResult> RunTrace(const std::string& trace, const Demand& dem
   progress("smart (the reconciler, 7 days of backfill, hourly refits)");
   SmartOptions smart_options;
   smart_options.rate_lag = options.smart_data_lag;
+  std::vector<std::pair<absl::Time, std::string>> rules;  // per cycle, for the series
+  if (options.keep_series) {
+    smart_options.explain = true;
+    smart_options.on_cycle = [&rules](const SmartCycle& c) {
+      rules.emplace_back(c.time, c.deciding_rule);
+    };
+  }
   SmartPolicy smart_policy(options.config, &demand, smart_options);
   SimResult s = Simulate(demand, *window, options.hpa, initial, &smart_policy, options.keep_series);
   out.smart = smart_policy.stats();
@@ -156,12 +163,16 @@ absl::StatusOr<TraceResult> RunTrace(const std::string& trace, const Demand& dem
   if (options.keep_series) {
     const SimResult* runs[] = {&n, &s, &m.result, &o};
     const double pod = options.hpa.pod_cpu_millicores / 1000.0;
+    size_t cycle = 0;  // the first cycle not yet visible to the HPA
     for (size_t i = 0; i < n.series.size(); ++i) {
       SeriesRow row;
       row.time = n.series[i].time;
       row.demand_cores = n.series[i].demand_cores;
       for (const SimResult* r : runs) row.ready_cores.push_back(r->series[i].ready * pod);
       row.smart_pressure = s.series[i].metric;
+      // What the HPA reads at a sync is what the cycles before it served (SmartPolicy::Ratio).
+      while (cycle < rules.size() && rules[cycle].first < row.time) ++cycle;
+      if (cycle > 0) row.smart_rule = rules[cycle - 1].second;
       out.series.push_back(std::move(row));
     }
   }

@@ -77,6 +77,9 @@ struct SeriesRow {
   // Ready capacity (cores) per policy, in TraceResult::policies order.
   std::vector<double> ready_cores;
   absl::optional<double> smart_pressure;  // the served metric the smart HPA read
+  // The rule that decided that value (explain's words, as on the page); empty before the
+  // first cycle's value reaches the HPA.
+  std::string smart_rule;
 };
 
 struct TraceResult {

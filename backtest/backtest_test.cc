@@ -10,6 +10,7 @@
 #include "clients/prometheus/prometheus.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
+#include "reconciler/explain/explain.h"
 #include "reconciler/loop.h"
 
 namespace backtest {
@@ -116,6 +117,28 @@ TEST(ReportTest, JsonHasTheIssueSchema) {
   EXPECT_TRUE(p["memory_cost"].IsNull());  // unknown, not 0
 }
 
+TEST(ReportTest, SeriesCsvNamesTheDecidingRule) {
+  TraceResult r;
+  for (const char* p : {"native", "smart"}) {
+    PolicyResult pr;
+    pr.policy = p;
+    r.policies.push_back(pr);
+  }
+  SeriesRow before, after;
+  before.time = absl::FromUnixSeconds(60);
+  before.demand_cores = 1;
+  before.ready_cores = {2, 2};
+  after = before;
+  after.time = absl::FromUnixSeconds(75);
+  after.smart_pressure = 0.5;
+  after.smart_rule = "learned_target";
+  r.series = {before, after};
+  EXPECT_EQ(FormatSeriesCsv(r),
+            "time,demand_cores,native_ready_cores,smart_ready_cores,smart_cpu_pressure,smart_rule\n"
+            "1970-01-01 00:01:00,1.0000,2,2,,\n"
+            "1970-01-01 00:01:15,1.0000,2,2,0.5000,learned_target\n");
+}
+
 // The live reconciler's inputs, set per cycle by the test (as reconciler/loop_test.cc does).
 class FixedCluster : public reconciler::ClusterSource {
  public:
@@ -176,6 +199,7 @@ TEST(GoldenTest, BacktestAndLiveReconcilerServeIdenticalValues) {
   std::vector<SmartCycle> cycles;
   SmartOptions so;
   so.on_cycle = [&](const SmartCycle& c) { cycles.push_back(c); };
+  so.explain = true;  // the series' smart_rule: explain's words for the live decision
   SmartPolicy smart(o.config, &demand, so);
   SimResult r = Simulate(demand, *w, o.hpa, 9, &smart);
   ASSERT_GT(cycles.size(), 200u);
@@ -203,6 +227,12 @@ TEST(GoldenTest, BacktestAndLiveReconcilerServeIdenticalValues) {
     ASSERT_EQ(pressure.has_value(), c.served_pressure.has_value()) << c.time;
     if (!pressure) continue;
     ASSERT_EQ(*pressure, *c.served_pressure) << c.time;  // bit-identical
+    for (const reconciler::DeploymentStatus& st : live.Statuses()) {
+      ASSERT_NE(st.decision_inputs, nullptr) << c.time;
+      const std::string rule = reconciler::Explain(*st.decision_inputs, st).deciding_rule;
+      ASSERT_FALSE(rule.empty()) << c.time;
+      ASSERT_EQ(rule, c.deciding_rule) << c.time;  // the page's words for the same decision
+    }
     ++served;
     trusted += c.forecast_trusted ? 1 : 0;
     lo = std::min(lo, *pressure);

@@ -95,12 +95,13 @@ std::string FormatJson(const TraceResult& r) {
 std::string FormatSeriesCsv(const TraceResult& r) {
   std::string out = "time,demand_cores";
   for (const PolicyResult& p : r.policies) absl::StrAppend(&out, ",", p.policy, "_ready_cores");
-  absl::StrAppend(&out, ",smart_cpu_pressure\n");
+  absl::StrAppend(&out, ",smart_cpu_pressure,smart_rule\n");
   for (const SeriesRow& row : r.series) {
     absl::StrAppend(&out, Time(row.time), ",", absl::StrFormat("%.4f", row.demand_cores));
     for (double c : row.ready_cores) absl::StrAppend(&out, ",", c);
     absl::StrAppend(&out, ",",
-                    row.smart_pressure ? absl::StrFormat("%.4f", *row.smart_pressure) : "", "\n");
+                    row.smart_pressure ? absl::StrFormat("%.4f", *row.smart_pressure) : "", ",",
+                    row.smart_rule, "\n");
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "clients/kube/objects.h"
 #include "clients/prometheus/prometheus.h"
+#include "reconciler/explain/explain.h"
 #include "reconciler/loop.h"
 
 namespace backtest {
@@ -203,6 +204,9 @@ absl::optional<double> SmartPolicy::Impl::Cycle(const SyncView& view, SmartStats
     if (s.name != name || s.namespace_name != ns) continue;
     cycle.target_pct = s.target_pct;
     cycle.forecast_trusted = s.forecast_trusted;
+    if (options_.explain && s.decision_inputs != nullptr) {
+      cycle.deciding_rule = reconciler::Explain(*s.decision_inputs, s).deciding_rule;
+    }
   }
   ++stats->cycles;
   stats->trusted_cycles += cycle.forecast_trusted ? 1 : 0;

@@ -43,6 +43,9 @@ struct SmartCycle {
   absl::optional<double> served_pressure;
   double target_pct = 0;
   bool forecast_trusted = false;
+  // The rule that decided the served smart_cpu_pressure, in explain's words ("cooldown",
+  // "forecast_trusted", ...); empty unless SmartOptions::explain.
+  std::string deciding_rule;
 };
 
 struct SmartOptions {
@@ -54,6 +57,9 @@ struct SmartOptions {
   absl::Duration rate_lag = absl::ZeroDuration();
   // Called after every cycle (may be empty).
   std::function<void(const SmartCycle&)> on_cycle;
+  // Replay each cycle's decision through explain (reconciler/explain) to name its deciding rule
+  // (SmartCycle::deciding_rule); costs a replay per cycle, so only for --series.
+  bool explain = false;
 };
 
 // Counters over the replay.
