@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -165,6 +166,64 @@ TEST(AnomalyStageTest, SeedKeepsTheOtherDetectorsAndRefusesDisorder) {
   ASSERT_EQ(n.got.size(), 1u);
   EXPECT_EQ(n.got[0].type, "persistent_high_cpu");
   EXPECT_EQ(n.got[0].time, kT0 + absl::Minutes(10));  // the run began before the seed
+}
+
+// The seeding budget: at most seeds_per_cycle queued histories per SeedQueued, first queued
+// first, the progress counted; a deployment still queued is judged as without its history.
+TEST(AnomalyStageTest, QueuedSeedsAreBoundedPerCycleFirstQueuedFirst) {
+  base::FakeClock clock(kT0);
+  RecordingNotifier n;
+  AlertManager m(&n, &clock);
+  StageOptions options;
+  options.seeds_per_cycle = 2;
+  AnomalyStage stage(&m, options);
+  std::mt19937 rng(3);
+  const std::vector<std::string> names = {"a", "b", "c", "d", "e"};
+  for (const std::string& name : names) {
+    ASSERT_TRUE(stage.QueueSeed("default", name, LoadedWeek(kT0, rng)).ok());
+  }
+  ASSERT_TRUE(stage.QueueSeed("default", "a", LoadedWeek(kT0, rng)).ok());  // replaced in place
+  EXPECT_EQ(stage.seed_progress().pending, 5);
+  EXPECT_EQ(stage.seed_progress().seeded, 0);
+  EXPECT_EQ(stage.SeedQueued(), 2);  // a, b
+  EXPECT_EQ(stage.seed_progress().pending, 3);
+  EXPECT_EQ(stage.seed_progress().seeded, 2);
+  // A spike now: flagged where the week is seeded (a, b), not where it still waits (c, d, e).
+  for (const std::string& name : names) stage.Observe({"default", name, clock.Now(), 2400, 40, 3}, true);
+  ASSERT_EQ(n.got.size(), 2u);
+  EXPECT_EQ(n.got[0].deployment, "a");
+  EXPECT_EQ(n.got[1].deployment, "b");
+  stage.Forget("default", "d");
+  EXPECT_EQ(stage.seed_progress().pending, 2);
+  clock.Advance(absl::Seconds(30));
+  EXPECT_EQ(stage.SeedQueued(), 2);  // c, e (d was forgotten)
+  EXPECT_EQ(stage.SeedQueued(), 0);
+  EXPECT_EQ(stage.seed_progress().pending, 0);
+  EXPECT_EQ(stage.seed_progress().seeded, 4);
+  // c and e now judge the ongoing spike against their week (the held spike reading replayed
+  // after it); d warms up on readings.
+  for (const char* name : {"c", "d", "e"}) {
+    stage.Observe({"default", name, clock.Now(), 2400, 40, 3}, true);
+  }
+  ASSERT_EQ(n.got.size(), 4u);
+  EXPECT_EQ(n.got[2].deployment, "c");
+  EXPECT_EQ(n.got[3].deployment, "e");
+}
+
+TEST(AnomalyStageTest, QueueSeedRefusesDisorderAtOnce) {
+  base::FakeClock clock(kT0);
+  RecordingNotifier n;
+  AlertManager m(&n, &clock);
+  AnomalyStage stage(&m);
+  std::mt19937 rng(4);
+  std::vector<predictor::Sample> week = LoadedWeek(kT0, rng);
+  std::swap(week[10], week[11]);
+  absl::Status s = stage.QueueSeed("default", "api", week);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("sample 11"), std::string::npos) << s;
+  EXPECT_TRUE(stage.QueueSeed("default", "api", {}).ok());  // nothing to seed
+  EXPECT_EQ(stage.seed_progress().pending, 0);
+  EXPECT_EQ(stage.SeedQueued(), 0);
 }
 
 }  // namespace
