@@ -1,5 +1,7 @@
 #include "reconciler/alerts/stage.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 
 namespace reconciler::alerts {
@@ -160,8 +162,16 @@ std::vector<an::Finding> AnomalyStage::Observe(const DeploymentReading& r, bool 
     f.active = s.has_baseline && s.score >= options_.spike.threshold;
     f.severity = s.score >= 0.99 ? an::Severity::kCritical : an::Severity::kWarning;
     f.since = r.time;  // the AlertManager keeps the first cycle's
-    f.low = s.baseline - 3 * s.scale;
-    f.high = s.baseline + 3 * s.scale;
+    if (s.has_baseline) {
+      // The evidence is what decided: the judged value (the reading, or a recent mean of the
+      // demand, at this baseline and scale) and the band at which it scores the threshold.
+      f.judged = an::SpikeBasisDescription(s.basis, options_.spike);
+      f.value = s.baseline + s.judged * s.scale;
+      if (std::isfinite(s.limit)) {
+        f.low = s.baseline - s.limit * s.scale;
+        f.high = s.baseline + s.limit * s.scale;
+      }
+    }
     f.values = {s.baseline, *r.demand_millicores};
     out.push_back(f);
     if (std::optional<an::Finding> p = Pattern(d, r.time, *r.demand_millicores)) {

@@ -123,11 +123,19 @@ TEST(AnomalyStageTest, SeededWithTheLoadedWeekItFlagsASpikeRightAfterARestart) {
   std::mt19937 rng(11);
   ASSERT_TRUE(seeded.Seed("default", "api", LoadedWeek(kT0, rng)).ok());
   std::normal_distribution<double> noise(0, 10);
-  int banded_pattern_findings = 0;
+  int banded_pattern_findings = 0, spike_findings = 0;
   for (int i = 0; i < 30; ++i) {  // 15 minutes of 30-s cycles
     const double v = (i >= 8 && i < 11 ? 2400 : 800) + noise(rng);
     const DeploymentReading r{"default", "api", clock.Now(), v, 40, 3};
     for (const predictor::anomaly::Finding& f : seeded.Observe(r, true)) {
+      if (f.type == predictor::anomaly::AnomalyType::kCpuSpike) {
+        // The evidence is what decided: the judged value outside its band exactly when active.
+        ASSERT_TRUE(std::isfinite(f.low) && std::isfinite(f.high)) << i;
+        EXPECT_EQ(f.active, f.value > f.high || f.value < f.low) << i << " " << f.value;
+        EXPECT_FALSE(f.judged.empty());
+        EXPECT_EQ(f.values, (std::vector<double>{f.values[0], v}));
+        ++spike_findings;
+      }
       if (f.type == predictor::anomaly::AnomalyType::kPatternDeviation && std::isfinite(f.low) &&
           std::isfinite(f.high) && f.low < 800 && 800 < f.high) {
         ++banded_pattern_findings;
@@ -141,6 +149,7 @@ TEST(AnomalyStageTest, SeededWithTheLoadedWeekItFlagsASpikeRightAfterARestart) {
   EXPECT_FALSE(seeded_n.got[0].resolved);
   EXPECT_EQ(seeded_n.got[0].time, kT0 + 8 * absl::Seconds(30));
   EXPECT_GE(banded_pattern_findings, 2);  // buckets closing at 5 and 10 minutes
+  EXPECT_EQ(spike_findings, 30);
   EXPECT_TRUE(cold_n.got.empty());
 }
 
