@@ -191,6 +191,33 @@ grep -q '^autoscaler_alerts_sent_total{channel="generic",result="sent"} 1$' "$W/
   || { grep autoscaler_alerts_sent "$W/metrics-end.txt" >&2; fail "autoscaler_alerts_sent_total{channel=generic,result=sent} is not 1"; }
 ok "no second notification over 3 more cycles of the ongoing anomaly; still one anomaly, counted once, sent once"
 
+# 4. Optional (not in the default run: the resolve comes many minutes after the spike, see
+# the header): --test_env=ANOMALY_E2E_RESOLVE_MIN=N (and --test_timeout) waits up to N minutes
+# for the resolve, then asserts one anomaly.started and one anomaly.resolved, same key.
+if [ -n "${ANOMALY_E2E_RESOLVE_MIN:-}" ]; then
+  demo_wait $((ANOMALY_E2E_RESOLVE_MIN * 60)) "the resolve notification" receiver \
+    sh -c "[ \$(grep -c . '$W/webhook.jsonl') -ge 2 ]" || fail "no resolve within $ANOMALY_E2E_RESOLVE_MIN min"
+  at "resolve notification, $((SECONDS - T_SPIKE)) s after the spike's injection"
+  wait_cycles 2 || fail "no cycles after the resolve"
+  sleep 2
+  python3 - "$W/webhook.jsonl" <<'PY' || fail "the start and resolve notifications"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 2, "want a start and a resolve, got %d: %s" % (len(lines), lines)
+s, r = lines[0]["body"], lines[1]["body"]
+assert s["event"] == "anomaly.started" and r["event"] == "anomaly.resolved", (s, r)
+assert s["key"] == r["key"] and r["type"] == "cpu_spike", (s, r)
+PY
+  curl -sf "$API/api/v1/deployments/store/web/anomalies?hours=1" | python3 -c '
+import json, sys
+(a,) = json.load(sys.stdin)["anomalies"]
+assert a["active"] is False and a["end"] is not None, a' || fail "the route after the resolve"
+  curl -sf "$METRICS" >"$W/metrics-resolved.txt" || fail "/metrics"
+  grep -q '^autoscaler_anomaly_active{deployment="web",namespace="store",type="cpu_spike"} 0$' "$W/metrics-resolved.txt" \
+    || fail "autoscaler_anomaly_active is not 0 after the resolve"
+  ok "one anomaly.started and one anomaly.resolved (same key); the route shows it ended; active gauge 0"
+fi
+
 kill -TERM "$PID_reconciler"
 wait "$PID_reconciler" || fail "reconciler exited non-zero on SIGTERM"
 echo "PASS: $PASS checks in $((SECONDS - T0)) s"
