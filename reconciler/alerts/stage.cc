@@ -1,5 +1,6 @@
 #include "reconciler/alerts/stage.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -117,6 +118,7 @@ void AnomalyStage::SeedNow(const Key& key, const std::vector<predictor::Sample>&
     return;
   }
   PerDeployment& old = it->second;
+  fresh.spike_above = old.spike_above;  // an active spike is not resolved by the seed
   fresh.utilization = std::move(old.utilization);
   fresh.replicas = std::move(old.replicas);
   if (held.empty() && old.bucket >= fresh.bucket) {  // the open bucket of readings after it
@@ -159,7 +161,10 @@ std::vector<an::Finding> AnomalyStage::Observe(const DeploymentReading& r, bool 
     an::Finding f;
     f.type = an::AnomalyType::kCpuSpike;
     f.value = *r.demand_millicores;
-    f.active = s.has_baseline && s.score >= options_.spike.threshold;
+    if (s.has_baseline && s.score >= options_.spike.threshold) d.spike_above = r.time;
+    // Held active for spike_resolve_after past the last score at the threshold.
+    f.active = s.has_baseline && r.time - d.spike_above < std::max(options_.spike_resolve_after,
+                                                                   absl::Nanoseconds(1));
     f.severity = s.score >= 0.99 ? an::Severity::kCritical : an::Severity::kWarning;
     f.since = r.time;  // the AlertManager keeps the first cycle's
     if (s.has_baseline) {

@@ -54,6 +54,10 @@ struct StageOptions {
   // as they weigh readings (by count) and a handful of readings after a start does not
   // outweigh the buckets before it.
   absl::Duration reading_interval = absl::ZeroDuration();
+  // An active spike resolves only once its score has stayed below the threshold for this
+  // long (a score hovering at the threshold would otherwise resolve and start again from
+  // one cycle to the next; measured end to end, BENCHMARKS.md). 0: at the first score below.
+  absl::Duration spike_resolve_after = absl::Minutes(5);
   // SeedQueued seeds at most this many queued histories per call (per cycle). Seeding one
   // deployment costs 17-22 ms of CPU (BENCHMARKS.md, mostly the pattern ensemble's fit), so
   // the default bounds it to about 1 s per cycle: 1,000 histories arriving in one cycle are
@@ -108,6 +112,7 @@ class AnomalyStage {
     predictor::anomaly::SpikeDetector spike;
     predictor::anomaly::PatternTracker pattern;
     absl::Time bucket = absl::InfinitePast();  // start of the open demand bucket
+    absl::Time spike_above = absl::InfinitePast();  // the last spike score >= threshold
     double bucket_sum = 0;
     int bucket_n = 0;
     std::deque<predictor::Sample> utilization, replicas;
