@@ -60,6 +60,11 @@ class Runner : public AlertRunner {
 
   void AfterCycle(const std::vector<reconciler::DeploymentStatus>& statuses,
                   bool is_leader) override {
+    // The histories loaded this cycle or queued before, within the budget per cycle.
+    if (const int n = stage_.SeedQueued(); n > 0) {
+      VLOG(1) << "anomaly detectors of " << n << " deployment(s) seeded, "
+              << stage_.seed_progress().pending << " still queued";
+    }
     const absl::Time now = clock_->Now();
     for (const reconciler::DeploymentStatus& s : statuses) {
       ra::DeploymentReading r;
@@ -72,6 +77,8 @@ class Runner : public AlertRunner {
       stage_.Observe(r, is_leader);  // transitions reach the metrics and the anomaly log
     }
     metrics_.ExportDispatcher(dispatcher_.Stats());
+    const ra::SeedProgress progress = stage_.seed_progress();
+    metrics_.ExportSeeding(progress.pending, progress.seeded);
   }
 
   void SeedHistory(const std::string& ns, const std::string& name,
@@ -79,13 +86,14 @@ class Runner : public AlertRunner {
     std::vector<predictor::Sample> millicores;
     millicores.reserve(points.size());
     for (const auto& [t, cores] : points) millicores.push_back({t, cores * 1000.0});
-    if (absl::Status s = stage_.Seed(ns, name, millicores); !s.ok()) {
+    // Seeded by AfterCycle, a budget per cycle (StageOptions::seeds_per_cycle).
+    if (absl::Status s = stage_.QueueSeed(ns, name, std::move(millicores)); !s.ok()) {
       LOG(WARNING) << "anomaly detectors of " << ns << "/" << name
                    << " not seeded from the loaded history: " << s.message();
       return;
     }
-    VLOG(1) << "anomaly detectors of " << ns << "/" << name << " seeded with " << points.size()
-            << " buckets of demand history";
+    VLOG(1) << "anomaly detectors of " << ns << "/" << name << " queued to seed with "
+            << points.size() << " buckets of demand history";
   }
 
   void Notify(const clients::webhook::Alert& alert) override { dispatcher_.Enqueue(alert); }

@@ -39,7 +39,9 @@ class AlertRunner {
                           bool is_leader) = 0;
   // Seeds the deployment's spike and pattern detectors with its loaded demand history
   // (step start -> cores, oldest first: Reconciler::HistoryObserver), so they judge the next
-  // cycle against the week instead of warming up after a start. Call on the cycle thread.
+  // cycle against the week instead of warming up after a start: queued, and seeded by the
+  // next AfterCycle within its budget (50 per cycle: autoscaler_anomaly_seeds_pending counts
+  // those still waiting, which warm up on readings meanwhile). Call on the cycle thread.
   virtual void SeedHistory(const std::string& namespace_name, const std::string& name,
                            const std::vector<std::pair<absl::Time, double>>& points) = 0;
   // Queues `alert` (a report) on every configured channel; never blocks on the network.

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,7 +35,10 @@ struct Finding {
   bool active = false;
   Severity severity = Severity::kInfo;
   absl::Time since = absl::InfinitePast();  // first sample of the run (active only)
-  double value = 0;                         // the newest value
+  double value = 0;                         // the newest value, or what `judged` says
+  // What `value` is where it is not simply the newest value (the spike's judged feature:
+  // "the value" or "the mean of the last 2h"); empty otherwise.
+  std::string judged;
   // The band or threshold the values were judged against (NaN where one side does not apply).
   double low = std::numeric_limits<double>::quiet_NaN();
   double high = std::numeric_limits<double>::quiet_NaN();

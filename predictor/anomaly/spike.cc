@@ -28,9 +28,36 @@ absl::Status CheckOrder(const std::vector<Sample>& history) {
   return absl::OkStatus();
 }
 
+// The z whose tail score log(Q(z)) / log(1e-10) is `threshold` (Q decreasing: bisection);
+// infinite above 1 (the score is clamped there), minus infinity at 0 or below.
+double ThresholdZ(double threshold) {
+  if (threshold > 1) return HUGE_VAL;
+  if (threshold <= 0) return -HUGE_VAL;
+  const double p = std::pow(1e-10, threshold);
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (NormalTail(mid) > p ? lo : hi) = mid;
+  }
+  return hi;  // Q(hi) <= p: at the limit the score reaches the threshold
+}
+
 }  // namespace
 
-SpikeDetector::SpikeDetector(const SpikeOptions& options) : options_(options) {}
+std::string SpikeBasisDescription(SpikeBasis basis, const SpikeOptions& options) {
+  switch (basis) {
+    case SpikeBasis::kValue:
+      return "the value";
+    case SpikeBasis::kRecentMean:
+      return absl::StrCat("the mean of the last ", absl::FormatDuration(options.recent));
+    case SpikeBasis::kRecentLongMean:
+      return absl::StrCat("the mean of the last ", absl::FormatDuration(options.recent_long));
+  }
+  return "";
+}
+
+SpikeDetector::SpikeDetector(const SpikeOptions& options)
+    : options_(options), threshold_z_(ThresholdZ(options.threshold)) {}
 
 void SpikeDetector::Running::Add(absl::Time t, double v) {
   points.push_back({t, v});
@@ -52,13 +79,15 @@ double SpikeDetector::Running::Mean() const { return points.empty() ? 0 : sum / 
 // The Gaussian tail score of `feature` against the feature's own values over long_window,
 // then `feature` joins them.
 double SpikeDetector::Likelihood(Running& history, absl::Time time, double feature,
-                                 double unadjusted) const {
+                                 double unadjusted, double* limit) const {
   history.EvictBefore(time - options_.long_window);
   double score = 0;
+  *limit = HUGE_VAL;
   const int n = history.size();
   if (n >= options_.min_points) {
     const double mean = history.sum / n;
     const double sd = std::max(std::sqrt(std::max(0.0, history.sq / n - mean * mean)), 1e-3);
+    *limit = std::max(0.0, mean + threshold_z_ * sd);
     // The log of the tail probability, 0 at p = 1 and 1 at p = 1e-10: scores near 1 stay
     // distinguishable (1 - p rounds to 1 in double precision from z ~ 8).
     const double tail = std::max(NormalTail((feature - mean) / sd), 1e-300);
@@ -144,10 +173,22 @@ SpikeScore SpikeDetector::Update(absl::Time time, double value) {
     const double raw_long = std::abs((recent_long_.sum + raw_dev) / (recent_long_.size() + 1));
     recent_.Add(time, signed_dev);
     recent_long_.Add(time, signed_dev);
-    r.score = std::max(
-        {Likelihood(point_hist_, time, r.deviation, std::abs(raw_dev)),
-         Likelihood(recent_hist_, time, std::abs(recent_.Mean()), recurs ? raw_recent : std::abs(recent_.Mean())),
-         Likelihood(long_hist_, time, std::abs(recent_long_.Mean()), recurs ? raw_long : std::abs(recent_long_.Mean()))});
+    // The three features, signed; each judged by its size.
+    const double judged[3] = {signed_dev, recent_.Mean(), recent_long_.Mean()};
+    const double unadjusted[3] = {std::abs(raw_dev), recurs ? raw_recent : std::abs(judged[1]),
+                                  recurs ? raw_long : std::abs(judged[2])};
+    Running* hist[3] = {&point_hist_, &recent_hist_, &long_hist_};
+    for (int k = 0; k < 3; ++k) {
+      double limit = 0;
+      const double score =
+          Likelihood(*hist[k], time, std::abs(judged[k]), unadjusted[k], &limit);
+      if (k == 0 || score > r.score) {
+        r.score = score;
+        r.basis = static_cast<SpikeBasis>(k);
+        r.judged = judged[k];
+        r.limit = limit;
+      }
+    }
     if (r.score >= options_.threshold && time - last_detection_ >= options_.suppress) {
       r.is_anomaly = true;
       last_detection_ = time;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -60,6 +61,10 @@ struct SpikeOptions {
   absl::Duration suppress = absl::Hours(24);
 };
 
+// The feature whose likelihood gave the score: the value's deviation, or the mean of the
+// deviations over `recent` or `recent_long`.
+enum class SpikeBasis { kValue, kRecentMean, kRecentLongMean };
+
 // The result for one value, with its evidence.
 struct SpikeScore {
   double score = 0;          // 0..1
@@ -68,7 +73,22 @@ struct SpikeScore {
   double deviation = 0;      // |value - baseline| / scale
   bool is_anomaly = false;   // a detection starts at this value
   bool has_baseline = false; // false while the history is too short (score is then 0)
+  // What decided, in scale units from the baseline: the feature with the highest score
+  // (`basis`, the first of equals), its signed deviation (`judged`: for kValue the value's,
+  // 0 when it recurred the day before; for the means, the mean of the signed deviations) and
+  // the size at which that feature scores `threshold` against its own distribution (`limit`:
+  // |judged| >= limit is what makes score >= threshold; infinite while that distribution has
+  // fewer than min_points values). So baseline + judged * scale is the judged value and
+  // baseline -+ limit * scale the band it was judged against: an active score's judged value
+  // is outside (or on) it.
+  SpikeBasis basis = SpikeBasis::kValue;
+  double judged = 0;
+  double limit = 0;
 };
+
+// "the value", or "the mean of the last 2h" (recent) / "... 8h" (recent_long): what a
+// SpikeScore's judged value is.
+std::string SpikeBasisDescription(SpikeBasis basis, const SpikeOptions& options);
 
 class SpikeDetector {
  public:
@@ -91,7 +111,9 @@ class SpikeDetector {
   };
   // The Gaussian tail score (log scale, 0..1) of `feature` against the feature's values over
   // long_window; `unadjusted` (the feature before the recurrence rule) then joins them.
-  double Likelihood(Running& history, absl::Time time, double feature, double unadjusted) const;
+  // `*limit` is the feature's size at which the score reaches options_.threshold.
+  double Likelihood(Running& history, absl::Time time, double feature, double unadjusted,
+                    double* limit) const;
   // True when the signed deviation `dev` at `time` recurred on each of the previous days.
   bool Recurs(absl::Time time, double dev) const;
   // The median of |v - median| over sorted_ (as the median of the deviations, averaging the
@@ -99,6 +121,7 @@ class SpikeDetector {
   double SortedMad(double median) const;
 
   SpikeOptions options_;
+  double threshold_z_;  // the z at which the tail score is options_.threshold
   std::deque<Sample> window_;
   Running recent_, recent_long_;        // signed deviations
   std::deque<Sample> raw_devs_;         // signed deviations over the recurrence days

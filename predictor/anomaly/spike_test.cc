@@ -70,6 +70,59 @@ TEST(SpikeTest, ScoresAreZeroUntilTheBaselineHasEnoughPoints) {
   EXPECT_EQ((*s)[5].score, 0);
 }
 
+// The evidence is what decided: on every scored value, the judged feature is at or beyond its
+// limit exactly when the score reaches the threshold (a one-sample spike is judged by its
+// value; a small sustained shift by a recent mean, whose band the single values stay inside).
+void ExpectEvidenceDecides(const std::vector<SpikeScore>& s, double threshold) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!s[i].has_baseline || !std::isfinite(s[i].limit)) continue;
+    const double size = std::abs(s[i].judged);
+    if (s[i].score >= threshold) {
+      EXPECT_GE(size, s[i].limit * (1 - 1e-9)) << i;
+    } else {
+      EXPECT_LE(size, s[i].limit * (1 + 1e-9)) << i;
+    }
+  }
+}
+
+TEST(SpikeTest, TheEvidenceIsTheFeatureThatDecidedAndItsBand) {
+  auto spiky = ScoreHistory(Noise(700, 40));
+  ASSERT_TRUE(spiky.ok());
+  const SpikeScore& at = (*spiky)[700];
+  ASSERT_TRUE(at.is_anomaly);
+  EXPECT_EQ(at.basis, SpikeBasis::kValue);
+  EXPECT_NEAR(at.baseline + at.judged * at.scale, Noise(700, 40)[700].value, 1e-9);
+  EXPECT_GT(at.baseline + at.judged * at.scale, at.baseline + at.limit * at.scale);
+  ExpectEvidenceDecides(*spiky, SpikeOptions().threshold);
+
+  std::vector<Sample> h = Noise();
+  for (int i = 700; i < 760; ++i) h[i].value += 4;  // 2 sigma, for five hours
+  auto shifted = ScoreHistory(h);
+  ASSERT_TRUE(shifted.ok());
+  ExpectEvidenceDecides(*shifted, SpikeOptions().threshold);
+  int first = 700;
+  while (first < 760 && !(*shifted)[first].is_anomaly) ++first;
+  ASSERT_LT(first, 760);
+  const SpikeScore& d = (*shifted)[first];
+  EXPECT_NE(d.basis, SpikeBasis::kValue);  // a recent mean decided
+  EXPECT_GT(d.judged, d.limit);
+  // The value alone is inside the band a single value is judged against (far from 3 sigma).
+  EXPECT_LT((h[first].value - d.baseline) / d.scale, 3);
+  SpikeOptions o;
+  EXPECT_EQ(SpikeBasisDescription(d.basis, o),
+            d.basis == SpikeBasis::kRecentMean ? "the mean of the last 2h"
+                                               : "the mean of the last 8h");
+  EXPECT_EQ(SpikeBasisDescription(SpikeBasis::kValue, o), "the value");
+}
+
+TEST(SpikeTest, ALimitIsInfiniteUntilItsFeatureHasADistribution) {
+  auto s = ScoreHistory(Noise(-1, 0, 30));  // 12 values for the baseline, then 18 scored
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)[12].has_baseline);
+  EXPECT_TRUE(std::isinf((*s)[12].limit));   // no feature history yet
+  EXPECT_TRUE(std::isfinite((*s)[29].limit));  // 17 feature values before it
+}
+
 TEST(SpikeTest, TimeOrderIsChecked) {
   std::vector<Sample> h = Noise();
   std::reverse(h.begin(), h.end());  // newest first, as the original read it

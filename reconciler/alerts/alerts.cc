@@ -41,8 +41,10 @@ Alert AlertManager::Build(const Key& key, const State& s, bool resolved, bool re
   a.text = resolved ? absl::StrCat("Resolved after ", absl::FormatDuration(absl::Trunc(lasted, absl::Seconds(1))), ".")
                     : absl::StrCat("Since ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", s.since,
                                                               absl::UTCTimeZone()),
-                                   ": value ", Num(s.last.value), ", band/threshold ",
-                                   Num(s.last.low), " .. ", Num(s.last.high), ".");
+                                   ": value ", Num(s.last.value),
+                                   s.last.judged.empty() ? "" : absl::StrCat(" (", s.last.judged, ")"),
+                                   ", band/threshold ", Num(s.last.low), " .. ",
+                                   Num(s.last.high), ".");
   a.fields = {{"value", Num(s.last.value)},
               {"low", Num(s.last.low)},
               {"high", Num(s.last.high)},
@@ -53,6 +55,7 @@ Alert AlertManager::Build(const Key& key, const State& s, bool resolved, bool re
     recent.push_back(Num(s.last.values[i]));
   }
   if (!recent.empty()) a.fields.push_back({"recent values", absl::StrJoin(recent, ", ")});
+  if (!s.last.judged.empty()) a.fields.push_back({"judged", s.last.judged});
   return a;
 }
 

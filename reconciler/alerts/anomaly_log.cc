@@ -56,6 +56,7 @@ std::string Serialize(const Transition& t, absl::Time at) {
   if (!std::isnan(t.evidence.low)) a.set_band_low(t.evidence.low);
   if (!std::isnan(t.evidence.high)) a.set_band_high(t.evidence.high);
   for (double v : t.evidence.values) a.add_values(v);
+  a.set_judged(t.evidence.judged);
   return a.SerializeAsString();
 }
 
@@ -71,6 +72,7 @@ bool Parse(const std::string& payload, Transition* t) {
   t->evidence.low = a.has_band_low() ? a.band_low() : std::nan("");
   t->evidence.high = a.has_band_high() ? a.band_high() : std::nan("");
   t->evidence.values.assign(a.values().begin(), a.values().end());
+  t->evidence.judged = a.judged();
   t->start = absl::FromUnixMillis(a.start_ms());
   t->evidence.since = t->start;
   t->end = a.end_ms() == 0 ? absl::InfiniteFuture() : absl::FromUnixMillis(a.end_ms());
@@ -178,6 +180,8 @@ std::string AnomaliesJson(const std::string& ns, const std::string& deployment, 
     w.Key("evidence");
     w.StartObject();
     base::JsonNumberField(w, "value", f.value);
+    w.Key("judged");
+    f.judged.empty() ? w.Null() : w.String(f.judged.c_str());
     w.Key("band");
     w.StartObject();
     base::JsonNumberField(w, "low", f.low);
@@ -231,6 +235,7 @@ std::string OriginalAnomaliesJson(const std::vector<Transition>& anomalies) {
                       std::isfinite(f.low) ? absl::StrCat(f.low) : std::string("-inf"), "..",
                       std::isfinite(f.high) ? absl::StrCat(f.high) : std::string("+inf"));
     }
+    if (!f.judged.empty()) absl::StrAppend(&description, " (", f.judged, ")");
     base::JsonField(w, "description", description);
     base::JsonNumberField(w, "current", f.value);
     base::JsonNumberField(w, "expected", expected);

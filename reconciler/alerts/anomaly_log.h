@@ -66,10 +66,12 @@ class AnomalyLog : public AnomalyListener {
 };
 
 // {"namespace":..,"deployment":..,"hours":..,"anomalies":[{"type","severity","start","end",
-// "active","evidence":{"value","band":{"low","high"},"threshold","values":[..]}}]}: missing
-// sides of a band and the end of an open anomaly are null. "threshold" is the line the values
-// crossed (persistent high CPU: % of request; thrashing: replica changes), null for the
-// band-judged types (spike, pattern deviation).
+// "active","evidence":{"value","judged","band":{"low","high"},"threshold","values":[..]}}]}:
+// missing sides of a band and the end of an open anomaly are null. "threshold" is the line the
+// values crossed (persistent high CPU: % of request; thrashing: replica changes), null for the
+// band-judged types (spike, pattern deviation). "judged" says what "value" is where it is not
+// the newest value (the spike: "the value" or "the mean of the last 2h", the band being the
+// one that feature was judged against; values are then [baseline, reading]), else null.
 std::string AnomaliesJson(const std::string& namespace_name, const std::string& deployment,
                           double hours, const std::vector<Transition>& anomalies);
 

@@ -32,6 +32,7 @@ an::Finding Spike(bool active, double value = 2400) {
   f.low = 700;
   f.high = 1300;
   f.values = {1000, value};
+  f.judged = "the value";
   return f;
 }
 
@@ -91,6 +92,7 @@ TEST_F(AnomalyLogTest, StartAndResolveSurviveARestartWithTheirEvidence) {
   EXPECT_EQ(t.evidence.low, 700);
   EXPECT_EQ(t.evidence.high, 1300);
   EXPECT_EQ(t.evidence.values, (std::vector<double>{1000, 2400}));
+  EXPECT_EQ(t.evidence.judged, "the value");
 
   absl::StatusOr<std::vector<Transition>> open = log.Open();
   ASSERT_TRUE(open.ok());
@@ -162,6 +164,7 @@ TEST_F(AnomalyLogTest, TheRouteServesTheWindowAndRejectsBadHours) {
   EXPECT_EQ(a["evidence"]["band"]["high"].GetDouble(), 1300);
   EXPECT_TRUE(a["evidence"]["threshold"].IsNull());  // a band, not a threshold
   EXPECT_EQ(a["evidence"]["values"].Size(), 2u);
+  EXPECT_STREQ(a["evidence"]["judged"].GetString(), "the value");
 
   // Ended 3 h ago: outside a 2-hour window.
   r = Get(&log, "2");
@@ -190,7 +193,7 @@ TEST_F(AnomalyLogTest, TheRouteServesTheWindowAndRejectsBadHours) {
   EXPECT_EQ(o["current"].GetDouble(), 2400);
   EXPECT_EQ(o["expected"].GetDouble(), 1000);  // the middle of 700..1300
   EXPECT_DOUBLE_EQ(o["deviation"].GetDouble(), 140);
-  EXPECT_STREQ(o["description"].GetString(), "cpu_spike: 2400 outside 700..1300");
+  EXPECT_STREQ(o["description"].GetString(), "cpu_spike: 2400 outside 700..1300 (the value)");
   EXPECT_FALSE(o["active"].GetBool());
   d.Parse(Get(&log, "2", original).body.c_str());
   EXPECT_EQ(d.Size(), 0u);

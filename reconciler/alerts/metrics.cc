@@ -16,7 +16,17 @@ AlertMetrics::AlertMetrics(prometheus::Registry* registry)
       sent_(prometheus::BuildCounter()
                 .Name("autoscaler_alerts_sent_total")
                 .Help("Alert notifications by channel and result.")
-                .Register(*registry)) {}
+                .Register(*registry)),
+      seeds_pending_(prometheus::BuildGauge()
+                         .Name("autoscaler_anomaly_seeds_pending")
+                         .Help("Loaded demand histories queued to seed the anomaly detectors.")
+                         .Register(*registry)
+                         .Add({})),
+      seeded_(prometheus::BuildCounter()
+                  .Name("autoscaler_anomaly_seeded_total")
+                  .Help("Deployments whose anomaly detectors were seeded from their history.")
+                  .Register(*registry)
+                  .Add({})) {}
 
 prometheus::Gauge& AlertMetrics::Active(const Transition& t) {
   return active_.Add({{"type", an::AnomalyTypeName(t.evidence.type)},
@@ -46,6 +56,14 @@ void AlertMetrics::ExportDispatcher(const std::vector<clients::webhook::ChannelS
         last = value;
       }
     }
+  }
+}
+
+void AlertMetrics::ExportSeeding(int pending, int64_t seeded) {
+  seeds_pending_.Set(pending);
+  if (seeded > seeded_seen_) {
+    seeded_.Increment(static_cast<double>(seeded - seeded_seen_));
+    seeded_seen_ = seeded;
   }
 }
 

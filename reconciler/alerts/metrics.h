@@ -4,11 +4,15 @@
 //   autoscaler_alerts_sent_total{channel,result}             notifications by outcome (counter;
 //                                                            result: sent, failed, dropped,
 //                                                            skipped, invalid)
+//   autoscaler_anomaly_seeds_pending                         loaded histories queued for the
+//                                                            detectors, not seeded yet (gauge)
+//   autoscaler_anomaly_seeded_total                          deployments seeded (counter)
 //
 //   reconciler::alerts::AlertMetrics metrics(&registry);
 //   alert_manager.AddListener(&metrics);
 //   metrics.Restored(t);                       // an anomaly restored after a restart
 //   metrics.ExportDispatcher(dispatcher.Stats());   // after every cycle
+//   metrics.ExportSeeding(pending, seeded);         // AnomalyStage::seed_progress()
 //
 // Thread-compatible (the loop's thread); the registry is read concurrently by the scrape.
 #pragma once
@@ -39,6 +43,8 @@ class AlertMetrics : public AnomalyListener {
   void Restored(const Transition& transition);
   // The dispatcher's totals since start; the counters take what is new since the last call.
   void ExportDispatcher(const std::vector<clients::webhook::ChannelStats>& stats);
+  // The seeding progress: `pending` histories queued, `seeded` in total since start.
+  void ExportSeeding(int pending, int64_t seeded);
 
  private:
   prometheus::Gauge& Active(const Transition& t);
@@ -46,6 +52,9 @@ class AlertMetrics : public AnomalyListener {
   prometheus::Family<prometheus::Counter>& anomalies_;
   prometheus::Family<prometheus::Gauge>& active_;
   prometheus::Family<prometheus::Counter>& sent_;
+  prometheus::Gauge& seeds_pending_;
+  prometheus::Counter& seeded_;
+  int64_t seeded_seen_ = 0;
   std::map<std::pair<std::string, std::string>, int64_t> sent_seen_;
 };
 

@@ -46,6 +46,8 @@ TEST(AlertMetricsTest, CountsStartsTracksActiveAndPassesPromtool) {
   m.ExportDispatcher({slack});
   slack.sent = 5;
   m.ExportDispatcher({slack});
+  m.ExportSeeding(3, 2);
+  m.ExportSeeding(1, 4);
 
   const std::string text = Scrape(registry);
   EXPECT_TRUE(Has(text, "autoscaler_anomalies_total{type=\"cpu_spike\"} 2")) << text;
@@ -60,6 +62,8 @@ TEST(AlertMetricsTest, CountsStartsTracksActiveAndPassesPromtool) {
   EXPECT_TRUE(Has(text, "autoscaler_alerts_sent_total{channel=\"slack\",result=\"sent\"} 5"));
   EXPECT_TRUE(Has(text, "autoscaler_alerts_sent_total{channel=\"slack\",result=\"dropped\"} 1"));
   EXPECT_TRUE(Has(text, "autoscaler_alerts_sent_total{channel=\"slack\",result=\"failed\"} 0"));
+  EXPECT_TRUE(Has(text, "autoscaler_anomaly_seeds_pending 1")) << text;
+  EXPECT_TRUE(Has(text, "autoscaler_anomaly_seeded_total 4")) << text;
 
   const std::string path = std::string(getenv("TEST_TMPDIR")) + "/scrape.txt";
   std::ofstream(path) << text;

@@ -1,5 +1,10 @@
 #include "reconciler/alerts/stage.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
 namespace reconciler::alerts {
 namespace {
 
@@ -11,6 +16,18 @@ void Keep(std::deque<predictor::Sample>& h, absl::Time t, double v, absl::Durati
   while (h.size() > 2 && h[1].time <= t - span) h.pop_front();  // one sample before the span
 }
 
+// InvalidArgument naming the first sample that is not after the one before it.
+absl::Status CheckOrder(const std::vector<predictor::Sample>& history) {
+  for (size_t i = 1; i < history.size(); ++i) {
+    if (history[i].time <= history[i - 1].time) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "history is not in time order: sample ", i, " (", absl::FormatTime(history[i].time),
+          ") is not after sample ", i - 1));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 AnomalyStage::AnomalyStage(AlertManager* alerts, StageOptions options)
@@ -18,6 +35,7 @@ AnomalyStage::AnomalyStage(AlertManager* alerts, StageOptions options)
 
 void AnomalyStage::Forget(const std::string& ns, const std::string& name) {
   deployments_.erase({ns, name});
+  queued_.erase({ns, name});  // its key in queue_order_ is skipped
 }
 
 void AnomalyStage::SeedSpike(an::SpikeDetector& spike,
@@ -41,30 +59,74 @@ void AnomalyStage::SeedSpike(an::SpikeDetector& spike,
 
 absl::Status AnomalyStage::Seed(const std::string& ns, const std::string& name,
                                 const std::vector<predictor::Sample>& history) {
-  PerDeployment fresh(options_);
-  // The tracker checks the order and adds nothing on an error.
-  if (absl::Status s = fresh.pattern.Seed(history); !s.ok()) return s;
+  if (absl::Status s = CheckOrder(history); !s.ok()) return s;
+  queued_.erase({ns, name});  // this history replaces a queued one (its key is skipped)
+  SeedNow({ns, name}, history, {});
+  return absl::OkStatus();
+}
+
+absl::Status AnomalyStage::QueueSeed(const std::string& ns, const std::string& name,
+                                     std::vector<predictor::Sample> history) {
+  if (absl::Status s = CheckOrder(history); !s.ok()) return s;
   if (history.empty()) return absl::OkStatus();
+  auto [it, added] = queued_.try_emplace({ns, name});
+  it->second.history = std::move(history);  // the held readings stay: later ones are replayed
+  if (added) queue_order_.push_back(it->first);
+  return absl::OkStatus();
+}
+
+int AnomalyStage::SeedQueued() {
+  int seeded = 0;
+  while (seeded < options_.seeds_per_cycle && !queue_order_.empty()) {
+    const Key key = std::move(queue_order_.front());
+    queue_order_.pop_front();
+    auto it = queued_.find(key);
+    if (it == queued_.end()) continue;  // forgotten or seeded directly since
+    const Queued q = std::move(it->second);
+    queued_.erase(it);
+    SeedNow(key, q.history, q.held);
+    ++seeded;
+  }
+  return seeded;
+}
+
+SeedProgress AnomalyStage::seed_progress() const {
+  return {static_cast<int>(queued_.size()), seeded_};
+}
+
+void AnomalyStage::SeedNow(const Key& key, const std::vector<predictor::Sample>& history,
+                           const std::vector<predictor::Sample>& held) {
+  if (history.empty()) return;
+  PerDeployment fresh(options_);
+  // In order (checked by the callers): the tracker's own check cannot fail.
+  fresh.pattern.Seed(history).IgnoreError();
   SeedSpike(fresh.spike, history);
   // The next bucket is the first one open to readings: those in the history's last bucket (or
   // before) are late, as they would be judged twice.
   fresh.bucket = absl::Floor(history.back().time - absl::UnixEpoch(), options_.pattern_bucket) +
                  absl::UnixEpoch() + options_.pattern_bucket;
-  auto it = deployments_.find({ns, name});
+  // The readings observed while queued, after the history (earlier ones are ignored by both):
+  // what they found was reported when they were observed.
+  for (const predictor::Sample& h : held) {
+    fresh.spike.Update(h.time, h.value);
+    Pattern(fresh, h.time, h.value);
+  }
+  ++seeded_;
+  auto it = deployments_.find(key);
   if (it == deployments_.end()) {
-    deployments_.emplace(std::make_pair(ns, name), std::move(fresh));
-    return absl::OkStatus();
+    deployments_.emplace(key, std::move(fresh));
+    return;
   }
   PerDeployment& old = it->second;
+  fresh.spike_above = old.spike_above;  // an active spike is not resolved by the seed
   fresh.utilization = std::move(old.utilization);
   fresh.replicas = std::move(old.replicas);
-  if (old.bucket >= fresh.bucket) {  // the open bucket of readings after the history
+  if (held.empty() && old.bucket >= fresh.bucket) {  // the open bucket of readings after it
     fresh.bucket = old.bucket;
     fresh.bucket_sum = old.bucket_sum;
     fresh.bucket_n = old.bucket_n;
   }
   old = std::move(fresh);
-  return absl::OkStatus();
 }
 
 std::optional<an::Finding> AnomalyStage::Pattern(PerDeployment& d, absl::Time t,
@@ -91,15 +153,30 @@ std::vector<an::Finding> AnomalyStage::Observe(const DeploymentReading& r, bool 
   PerDeployment& d = it->second;
   std::vector<an::Finding> out;
   if (r.demand_millicores.has_value()) {
+    if (auto q = queued_.find(it->first);
+        q != queued_.end() && q->second.held.size() < kMaxHeldReadings) {
+      q->second.held.push_back({r.time, *r.demand_millicores});
+    }
     const an::SpikeScore s = d.spike.Update(r.time, *r.demand_millicores);
     an::Finding f;
     f.type = an::AnomalyType::kCpuSpike;
     f.value = *r.demand_millicores;
-    f.active = s.has_baseline && s.score >= options_.spike.threshold;
+    if (s.has_baseline && s.score >= options_.spike.threshold) d.spike_above = r.time;
+    // Held active for spike_resolve_after past the last score at the threshold.
+    f.active = s.has_baseline && r.time - d.spike_above < std::max(options_.spike_resolve_after,
+                                                                   absl::Nanoseconds(1));
     f.severity = s.score >= 0.99 ? an::Severity::kCritical : an::Severity::kWarning;
     f.since = r.time;  // the AlertManager keeps the first cycle's
-    f.low = s.baseline - 3 * s.scale;
-    f.high = s.baseline + 3 * s.scale;
+    if (s.has_baseline) {
+      // The evidence is what decided: the judged value (the reading, or a recent mean of the
+      // demand, at this baseline and scale) and the band at which it scores the threshold.
+      f.judged = an::SpikeBasisDescription(s.basis, options_.spike);
+      f.value = s.baseline + s.judged * s.scale;
+      if (std::isfinite(s.limit)) {
+        f.low = s.baseline - s.limit * s.scale;
+        f.high = s.baseline + s.limit * s.scale;
+      }
+    }
     f.values = {s.baseline, *r.demand_millicores};
     out.push_back(f);
     if (std::optional<an::Finding> p = Pattern(d, r.time, *r.demand_millicores)) {

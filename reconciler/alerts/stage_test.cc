@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -122,11 +123,22 @@ TEST(AnomalyStageTest, SeededWithTheLoadedWeekItFlagsASpikeRightAfterARestart) {
   std::mt19937 rng(11);
   ASSERT_TRUE(seeded.Seed("default", "api", LoadedWeek(kT0, rng)).ok());
   std::normal_distribution<double> noise(0, 10);
-  int banded_pattern_findings = 0;
+  int banded_pattern_findings = 0, spike_findings = 0;
   for (int i = 0; i < 30; ++i) {  // 15 minutes of 30-s cycles
     const double v = (i >= 8 && i < 11 ? 2400 : 800) + noise(rng);
     const DeploymentReading r{"default", "api", clock.Now(), v, 40, 3};
     for (const predictor::anomaly::Finding& f : seeded.Observe(r, true)) {
+      if (f.type == predictor::anomaly::AnomalyType::kCpuSpike) {
+        // The evidence is what decided: the judged value outside its band exactly when active.
+        ASSERT_TRUE(std::isfinite(f.low) && std::isfinite(f.high)) << i;
+        // (Active also while held for spike_resolve_after past the last value outside.)
+        EXPECT_TRUE(f.active || (f.value <= f.high && f.value >= f.low)) << i << " " << f.value;
+        if (i < 8) EXPECT_FALSE(f.active) << i;
+        if (i >= 8 && i < 11) EXPECT_TRUE(f.value > f.high) << i << " " << f.value;
+        EXPECT_FALSE(f.judged.empty());
+        EXPECT_EQ(f.values, (std::vector<double>{f.values[0], v}));
+        ++spike_findings;
+      }
       if (f.type == predictor::anomaly::AnomalyType::kPatternDeviation && std::isfinite(f.low) &&
           std::isfinite(f.high) && f.low < 800 && 800 < f.high) {
         ++banded_pattern_findings;
@@ -140,6 +152,7 @@ TEST(AnomalyStageTest, SeededWithTheLoadedWeekItFlagsASpikeRightAfterARestart) {
   EXPECT_FALSE(seeded_n.got[0].resolved);
   EXPECT_EQ(seeded_n.got[0].time, kT0 + 8 * absl::Seconds(30));
   EXPECT_GE(banded_pattern_findings, 2);  // buckets closing at 5 and 10 minutes
+  EXPECT_EQ(spike_findings, 30);
   EXPECT_TRUE(cold_n.got.empty());
 }
 
@@ -165,6 +178,98 @@ TEST(AnomalyStageTest, SeedKeepsTheOtherDetectorsAndRefusesDisorder) {
   ASSERT_EQ(n.got.size(), 1u);
   EXPECT_EQ(n.got[0].type, "persistent_high_cpu");
   EXPECT_EQ(n.got[0].time, kT0 + absl::Minutes(10));  // the run began before the seed
+}
+
+// A spike whose score dips below the threshold for a cycle is one anomaly, not a start, a
+// resolve and a second start: it resolves once the score has stayed below for
+// spike_resolve_after (without the hold, the same readings notify four times).
+TEST(AnomalyStageTest, ASpikeDippingForACycleIsOneAnomaly) {
+  for (const absl::Duration hold : {absl::Minutes(5), absl::ZeroDuration()}) {
+    base::FakeClock clock(kT0);
+    RecordingNotifier n;
+    AlertManager m(&n, &clock);
+    StageOptions options;
+    options.reading_interval = absl::Seconds(30);
+    options.spike_resolve_after = hold;
+    // The value alone decides (its 2-h and 8-h means would stay beyond their bands for
+    // longer than this test after two spikes on a calm week).
+    options.spike.recent = options.spike.recent_long = absl::Seconds(1);
+    AnomalyStage stage(&m, options);
+    std::mt19937 rng(11);
+    ASSERT_TRUE(stage.Seed("default", "api", LoadedWeek(kT0, rng)).ok());
+    for (int i = 0; i < 40; ++i) {  // 20 minutes of 30-s cycles: spike, dip, spike, calm
+      const double v = (i == 8 || i == 10) ? 2400 : 800;
+      stage.Observe({"default", "api", clock.Now(), v, 40, 3}, true);
+      clock.Advance(absl::Seconds(30));
+    }
+    if (hold == absl::ZeroDuration()) {
+      EXPECT_EQ(n.got.size(), 4u);
+      continue;
+    }
+    ASSERT_EQ(n.got.size(), 2u);
+    EXPECT_FALSE(n.got[0].resolved);
+    EXPECT_EQ(n.got[0].time, kT0 + 8 * absl::Seconds(30));
+    EXPECT_TRUE(n.got[1].resolved);
+    EXPECT_EQ(n.got[1].time, kT0 + 20 * absl::Seconds(30));  // 5 min after the last spike
+  }
+}
+
+// The seeding budget: at most seeds_per_cycle queued histories per SeedQueued, first queued
+// first, the progress counted; a deployment still queued is judged as without its history.
+TEST(AnomalyStageTest, QueuedSeedsAreBoundedPerCycleFirstQueuedFirst) {
+  base::FakeClock clock(kT0);
+  RecordingNotifier n;
+  AlertManager m(&n, &clock);
+  StageOptions options;
+  options.seeds_per_cycle = 2;
+  AnomalyStage stage(&m, options);
+  std::mt19937 rng(3);
+  const std::vector<std::string> names = {"a", "b", "c", "d", "e"};
+  for (const std::string& name : names) {
+    ASSERT_TRUE(stage.QueueSeed("default", name, LoadedWeek(kT0, rng)).ok());
+  }
+  ASSERT_TRUE(stage.QueueSeed("default", "a", LoadedWeek(kT0, rng)).ok());  // replaced in place
+  EXPECT_EQ(stage.seed_progress().pending, 5);
+  EXPECT_EQ(stage.seed_progress().seeded, 0);
+  EXPECT_EQ(stage.SeedQueued(), 2);  // a, b
+  EXPECT_EQ(stage.seed_progress().pending, 3);
+  EXPECT_EQ(stage.seed_progress().seeded, 2);
+  // A spike now: flagged where the week is seeded (a, b), not where it still waits (c, d, e).
+  for (const std::string& name : names) stage.Observe({"default", name, clock.Now(), 2400, 40, 3}, true);
+  ASSERT_EQ(n.got.size(), 2u);
+  EXPECT_EQ(n.got[0].deployment, "a");
+  EXPECT_EQ(n.got[1].deployment, "b");
+  stage.Forget("default", "d");
+  EXPECT_EQ(stage.seed_progress().pending, 2);
+  clock.Advance(absl::Seconds(30));
+  EXPECT_EQ(stage.SeedQueued(), 2);  // c, e (d was forgotten)
+  EXPECT_EQ(stage.SeedQueued(), 0);
+  EXPECT_EQ(stage.seed_progress().pending, 0);
+  EXPECT_EQ(stage.seed_progress().seeded, 4);
+  // c and e now judge the ongoing spike against their week (the held spike reading replayed
+  // after it); d warms up on readings.
+  for (const char* name : {"c", "d", "e"}) {
+    stage.Observe({"default", name, clock.Now(), 2400, 40, 3}, true);
+  }
+  ASSERT_EQ(n.got.size(), 4u);
+  EXPECT_EQ(n.got[2].deployment, "c");
+  EXPECT_EQ(n.got[3].deployment, "e");
+}
+
+TEST(AnomalyStageTest, QueueSeedRefusesDisorderAtOnce) {
+  base::FakeClock clock(kT0);
+  RecordingNotifier n;
+  AlertManager m(&n, &clock);
+  AnomalyStage stage(&m);
+  std::mt19937 rng(4);
+  std::vector<predictor::Sample> week = LoadedWeek(kT0, rng);
+  std::swap(week[10], week[11]);
+  absl::Status s = stage.QueueSeed("default", "api", week);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("sample 11"), std::string::npos) << s;
+  EXPECT_TRUE(stage.QueueSeed("default", "api", {}).ok());  // nothing to seed
+  EXPECT_EQ(stage.seed_progress().pending, 0);
+  EXPECT_EQ(stage.SeedQueued(), 0);
 }
 
 }  // namespace

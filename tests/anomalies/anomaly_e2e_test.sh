@@ -7,15 +7,18 @@
 #   1. The week the reconciler loads seeds its detectors: with steady demand, no anomaly and
 #      no notification in the first two cycles that judge against it.
 #   2. A CPU spike injected into the live counters (+3 cores on 0.8) is a cpu_spike anomaly
-#      at /api/deployment/store/web/anomalies (and the /api/v1 form) with its evidence (the
-#      value above the seeded baseline, the band around it), autoscaler_anomalies_total{type="cpu_spike"}
+#      at /api/v1/deployments/store/web/anomalies (and the original's /api/deployment/... form,
+#      a list) with its evidence (the judged value outside the band it was judged against,
+#      above the seeded baseline), autoscaler_anomalies_total{type="cpu_spike"}
 #      goes 0 -> 1 and autoscaler_anomaly_active is 1 on /metrics, and exactly one
 #      notification reaches the receiver: POST, the Bearer token, event anomaly.started and the
 #      key, type, severity, namespace, deployment and evidence fields.
 #   3. De-duplication: three more cycles of the same ongoing anomaly (the spike removed, its
 #      5- and 10-minute rates still high) send nothing more, and the route still holds one.
-# The resolve notification is not waited for: the reconciler's demand is a blend of 5- and
-# 10-minute rates, so the spike's reading lasts past this test's 2-minute budget.
+# The resolve notification is not waited for by default: the reconciler's demand is a blend
+# of 5- and 10-minute rates, so the spike's reading lasts ~10 minutes, the spike's 2-h mean
+# longer, and an active spike resolves 5 minutes after its last score at the threshold: far
+# past this test's 2-minute budget (step 4 below waits for it when asked).
 set -euo pipefail
 BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 ROOT="$PWD"
@@ -96,9 +99,9 @@ PY
 # nothing.
 wait_cycles 1 || fail "no cycle after the load"
 count_anomalies() {  # the number of anomalies the route holds for store/web
-  curl -sf "$API/api/deployment/store/web/anomalies?hours=1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+  curl -sf "$API/api/v1/deployments/store/web/anomalies?hours=1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["anomalies"]))'
 }
-[ "$(count_anomalies)" = 0 ] || fail "anomalies before the spike: $(curl -s "$API/api/deployment/store/web/anomalies?hours=1")"
+[ "$(count_anomalies)" = 0 ] || fail "anomalies before the spike: $(curl -s "$API/api/v1/deployments/store/web/anomalies?hours=1")"
 [ ! -s "$W/webhook.jsonl" ] || fail "notifications before the spike: $(cat "$W/webhook.jsonl")"
 curl -sf "$METRICS" >"$W/metrics-before.txt" || fail "/metrics"
 if grep -q '^autoscaler_anomalies_total{type="cpu_spike"} [1-9]' "$W/metrics-before.txt"; then
@@ -109,7 +112,7 @@ ok "the loaded week seeds the detectors: steady demand, no anomaly and no notifi
 # 2. The spike: +3 cores until the anomaly is seen (at most 60 s).
 echo 3 >"$W/spike"
 T_SPIKE=$SECONDS
-demo_wait 60 "the cpu_spike anomaly" reconciler sh -c "[ \$(curl -sf '$API/api/deployment/store/web/anomalies?hours=1' | python3 -c 'import json,sys; print(sum(a[\"type\"] == \"cpu_spike\" for a in json.load(sys.stdin)))') -ge 1 ]" \
+demo_wait 60 "the cpu_spike anomaly" reconciler sh -c "[ \$(curl -sf '$API/api/v1/deployments/store/web/anomalies?hours=1' | python3 -c 'import json,sys; print(sum(a[\"type\"] == \"cpu_spike\" for a in json.load(sys.stdin)[\"anomalies\"]))') -ge 1 ]" \
   || { rm -f "$W/spike"; fail "no cpu_spike anomaly within 60 s of the spike"; }
 rm -f "$W/spike"
 ok "the spike is a cpu_spike anomaly $((SECONDS - T_SPIKE)) s after its injection"
@@ -123,25 +126,27 @@ assert a["type"] == "cpu_spike" and a["active"] is True and a["end"] is None, a
 assert a["severity"] in ("warning", "critical"), a
 ev = a["evidence"]
 low, high = ev["band"]["low"], ev["band"]["high"]
-base, value = ev["values"]  # [the baseline, the value]
+base, reading = ev["values"]  # [the baseline, the reading]
 # The baseline is the seeded week's median (800 m +- 4 %, in millicores), the band around it
-# (+- 3 robust scales) ...
-assert 770 < base < 830 and low < base < high and 700 < low and high < 900, ev
-# ... and the value the spike, above the baseline. (It may be inside the band: the detector
-# judges the deviation's likelihood against the week's calm, not the band.)
-assert value == ev["value"] and value > base, ev
-print("evidence: value %.0f m, baseline %.0f m, band %.0f .. %.0f m, start %s" %
-      (value, base, low, high, a["start"]))
+# the one the judged feature (the reading, or its 2-h or 8-h mean) was judged against ...
+assert 770 < base < 830 and low < base < high and 500 < low, ev
+assert ev["judged"] in ("the value", "the mean of the last 2h", "the mean of the last 8h"), ev
+# ... and the judged value the spike, outside its band: why it fired.
+assert ev["value"] > high and reading > base, ev
+if ev["judged"] == "the value":
+    assert ev["value"] == reading, ev
+print("evidence: %s %.0f m outside band %.0f .. %.0f m (baseline %.0f m, reading %.0f m), start %s" %
+      (ev["judged"], ev["value"], low, high, base, reading, a["start"]))
 PY
-# The original's route answers in the original's form: a bare list, newest first.
+# The original's route answers in the original's form: a list, newest first, whose
+# description names the judged value and its band.
 curl -sf "$API/api/deployment/store/web/anomalies?hours=1" | python3 -c '
 import json, sys
 a = json.load(sys.stdin)
-v1 = json.load(open(sys.argv[1]))["anomalies"][0]
-assert len(a) == 1 and a[0]["type"] == "cpu_spike" and a[0]["active"] is True, a
-assert a[0]["current"] == v1["evidence"]["value"] and a[0]["start"] == v1["start"], (a, v1)' \
-  "$W/anomalies.json" || fail "the original anomalies route"
-ok "the /api/v1 route holds the anomaly with its evidence (value above the seeded baseline); the original's route agrees"
+assert isinstance(a, list) and len(a) == 1 and a[0]["type"] == "cpu_spike" and a[0]["active"], a
+assert " outside " in a[0]["description"] and a[0]["description"].endswith(")"), a' \
+  || fail "the original anomalies route"
+ok "/api/v1 holds the anomaly with its evidence (the judged value outside its band, above the seeded baseline); the original route agrees"
 
 curl -sf "$METRICS" >"$W/metrics-after.txt" || fail "/metrics"
 grep -q '^autoscaler_anomalies_total{type="cpu_spike"} 1$' "$W/metrics-after.txt" \
@@ -168,7 +173,8 @@ assert b["namespace"] == "store" and b["deployment"] == "web", b
 assert b["severity"] == a["severity"], (b, a)
 assert b["key"].startswith("store/web/cpu_spike/"), b["key"]
 f = b["fields"]
-assert float(f["value"]) > 800 and float(f["high"]) > 800 > float(f["low"]), f
+assert float(f["value"]) > float(f["high"]) > 800 > float(f["low"]), f  # outside band
+assert f["judged"] == a["evidence"]["judged"], (f, a)
 assert f["since"][:19] == a["start"][:19], (f, a)  # to the second
 PY
 }
@@ -179,13 +185,40 @@ ok "exactly one notification: POST /hooks/autoscaler, Bearer token, anomaly.star
 wait_cycles 3 || fail "no cycles after the spike"
 sleep 2  # a notification queued by the last cycle would be delivered by now
 check_one_notification || fail "a second notification for the same anomaly"
-[ "$(count_anomalies)" = 1 ] || fail "the route holds more than one anomaly: $(curl -s "$API/api/deployment/store/web/anomalies?hours=1")"
+[ "$(count_anomalies)" = 1 ] || fail "the route holds more than one anomaly: $(curl -s "$API/api/v1/deployments/store/web/anomalies?hours=1")"
 # (Into a file first: grep -q would end the pipe early, and pipefail fail it.)
 curl -sf "$METRICS" >"$W/metrics-end.txt" || fail "/metrics"
 grep -q '^autoscaler_anomalies_total{type="cpu_spike"} 1$' "$W/metrics-end.txt" || fail "the spike was counted twice"
 grep -q '^autoscaler_alerts_sent_total{channel="generic",result="sent"} 1$' "$W/metrics-end.txt" \
   || { grep autoscaler_alerts_sent "$W/metrics-end.txt" >&2; fail "autoscaler_alerts_sent_total{channel=generic,result=sent} is not 1"; }
 ok "no second notification over 3 more cycles of the ongoing anomaly; still one anomaly, counted once, sent once"
+
+# 4. Optional (not in the default run: the resolve comes many minutes after the spike, see
+# the header): --test_env=ANOMALY_E2E_RESOLVE_MIN=N (and --test_timeout) waits up to N minutes
+# for the resolve, then asserts one anomaly.started and one anomaly.resolved, same key.
+if [ -n "${ANOMALY_E2E_RESOLVE_MIN:-}" ]; then
+  demo_wait $((ANOMALY_E2E_RESOLVE_MIN * 60)) "the resolve notification" receiver \
+    sh -c "[ \$(grep -c . '$W/webhook.jsonl') -ge 2 ]" || fail "no resolve within $ANOMALY_E2E_RESOLVE_MIN min"
+  at "resolve notification, $((SECONDS - T_SPIKE)) s after the spike's injection"
+  wait_cycles 2 || fail "no cycles after the resolve"
+  sleep 2
+  python3 - "$W/webhook.jsonl" <<'PY' || fail "the start and resolve notifications"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 2, "want a start and a resolve, got %d: %s" % (len(lines), lines)
+s, r = lines[0]["body"], lines[1]["body"]
+assert s["event"] == "anomaly.started" and r["event"] == "anomaly.resolved", (s, r)
+assert s["key"] == r["key"] and r["type"] == "cpu_spike", (s, r)
+PY
+  curl -sf "$API/api/v1/deployments/store/web/anomalies?hours=1" | python3 -c '
+import json, sys
+(a,) = json.load(sys.stdin)["anomalies"]
+assert a["active"] is False and a["end"] is not None, a' || fail "the route after the resolve"
+  curl -sf "$METRICS" >"$W/metrics-resolved.txt" || fail "/metrics"
+  grep -q '^autoscaler_anomaly_active{deployment="web",namespace="store",type="cpu_spike"} 0$' "$W/metrics-resolved.txt" \
+    || fail "autoscaler_anomaly_active is not 0 after the resolve"
+  ok "one anomaly.started and one anomaly.resolved (same key); the route shows it ended; active gauge 0"
+fi
 
 kill -TERM "$PID_reconciler"
 wait "$PID_reconciler" || fail "reconciler exited non-zero on SIGTERM"
